@@ -1,0 +1,59 @@
+# The developer interface. `make run` and `make test` set themselves up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+ENV ?= dev
+ARGS ?=
+
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: run test lint unit e2e bench build deploy validate replay-dlq clean
+
+$(VENV)/.installed: requirements/dev.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.lock
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.lock
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/sam.lock
+	@touch $@
+
+## run: start the embedded runtime (no AWS account, no Docker). ARGS="--port 0 --state .local/state"
+run: $(VENV)/.installed
+	$(PY) -m local $(ARGS)
+
+## test: lint, type-check, validate the template, run every test
+test: lint validate
+	$(PY) -m pytest -n 2 --dist loadgroup $(ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+## bench: measure the budgets in DESIGN.md; JSON goes to bench/results/
+bench: $(VENV)/.installed
+	$(PY) -m bench $(ARGS)
+
+## build: needs python3.12 on PATH (see README)
+build: $(SAM_VENV)/.installed
+	$(SAM) build
+
+deploy: build
+	$(SAM) deploy --config-env $(ENV)
+
+## replay-dlq: move failed stream batches back for processing (deployed stack)
+replay-dlq: $(VENV)/.installed
+	$(PY) -m recovery_ops replay-dlq $(ARGS)
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
