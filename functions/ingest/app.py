@@ -1,1 +1,120 @@
-def lambda_handler(e, c): return {}
+"""Feedback intake: POST /v1/feedback and /v1/feedback/batch, plus health and the API documents."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from recovery import http
+from recovery.domain.feedback import BatchItemResult, BatchResult, FeedbackBatchIn, FeedbackIn, IntakeResult
+from recovery.domain.identity import PiiHasher
+from recovery.errors import Conflict, TransientFailure, Unauthorized
+from recovery.intake import Intake, SourceDirectory
+from recovery.observability import logger, metrics, tracer
+from recovery.settings import Settings
+from recovery.store import models, secrets
+from recovery.store.feedback import FeedbackStore
+from recovery.store.sources import SourceStore
+
+settings = Settings.from_env()
+models.bind(settings.table_name, settings.region)
+sources = SourceDirectory(SourceStore())
+intake = Intake(
+    FeedbackStore(),
+    hasher=lambda: PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)),
+    retention=timedelta(days=settings.feedback_retention_days),
+)
+AUTHENTICATED = frozenset({"POST /v1/feedback", "POST /v1/feedback/batch"})
+
+app = APIGatewayHttpResolver(enable_validation=True)
+app.enable_swagger(
+    path="/docs",
+    title="Recovery Loop API",
+    version="1",
+    description="Feedback intake for survey tools. Authenticate with `Authorization: Bearer <source key>`.",
+)
+
+
+@app.get("/v1/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.get("/v1/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(200, "application/json", app.get_openapi_json_schema(title="Recovery Loop API", version="1"))
+
+
+@app.post("/v1/feedback", responses={200: {}, 201: {}, 202: {}, 400: {}, 401: {}, 413: {}, 415: {}, 503: {}})
+def post_feedback(feedback: Annotated[FeedbackIn, Body(embed=False)]) -> Response[IntakeResult]:
+    source = app.context["source"]
+    outcome = intake.receive(source, feedback)
+    logger.info("feedback accepted", extra={"feedback_id": outcome.result.feedback_id, "status": outcome.result.status})
+    metrics.add_metric(name=f"Feedback{outcome.result.status.capitalize()}", unit=MetricUnit.Count, value=1)
+    return Response(outcome.status_code, "application/json", outcome.result)
+
+
+@app.post("/v1/feedback/batch", responses={400: {}, 401: {}, 413: {}, 415: {}, 503: {}})
+def post_feedback_batch(batch: Annotated[FeedbackBatchIn, Body(embed=False)]) -> BatchResult:
+    source = app.context["source"]
+    outcomes = intake.receive_many(source, batch.items)
+    metrics.add_metric(name="FeedbackBatchItems", unit=MetricUnit.Count, value=len(outcomes))
+    return BatchResult(
+        results=[
+            BatchItemResult(index=index, status_code=outcome.status_code, **outcome.result.model_dump())
+            for index, outcome in enumerate(outcomes)
+        ]
+    )
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response[str]:
+    malformed, errors = http.validation_errors(error.errors())
+    if malformed:
+        return http.problem(400, "Malformed JSON", "the body is not valid JSON")
+    return http.problem(400, "Invalid feedback", "the body does not match the schema", errors)
+
+
+@app.exception_handler(TransientFailure)
+def transient(error: TransientFailure) -> Response[str]:
+    logger.warning("transient AWS failure", extra={"cause": str(error)})
+    metrics.add_metric(name="TransientAwsFailure", unit=MetricUnit.Count, value=1)
+    return http.problem(503, "Service unavailable", "a storage call failed; retry", headers={"Retry-After": "2"})
+
+
+@app.exception_handler(Conflict)
+def conflict(error: Conflict) -> Response[str]:
+    return http.problem(409, "Conflict", str(error), headers={"Retry-After": "1"})
+
+
+def _gate(event: dict[str, Any]) -> None:
+    """Size, content type and key, before the body is parsed."""
+    if event.get("routeKey") not in AUTHENTICATED:
+        return
+    http.require_json(event)
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    try:
+        app.append_context(source=sources.authenticate(headers.get("authorization")))
+    except Unauthorized as error:
+        raise http.Refused(401, "Unauthorized", str(error), {"WWW-Authenticate": "Bearer"}) from error
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    app.clear_context()
+    try:
+        _gate(event)
+    except http.Refused as refused:
+        return http.as_event_response(http.problem(refused.status, refused.title, refused.detail, headers=refused.headers))
+    except TransientFailure as error:
+        return http.as_event_response(transient(error))
+    return app.resolve(event, context)

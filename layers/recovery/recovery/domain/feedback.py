@@ -1,0 +1,210 @@
+"""Canonical feedback: the one shape every source is mapped to, validated at the edge."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
+
+import phonenumbers
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+_ID = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+_LABEL = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+_TIMEZONES = frozenset(available_timezones())
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Customer(_Strict):
+    """Who gave the feedback. At least one of id, email or phone identifies them."""
+
+    id: _ID | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        default=None, description="E.164, for example +4791234567"
+    )
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    locale: Annotated[str, StringConstraints(max_length=35)] | None = Field(
+        default=None, description="BCP 47, for example nb-NO"
+    )
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="IANA zone, for example Europe/Oslo"
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("not an email address")
+        return value.lower() if value else value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException as err:
+            raise ValueError("not an E.164 phone number (+ and country code)") from err
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError("not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        if value is not None and not _LOCALE.match(value):
+            raise ValueError("not a BCP 47 language tag")
+        return value.replace("_", "-") if value else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        if value is not None and value not in _TIMEZONES:
+            raise ValueError("not an IANA time zone")
+        return value
+
+    @model_validator(mode="after")
+    def _identified(self) -> Customer:
+        if not (self.id or self.email or self.phone):
+            raise ValueError("one of id, email or phone is required")
+        return self
+
+
+class Interaction(_Strict):
+    """The service moment the feedback is about."""
+
+    id: _ID | None = None
+    channel: _LABEL | None = Field(default=None, description="chat, phone, email, store, ...")
+    agent: _LABEL | None = None
+    team: _LABEL | None = None
+    product: _LABEL | None = None
+
+
+class NpsScore(_Strict):
+    type: Literal["nps"]
+    value: int = Field(ge=0, le=10)
+
+
+class CsatScore(_Strict):
+    type: Literal["csat"]
+    value: int = Field(ge=1, le=5)
+
+
+class StarsScore(_Strict):
+    type: Literal["stars"]
+    value: int = Field(ge=1, le=5)
+
+
+class CesScore(_Strict):
+    type: Literal["ces"]
+    value: int = Field(ge=1, le=7, description="higher means easier")
+
+
+class ThumbsScore(_Strict):
+    type: Literal["thumbs"]
+    value: Literal["up", "down"]
+
+
+class CustomScore(_Strict):
+    type: Literal["custom"]
+    value: float = Field(allow_inf_nan=False)
+    min: float = Field(allow_inf_nan=False)
+    max: float = Field(allow_inf_nan=False)
+    higher_is_better: bool = True
+
+    @model_validator(mode="after")
+    def _in_range(self) -> CustomScore:
+        if not self.min < self.max:
+            raise ValueError("min must be below max")
+        if not self.min <= self.value <= self.max:
+            raise ValueError("value must lie between min and max")
+        return self
+
+
+Score = Annotated[
+    NpsScore | CsatScore | StarsScore | CesScore | ThumbsScore | CustomScore,
+    Field(discriminator="type"),
+]
+SCORE_TYPES = ("nps", "csat", "stars", "ces", "thumbs", "custom")
+
+_Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")]
+_MetaValue = str | int | float | bool | None
+
+
+class FeedbackIn(_Strict):
+    """One survey response in canonical form.
+
+    `score` is required; `null` means the response has no score yet (it is held, and needs an
+    `external_id` so the scored version can find it).
+    """
+
+    external_id: _ID | None = Field(default=None, description="the response id in the survey tool")
+    occurred_at: AwareDatetime | None = Field(default=None, description="when the interaction happened")
+    customer: Customer
+    interaction: Interaction = Field(default_factory=Interaction)
+    score: Score | None
+    comment: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    tags: list[_Tag] = Field(default_factory=list, max_length=20)
+    metadata: dict[Annotated[str, StringConstraints(max_length=64)], _MetaValue] = Field(
+        default_factory=dict, max_length=30
+    )
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_values(cls, value: dict[str, _MetaValue]) -> dict[str, _MetaValue]:
+        for item in value.values():
+            if isinstance(item, str) and len(item) > 500:
+                raise ValueError("metadata strings are at most 500 characters")
+            if isinstance(item, float) and item != item:  # NaN
+                raise ValueError("metadata numbers must be finite")
+        return value
+
+    @model_validator(mode="after")
+    def _held_needs_id(self) -> FeedbackIn:
+        if self.score is None and self.external_id is None:
+            raise ValueError("a response without a score needs an external_id")
+        return self
+
+
+class FeedbackBatchIn(_Strict):
+    items: list[FeedbackIn] = Field(min_length=1, max_length=100)
+
+
+Status = Literal["created", "duplicate", "updated", "held"]
+Verdict = Literal["negative", "neutral", "positive"]
+
+
+class IntakeResult(BaseModel):
+    """What intake answers for one feedback."""
+
+    feedback_id: str
+    verdict: Verdict | None
+    priority: Literal["P1", "P2", "P3", "P4"] | None
+    case_id: str | None
+    status: Status
+
+
+class BatchItemResult(IntakeResult):
+    index: int
+    status_code: int
+
+
+class BatchResult(BaseModel):
+    results: list[BatchItemResult]
+
+
+def canonical_dump(feedback: FeedbackIn) -> dict[str, Any]:
+    """A stable JSON-ready form: the basis of content hashes."""
+    return feedback.model_dump(mode="json", exclude_none=True)
+
+
+def occurred(feedback: FeedbackIn, received_at: datetime) -> datetime:
+    return feedback.occurred_at or received_at

@@ -1,0 +1,57 @@
+"""Identifiers and keyed hashes. No personal data ever appears in a table key."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from recovery.domain.feedback import Customer
+
+
+def _b32(digest: bytes, length: int) -> str:
+    return base64.b32encode(digest).decode("ascii").rstrip("=").lower()[:length]
+
+
+def content_hash(document: dict[str, Any]) -> str:
+    """A stable hash of a JSON document (sorted keys, compact)."""
+    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def feedback_pk(source_id: str, response_id: str) -> str:
+    return f"FB#{source_id}#{response_id}"
+
+
+def feedback_id(pk: str) -> str:
+    """Deterministic, so a retried delivery answers with the same id."""
+    return "fb_" + _b32(hashlib.sha256(pk.encode("utf-8")).digest(), 20)
+
+
+def case_id(pk: str) -> str:
+    """Deterministic per response: a race between two deliveries can never open two cases."""
+    return "cs_" + _b32(hashlib.sha256(b"case:" + pk.encode("utf-8")).digest(), 20)
+
+
+class PiiHasher:
+    """Keyed hashes (HMAC-SHA256) of customer identifiers, addresses and phone numbers."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("the PII hash key must be at least 16 bytes")
+        self._key = key
+
+    def digest(self, kind: str, value: str) -> str:
+        mac = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256)
+        return _b32(mac.digest(), 32)
+
+    def customer_key(self, customer: Customer) -> str:
+        """Prefer the source's customer id, then the email address, then the phone number."""
+        if customer.id:
+            return self.digest("id", customer.id)
+        if customer.email:
+            return self.digest("email", customer.email.lower())
+        assert customer.phone is not None  # the model requires one of the three
+        return self.digest("phone", customer.phone)

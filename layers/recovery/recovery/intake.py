@@ -1,0 +1,309 @@
+"""Intake: classify one response and store it, with its case when it is negative.
+
+A positive or neutral response is one conditional put. A negative reads the customer's recent
+negatives, then commits feedback, case and history in one transaction. A response already stored is
+a duplicate (unchanged) or an update (re-classified, never a second case).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from recovery import clock
+from recovery.domain import identity
+from recovery.domain.classify import Classification, Thresholds, classify, is_repeat
+from recovery.domain.feedback import FeedbackIn, IntakeResult, Score, canonical_dump
+from recovery.errors import Conflict, Unauthorized
+from recovery.store.feedback import FeedbackStore
+from recovery.store.models import CaseItem, CustomerItem, FeedbackItem
+from recovery.store.sources import SourceStore
+
+ACK_SLA = timedelta(minutes=15)
+RESOLVE_SLA = timedelta(hours=24)
+DUE_SHARDS = 4
+MAX_ATTEMPTS = 3
+_SCORE = TypeAdapter[Any](Score)
+
+
+@dataclass(frozen=True)
+class Source:
+    source_id: str
+    name: str
+    key_hashes: tuple[str, ...]
+    thresholds: Thresholds
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class SourceDirectory:
+    """Authenticates source keys against their stored hashes; caches sources for a minute."""
+
+    TTL = timedelta(seconds=60)
+    _DUMMY = hash_key("no-such-source")
+
+    def __init__(self, store: SourceStore) -> None:
+        self._store = store
+        self._cache: dict[str, tuple[datetime, Source | None]] = {}
+
+    def get(self, source_id: str) -> Source | None:
+        now = clock.now()
+        cached = self._cache.get(source_id)
+        if cached and now - cached[0] < self.TTL:
+            return cached[1]
+        item = self._store.get(source_id)
+        source = (
+            Source(
+                source_id=item.source_id,
+                name=item.name,
+                key_hashes=tuple(item.key_hashes or ()),
+                thresholds=Thresholds.model_validate(item.thresholds or {}),
+            )
+            if item is not None and item.enabled
+            else None
+        )
+        self._cache[source_id] = (now, source)
+        return source
+
+    def authenticate(self, authorization: str | None) -> Source:
+        """`Bearer rlk_<source id>_<secret>` -> the source; Unauthorized otherwise."""
+        scheme, _, key = (authorization or "").partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key.startswith("rlk_"):
+            raise Unauthorized("missing bearer key")
+        source_id = key[4:].rpartition("_")[0]
+        source = self.get(source_id) if source_id else None
+        presented = hash_key(key)
+        matched = False
+        # Compare against every stored hash, constant-time, so timing tells nothing about which.
+        for stored in source.key_hashes if source else (self._DUMMY,):
+            matched |= hmac.compare_digest(presented, stored)
+        if source is None or not matched:
+            raise Unauthorized("unknown key")
+        return source
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int
+    result: IntakeResult
+
+
+class Intake:
+    def __init__(
+        self,
+        store: FeedbackStore,
+        hasher: Callable[[], identity.PiiHasher],
+        retention: timedelta,
+    ) -> None:
+        self._store = store
+        self._hasher = hasher
+        self._retention = retention
+
+    def receive(self, source: Source, feedback: FeedbackIn) -> Outcome:
+        for _ in range(MAX_ATTEMPTS):
+            outcome = self._attempt(source, feedback)
+            if outcome is not None:
+                return outcome
+        raise Conflict("the response changed concurrently; retry")
+
+    def receive_many(self, source: Source, items: Sequence[FeedbackIn]) -> list[Outcome]:
+        return [self.receive(source, item) for item in items]
+
+    # ----------------------------------------------------------------- internals
+    def _attempt(self, source: Source, feedback: FeedbackIn) -> Outcome | None:
+        now = clock.now()
+        document = canonical_dump(feedback)
+        digest = identity.content_hash(document)
+        response_id = feedback.external_id or f"h_{digest[:40]}"
+        pk = identity.feedback_pk(source.source_id, response_id)
+        customer_key = self._hasher().customer_key(feedback.customer)
+        item = self._feedback_item(source, feedback, pk, response_id, digest, customer_key, now)
+
+        verdict = classify(feedback.score, feedback.comment, source.thresholds) if feedback.score else None
+        if verdict is None or not verdict.opens_case:
+            self._apply(item, verdict)
+            if self._store.put_new_feedback(item):
+                return self._answer(item, "held" if verdict is None else "created")
+            return self._update(source, feedback, item, now)
+
+        outcome = self._open_case(feedback, item, verdict, customer_key, now, expected_hash=None)
+        if outcome == "exists":
+            return self._update(source, feedback, item, now)
+        if outcome == "retry":
+            return None
+        return self._answer(item, "created")
+
+    def _update(self, source: Source, feedback: FeedbackIn, item: FeedbackItem, now: datetime) -> Outcome | None:
+        existing = self._store.get_feedback(item.pk)
+        if existing is None:
+            return None  # removed meanwhile (TTL or erasure): start again
+        if existing.content_hash == item.content_hash:
+            return self._answer(existing, "duplicate")
+
+        # A later event without a score keeps the score it already had.
+        score = feedback.score or (_SCORE.validate_python(existing.score) if existing.score else None)
+        if score is not None and feedback.score is None:
+            item.score_type = score.type
+            item.score = score.model_dump(mode="json")
+        verdict = classify(score, feedback.comment, source.thresholds) if score else None
+        item.feedback_id = existing.feedback_id
+        item.received_at = existing.received_at
+        item.revision = (existing.revision or 1) + 1
+        item.case_id = existing.case_id
+
+        if verdict is not None and verdict.opens_case and existing.case_id is None:
+            outcome = self._open_case(
+                feedback, item, verdict, item.cust_pk.removeprefix("CUST#"), now, existing.content_hash
+            )
+            return None if outcome != "committed" else self._answer(item, "updated")
+
+        self._apply(item, verdict, keep_priority=existing.priority if existing.case_id else None)
+        if not self._store.replace_feedback(item, existing.content_hash):
+            return None
+        return self._answer(item, "updated")
+
+    def _open_case(
+        self,
+        feedback: FeedbackIn,
+        item: FeedbackItem,
+        verdict: Classification,
+        customer_key: str,
+        now: datetime,
+        expected_hash: str | None,
+    ) -> str:
+        customer_pk = f"CUST#{customer_key}"
+        customer = self._store.get_customer(customer_pk)
+        history = list(customer.recent_negatives) if customer is not None else []
+        occurred = item.occurred_at
+        earlier = [datetime.fromisoformat(entry["at"]) for entry in history]
+        if is_repeat(earlier, occurred):
+            verdict = verdict.as_repeat_failure()
+        self._apply(item, verdict)
+        case_id = identity.case_id(item.pk)
+        item.case_id = case_id
+
+        case = self._case_item(item, verdict, customer_pk, case_id, now)
+        window_start = occurred - timedelta(days=90)
+        history = [entry for entry in history if datetime.fromisoformat(entry["at"]) >= window_start]
+        history.append({"at": occurred.isoformat(), "case_id": case_id})
+        if customer is None:
+            customer = CustomerItem(customer_pk, "CUST")
+        contact = feedback.customer
+        for field in ("name", "email", "phone", "locale", "timezone"):
+            if getattr(contact, field) is not None:
+                setattr(customer, field, getattr(contact, field))
+        customer.recent_negatives = history
+        customer.updated_at = now
+
+        result = self._store.commit_negative(item, case, customer, expected_hash)
+        if result.committed:
+            return "committed"
+        if result.feedback_exists and expected_hash is None:
+            return "exists"
+        return "retry"
+
+    @staticmethod
+    def _apply(item: FeedbackItem, verdict: Classification | None, keep_priority: int | None = None) -> None:
+        item.status = "held" if verdict is None else "scored"
+        item.verdict = verdict.verdict if verdict else None
+        priority = verdict.priority if verdict else None
+        item.priority = keep_priority if keep_priority is not None else (int(priority) if priority else None)
+        item.position = verdict.position if verdict else None
+        item.signals = sorted(signal.value for signal in verdict.signals) if verdict else None
+
+    def _feedback_item(
+        self,
+        source: Source,
+        feedback: FeedbackIn,
+        pk: str,
+        response_id: str,
+        digest: str,
+        customer_key: str,
+        now: datetime,
+    ) -> FeedbackItem:
+        interaction = feedback.interaction
+        occurred = feedback.occurred_at or now
+        return FeedbackItem(
+            pk,
+            "FB",
+            feedback_id=identity.feedback_id(pk),
+            source=source.source_id,
+            response_id=response_id,
+            content_hash=digest,
+            status="held",
+            score_type=feedback.score.type if feedback.score else None,
+            score=feedback.score.model_dump(mode="json") if feedback.score else None,
+            comment=feedback.comment,
+            tags=list(feedback.tags) or None,
+            metadata=dict(feedback.metadata) or None,
+            interaction_id=interaction.id,
+            channel=interaction.channel,
+            agent=interaction.agent,
+            team=interaction.team,
+            product=interaction.product,
+            locale=feedback.customer.locale,
+            occurred_at=occurred,
+            received_at=now,
+            updated_at=now,
+            revision=1,
+            cust_pk=f"CUST#{customer_key}",
+            cust_sk=f"FB#{clock.iso(occurred)}#{pk}",
+            expires_at=now + self._retention,
+        )
+
+    @staticmethod
+    def _case_item(
+        item: FeedbackItem, verdict: Classification, customer_pk: str, case_id: str, now: datetime
+    ) -> CaseItem:
+        priority = int(verdict.priority or 4)
+        ack_due = now + ACK_SLA
+        team = item.team or "unrouted"
+        shard = int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % DUE_SHARDS
+        return CaseItem(
+            f"CASE#{case_id}",
+            "CASE",
+            case_id=case_id,
+            feedback_pk=item.pk,
+            feedback_id=item.feedback_id,
+            source=item.source,
+            status="open",
+            priority=priority,
+            repeat_failure=verdict.repeat_failure,
+            team=item.team,
+            channel=item.channel,
+            agent=item.agent,
+            customer_key=customer_pk.removeprefix("CUST#"),
+            opened_at=now,
+            occurred_at=item.occurred_at,
+            ack_due_at=ack_due,
+            resolve_due_at=now + RESOLVE_SLA,
+            alert_state="pending",
+            level=1,
+            due_pk=f"DUE#alert#{shard}",
+            due_at=clock.iso(now),
+            queue_pk=f"QUEUE#{team}#open",
+            queue_sk=f"P{priority}#{clock.iso(ack_due)}#{case_id}",
+            cust_pk=customer_pk,
+            cust_sk=f"CASE#{clock.iso(now)}#{case_id}",
+        )
+
+    @staticmethod
+    def _answer(item: FeedbackItem, status: str) -> Outcome:
+        codes = {"created": 201, "held": 202, "duplicate": 200, "updated": 200}
+        result = IntakeResult(
+            feedback_id=item.feedback_id,
+            verdict=item.verdict,  # type: ignore[arg-type]
+            priority=f"P{int(item.priority)}" if item.priority else None,  # type: ignore[arg-type]
+            case_id=item.case_id,
+            status=status,  # type: ignore[arg-type]
+        )
+        return Outcome(codes[status], result)

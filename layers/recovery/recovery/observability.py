@@ -1,0 +1,42 @@
+"""Logger, Metrics and Tracer for every function: JSON logs with personal data masked."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}(\d{2})")
+_SECRET = re.compile(r"\b(rl[ak]_[A-Za-z0-9_-]{4})[A-Za-z0-9_-]+|\b(whsec_)[A-Za-z0-9+/=]+|(Bearer )\S+")
+
+
+def mask(text: str) -> str:
+    """Mask email addresses, phone numbers and keys inside free text."""
+    text = _SECRET.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "***", text)
+    text = _EMAIL.sub(r"\1***@\2", text)
+    return _PHONE.sub(r"***\1", text)
+
+
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {key: _mask_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(item) for item in value]
+    return value
+
+
+class MaskingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON formatter, with personal data and secrets masked in every field."""
+
+    def serialize(self, log: dict[str, Any]) -> str:
+        return super().serialize(_mask_value(log))
+
+
+logger = Logger(logger_formatter=MaskingFormatter())
+metrics = Metrics()
+tracer = Tracer()

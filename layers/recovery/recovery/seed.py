@@ -1,0 +1,68 @@
+"""Load demo and example configuration from `config/` into the table.
+
+Used by the embedded runtime at start, and by ops to seed a fresh deployment. Not imported by any
+Lambda function (it needs PyYAML).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from recovery.domain.classify import Thresholds
+from recovery.intake import hash_key
+from recovery.settings import Settings
+from recovery.store import models
+from recovery.store.sources import SourceStore
+
+SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class ConfigError(ValueError):
+    """A config file is invalid; the message names the file and the key."""
+
+
+class SourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=SOURCE_ID.pattern)
+    name: str = Field(min_length=1, max_length=100)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+
+
+def load_sources(config_dir: Path) -> list[SourceConfig]:
+    path = config_dir / "sources.yaml"
+    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if not isinstance(raw, list):
+        raise ConfigError(f"{path}: expected a list of sources")
+    sources: list[SourceConfig] = []
+    for index, entry in enumerate(raw):
+        try:
+            sources.append(SourceConfig.model_validate(entry))
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = "/".join(str(part) for part in first["loc"])
+            raise ConfigError(f"{path}: source {index}: {where}: {first['msg']}") from error
+    ids = [source.id for source in sources]
+    if len(ids) != len(set(ids)):
+        raise ConfigError(f"{path}: source ids must be unique")
+    return sources
+
+
+def seed_from_dir(config_dir: Path, source_keys: dict[str, str], source_secrets: dict[str, str]) -> None:
+    """Write every source in `config_dir` with the hash of its key (keys themselves are never stored)."""
+    settings = Settings.from_env()
+    models.bind(settings.table_name, settings.region)
+    store = SourceStore()
+    for source in load_sources(config_dir):
+        key = source_keys.get(source.id)
+        store.put(
+            source.id,
+            source.name,
+            [hash_key(key)] if key else [],
+            source.thresholds.model_dump(exclude_none=True),
+            webhook_secret=source_secrets.get(source.id),
+        )

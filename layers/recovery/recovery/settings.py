@@ -1,0 +1,43 @@
+"""Typed environment settings, read and checked once per container at cold start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class SettingsError(RuntimeError):
+    """The function's environment is incomplete or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    region: str
+    event_bus_name: str
+    pii_key_secret_arn: str
+    feedback_retention_days: int
+    environment: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def required(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise SettingsError(f"environment variable {name} is not set")
+            return value
+
+        retention = env.get("FEEDBACK_RETENTION_DAYS", "400")
+        if not retention.isdigit() or int(retention) < 1:
+            raise SettingsError("environment variable FEEDBACK_RETENTION_DAYS must be a positive integer")
+        return cls(
+            table_name=required("TABLE_NAME"),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            event_bus_name=required("EVENT_BUS_NAME"),
+            pii_key_secret_arn=required("PII_KEY_SECRET_ARN"),
+            feedback_retention_days=int(retention),
+            environment=env.get("ENVIRONMENT", "dev"),
+        )

@@ -1,0 +1,175 @@
+"""The single table's items as pynamodb models. Only `recovery.store` touches DynamoDB.
+
+| item      | pk                          | sk                | GSIs                          |
+|-----------|-----------------------------|-------------------|-------------------------------|
+| feedback  | FB#<source>#<response id>   | FB                | by_customer                   |
+| case      | CASE#<case id>              | CASE              | by_customer, due, queue       |
+| customer  | CUST#<hmac(customer key)>   | CUST              |                               |
+| source    | CFG#SOURCE#<source id>      | CFG               |                               |
+| counter   | STAT#<dimension>#<value>    | H#<UTC hour>      |                               |
+| batch     | BATCH#<stream batch id>     | BATCH             |                               |
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.models import Model
+
+UNBOUND = "unbound"
+_M = TypeVar("_M", bound="_Item")
+
+
+class _Item(Model):
+    class Meta:
+        table_name = UNBOUND
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class FeedbackItem(_Item):
+    class Meta(_Item.Meta):
+        pass
+
+    feedback_id = UnicodeAttribute()
+    source = UnicodeAttribute()
+    response_id = UnicodeAttribute()
+    content_hash = UnicodeAttribute()
+    status = UnicodeAttribute()  # "held" until it has a score, then "scored"
+    score_type = UnicodeAttribute(null=True)
+    score = JSONAttribute(null=True)
+    position = NumberAttribute(null=True)
+    verdict = UnicodeAttribute(null=True)
+    priority = NumberAttribute(null=True)
+    signals = ListAttribute(of=UnicodeAttribute, null=True)
+    case_id = UnicodeAttribute(null=True)
+    comment = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    metadata = JSONAttribute(null=True)
+    interaction_id = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    agent = UnicodeAttribute(null=True)
+    team = UnicodeAttribute(null=True)
+    product = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    occurred_at = UTCDateTimeAttribute()
+    received_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    revision = NumberAttribute(default=1)
+    cust_pk = UnicodeAttribute()
+    cust_sk = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
+class CaseItem(_Item):
+    class Meta(_Item.Meta):
+        pass
+
+    case_id = UnicodeAttribute()
+    feedback_pk = UnicodeAttribute()
+    feedback_id = UnicodeAttribute()
+    source = UnicodeAttribute()
+    status = UnicodeAttribute()  # open, acknowledged, resolved
+    priority = NumberAttribute()
+    repeat_failure = BooleanAttribute(default=False)
+    team = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    agent = UnicodeAttribute(null=True)
+    customer_key = UnicodeAttribute()
+    opened_at = UTCDateTimeAttribute()
+    occurred_at = UTCDateTimeAttribute()
+    ack_due_at = UTCDateTimeAttribute()
+    resolve_due_at = UTCDateTimeAttribute()
+    alert_state = UnicodeAttribute()  # pending until the first alert is sent
+    level = NumberAttribute(default=1)
+    # Sparse "due" index: present only while the case has scheduled work.
+    due_pk = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+    # Open cases by team, ordered by priority then deadline.
+    queue_pk = UnicodeAttribute(null=True)
+    queue_sk = UnicodeAttribute(null=True)
+    cust_pk = UnicodeAttribute()
+    cust_sk = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class CustomerItem(_Item):
+    class Meta(_Item.Meta):
+        pass
+
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    # [{"at": ISO time, "case_id": ...}] within the repeat window, newest last.
+    recent_negatives = JSONAttribute(default=list)
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class SourceItem(_Item):
+    class Meta(_Item.Meta):
+        pass
+
+    source_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    key_hashes = ListAttribute(of=UnicodeAttribute, default=list)
+    webhook_secret = UnicodeAttribute(null=True)
+    thresholds = JSONAttribute(null=True)
+    enabled = BooleanAttribute(default=True)
+    updated_at = UTCDateTimeAttribute()
+
+
+class CounterItem(_Item):
+    class Meta(_Item.Meta):
+        pass
+
+    dimension = UnicodeAttribute(null=True)
+    value = UnicodeAttribute(null=True)
+    hour = UnicodeAttribute(null=True)
+    volume = NumberAttribute(null=True)
+    negatives = NumberAttribute(null=True)
+    cases = NumberAttribute(null=True)
+
+
+class BatchMarkerItem(_Item):
+    class Meta(_Item.Meta):
+        pass
+
+    applied_at = UTCDateTimeAttribute()
+    records = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+MODELS: tuple[type[_Item], ...] = (FeedbackItem, CaseItem, CustomerItem, SourceItem, CounterItem, BatchMarkerItem)
+
+
+def bind(table_name: str, region: str, **connection: Any) -> None:
+    """Point every model at the deployed table. Called once per function at cold start."""
+    for model in MODELS:
+        model.Meta.table_name = table_name
+        model.Meta.region = region
+        for key, value in connection.items():
+            setattr(model.Meta, key, value)
+        model._connection = None
+
+
+def get_item(model: type[_M], pk: str, sk: str) -> _M | None:
+    """One GetItem; None when absent."""
+    try:
+        return model.get(pk, sk)
+    except model.DoesNotExist:
+        return None

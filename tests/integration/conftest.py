@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from recovery import clock
+from recovery.intake import hash_key
+from recovery.store import models, secrets
+from recovery.store.sources import SourceStore
+from tests.support import REGION, Context, Stack, create_stack, environment, event, load_function
+
+KEY = "rlk_demo-web_integration-test-key-000000000000"
+OTHER_KEY = "rlk_demo-support_integration-test-key-11111111111"
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    creds = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
+    with environment(creds), mock_aws():
+        created = create_stack()
+        with environment(created.env()):
+            secrets.secret_bytes.cache_clear()
+            models.bind(created.table, REGION)
+            store = SourceStore()
+            store.put("demo-web", "Demo web", [hash_key(KEY)], None)
+            store.put("demo-support", "Support", [hash_key(OTHER_KEY)], {"csat": {"negative_max": 3, "positive_min": 5}})
+            yield created
+    clock.reset()
+
+
+@pytest.fixture
+def ingest(stack: Stack) -> ModuleType:
+    return load_function("ingest")
+
+
+class Api:
+    """Calls the ingest handler with API Gateway v2 events built from events/*.json."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+
+    def post(
+        self, path: str, body: Any, key: str | None = KEY, raw: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], Any]:
+        template = event("ingest_feedback_negative.json")
+        template["routeKey"] = f"POST {path}"
+        template["rawPath"] = path
+        template["requestContext"]["http"]["path"] = path
+        template["requestContext"]["routeKey"] = template["routeKey"]
+        template["headers"] = {"content-type": "application/json", **(headers or {})}
+        if key is not None:
+            template["headers"]["authorization"] = f"Bearer {key}"
+        template["body"] = raw if raw is not None else json.dumps(body)
+        return self._call(template)
+
+    def get(self, path: str) -> tuple[int, dict[str, str], Any]:
+        template = event("ingest_health.json")
+        template["routeKey"] = f"GET {path}"
+        template["rawPath"] = path
+        template["requestContext"]["http"]["path"] = path
+        return self._call(template)
+
+    def _call(self, request: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        response = self.module.lambda_handler(request, Context())
+        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        body = response.get("body")
+        if headers.get("content-type", "").endswith("json") and body:
+            body = json.loads(body)
+        return response["statusCode"], headers, body
+
+
+@pytest.fixture
+def api(ingest: ModuleType) -> Api:
+    return Api(ingest)
+
+
+def table_items(stack: Stack) -> list[dict[str, Any]]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    return client.scan(TableName=stack.table)["Items"]
