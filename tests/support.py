@@ -114,3 +114,41 @@ class Context:
     @staticmethod
     def get_remaining_time_in_millis() -> int:
         return 10_000
+
+
+class StreamReader:
+    """Reads a table's stream from moto and shapes records like the Lambda DynamoDB event.
+
+    Each read takes a fresh iterator after the last sequence number seen: moto replaces a table (and its
+    stream shard) with a copy when it rolls back a cancelled transaction, so a kept iterator would go on
+    reading the discarded shard, phantom records included.
+    """
+
+    def __init__(self, table: str) -> None:
+        # moto serves DynamoDB Streams only on the explicit streams endpoint.
+        self._client = boto3.client(
+            "dynamodbstreams", region_name=REGION, endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com"
+        )
+        self._arn = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=table)["Table"][
+            "LatestStreamArn"
+        ]
+        self._shard = self._client.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self._last: str | None = None
+
+    def read(self, prefixes: tuple[str, ...] = ("FB#", "CASE#")) -> list[dict[str, Any]]:
+        """New records since the last read, filtered by key prefix like the template's FilterCriteria."""
+        position: dict[str, str] = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._last}
+            if self._last
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        iterator = self._client.get_shard_iterator(StreamArn=self._arn, ShardId=self._shard, **position)
+        response = self._client.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)
+        records = []
+        for record in response["Records"]:
+            record = json.loads(json.dumps(record, default=lambda v: int(v.timestamp())))
+            record["eventSourceARN"] = self._arn
+            self._last = record["dynamodb"]["SequenceNumber"]
+            if record["dynamodb"]["Keys"]["pk"]["S"].startswith(prefixes):
+                records.append(record)
+        return records
