@@ -61,11 +61,14 @@ def test_batch_publishes_events_and_counts(api: Api, stack: Stack, stream: Any) 
     # WHEN the stream function handles the batch
     result = stream.lambda_handler({"Records": records}, Context())
 
-    # THEN one FeedbackReceived per response and one CaseOpened, and counters by team/channel/source/hour
+    # THEN one CaseOpened, one FeedbackReceived listing the three responses, and counters by
+    # team/channel/source/hour
     kinds = sorted(e.detail_type for e in bus.events)
-    assert kinds == ["CaseOpened", "FeedbackReceived", "FeedbackReceived", "FeedbackReceived"]
-    assert all("email" not in str(e.detail) and "c-42" not in str(e.detail) for e in bus.events)
-    assert result["events"] == 4
+    assert kinds == ["CaseOpened", "FeedbackReceived"]
+    received = next(e for e in bus.events if e.detail_type == "FeedbackReceived")
+    assert sorted(item["verdict"] for item in received.detail["feedback"]) == ["negative", "positive", "positive"]
+    assert all("@" not in str(e.detail) and "cust-" not in str(e.detail) for e in bus.events)
+    assert result["events"] == 2
     stats = counters(stack)
     assert stats[("STAT#team#support-emea", "H#2026-11-22T10")] == {"volume": 3, "negatives": 1, "cases": 1}
     assert stats[("STAT#all#all", "H#2026-11-22T10")] == {"volume": 3, "negatives": 1, "cases": 1}

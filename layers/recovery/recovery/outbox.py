@@ -34,7 +34,7 @@ class Outbox:
 
     def process(self, changes: Sequence[Change]) -> BatchSummary:
         identity = batch_id(changes)
-        events = [event for change in changes for event in domain_events(change)]
+        events = domain_events(changes)
         # Events first: alerts wait on them; counters can trail by a retry.
         self._bus.publish(events)
         deltas = counter_deltas(changes)

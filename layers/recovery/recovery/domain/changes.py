@@ -125,19 +125,50 @@ def _text(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def domain_events(change: Change) -> list[DomainEvent]:
-    """Events for the bus. No personal data: ids, classification and routing fields only."""
+FEEDBACK_PER_EVENT = 100  # ~300 bytes each: one event stays well inside EventBridge's 64 KB billing chunk
+
+
+def case_events(change: Change) -> list[DomainEvent]:
+    """One event per case change: alerts and integrations act on each."""
     new, old = change.new, change.old
-    if change.kind == "FB" and new is not None and new.get("status") == "scored":
-        detail = _feedback_detail(new, change.event_id)
-        if old is None or old.get("status") != "scored":
-            return [DomainEvent("FeedbackReceived", detail)]
-        if old.get("content_hash") != new.get("content_hash"):
-            return [DomainEvent("FeedbackUpdated", {**detail, "previous_verdict": old.get("verdict")})]
-    if change.kind == "CASE" and new is not None and new.get("sk") == "CASE":
-        detail = _case_detail(new, change.event_id)
-        if old is None:
-            return [DomainEvent("CaseOpened", detail)]
-        if old.get("status") != new.get("status"):
-            return [DomainEvent("CaseStatusChanged", {**detail, "previous_status": old.get("status")})]
+    if change.kind != "CASE" or new is None or new.get("sk") != "CASE":
+        return []
+    detail = _case_detail(new, change.event_id)
+    if old is None:
+        return [DomainEvent("CaseOpened", detail)]
+    if old.get("status") != new.get("status"):
+        return [DomainEvent("CaseStatusChanged", {**detail, "previous_status": old.get("status")})]
     return []
+
+
+def feedback_change(change: Change) -> tuple[str, dict[str, Any]] | None:
+    """("FeedbackReceived" | "FeedbackUpdated", summary) for a scored response, else None."""
+    new, old = change.new, change.old
+    if change.kind != "FB" or new is None or new.get("status") != "scored":
+        return None
+    detail = _feedback_detail(new, change.event_id)
+    if old is None or old.get("status") != "scored":
+        return "FeedbackReceived", detail
+    if old.get("content_hash") != new.get("content_hash"):
+        return "FeedbackUpdated", {**detail, "previous_verdict": old.get("verdict")}
+    return None
+
+
+def domain_events(changes: Iterable[Change]) -> list[DomainEvent]:
+    """Events for the bus. No personal data: ids, classification and routing fields only.
+
+    Case events go one per case. Feedback events are grouped per stream batch, up to 100 responses in
+    one `{"feedback": [...]}` event, because EventBridge bills per event: one event per response would
+    cost more than the rest of the intake path together (see docs/decisions.md).
+    """
+    events: list[DomainEvent] = []
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for change in changes:
+        events += case_events(change)
+        summary = feedback_change(change)
+        if summary is not None:
+            grouped[summary[0]].append(summary[1])
+    for detail_type, items in grouped.items():
+        for start in range(0, len(items), FEEDBACK_PER_EVENT):
+            events.append(DomainEvent(detail_type, {"feedback": items[start : start + FEEDBACK_PER_EVENT]}))
+    return events
