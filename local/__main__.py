@@ -1,0 +1,51 @@
+"""`python -m local`: start the embedded runtime (see docs/local-runtime.md)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from local.runtime import Options, run
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m local",
+        description="Run the whole application locally: AWS in memory (moto), the HttpApi and every trigger.",
+    )
+    parser.add_argument("--port", type=int, default=3000, help="HTTP API port (0 picks a free one)")
+    parser.add_argument(
+        "--moto-port", type=int, default=5000, help="moto server port for the AWS CLI (0: free)"
+    )
+    parser.add_argument("--speed", type=float, default=1.0, help="the virtual clock runs N times faster")
+    parser.add_argument("--state", type=Path, default=None, help="keep AWS state in DIR across restarts")
+    parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="the SAM template")
+    parser.add_argument("--config", type=Path, default=Path("config"), help="demo configuration to seed")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    args = parser.parse_args(argv)
+    if args.speed <= 0:
+        parser.error("--speed must be positive")
+    return Options(
+        port=args.port,
+        moto_port=args.moto_port,
+        speed=args.speed,
+        state_dir=args.state,
+        template=args.template,
+        config_dir=args.config,
+        host=args.host,
+    )
+
+
+def main() -> int:
+    options = parse_args()
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the API logs its own requests
+    return run(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

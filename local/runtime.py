@@ -1,0 +1,417 @@
+"""Putting the runtime together: start, serve, stop.
+
+Order matters at start: the botocore hooks go in before any boto3 session exists, moto's mock before
+any client is used, and the virtual clock into `recovery.clock` before any function is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+log = logging.getLogger("local")
+
+RUNTIME_FILE = Path(".local") / "runtime.json"
+_EMAIL = re.compile(r"[^@\s<>]+@([^@\s<>]+\.[^@\s<>]+)")
+
+
+@dataclass(frozen=True)
+class Options:
+    port: int = 3000
+    moto_port: int = 5000
+    speed: float = 1.0
+    state_dir: Path | None = None
+    template: Path = Path("template.yaml")
+    config_dir: Path = Path("config")
+    host: str = "127.0.0.1"
+
+
+def claim_stdout() -> TextIO:
+    """Keep the real stdout for the start line; everything else written to stdout goes to stderr.
+
+    Handlers print (Powertools logs and metrics go to stdout), and the start line must be the only line
+    on stdout, so file descriptor 1 is pointed at stderr for the rest of the process.
+    """
+    sys.stdout.flush()
+    start_line = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    return start_line
+
+
+def prepare_environment(region: str) -> None:
+    for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        os.environ.pop(variable, None)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto's fake credentials
+        AWS_DEFAULT_REGION=region,
+        AWS_REGION=region,
+        POWERTOOLS_TRACE_DISABLED="true",  # no X-Ray daemon here
+    )
+
+
+def run(options: Options) -> int:
+    start_line_stream = claim_stdout()
+    region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    prepare_environment(region)
+
+    # Before any boto3 session exists: see local.capture.
+    from local.capture import Capture
+
+    capture = Capture()
+    capture.install()
+
+    from moto import mock_aws
+
+    mock = mock_aws()
+    mock.start()
+    runtime = Runtime(options, region, capture)
+    try:
+        runtime.start()
+    except Exception:
+        log.exception("the runtime could not start")
+        runtime.shutdown(save=False)
+        return 1
+    start_line = runtime.start_line()
+    text = json.dumps(start_line)
+    RUNTIME_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RUNTIME_FILE.write_text(text + "\n", encoding="utf-8")
+    start_line_stream.write(text + "\n")
+    start_line_stream.flush()
+    start_line_stream.close()
+    log.info("ready: API %s, moto %s", start_line["api_url"], start_line["moto_url"])
+    runtime.wait_for_signal()
+    runtime.shutdown(save=True)
+    return 0
+
+
+class Runtime:
+    def __init__(self, options: Options, region: str, capture: Any) -> None:
+        from local.bus import BusTap
+        from local.clock import VirtualClock
+        from local.state import RuntimeState
+
+        self.options = options
+        self.region = region
+        self.capture = capture
+        self.invoke_lock = threading.RLock()
+        self.stopping = threading.Event()
+        self.saved = self._load_state()
+        self.state = self.saved or RuntimeState()
+        self.clock = VirtualClock(self._resume_time(), options.speed)
+        self.bus = BusTap(self.clock.now)
+        self.servers: list[Any] = []
+        self.dispatcher: Any = None
+        self.streams: list[Any] = []
+        self.api_url = ""
+        self.moto_url = ""
+
+    # ------------------------------------------------------------------ start
+    def _load_state(self) -> Any:
+        from local import state
+
+        return state.load(self.options.state_dir) if self.options.state_dir else None
+
+    def _resume_time(self) -> datetime:
+        """After a restart the clock goes on from where it stopped, or from now if that is later."""
+        now = datetime.now(UTC)
+        return max(self.saved.clock, now) if self.saved and self.saved.clock else now
+
+    def start(self) -> None:
+        from local import demo, template
+        from local.aws import AwsClients
+        from local.functions import Environment, FunctionHost
+        from local.outbox import Outbox
+        from local.provision import Provisioner
+
+        self.bus.install()
+        self.outbox = Outbox(self.clock.now, self.state.outbox)
+        self.capture.outbox = self.outbox
+        self.capture.now = self.clock.now
+
+        self.template = template.load(self.options.template.resolve(), self.region)
+        self.clients = AwsClients.create(self.region)
+        with self.invoke_lock:
+            self.names = Provisioner(self.template, self.clients).run()
+        self.function_configs = self._function_configs()
+        self._verify_senders()
+
+        self.host = FunctionHost(self.invoke_lock, Environment(dict(os.environ)), self._point_clock)
+        for config in self.function_configs:
+            log.info("loading %s (%s)", config.logical_id, config.code_dir)
+            self.host.load(config)
+
+        ids = demo.source_ids(self.options.config_dir)
+        demo.ensure_credentials(self.state, ids)
+        self._seed(ids)
+        self._console_user()
+        self._wire_triggers()
+        self._serve()
+
+    def _function_configs(self) -> list[Any]:
+        from local.functions import FunctionConfig
+        from local.refs import as_env_value, resolve
+
+        configs = []
+        for logical_id, function in self.template.functions.items():
+            name = self.names.ref(logical_id)
+            variables = {
+                key: as_env_value(value) for key, value in resolve(function.environment, self.names).items()
+            }
+            variables.update(
+                AWS_LAMBDA_FUNCTION_NAME=name,
+                AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+                AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(function.memory),
+                AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{name}",
+                AWS_REGION=self.region,
+                AWS_DEFAULT_REGION=self.region,
+                POWERTOOLS_TRACE_DISABLED="true",
+            )
+            configs.append(
+                FunctionConfig(
+                    logical_id=logical_id,
+                    name=name,
+                    arn=self.names.get_att(logical_id, "Arn"),
+                    code_dir=function.code_dir,
+                    handler=function.handler,
+                    layer_dirs=function.layer_dirs,
+                    environment=variables,
+                    timeout=function.timeout,
+                    memory=function.memory,
+                )
+            )
+        return configs
+
+    def _verify_senders(self) -> None:
+        """SES refuses unverified senders: verify every address a function is told to send from."""
+        for config in self.function_configs:
+            for key, value in config.environment.items():
+                if not ("SENDER" in key.upper() or "FROM" in key.upper()):
+                    continue
+                match = _EMAIL.search(value)
+                if match:
+                    with self.invoke_lock:
+                        self.clients.ses.verify_email_identity(EmailAddress=match.group(0))
+                        self.clients.ses.verify_domain_identity(Domain=match.group(1))
+
+    def _point_clock(self) -> None:
+        """Inside each function's module scope: make its `recovery.clock` read the virtual clock."""
+        import importlib
+        import importlib.util
+
+        if importlib.util.find_spec("recovery") is None or importlib.util.find_spec("recovery.clock") is None:
+            return
+        importlib.import_module("recovery.clock").set_source(self.clock.now)
+
+    def _common_environment(self) -> dict[str, str]:
+        """The variables every function shares (the template's Globals), for config seeding."""
+        if not self.function_configs:
+            return {}
+        shared = dict(self.function_configs[0].environment)
+        for config in self.function_configs[1:]:
+            shared = {key: value for key, value in shared.items() if config.environment.get(key) == value}
+        return shared
+
+    def _seed(self, ids: list[str]) -> None:
+        from local import demo
+
+        if not self.function_configs:
+            return
+        layers = tuple(dict.fromkeys(path for config in self.function_configs for path in config.layer_dirs))
+        self.host.run_in_scope(
+            layers,
+            self._common_environment(),
+            lambda: demo.seed(self.options.config_dir.resolve(), self.state, ids),
+        )
+
+    def _console_user(self) -> None:
+        from local import demo
+
+        pools = list(self.template.of_type("AWS::Cognito::UserPool"))
+        if pools:
+            with self.invoke_lock:
+                demo.ensure_console_user(self.clients, self.names.ref(pools[0]), self.state.console_password)
+
+    def _wire_triggers(self) -> None:
+        from local.delivery import Deliverer, async_policies
+        from local.dispatcher import Dispatcher
+        from local.queues import QueuePoller
+        from local.schedules import scheduled_rules
+        from local.streams import StreamPoller
+
+        self.deliverer = Deliverer(
+            self.host,
+            self.clients,
+            self.invoke_lock,
+            async_policies(self.template, self.names),
+            self.clock.now,
+        )
+        queues = []
+        for mapping in self._mappings():
+            service = mapping.source_arn.split(":")[2]
+            if service == "dynamodb":
+                poller = StreamPoller(
+                    mapping,
+                    self.clients,
+                    self.host,
+                    self.invoke_lock,
+                    self.deliverer.send,
+                    self.clock.now,
+                    positions=dict(self.state.stream_positions.get(mapping.logical_id, {})),
+                )
+                self.streams.append(poller)
+            elif service == "sqs":
+                url = self.deliverer.queue_url(mapping.source_arn)
+                queues.append(QueuePoller(mapping, url, self.clients, self.host, self.invoke_lock))
+            else:
+                log.warning(
+                    "%s: event sources of type %s are not supported locally", mapping.logical_id, service
+                )
+        schedules = scheduled_rules(self.template, self.names, self.clock.now())
+        self.dispatcher = Dispatcher(
+            self.clock, self.deliverer, self.bus, self.streams, queues, schedules, self.region
+        )
+
+    def _mappings(self) -> list[Any]:
+        from local.refs import resolve
+        from local.streams import Mapping
+
+        mappings = []
+        for logical_id, properties in self.template.of_type("AWS::Lambda::EventSourceMapping").items():
+            spec = resolve(properties, self.names)
+            function = self.host.find(str(spec["FunctionName"]))
+            if function is None:
+                log.warning("%s: no local function %s", logical_id, spec["FunctionName"])
+                continue
+            source = str(spec["EventSourceArn"])
+            is_stream = source.split(":")[2] == "dynamodb"
+            filters = tuple(
+                item["Pattern"] if isinstance(item["Pattern"], str) else json.dumps(item["Pattern"])
+                for item in (spec.get("FilterCriteria") or {}).get("Filters", [])
+            )
+            mappings.append(
+                Mapping(
+                    logical_id=logical_id,
+                    function=function.logical_id,
+                    source_arn=source,
+                    batch_size=int(spec.get("BatchSize", 100 if is_stream else 10)),
+                    max_retries=int(spec.get("MaximumRetryAttempts", -1)),
+                    on_failure=(spec.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination"),
+                    filters=filters,
+                    report_item_failures="ReportBatchItemFailures" in spec.get("FunctionResponseTypes", []),
+                    starting_position=str(spec.get("StartingPosition", "TRIM_HORIZON")),
+                )
+            )
+        return mappings
+
+    def _serve(self) -> None:
+        from werkzeug.serving import make_server
+
+        from local.http_api import Router
+        from local.server import LocalApp
+
+        routes = [route for api in self.template.apis for route in api.routes]
+        app = LocalApp(Router(routes), self.host, self.clock, self.dispatcher, self.outbox)
+        api_server = make_server(self.options.host, self.options.port, app, threaded=True)
+        self.servers.append(api_server)
+        moto_server = self._moto_server()
+        self.servers.append(moto_server)
+        for server in self.servers:
+            threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+        self.api_url = f"http://{self.options.host}:{api_server.server_port}"
+        self.moto_url = f"http://{self.options.host}:{moto_server.server_port}"
+        self.dispatcher.start()
+
+    def _moto_server(self) -> Any:
+        """moto as a server, for the AWS CLI; it shares the in-process backends (same moto globals)."""
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        lock = self.invoke_lock
+        dispatcher = self.dispatcher
+
+        def serialised(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            # moto is not thread-safe: a CLI call waits for the running handler, like any other call.
+            with lock:
+                body = list(moto_app(environ, start_response))
+            dispatcher.wake()  # a CLI put-item or put-events may have work for the triggers
+            return body
+
+        return make_server(
+            self.options.host,
+            self.options.moto_port,
+            serialised,
+            threaded=True,
+            request_handler=MotoRequestHandler,
+        )
+
+    def start_line(self) -> dict[str, Any]:
+        from local.demo import CONSOLE_USERNAME
+
+        ids = list(self.state.source_keys)
+        return {
+            "api_url": self.api_url,
+            "console_url": f"{self.api_url}/console/",
+            "moto_url": self.moto_url,
+            "sources": [
+                {
+                    "id": source_id,
+                    "key": self.state.source_keys[source_id],
+                    "hook_url": f"{self.api_url}/v1/hooks/{source_id}",
+                    "secret": self.state.source_secrets[source_id],
+                }
+                for source_id in ids
+            ],
+            "admin_key": self.state.admin_key,
+            "console_login": {"username": CONSOLE_USERNAME, "password": self.state.console_password},
+        }
+
+    # ------------------------------------------------------------------ stop
+    def wait_for_signal(self) -> None:
+        def stop(signum: int, frame: Any) -> None:
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        while not self.stopping.wait(1.0):
+            pass
+        log.info("stopping")
+
+    def shutdown(self, save: bool) -> None:
+        for server in self.servers:
+            server.shutdown()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+            try:
+                self.dispatcher.drain()
+            except Exception:
+                log.exception("could not finish pending work")
+        if save and self.options.state_dir:
+            self._save()
+
+    def _save(self) -> None:
+        from local import state
+
+        self.state.clock = self.clock.now()
+        self.state.outbox = self.outbox.entries()
+        self.state.stream_positions = {
+            poller.mapping.logical_id: dict(poller.positions) for poller in self.streams
+        }
+        assert self.options.state_dir is not None
+        with self.invoke_lock:
+            state.save(self.options.state_dir, self.state)

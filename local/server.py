@@ -1,0 +1,189 @@
+"""The HTTP side: the template's HttpApi routes, plus the runtime's own `/_local/...` endpoints.
+
+`/_local/` exists only here, never in template.yaml. API routes go through the same handler functions
+AWS would call, with API Gateway v2 events; the calls queue on the one invocation lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from local.clock import VirtualClock, iso, parse_iso
+from local.dispatcher import Dispatcher
+from local.functions import FunctionError, FunctionHost
+from local.http_api import (
+    MAX_PAYLOAD_BYTES,
+    Authorizer,
+    Forbidden,
+    HttpRequest,
+    HttpResponse,
+    Router,
+    Unauthorized,
+    build_event,
+    internal_error,
+    message,
+    translate_result,
+)
+from local.outbox import Outbox, render_page
+
+log = logging.getLogger(__name__)
+
+LOCAL_PREFIX = "/_local/"
+
+
+def allow_all(route: Any, event: dict[str, Any]) -> dict[str, Any] | None:
+    """Used until the template's JWT authorizer is enforced locally."""
+    return None
+
+
+class LocalApp:
+    """A WSGI application."""
+
+    def __init__(
+        self,
+        router: Router,
+        host: FunctionHost,
+        clock: VirtualClock,
+        dispatcher: Dispatcher,
+        outbox: Outbox,
+        authorizers: dict[str, Authorizer] | None = None,
+    ) -> None:
+        self.router = router
+        self.host = host
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.outbox = outbox
+        self.authorizers = authorizers or {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        raw_path = _raw_path(environ)
+        if raw_path.startswith(LOCAL_PREFIX):
+            response = self._local(request, raw_path)
+        else:
+            response = self._api(request, raw_path)
+        return response(environ, start_response)
+
+    # ------------------------------------------------------------------ the HttpApi
+    def _api(self, request: Request, raw_path: str) -> Response:
+        request_id = str(uuid.uuid4())
+        length = request.content_length or 0
+        if length > MAX_PAYLOAD_BYTES:
+            return _to_werkzeug(message(413, "Request Entity Too Large", request_id))
+        body = request.stream.read(MAX_PAYLOAD_BYTES + 1)
+        if len(body) > MAX_PAYLOAD_BYTES:
+            return _to_werkzeug(message(413, "Request Entity Too Large", request_id))
+        matched = self.router.match(request.method, raw_path)
+        if matched is None:
+            return _to_werkzeug(message(404, "Not Found", request_id))
+        route, parameters = matched
+        http_request = HttpRequest(
+            method=request.method,
+            raw_path=raw_path,
+            raw_query=request.environ.get("QUERY_STRING", ""),
+            headers=tuple((name, value) for name, value in request.headers.items()),
+            body=body,
+            source_ip=request.remote_addr or "127.0.0.1",
+            protocol=request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+        )
+        event = build_event(http_request, route, parameters, request_id=request_id, now=self.clock.now())
+        return _to_werkzeug(self._invoke(route, event, request_id))
+
+    def _invoke(self, route: Any, event: dict[str, Any], request_id: str) -> HttpResponse:
+        if route.authorizer:
+            authorize = self.authorizers.get(route.authorizer, allow_all)
+            try:
+                context = authorize(route, event)
+            except Unauthorized:
+                return message(401, "Unauthorized", request_id)
+            except Forbidden:
+                return message(403, "Forbidden", request_id)
+            if context is not None:
+                event["requestContext"]["authorizer"] = context
+        try:
+            result = self.host.invoke(route.function, event)
+        except FunctionError:
+            return internal_error(request_id)
+        finally:
+            self.dispatcher.wake()  # follow-on work (stream records, events) starts at once
+        return translate_result(result, request_id)
+
+    # ------------------------------------------------------------------ /_local/
+    def _local(self, request: Request, raw_path: str) -> Response:
+        endpoint = (request.method, raw_path)
+        if endpoint == ("GET", "/_local/clock"):
+            return _json({"now": iso(self.clock.now())})
+        if endpoint == ("POST", "/_local/clock"):
+            return self._move_clock(request)
+        if endpoint == ("GET", "/_local/outbox.json"):
+            return _json(self.outbox.entries())
+        if endpoint == ("GET", "/_local/outbox"):
+            return Response(render_page(self.outbox.entries()), content_type="text/html; charset=utf-8")
+        if endpoint == ("DELETE", "/_local/outbox"):
+            self.outbox.clear()
+            return Response(status=204)
+        known = {"/_local/clock", "/_local/outbox", "/_local/outbox.json"}
+        if raw_path in known:
+            return _problem(405, "Method Not Allowed", f"{request.method} is not supported on {raw_path}")
+        return _problem(404, "Not Found", f"{raw_path} does not exist")
+
+    def _move_clock(self, request: Request) -> Response:
+        try:
+            document = json.loads(request.get_data() or b"null")
+        except ValueError:
+            return _problem(400, "Bad Request", "the body must be JSON")
+        if not isinstance(document, dict) or len(document.keys() & {"advance_seconds", "set"}) != 1:
+            return _problem(400, "Bad Request", 'send {"advance_seconds": N} or {"set": "<ISO 8601 time>"}')
+        unknown = sorted(document.keys() - {"advance_seconds", "set"})
+        if unknown:
+            return _problem(400, "Bad Request", f"unknown field /{unknown[0]}", pointer=f"/{unknown[0]}")
+        try:
+            if "advance_seconds" in document:
+                seconds = document["advance_seconds"]
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                    raise ValueError("advance_seconds must be a number of seconds, 0 or more")
+                result = self.dispatcher.move_clock(advance_seconds=float(seconds))
+            else:
+                result = self.dispatcher.move_clock(to=parse_iso(document["set"]))
+        except ValueError as error:
+            pointer = "/advance_seconds" if "advance_seconds" in document else "/set"
+            return _problem(400, "Bad Request", str(error), pointer=pointer)
+        return _json({"now": iso(result["now"]), "fired": result["fired"]})
+
+
+def _raw_path(environ: dict[str, Any]) -> str:
+    """The path as the client sent it (still percent-encoded), like API Gateway's rawPath."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        path = raw.split("?", 1)[0]
+        if "://" in path:  # an absolute-form request line
+            path = "/" + path.split("://", 1)[1].split("/", 1)[-1]
+        return path or "/"
+    from urllib.parse import quote
+
+    return quote(environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace")) or "/"
+
+
+def _to_werkzeug(response: HttpResponse) -> Response:
+    result = Response(response.body, status=response.status)
+    result.headers.clear()
+    for name, value in response.headers:
+        result.headers.add(name, value)
+    return result
+
+
+def _json(document: Any, status: int = 200) -> Response:
+    return Response(json.dumps(document), status=status, content_type="application/json")
+
+
+def _problem(status: int, title: str, detail: str, pointer: str | None = None) -> Response:
+    document: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if pointer:
+        document["errors"] = [{"detail": detail, "pointer": pointer}]
+    return Response(json.dumps(document), status=status, content_type="application/problem+json")
