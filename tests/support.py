@@ -127,12 +127,16 @@ class StreamReader:
     def __init__(self, table: str) -> None:
         # moto serves DynamoDB Streams only on the explicit streams endpoint.
         self._client = boto3.client(
-            "dynamodbstreams", region_name=REGION, endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com"
+            "dynamodbstreams",
+            region_name=REGION,
+            endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com",
         )
         self._arn = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=table)["Table"][
             "LatestStreamArn"
         ]
-        self._shard = self._client.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self._shard = self._client.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"][0][
+            "ShardId"
+        ]
         self._last: str | None = None
 
     def read(self, prefixes: tuple[str, ...] = ("FB#", "CASE#")) -> list[dict[str, Any]]:

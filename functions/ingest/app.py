@@ -49,14 +49,19 @@ def health() -> dict[str, str]:
 
 @app.get("/v1/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[str]:
-    return Response(200, "application/json", app.get_openapi_json_schema(title="Recovery Loop API", version="1"))
+    return Response(
+        200, "application/json", app.get_openapi_json_schema(title="Recovery Loop API", version="1")
+    )
 
 
 @app.post("/v1/feedback", responses={200: {}, 201: {}, 202: {}, 400: {}, 401: {}, 413: {}, 415: {}, 503: {}})
 def post_feedback(feedback: Annotated[FeedbackIn, Body(embed=False)]) -> Response[IntakeResult]:
     source = app.context["source"]
     outcome = intake.receive(source, feedback)
-    logger.info("feedback accepted", extra={"feedback_id": outcome.result.feedback_id, "status": outcome.result.status})
+    logger.info(
+        "feedback accepted",
+        extra={"feedback_id": outcome.result.feedback_id, "status": outcome.result.status},
+    )
     metrics.add_metric(name=f"Feedback{outcome.result.status.capitalize()}", unit=MetricUnit.Count, value=1)
     return Response(outcome.status_code, "application/json", outcome.result)
 
@@ -86,7 +91,9 @@ def invalid_request(error: RequestValidationError) -> Response[str]:
 def transient(error: TransientFailure) -> Response[str]:
     logger.warning("transient AWS failure", extra={"cause": str(error)})
     metrics.add_metric(name="TransientAwsFailure", unit=MetricUnit.Count, value=1)
-    return http.problem(503, "Service unavailable", "a storage call failed; retry", headers={"Retry-After": "2"})
+    return http.problem(
+        503, "Service unavailable", "a storage call failed; retry", headers={"Retry-After": "2"}
+    )
 
 
 @app.exception_handler(Conflict)
@@ -114,7 +121,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         _gate(event)
     except http.Refused as refused:
-        return http.as_event_response(http.problem(refused.status, refused.title, refused.detail, headers=refused.headers))
+        return http.as_event_response(
+            http.problem(refused.status, refused.title, refused.detail, headers=refused.headers)
+        )
     except TransientFailure as error:
         return http.as_event_response(transient(error))
     return app.resolve(event, context)

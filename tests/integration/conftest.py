@@ -34,7 +34,12 @@ def stack() -> Iterator[Stack]:
             models.bind(created.table, REGION)
             store = SourceStore()
             store.put("demo-web", "Demo web", [hash_key(KEY)], None)
-            store.put("demo-support", "Support", [hash_key(OTHER_KEY)], {"csat": {"negative_max": 3, "positive_min": 5}})
+            store.put(
+                "demo-support",
+                "Support",
+                [hash_key(OTHER_KEY)],
+                {"csat": {"negative_max": 3, "positive_min": 5}},
+            )
             yield created
     clock.reset()
 
@@ -51,7 +56,12 @@ class Api:
         self.module = module
 
     def post(
-        self, path: str, body: Any, key: str | None = KEY, raw: str | None = None, headers: dict[str, str] | None = None
+        self,
+        path: str,
+        body: Any,
+        key: str | None = KEY,
+        raw: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], Any]:
         template = event("ingest_feedback_negative.json")
         template["routeKey"] = f"POST {path}"

@@ -28,7 +28,9 @@ def counters(stack: Stack) -> dict[tuple[str, str], dict[str, int]]:
     for item in table.scan()["Items"]:
         if str(item["pk"]).startswith("STAT#"):
             found[(str(item["pk"]), str(item["sk"]))] = {
-                metric: int(item[metric]) for metric in ("volume", "negatives", "cases") if isinstance(item.get(metric), Decimal)
+                metric: int(item[metric])
+                for metric in ("volume", "negatives", "cases")
+                if isinstance(item.get(metric), Decimal)
             }
     return found
 
@@ -38,7 +40,11 @@ def feedback(external_id: str, score: int, team: str = "support-emea", hour: str
     import json
 
     document = json.loads(body["body"])
-    document.update(external_id=external_id, occurred_at=f"2026-11-22T{hour}:05:00Z", score={"type": "nps", "value": score})
+    document.update(
+        external_id=external_id,
+        occurred_at=f"2026-11-22T{hour}:05:00Z",
+        score={"type": "nps", "value": score},
+    )
     document["interaction"]["team"] = team
     document["customer"] = {"id": f"cust-{external_id}"}
     return document
@@ -66,7 +72,11 @@ def test_batch_publishes_events_and_counts(api: Api, stack: Stack, stream: Any) 
     kinds = sorted(e.detail_type for e in bus.events)
     assert kinds == ["CaseOpened", "FeedbackReceived"]
     received = next(e for e in bus.events if e.detail_type == "FeedbackReceived")
-    assert sorted(item["verdict"] for item in received.detail["feedback"]) == ["negative", "positive", "positive"]
+    assert sorted(item["verdict"] for item in received.detail["feedback"]) == [
+        "negative",
+        "positive",
+        "positive",
+    ]
     assert all("@" not in str(e.detail) and "cust-" not in str(e.detail) for e in bus.events)
     assert result["events"] == 2
     stats = counters(stack)

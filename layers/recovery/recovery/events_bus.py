@@ -37,5 +37,7 @@ class EventBridgePublisher:
             ]
             response = self._client.put_events(Entries=entries)
             if response.get("FailedEntryCount"):
-                codes = sorted({entry.get("ErrorCode", "?") for entry in response["Entries"] if "ErrorCode" in entry})
+                codes = sorted(
+                    {entry.get("ErrorCode", "?") for entry in response["Entries"] if "ErrorCode" in entry}
+                )
                 raise PublishFailed(f"{response['FailedEntryCount']} events refused: {', '.join(codes)}")

@@ -21,7 +21,9 @@ _UNION_TAGS = frozenset({"nps", "csat", "stars", "ces", "thumbs", "custom"})
 class Refused(Exception):
     """A request refused before routing; carries its problem document."""
 
-    def __init__(self, status: int, title: str, detail: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, title: str, detail: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
@@ -39,14 +41,21 @@ def problem(
     document: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
         document["errors"] = errors
-    return Response(status_code=status, content_type=PROBLEM, body=json.dumps(document), headers=dict(headers or {}))
+    return Response(
+        status_code=status, content_type=PROBLEM, body=json.dumps(document), headers=dict(headers or {})
+    )
 
 
 def as_event_response(response: Response[str]) -> dict[str, Any]:
     """A Response as the API Gateway v2 result dict (for answers given before routing)."""
     headers = {"Content-Type": response.headers.get("Content-Type", PROBLEM)}
     headers.update({key: str(value) for key, value in response.headers.items()})
-    return {"statusCode": response.status_code, "headers": headers, "body": response.body, "isBase64Encoded": False}
+    return {
+        "statusCode": response.status_code,
+        "headers": headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
 
 
 def body_size(event: Mapping[str, Any]) -> int:
@@ -57,12 +66,17 @@ def body_size(event: Mapping[str, Any]) -> int:
 
 
 def require_json(event: Mapping[str, Any]) -> None:
-    """413 over 256 KiB, 415 unless the body is declared JSON."""
-    if body_size(event) > MAX_BODY:
+    """400 for an empty body, 413 over 256 KiB, 415 unless the body is declared JSON."""
+    size = body_size(event)
+    if size == 0:
+        raise Refused(400, "Malformed JSON", "the body is empty")
+    if size > MAX_BODY:
         raise Refused(413, "Payload too large", f"the body is larger than {MAX_BODY // 1024} KiB")
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
         raise Refused(415, "Unsupported media type", "send the body as application/json")
 
 

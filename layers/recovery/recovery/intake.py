@@ -142,7 +142,9 @@ class Intake:
             return None
         return self._answer(item, "created")
 
-    def _update(self, source: Source, feedback: FeedbackIn, item: FeedbackItem, now: datetime) -> Outcome | None:
+    def _update(
+        self, source: Source, feedback: FeedbackIn, item: FeedbackItem, now: datetime
+    ) -> Outcome | None:
         existing = self._store.get_feedback(item.pk)
         if existing is None:
             return None  # removed meanwhile (TTL or erasure): start again
@@ -166,7 +168,9 @@ class Intake:
             )
             return None if outcome != "committed" else self._answer(item, "updated")
 
-        self._apply(item, verdict, keep_priority=existing.priority if existing.case_id else None)
+        # An opened case keeps the priority it was opened with; the case workflow owns it from then.
+        kept = int(existing.priority) if existing.case_id and existing.priority else None
+        self._apply(item, verdict, keep_priority=kept)
         if not self._store.replace_feedback(item, existing.content_hash):
             return None
         return self._answer(item, "updated")
@@ -301,9 +305,9 @@ class Intake:
         codes = {"created": 201, "held": 202, "duplicate": 200, "updated": 200}
         result = IntakeResult(
             feedback_id=item.feedback_id,
-            verdict=item.verdict,  # type: ignore[arg-type]
-            priority=f"P{int(item.priority)}" if item.priority else None,  # type: ignore[arg-type]
+            verdict=item.verdict,
+            priority=f"P{int(item.priority)}" if item.priority else None,
             case_id=item.case_id,
-            status=status,  # type: ignore[arg-type]
+            status=status,
         )
         return Outcome(codes[status], result)

@@ -33,8 +33,8 @@ def _mask_value(value: Any) -> Any:
 class MaskingFormatter(LambdaPowertoolsFormatter):
     """Powertools' JSON formatter, with personal data and secrets masked in every field."""
 
-    def serialize(self, log: dict[str, Any]) -> str:
-        return super().serialize(_mask_value(log))
+    def serialize(self, log: Any) -> str:
+        return super().serialize(_mask_value(log) if isinstance(log, dict) else log)
 
 
 logger = Logger(logger_formatter=MaskingFormatter())

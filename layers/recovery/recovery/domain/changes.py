@@ -46,7 +46,9 @@ class DomainEvent:
 
 
 def _hour(value: Any) -> str:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = (
+        value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    )
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 

@@ -7,7 +7,7 @@ raise a negative's priority; a repeat failure is always P1.
 Priority, most urgent first:
 - P1: a severe signal (legal, safety, cancel) on a score that is not positive, the worst possible score on
   a scale of more than two points, or a repeat failure (an earlier negative within 90 days).
-- P2: a negative in the bottom fifth of the scale, or a negative with a complaint in the comment.
+- P2: a negative in the bottom fifth of a graded scale, or a negative with a complaint in the comment.
 - P3: any other negative.
 - P4: a middling score whose comment complains: worth a look, not an emergency.
 """
@@ -129,7 +129,9 @@ def classify(score: Score, comment: str | None, thresholds: Thresholds | None = 
     verdict = _base_verdict(score, thresholds or Thresholds())
     severe = bool(found & signals.SEVERE)
     complaint = signals.Signal.COMPLAINT in found
-    extreme = place <= 0.0 and not isinstance(score, ThumbsScore)
+    # A thumbs-down carries no degree, so it is neither "extreme" nor "in the bottom fifth".
+    graded = not isinstance(score, ThumbsScore)
+    extreme = graded and place <= 0.0
 
     if verdict == "positive":
         return Classification("positive", None, place, found)
@@ -141,7 +143,7 @@ def classify(score: Score, comment: str | None, thresholds: Thresholds | None = 
         return Classification("neutral", None, place, found)
     if severe or extreme:
         priority = Priority.P1
-    elif place <= 0.2 or complaint:
+    elif (graded and place <= 0.2) or complaint:
         priority = Priority.P2
     else:
         priority = Priority.P3

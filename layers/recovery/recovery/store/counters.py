@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from recovery.domain.changes import CounterKey
@@ -33,7 +34,11 @@ class CounterStore:
         applied = 0
         for index, part in enumerate(parts):
             marker = BatchMarkerItem(
-                f"BATCH#{batch_id}#{index}", "BATCH", applied_at=now, records=len(part), expires_at=now + MARKER_LIFETIME
+                f"BATCH#{batch_id}#{index}",
+                "BATCH",
+                applied_at=now,
+                records=len(part),
+                expires_at=now + MARKER_LIFETIME,
             )
             connection = CounterItem._get_connection().connection
             try:
@@ -41,12 +46,14 @@ class CounterStore:
                     transaction.save(marker, condition=BatchMarkerItem.pk.does_not_exist())
                     for key in part:
                         item = CounterItem(counter_pk(key), f"H#{key.hour}")
-                        actions = [
+                        actions: list[Action] = [
                             CounterItem.dimension.set(key.dimension),
                             CounterItem.value.set(key.value),
                             CounterItem.hour.set(key.hour),
                         ]
-                        actions += [getattr(CounterItem, metric).add(amount) for metric, amount in deltas[key].items()]
+                        actions += [
+                            getattr(CounterItem, metric).add(amount) for metric, amount in deltas[key].items()
+                        ]
                         transaction.update(item, actions=actions)
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons or []

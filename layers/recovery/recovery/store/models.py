@@ -53,10 +53,10 @@ class FeedbackItem(_Item):
     position = NumberAttribute(null=True)
     verdict = UnicodeAttribute(null=True)
     priority = NumberAttribute(null=True)
-    signals = ListAttribute(of=UnicodeAttribute, null=True)
+    signals = ListAttribute[str](null=True)
     case_id = UnicodeAttribute(null=True)
     comment = UnicodeAttribute(null=True)
-    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    tags = ListAttribute[str](null=True)
     metadata = JSONAttribute(null=True)
     interaction_id = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(null=True)
@@ -126,7 +126,7 @@ class SourceItem(_Item):
 
     source_id = UnicodeAttribute()
     name = UnicodeAttribute()
-    key_hashes = ListAttribute(of=UnicodeAttribute, default=list)
+    key_hashes = ListAttribute[str](default=list)
     webhook_secret = UnicodeAttribute(null=True)
     thresholds = JSONAttribute(null=True)
     enabled = BooleanAttribute(default=True)
@@ -154,17 +154,39 @@ class BatchMarkerItem(_Item):
     expires_at = TTLAttribute()
 
 
-MODELS: tuple[type[_Item], ...] = (FeedbackItem, CaseItem, CustomerItem, SourceItem, CounterItem, BatchMarkerItem)
+MODELS: tuple[type[_Item], ...] = (
+    FeedbackItem,
+    CaseItem,
+    CustomerItem,
+    SourceItem,
+    CounterItem,
+    BatchMarkerItem,
+)
 
 
 def bind(table_name: str, region: str, **connection: Any) -> None:
-    """Point every model at the deployed table. Called once per function at cold start."""
+    """Point every model at the deployed table. Called once per function at cold start.
+
+    All models share one pynamodb Connection, hence one botocore client: pynamodb would otherwise build
+    a client per model class, each costing time on the first request of a container.
+    """
+    shared = None
     for model in MODELS:
         model.Meta.table_name = table_name
         model.Meta.region = region
         for key, value in connection.items():
             setattr(model.Meta, key, value)
         model._connection = None
+        table_connection = model._get_connection()  # builds no client yet: no network, no cost
+        if shared is None:
+            shared = table_connection.connection
+        else:
+            table_connection.connection = shared
+
+
+def dynamodb_client() -> Any:
+    """The botocore client every model uses (tests and benchmarks hook its events)."""
+    return FeedbackItem._get_connection().connection.client
 
 
 def get_item(model: type[_M], pk: str, sk: str) -> _M | None:
