@@ -11,7 +11,7 @@ ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint unit e2e bench build deploy validate replay-dlq clean
+.PHONY: run test lint unit e2e bench build deploy validate clean
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -50,10 +50,6 @@ build: $(SAM_VENV)/.installed
 
 deploy: build
 	$(SAM) deploy --config-env $(ENV)
-
-## replay-dlq: move failed stream batches back for processing (deployed stack)
-replay-dlq: $(VENV)/.installed
-	$(PY) -m recovery_ops replay-dlq $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""Edge helpers: log masking, JSON pointers, keyed hashes, key authentication."""
+
+from __future__ import annotations
+
+import pytest
+
+from recovery.domain.feedback import Customer
+from recovery.domain.identity import PiiHasher, case_id, feedback_id
+from recovery.errors import Unauthorized
+from recovery.http import pointer
+from recovery.intake import SourceDirectory, hash_key
+from recovery.observability import mask
+from recovery.store.models import SourceItem
+
+
+def test_mask_hides_addresses_phones_and_keys() -> None:
+    text = mask("mail ada@example.com phone +47 912 34 567 key rlk_demo-web_abcdefghijkl Bearer xyz123")
+    assert "ada@example.com" not in text and "a***@example.com" in text
+    assert "912 34" not in text and text.count("***") >= 3
+    assert "abcdefghijkl" not in text and "xyz123" not in text
+
+
+def test_pointer_drops_discriminator_tags() -> None:
+    assert pointer(("body", "score", "nps", "value")) == "/score/value"
+    assert pointer(("body", "items", 3, "customer", "email")) == "/items/3/customer/email"
+    assert pointer(("body", "metadata", "a/b")) == "/metadata/a~1b"
+
+
+def test_hashes_are_keyed_and_ids_deterministic() -> None:
+    one, two = PiiHasher(b"k" * 32), PiiHasher(b"j" * 32)
+    customer = Customer(email="Ada@Example.com")
+    assert one.customer_key(customer) == one.customer_key(Customer(email="ada@example.com"))
+    assert one.customer_key(customer) != two.customer_key(customer)
+    assert feedback_id("FB#a#1") == feedback_id("FB#a#1") != feedback_id("FB#a#2")
+    assert case_id("FB#a#1").startswith("cs_") and len(case_id("FB#a#1")) == 23
+    with pytest.raises(ValueError, match="16 bytes"):
+        PiiHasher(b"short")
+
+
+class FakeSources:
+    def __init__(self, items: dict[str, SourceItem]) -> None:
+        self.items = items
+        self.reads = 0
+
+    def get(self, source_id: str) -> SourceItem | None:
+        self.reads += 1
+        return self.items.get(source_id)
+
+
+def source(key: str) -> SourceItem:
+    from datetime import UTC, datetime
+
+    return SourceItem(
+        "CFG#SOURCE#web",
+        "CFG",
+        source_id="web",
+        name="Web",
+        key_hashes=[hash_key("old"), hash_key(key)],
+        enabled=True,
+        updated_at=datetime.now(UTC),
+    )
+
+
+def test_any_current_key_of_a_source_authenticates_and_the_source_is_cached() -> None:
+    store = FakeSources({"web": source("rlk_web_secret")})
+    directory = SourceDirectory(store)  # type: ignore[arg-type]
+    assert directory.authenticate("Bearer rlk_web_secret").source_id == "web"
+    assert directory.authenticate("bearer rlk_web_secret").source_id == "web"
+    assert store.reads == 1
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer rlk_web_wrong",
+        "Basic rlk_web_secret",
+        "Bearer rlk_other_secret",
+        "Bearer x",
+    ],
+)
+def test_bad_keys_are_refused(header: str | None) -> None:
+    directory = SourceDirectory(FakeSources({"web": source("rlk_web_secret")}))  # type: ignore[arg-type]
+    with pytest.raises(Unauthorized):
+        directory.authenticate(header)
