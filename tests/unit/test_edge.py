@@ -62,11 +62,12 @@ def source(key: str) -> SourceItem:
 
 
 def test_any_current_key_of_a_source_authenticates_and_the_source_is_cached() -> None:
-    store = FakeSources({"web": source("rlk_web_secret")})
+    store = FakeSources({"web": source("rlk_web_secret"), "web2": source("rlk_web2_se_cr_et")})
     directory = SourceDirectory(store)  # type: ignore[arg-type]
+    assert directory.authenticate("Bearer rlk_web2_se_cr_et").source_id == "web"  # "_" inside the secret
     assert directory.authenticate("Bearer rlk_web_secret").source_id == "web"
     assert directory.authenticate("bearer rlk_web_secret").source_id == "web"
-    assert store.reads == 1
+    assert store.reads == 2
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,7 @@ class SourceDirectory:
         key = key.strip()
         if scheme.lower() != "bearer" or not key.startswith("rlk_"):
             raise Unauthorized("missing bearer key")
-        source_id = key[4:].rpartition("_")[0]
+        source_id = key[4:].partition("_")[0]  # source ids never contain "_"; secrets may
         source = self.get(source_id) if source_id else None
         presented = hash_key(key)
         matched = False
