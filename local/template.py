@@ -91,7 +91,7 @@ class Template:
 def load(path: Path, region: str) -> Template:
     """Expand the SAM template at `path` and pick out what the runtime serves."""
     raw = yaml_parse(path.read_text(encoding="utf-8"))
-    _point_code_at_local_bucket(raw)
+    _point_code_at_local_bucket(raw, path.parent)
     previous_region = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region  # the translator reads the region from here
     try:
@@ -132,14 +132,19 @@ class _NoManagedPolicies:
         return {}
 
 
-def _point_code_at_local_bucket(raw: dict[str, Any]) -> None:
-    """The translator wants S3 URIs for code; the key keeps the local path so it can be read back."""
+def _point_code_at_local_bucket(raw: dict[str, Any], base: Path) -> None:
+    """The translator wants S3 URIs for code; the key keeps the local path so it can be read back.
+
+    Keys are relative to the template's directory (the translator drops a leading slash).
+    """
     sections = [resource.get("Properties", {}) for resource in raw.get("Resources", {}).values()]
     sections += [raw.get("Globals", {}).get("Function", {})]
     for properties in sections:
         for key in ("CodeUri", "ContentUri"):
-            if isinstance(properties.get(key), str) and not properties[key].startswith("s3://"):
-                properties[key] = f"s3://{_LOCAL_BUCKET}/{properties[key]}"
+            value = properties.get(key)
+            if isinstance(value, str) and not value.startswith("s3://"):
+                relative = os.path.relpath(base / value, base).replace(os.sep, "/")
+                properties[key] = f"s3://{_LOCAL_BUCKET}/{relative}"
 
 
 def _local_path(base: Path, location: Any, logical_id: str) -> Path:
