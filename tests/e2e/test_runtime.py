@@ -315,3 +315,39 @@ def test_mail_and_sms_land_in_the_outbox(probe: RuntimeProcess) -> None:
     # WHEN the outbox is cleared THEN it is empty
     requests.delete(probe.url("/_local/outbox"), timeout=10)
     assert requests.get(probe.url("/_local/outbox.json"), timeout=10).json() == []
+
+
+# ---------------------------------------------------------------------------------------- probe: failures
+def dead_letters(runtime: RuntimeProcess) -> list[dict[str, Any]]:
+    sqs = moto_client(runtime, "sqs")
+    url = next(url for url in sqs.list_queues()["QueueUrls"] if url.endswith("-ProbeDLQ"))
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
+
+
+def test_a_failing_stream_batch_is_retried_then_dead_lettered(probe: RuntimeProcess) -> None:
+    # GIVEN MaximumRetryAttempts 2 WHEN the function fails on a record
+    requests.post(probe.url("/probe/put-item"), data="fail-1", timeout=10).raise_for_status()
+    # THEN the same batch is tried three times, then a pointer to it goes to the OnFailure queue
+    records = wait_for(lambda: [r for r in dead_letters(probe) if "DDBStreamBatchInfo" in r], timeout=10)
+    assert records, probe.logs()[-3000:]
+    assert records[0]["requestContext"]["approximateInvokeCount"] == 3
+    assert records[0]["DDBStreamBatchInfo"]["batchSize"] == 1
+    attempts = [c for c in calls(probe, "stream") if c["keys"]["pk"] == {"S": "PROBE#fail-1"}]
+    assert len(attempts) == 3
+    # AND the shard moves on: a later record still arrives
+    requests.post(probe.url("/probe/put-item"), data="after-fail", timeout=10).raise_for_status()
+    after = {"S": "PROBE#after-fail"}
+    assert wait_for(lambda: [c for c in calls(probe, "stream") if c["keys"]["pk"] == after])
+
+
+def test_a_failing_event_target_is_retried_then_dead_lettered(probe: RuntimeProcess) -> None:
+    # GIVEN EventInvokeConfig MaximumRetryAttempts 1 WHEN the target function fails
+    requests.post(probe.url("/probe/put-event"), data="fail", timeout=10).raise_for_status()
+    # THEN it ran twice, and the failure record carries the event
+    records = wait_for(lambda: [r for r in dead_letters(probe) if "requestPayload" in r], timeout=10)
+    assert records, probe.logs()[-3000:]
+    assert records[0]["requestContext"]["condition"] == "RetriesExhausted"
+    assert records[0]["requestContext"]["approximateInvokeCount"] == 2
+    assert records[0]["requestPayload"]["detail"] == {"ping": "fail"}
+    assert len([c for c in calls(probe, "eventbridge") if c["detail"] == {"ping": "fail"}]) == 2
