@@ -8,10 +8,12 @@ temporary name and renamed, so a crash mid-write never leaves half a state.
 
 from __future__ import annotations
 
+import copyreg
 import logging
 import os
 import pickle
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +50,7 @@ class RuntimeState:
 
 def save(directory: Path, runtime: RuntimeState) -> None:
     directory.mkdir(parents=True, exist_ok=True)
+    _teach_pickle()
     data = _dump({"version": FORMAT_VERSION, "runtime": runtime, "moto": _moto_backends()})
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".state-", suffix=".tmp")
     try:
@@ -75,6 +78,49 @@ def load(directory: Path) -> RuntimeState | None:
     runtime: RuntimeState = document["runtime"]
     log.info("state restored from %s", path)
     return runtime
+
+
+def _teach_pickle() -> None:
+    """Two things in moto's backends do not pickle on their own.
+
+    SQS queues hold a lock (saved as a fresh one: nothing holds it while the runtime saves), and Cognito
+    pools hold the RSA key they sign tokens with (saved as PEM, so tokens stay valid after a restart).
+    """
+    for lock_type, factory in (
+        (type(threading.Lock()), threading.Lock),
+        (type(threading.RLock()), threading.RLock),
+        (threading.Condition, threading.Condition),
+    ):
+        copyreg.pickle(lock_type, lambda _lock, factory=factory: (factory, ()))  # type: ignore[misc]
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+
+    def reduce_private(key: rsa.RSAPrivateKey) -> tuple[Any, tuple[bytes]]:
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return _private_key, (pem,)
+
+    def reduce_public(key: rsa.RSAPublicKey) -> tuple[Any, tuple[bytes]]:
+        pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return _public_key, (pem,)
+
+    copyreg.pickle(type(private_key), reduce_private)
+    copyreg.pickle(type(private_key.public_key()), reduce_public)
+
+
+def _private_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(pem, None)
+
+
+def _public_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_public_key(pem)
 
 
 def _moto_backends() -> dict[str, dict[str, dict[str, Any]]]:
