@@ -8,7 +8,7 @@ temporary name and renamed, so a crash mid-write never leaves half a state.
 
 from __future__ import annotations
 
-import copyreg
+import io
 import logging
 import os
 import pickle
@@ -50,7 +50,6 @@ class RuntimeState:
 
 def save(directory: Path, runtime: RuntimeState) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    _teach_pickle()
     data = _dump({"version": FORMAT_VERSION, "runtime": runtime, "moto": _moto_backends()})
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".state-", suffix=".tmp")
     try:
@@ -80,35 +79,41 @@ def load(directory: Path) -> RuntimeState | None:
     return runtime
 
 
-def _teach_pickle() -> None:
+class _Pickler(pickle.Pickler):
     """Two things in moto's backends do not pickle on their own.
 
     SQS queues hold a lock (saved as a fresh one: nothing holds it while the runtime saves), and Cognito
     pools hold the RSA key they sign tokens with (saved as PEM, so tokens stay valid after a restart).
     """
-    for lock_type, factory in (
-        (type(threading.Lock()), threading.Lock),
-        (type(threading.RLock()), threading.RLock),
-        (threading.Condition, threading.Condition),
-    ):
-        copyreg.pickle(lock_type, lambda _lock, factory=factory: (factory, ()))  # type: ignore[misc]
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    def reducer_override(self, obj: Any) -> Any:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
 
-    def reduce_private(key: rsa.RSAPrivateKey) -> tuple[Any, tuple[bytes]]:
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        return _private_key, (pem,)
+        if isinstance(obj, _LOCK_TYPES):
+            return (threading.Condition if isinstance(obj, threading.Condition) else _fresh_lock(obj)), ()
+        if isinstance(obj, rsa.RSAPrivateKey):
+            pem = obj.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            return _private_key, (pem,)
+        if isinstance(obj, rsa.RSAPublicKey):
+            public_format = serialization.PublicFormat.SubjectPublicKeyInfo
+            return _public_key, (obj.public_bytes(serialization.Encoding.PEM, public_format),)
+        return NotImplemented
 
-    def reduce_public(key: rsa.RSAPublicKey) -> tuple[Any, tuple[bytes]]:
-        pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        return _public_key, (pem,)
 
-    copyreg.pickle(type(private_key), reduce_private)
-    copyreg.pickle(type(private_key.public_key()), reduce_public)
+_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()), threading.Condition)
+
+
+def _fresh_lock(lock: Any) -> Any:
+    return threading.RLock if isinstance(lock, type(threading.RLock())) else threading.Lock
+
+
+def _pickle(document: Any) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(document)
+    return buffer.getvalue()
 
 
 def _private_key(pem: bytes) -> Any:
@@ -135,18 +140,18 @@ def _moto_backends() -> dict[str, dict[str, dict[str, Any]]]:
 
 def _dump(document: dict[str, Any]) -> bytes:
     try:
-        return pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
+        return _pickle(document)
     except Exception:
         log.exception("could not pickle every service; saving those that pickle")
     moto = {}
     for service, accounts in document["moto"].items():
         try:
-            pickle.dumps(accounts)
+            _pickle(accounts)
         except Exception:
             log.warning("the %s state cannot be saved and will start empty next time", service)
             continue
         moto[service] = accounts
-    return pickle.dumps({**document, "moto": moto}, protocol=pickle.HIGHEST_PROTOCOL)
+    return _pickle({**document, "moto": moto})
 
 
 def _restore_moto_backends(snapshot: dict[str, dict[str, dict[str, Any]]]) -> None:
