@@ -6,6 +6,8 @@ any client is used, and the virtual clock into `recovery.clock` before any funct
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -18,6 +20,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
+
+from moto import mock_aws
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from local import demo, state, template
+from local.aws import AwsClients
+from local.bus import BusTap
+from local.capture import Capture
+from local.clock import VirtualClock
+from local.delivery import Deliverer, async_policies
+from local.dispatcher import Dispatcher
+from local.functions import Environment, FunctionConfig, FunctionHost
+from local.http_api import Router
+from local.outbox import Outbox
+from local.provision import Provisioner
+from local.queues import QueuePoller
+from local.refs import as_env_value, resolve
+from local.schedules import scheduled_rules
+from local.server import LocalApp
+from local.streams import Mapping, StreamPoller
 
 log = logging.getLogger("local")
 
@@ -65,13 +88,8 @@ def run(options: Options) -> int:
     region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     prepare_environment(region)
 
-    # Before any boto3 session exists: see local.capture.
-    from local.capture import Capture
-
-    capture = Capture()
+    capture = Capture()  # before any boto3 session exists: see local.capture
     capture.install()
-
-    from moto import mock_aws
 
     mock = mock_aws()
     mock.start()
@@ -96,30 +114,25 @@ def run(options: Options) -> int:
 
 
 class Runtime:
-    def __init__(self, options: Options, region: str, capture: Any) -> None:
-        from local.bus import BusTap
-        from local.clock import VirtualClock
-        from local.state import RuntimeState
-
+    def __init__(self, options: Options, region: str, capture: Capture) -> None:
         self.options = options
         self.region = region
         self.capture = capture
         self.invoke_lock = threading.RLock()
         self.stopping = threading.Event()
         self.saved = self._load_state()
-        self.state = self.saved or RuntimeState()
+        self.state = self.saved or state.RuntimeState()
         self.clock = VirtualClock(self._resume_time(), options.speed)
         self.bus = BusTap(self.clock.now)
-        self.servers: list[Any] = []
-        self.dispatcher: Any = None
-        self.streams: list[Any] = []
+        self.servers: list[BaseWSGIServer] = []
+        self.dispatcher: Dispatcher | None = None
+        self.streams: list[StreamPoller] = []
+        self.source_ids: list[str] = []
         self.api_url = ""
         self.moto_url = ""
 
     # ------------------------------------------------------------------ start
-    def _load_state(self) -> Any:
-        from local import state
-
+    def _load_state(self) -> state.RuntimeState | None:
         return state.load(self.options.state_dir) if self.options.state_dir else None
 
     def _resume_time(self) -> datetime:
@@ -128,12 +141,6 @@ class Runtime:
         return max(self.saved.clock, now) if self.saved and self.saved.clock else now
 
     def start(self) -> None:
-        from local import demo, template
-        from local.aws import AwsClients
-        from local.functions import Environment, FunctionHost
-        from local.outbox import Outbox
-        from local.provision import Provisioner
-
         self.bus.install()
         self.outbox = Outbox(self.clock.now, self.state.outbox)
         self.capture.outbox = self.outbox
@@ -151,17 +158,14 @@ class Runtime:
             log.info("loading %s (%s)", config.logical_id, config.code_dir)
             self.host.load(config)
 
-        ids = demo.source_ids(self.options.config_dir)
-        demo.ensure_credentials(self.state, ids)
-        self._seed(ids)
+        self.source_ids = demo.source_ids(self.options.config_dir)
+        demo.ensure_credentials(self.state, self.source_ids)
+        self._seed(self.source_ids)
         self._console_user()
-        self._wire_triggers()
-        self._serve()
+        self.dispatcher = self._wire_triggers()
+        self._serve(self.dispatcher)
 
-    def _function_configs(self) -> list[Any]:
-        from local.functions import FunctionConfig
-        from local.refs import as_env_value, resolve
-
+    def _function_configs(self) -> list[FunctionConfig]:
         configs = []
         for logical_id, function in self.template.functions.items():
             name = self.names.ref(logical_id)
@@ -206,9 +210,6 @@ class Runtime:
 
     def _point_clock(self) -> None:
         """Inside each function's module scope: make its `recovery.clock` read the virtual clock."""
-        import importlib
-        import importlib.util
-
         if importlib.util.find_spec("recovery") is None or importlib.util.find_spec("recovery.clock") is None:
             return
         importlib.import_module("recovery.clock").set_source(self.clock.now)
@@ -223,8 +224,6 @@ class Runtime:
         return shared
 
     def _seed(self, ids: list[str]) -> None:
-        from local import demo
-
         if not self.function_configs:
             return
         layers = tuple(dict.fromkeys(path for config in self.function_configs for path in config.layer_dirs))
@@ -235,20 +234,12 @@ class Runtime:
         )
 
     def _console_user(self) -> None:
-        from local import demo
-
         pools = list(self.template.of_type("AWS::Cognito::UserPool"))
         if pools:
             with self.invoke_lock:
                 demo.ensure_console_user(self.clients, self.names.ref(pools[0]), self.state.console_password)
 
-    def _wire_triggers(self) -> None:
-        from local.delivery import Deliverer, async_policies
-        from local.dispatcher import Dispatcher
-        from local.queues import QueuePoller
-        from local.schedules import scheduled_rules
-        from local.streams import StreamPoller
-
+    def _wire_triggers(self) -> Dispatcher:
         self.deliverer = Deliverer(
             self.host,
             self.clients,
@@ -278,14 +269,9 @@ class Runtime:
                     "%s: event sources of type %s are not supported locally", mapping.logical_id, service
                 )
         schedules = scheduled_rules(self.template, self.names, self.clock.now())
-        self.dispatcher = Dispatcher(
-            self.clock, self.deliverer, self.bus, self.streams, queues, schedules, self.region
-        )
+        return Dispatcher(self.clock, self.deliverer, self.bus, self.streams, queues, schedules, self.region)
 
-    def _mappings(self) -> list[Any]:
-        from local.refs import resolve
-        from local.streams import Mapping
-
+    def _mappings(self) -> list[Mapping]:
         mappings = []
         for logical_id, properties in self.template.of_type("AWS::Lambda::EventSourceMapping").items():
             spec = resolve(properties, self.names)
@@ -314,36 +300,23 @@ class Runtime:
             )
         return mappings
 
-    def _serve(self) -> None:
-        from werkzeug.serving import make_server
-
-        from local.http_api import Router
-        from local.server import LocalApp
-
+    def _serve(self, dispatcher: Dispatcher) -> None:
         routes = [route for api in self.template.apis for route in api.routes]
-        app = LocalApp(Router(routes), self.host, self.clock, self.dispatcher, self.outbox)
+        app = LocalApp(Router(routes), self.host, self.clock, dispatcher, self.outbox)
         api_server = make_server(self.options.host, self.options.port, app, threaded=True)
         self.servers.append(api_server)
-        moto_server = self._moto_server()
+        moto_server = self._moto_server(dispatcher)
         self.servers.append(moto_server)
         for server in self.servers:
             threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
         self.api_url = f"http://{self.options.host}:{api_server.server_port}"
         self.moto_url = f"http://{self.options.host}:{moto_server.server_port}"
-        self.dispatcher.start()
+        dispatcher.start()
 
-    def _moto_server(self) -> Any:
+    def _moto_server(self, dispatcher: Dispatcher) -> BaseWSGIServer:
         """moto as a server, for the AWS CLI; it shares the in-process backends (same moto globals)."""
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
         moto_app = DomainDispatcherApplication(create_backend_app)
         lock = self.invoke_lock
-        dispatcher = self.dispatcher
 
         def serialised(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             # moto is not thread-safe: a CLI call waits for the running handler, like any other call.
@@ -361,9 +334,6 @@ class Runtime:
         )
 
     def start_line(self) -> dict[str, Any]:
-        from local.demo import CONSOLE_USERNAME
-
-        ids = list(self.state.source_keys)
         return {
             "api_url": self.api_url,
             "console_url": f"{self.api_url}/console/",
@@ -375,10 +345,10 @@ class Runtime:
                     "hook_url": f"{self.api_url}/v1/hooks/{source_id}",
                     "secret": self.state.source_secrets[source_id],
                 }
-                for source_id in ids
+                for source_id in self.source_ids
             ],
             "admin_key": self.state.admin_key,
-            "console_login": {"username": CONSOLE_USERNAME, "password": self.state.console_password},
+            "console_login": {"username": demo.CONSOLE_USERNAME, "password": self.state.console_password},
         }
 
     # ------------------------------------------------------------------ stop
@@ -405,8 +375,6 @@ class Runtime:
             self._save()
 
     def _save(self) -> None:
-        from local import state
-
         self.state.clock = self.clock.now()
         self.state.outbox = self.outbox.entries()
         self.state.stream_positions = {
