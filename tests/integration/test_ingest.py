@@ -118,7 +118,7 @@ def test_repeat_failure_within_90_days_is_p1(api: Api, stack: Stack) -> None:
     assert api.post("/v1/feedback", first)[2]["priority"] == "P3"
     second = copy.deepcopy(first)
     second["external_id"] = "resp_999"
-    second["occurred_at"] = "2026-12-20T10:00:00Z"
+    second["occurred_at"] = "2026-11-22T20:00:00Z"
     _, _, body = api.post("/v1/feedback", second)
     assert body["priority"] == "P1"
     case = next(i for i in table_items(stack) if i["pk"]["S"] == f"CASE#{body['case_id']}")
@@ -283,3 +283,11 @@ def test_health_openapi_and_docs(api: Api) -> None:
     status, headers, page = api.get("/docs")
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert "<script src=" not in page and "cdn" not in page.lower()  # assets inlined, no CDN
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59Z", "2999-01-01T00:00:00Z"])
+def test_implausible_interaction_times_are_refused(api: Api, moment: str) -> None:
+    bad = negative()
+    bad["occurred_at"] = moment
+    status, _, body = api.post("/v1/feedback", bad)
+    assert status == 400 and body["errors"][0]["pointer"] == "/occurred_at"

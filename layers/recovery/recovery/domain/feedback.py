@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
@@ -18,11 +18,15 @@ from pydantic import (
     model_validator,
 )
 
+from recovery import clock
+
 _ID = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 _LABEL = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 _TIMEZONES = frozenset(available_timezones())
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)  # clocks of survey tools drift; a later time is a mistake
 
 
 class _Strict(BaseModel):
@@ -164,6 +168,15 @@ class FeedbackIn(_Strict):
     metadata: dict[Annotated[str, StringConstraints(max_length=64)], _MetaValue] = Field(
         default_factory=dict, max_length=30
     )
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if not EARLIEST <= value <= clock.now() + FUTURE_SLACK:
+            raise ValueError("must lie between 2000-01-01 and one day from now")
+        return value.astimezone(UTC)
 
     @field_validator("metadata")
     @classmethod
