@@ -15,7 +15,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from local.clock import VirtualClock, iso, parse_iso
-from local.dispatcher import Dispatcher
+from local.dispatcher import CATCH_UP_MODES, Dispatcher
 from local.functions import FunctionError, FunctionHost
 from local.http_api import (
     MAX_PAYLOAD_BYTES,
@@ -140,17 +140,21 @@ class LocalApp:
             return _problem(400, "Bad Request", "the body must be JSON")
         if not isinstance(document, dict) or len(document.keys() & {"advance_seconds", "set"}) != 1:
             return _problem(400, "Bad Request", 'send {"advance_seconds": N} or {"set": "<ISO 8601 time>"}')
-        unknown = sorted(document.keys() - {"advance_seconds", "set"})
+        unknown = sorted(document.keys() - {"advance_seconds", "set", "catch_up"})
         if unknown:
             return _problem(400, "Bad Request", f"unknown field /{unknown[0]}", pointer=f"/{unknown[0]}")
+        catch_up = document.get("catch_up", "all")
+        if catch_up not in CATCH_UP_MODES:
+            detail = f"catch_up must be one of {', '.join(CATCH_UP_MODES)}"
+            return _problem(400, "Bad Request", detail, pointer="/catch_up")
         try:
             if "advance_seconds" in document:
                 seconds = document["advance_seconds"]
                 if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
                     raise ValueError("advance_seconds must be a number of seconds, 0 or more")
-                result = self.dispatcher.move_clock(advance_seconds=float(seconds))
+                result = self.dispatcher.move_clock(advance_seconds=float(seconds), catch_up=catch_up)
             else:
-                result = self.dispatcher.move_clock(to=parse_iso(document["set"]))
+                result = self.dispatcher.move_clock(to=parse_iso(document["set"]), catch_up=catch_up)
         except ValueError as error:
             pointer = "/advance_seconds" if "advance_seconds" in document else "/set"
             return _problem(400, "Bad Request", str(error), pointer=pointer)

@@ -144,6 +144,7 @@ def test_clock_reads_advances_and_sets(runtime: RuntimeProcess) -> None:
         b'{"set": "2999-01-01T00:00:00"}',
         b'{"advance_seconds": 1, "set": "2999-01-01T00:00:00Z"}',
         b'{"advance_seconds": 1, "extra": 1}',
+        b'{"advance_seconds": 1, "catch_up": "some"}',
     ],
 )
 def test_clock_rejects_bad_bodies_with_a_problem(runtime: RuntimeProcess, body: bytes) -> None:
@@ -268,6 +269,12 @@ def test_a_schedule_fires_by_the_virtual_clock(probe: RuntimeProcess) -> None:
     recorded = calls(probe, "schedule")[-2:]
     assert [call["time"] for call in recorded] == [entry["time"] for entry in probe_firings]
     assert recorded[0]["resources"][0].endswith("ProbeFunctionEvery5Minutes")
+    # WHEN a day passes with catch_up "last" THEN each schedule fires once, at its last due time
+    body = {"advance_seconds": 86400, "catch_up": "last"}
+    fired = requests.post(probe.url("/_local/clock"), json=body, timeout=60).json()["fired"]
+    probe_firings = [entry for entry in fired if entry["rule"] == "ProbeFunctionEvery5Minutes"]
+    assert len(probe_firings) == 1
+    assert calls(probe, "schedule")[-1]["time"] == probe_firings[0]["time"]
 
 
 def test_an_event_put_on_the_bus_reaches_the_rule_target(probe: RuntimeProcess) -> None:
