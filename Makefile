@@ -11,7 +11,7 @@ ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint unit e2e bench build deploy validate clean
+.PHONY: run test lint unit e2e bench build deploy validate seed clean
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -53,3 +53,8 @@ deploy: build
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+
+## seed: write config/sources.yaml to a deployed table and print new source keys
+##       (needs AWS credentials and TABLE_NAME, EVENT_BUS_NAME, PII_KEY_SECRET_ARN from the stack outputs)
+seed: $(VENV)/.installed
+	PYTHONPATH=layers/recovery $(PY) -m recovery.seed --config config $(ARGS)

@@ -6,7 +6,11 @@ Lambda function (it needs PyYAML).
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +56,20 @@ def load_sources(config_dir: Path) -> list[SourceConfig]:
     return sources
 
 
-def seed_from_dir(config_dir: Path, source_keys: dict[str, str], source_secrets: dict[str, str]) -> None:
-    """Write every source in `config_dir` with the hash of its key (keys themselves are never stored)."""
+def seed_from_dir(
+    config_dir: Path,
+    source_keys: dict[str, str],
+    source_secrets: dict[str, str],
+    only: set[str] | None = None,
+) -> None:
+    """Write every source in `config_dir` (or those in `only`) with the hash of its key; keys themselves
+    are never stored."""
     settings = Settings.from_env()
     models.bind(settings.table_name, settings.region)
     store = SourceStore()
     for source in load_sources(config_dir):
+        if only is not None and source.id not in only:
+            continue
         key = source_keys.get(source.id)
         store.put(
             source.id,
@@ -66,3 +78,30 @@ def seed_from_dir(config_dir: Path, source_keys: dict[str, str], source_secrets:
             source.thresholds.model_dump(exclude_none=True),
             webhook_secret=source_secrets.get(source.id),
         )
+
+
+def new_source_key(source_id: str) -> str:
+    """A source API key: `rlk_<source id>_<192 random bits>`."""
+    return f"rlk_{source_id}_{secrets.token_urlsafe(24)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Seed a deployed table from a config directory; prints each source's new key once."""
+    parser = argparse.ArgumentParser(prog="python -m recovery.seed", description=main.__doc__)
+    parser.add_argument("--config", type=Path, default=Path("config"), help="directory with sources.yaml")
+    parser.add_argument("--source", action="append", help="only these source ids (repeatable)")
+    args = parser.parse_args(argv)
+    try:
+        chosen = [s for s in load_sources(args.config) if not args.source or s.id in args.source]
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    keys = {source.id: new_source_key(source.id) for source in chosen}
+    seed_from_dir(args.config, keys, {}, only=set(keys))
+    print(json.dumps({"sources": [{"id": sid, "key": key} for sid, key in keys.items()]}, indent=2))
+    print("Store these keys now: only their hashes are kept.", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
