@@ -1,0 +1,32 @@
+"""Every sample event in events/ runs through the function it is named after (sam local invoke -e)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from tests.integration.conftest import KEY
+from tests.support import EVENTS, Context, Stack, event, load_function
+
+SAMPLES = sorted(path.name for path in EVENTS.glob("*.json"))
+
+
+def test_every_function_has_a_sample_event() -> None:
+    functions = {path.parent.name for path in (EVENTS.parent / "functions").glob("*/app.py")}
+    assert functions <= {name.split("_", 1)[0] for name in SAMPLES}
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_sample_event_runs(name: str, stack: Stack) -> None:
+    module: ModuleType = load_function(name.split("_", 1)[0])
+    sample = event(name)
+    if "headers" in sample and "authorization" in sample["headers"]:
+        sample["headers"]["authorization"] = f"Bearer {KEY}"
+    result = module.lambda_handler(sample, Context())
+    if "statusCode" in result:
+        assert result["statusCode"] in (200, 201)
+    else:
+        # GIVEN a stream batch with a negative (and its case) and a positive, THEN two events are published:
+        # one CaseOpened and one FeedbackReceived listing both responses.
+        assert result["events"] == 2 and result["counters"] > 0
