@@ -153,12 +153,27 @@ class Deliverer:
         if function is not None:
             self.invoke_async(function.logical_id, payload, dead_letter)
             return
+        if ":event-bus/" in arn:
+            self._forward(arn, event)
+            return
         try:
             self.send(arn, payload, message_group=(target.get("SqsParameters") or {}).get("MessageGroupId"))
         except Exception:
             log.exception("could not deliver to %s", arn)
             if dead_letter:
                 self.send(dead_letter, payload)
+
+    def _forward(self, bus_arn: str, event: dict[str, Any]) -> None:
+        """A rule whose target is another bus passes the event on unchanged."""
+        entry = {
+            "Source": event["source"],
+            "DetailType": event["detail-type"],
+            "Detail": json.dumps(event.get("detail", {})),
+            "Resources": event.get("resources", []),
+            "EventBusName": bus_name(bus_arn),
+        }
+        with self.lock:
+            self.clients.events.put_events(Entries=[entry])
 
     def send(
         self,

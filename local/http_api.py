@@ -135,6 +135,11 @@ def build_event(
             cookies += [part.strip() for part in value.split(";") if part.strip()]
             continue
         headers[lower] = f"{headers[lower]},{value}" if lower in headers else value
+    # API Gateway adds these; handlers that build absolute links read them.
+    headers.setdefault("x-forwarded-for", request.source_ip)
+    headers.setdefault("x-forwarded-proto", "http")
+    host_port = headers.get("host", "").rpartition(":")[2]
+    headers.setdefault("x-forwarded-port", host_port if host_port.isdigit() else "80")
     query: dict[str, str] = {}
     for name, value in parse_qsl(request.raw_query, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value

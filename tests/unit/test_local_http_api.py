@@ -64,6 +64,8 @@ def test_event_has_the_payload_2_0_shape() -> None:
     assert event["rawPath"] == "/v1/hooks/demo" and event["rawQueryString"] == "x=1&x=2&y="
     assert event["queryStringParameters"] == {"x": "1,2", "y": ""}
     assert event["headers"]["x-multi"] == "a,b" and "cookie" not in event["headers"]
+    assert event["headers"]["x-forwarded-proto"] == "http" and event["headers"]["x-forwarded-port"] == "3000"
+    assert event["headers"]["x-forwarded-for"] == "127.0.0.1"
     assert event["cookies"] == ["a=1", "b=2"]
     assert event["pathParameters"] == {"source_id": "demo"}
     assert (event["body"], event["isBase64Encoded"]) == ('{"a": 1}', False)
