@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -17,10 +17,12 @@ import requests
 import yaml
 from samtranslator.yaml_helper import yaml_parse
 
-from tests.e2e.conftest import REPO, RuntimeLauncher, RuntimeProcess
+if TYPE_CHECKING:
+    from tests.e2e.conftest import RuntimeLauncher, RuntimeProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
 
+REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
