@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -48,4 +49,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is saved and flushed by now; tearing down moto's and botocore's object graphs at
+    # interpreter exit takes seconds and achieves nothing, so leave at once.
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(code)
