@@ -50,7 +50,13 @@ def run(
             ),
             encoding="utf-8",
         )
-        env = {**function_env("ingest"), "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
+        env = {
+            **function_env("ingest"),
+            # Set per invocation by Lambda when tracing is active; the logger adds it to every line.
+            "_X_AMZN_TRACE_ID": "Root=1-6740a1b2-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1",
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+        }
         subprocess.run(
             [sys.executable, "-W", "ignore", "-m", "bench.cpu", str(config), str(out)],
             env=env,
@@ -62,6 +68,22 @@ def run(
 
 
 # ---------------------------------------------------------------------------------------------- worker
+class DeployedContext:
+    """A Lambda context shaped like a deployed function's (its fields end up in every log line)."""
+
+    function_name = "recovery-loop-dev-IngestFunction-AbCdEf123456"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+    aws_request_id = "3f0c1a5e-8b2d-4c7e-9f10-2a3b4c5d6e7f"
+    log_group_name = "/recovery-loop/dev/ingest"
+    log_stream_name = "2026/11/22/[$LATEST]0123456789abcdef0123456789abcdef"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
 def _progress(text: str) -> None:
     sys.__stdout__.write(f"  {text}\n")  # type: ignore[union-attr]  # sys.stdout is the counting sink
     sys.__stdout__.flush()  # type: ignore[union-attr]
@@ -194,7 +216,7 @@ def _worker(config_path: str, out_path: str) -> None:
     from recovery.intake import hash_key
     from recovery.store.models import SourceItem
     from recovery.store.sources import source_pk
-    from tests.support import Context, load_function
+    from tests.support import load_function
 
     now = datetime.now(UTC)
     source = SourceItem(
@@ -213,7 +235,7 @@ def _worker(config_path: str, out_path: str) -> None:
     baseline = _load(ROOT / "bench" / "baseline_app.py", "bench_baseline_app")
     stub.attach_everywhere()
 
-    context = Context()
+    context = DeployedContext()
     rng = random.Random(3)
     requests = {
         "positive": api_event(positive(1, now - timedelta(minutes=5), rng)),
