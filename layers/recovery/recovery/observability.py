@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -37,6 +38,11 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
         return super().serialize(_mask_value(log) if isinstance(log, dict) else log)
 
 
-logger = Logger(logger_formatter=MaskingFormatter())
-metrics = Metrics()
-tracer = Tracer()
+# The template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE for every function; the
+# defaults only matter where this module is imported outside a function (tools, tests).
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "recovery-loop")
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "RecoveryLoop")
+
+logger = Logger(service=SERVICE, logger_formatter=MaskingFormatter())
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
+tracer = Tracer(service=SERVICE)
