@@ -40,7 +40,7 @@ from local.queues import QueuePoller
 from local.refs import as_env_value, resolve
 from local.schedules import scheduled_rules
 from local.server import LocalApp
-from local.streams import Mapping, StreamPoller
+from local.streams import Mapping, StreamPoller, stamp_records_with
 
 log = logging.getLogger("local")
 
@@ -142,6 +142,7 @@ class Runtime:
 
     def start(self) -> None:
         self.bus.install()
+        stamp_records_with(self.clock.now)
         self.outbox = Outbox(self.clock.now, self.state.outbox)
         self.capture.outbox = self.outbox
         self.capture.now = self.clock.now

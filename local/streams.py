@@ -184,3 +184,13 @@ def _forget_iterator(region: str, iterator: str) -> None:
     from moto.dynamodbstreams.models import dynamodbstreams_backends
 
     dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][region].shard_iterators.pop(iterator, None)
+
+
+def stamp_records_with(now: Callable[[], datetime]) -> None:
+    """Stream records carry the virtual time, like every other timestamp a handler sees.
+
+    moto stamps `ApproximateCreationDateTime` with its own `utcnow` (naive UTC) when a write happens.
+    """
+    from moto.dynamodb.models import table
+
+    table.utcnow = lambda: now().replace(tzinfo=None)

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -300,6 +301,10 @@ def test_a_table_write_reaches_the_stream_triggered_function_within_a_second(pro
     assert received, probe.logs()[-3000:]
     assert time.monotonic() - started < 1.0
     assert received[0]["event"] == "INSERT"
+    # AND the record is stamped with the virtual clock (moved forward by other tests), not real time
+    now = requests.get(probe.url("/_local/clock"), timeout=10).json()["now"]
+    virtual = datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp()
+    assert abs(received[0]["created"] - virtual) < 60
 
 
 # ---------------------------------------------------------------------------------------- probe: outbox
