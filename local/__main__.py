@@ -20,8 +20,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--moto-port", type=int, default=5000, help="moto server port for the AWS CLI (0: free)"
     )
-    parser.add_argument("--speed", type=float, default=1.0, help="the virtual clock runs N times faster")
-    parser.add_argument("--state", type=Path, default=None, help="keep AWS state in DIR across restarts")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, metavar="N", help="the virtual clock runs N times faster"
+    )
+    parser.add_argument(
+        "--state", type=Path, default=None, metavar="DIR", help="keep AWS state in DIR across restarts"
+    )
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="the SAM template")
     parser.add_argument("--config", type=Path, default=Path("config"), help="demo configuration to seed")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
