@@ -49,7 +49,9 @@ def verdict(budget: Budget) -> str:
         return "reported"
     if budget.passed:
         return "pass"
-    return f"FAIL ({budget.figure / budget.limit:.1f}x the limit)" if budget.limit else "FAIL"
+    if not budget.limit:
+        return "FAIL"
+    return f"FAIL ({(budget.figure / budget.limit - 1) * 100:.0f}% over)"
 
 
 def table(budgets: list[Budget]) -> str:

@@ -240,6 +240,11 @@ def readme_block(document: dict[str, Any], rows: list[Any]) -> str:
         f"{row['package']} {row['ms']:.0f} ms"
         for row in cold["import_profile_tracer_off"]["top_packages_self_ms"][:6]
     )
+    shares = "; ".join(
+        f"{label} {share:.0%}"
+        for label, share in results["cpu"]["profile_shares"]["positive"].items()
+        if not label.startswith("of which")
+    )
     lines = [
         f"Run {run['timestamp']} at commit `{run['commit'][:12]}`{dirty}, Python {host['python']} on "
         f"{host['platform']}, {host['cpu_count']} CPUs, {run['duration_s']:.0f} s. "
@@ -253,7 +258,7 @@ def readme_block(document: dict[str, Any], rows: list[Any]) -> str:
         f"{first_batch['feedback']} feedback (case records share the batch) and cost "
         f"{mix['batches_of_100_records']['first_batch_write_units_per_feedback']} units per feedback. "
         "A feedback alone in its batch (quiet traffic) costs "
-        f"{mix['one_feedback_alone']['write_units_per_feedback']}.",
+        f"{mix['one_feedback_alone']['write_units_per_feedback']} units.",
         "- PutEvents entries per feedback: "
         f"{results['counters']['all_positive']['put_events_entries_per_feedback']} all positive, "
         f"{mix['put_events_entries_per_feedback']} at 20% negative.",
@@ -262,6 +267,7 @@ def readme_block(document: dict[str, Any], rows: list[Any]) -> str:
         f"{positive['baseline_with_put_us']:.0f} µs "
         f"(ours is {positive['ratio_to_baseline_with_put']:.2f}x that). Per negative: ours "
         f"{negative['ours_us']:.0f} µs, the minimal handler {negative['baseline_us']:.0f} µs.",
+        f"- Where a positive request's CPU goes (cProfile, exclusive shares): {shares}.",
         f"- Cold start medians: boto3 and one client {cold_ms['baseline']:.0f} ms; ours "
         f"{cold_ms['ours_tracer_off']:.0f} ms with Tracer off, "
         f"{cold_ms['ours_tracer_on']:.0f} ms with Tracer on.",

@@ -10,7 +10,8 @@ from bench.report import END, START, Budget, replace_block, table, verdict
 
 def test_verdicts() -> None:
     assert verdict(Budget("a", "a", 1, "calls", 1, "")) == "pass"
-    assert verdict(Budget("b", "b", 3.3, "$", 3.0, "")) == "FAIL (1.1x the limit)"
+    assert verdict(Budget("b", "b", 3.3, "$", 3.0, "")) == "FAIL (10% over)"
+    assert verdict(Budget("d", "d", 6.9, "x", 2.0, "")) == "FAIL (245% over)"
     assert verdict(Budget("c", "c", 2.0, "x", None, "")) == "reported"
 
 
