@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from typing import Any
 
@@ -128,3 +129,40 @@ def test_data_survives_a_restart_with_state(start_runtime: Any, tmp_path: Any) -
     again = post(second, feedback)
     assert again.status_code == 200
     assert again.json() == {**created, "status": "duplicate"}
+
+
+def counters(runtime: RuntimeProcess) -> dict[str, int]:
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=runtime["moto_url"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    table = client.list_tables()["TableNames"][0]
+    totals = {"volume": 0, "negatives": 0, "cases": 0}
+    for page in client.get_paginator("scan").paginate(TableName=table):
+        for item in page["Items"]:
+            if item["pk"]["S"] == "STAT#all#all":
+                for metric in totals:
+                    totals[metric] += int(item.get(metric, {}).get("N", "0"))
+    return totals
+
+
+def test_stream_keeps_counting_after_a_cancelled_transaction(start_runtime: Any) -> None:
+    # GIVEN a runtime of its own, and a negative stored once
+    runtime = start_runtime()
+    negative = sample("ingest_feedback_negative.json")
+    assert post(runtime, negative).status_code == 201
+    # WHEN the same negative is delivered again (its transaction is cancelled: the response exists)
+    assert post(runtime, negative).status_code == 200
+    # AND a positive arrives, and the negative is then updated to a neutral score
+    assert post(runtime, sample("ingest_feedback_positive.json")).status_code == 201
+    negative["score"] = {"type": "nps", "value": 7}
+    negative["comment"] = None
+    assert post(runtime, negative).json()["status"] == "updated"
+    # THEN the stream function saw every committed change, and nothing from the cancelled one
+    deadline = time.monotonic() + 5
+    while counters(runtime) != {"volume": 2, "negatives": 0, "cases": 1}:
+        assert time.monotonic() < deadline, counters(runtime)
+        time.sleep(0.1)
