@@ -343,6 +343,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, items in results["cost"]["per_million"].items():
         progress(f"{name}: ${items['total']:.2f} per million feedback")
 
+    mismatches = results["ingest"]["hook_mismatches"] + [
+        line for row in streams.values() for line in row["hook_mismatches"]
+    ]
+    for line in mismatches:
+        print(f"WARNING: a client escaped the call hooks, counts may be low: {line}", flush=True)
+
     rows = budgets(results)
     duration = time.perf_counter() - started
     document = {
