@@ -55,7 +55,6 @@ def _pattern(raw: str) -> EventPattern:
 class _Inflight:
     records: list[dict[str, Any]]  # the whole batch read from the shard
     pending: list[dict[str, Any]]  # what still has to succeed
-    next_iterator: str
     attempts: int = 0
 
 
@@ -68,8 +67,15 @@ class StreamPoller:
     send_failure: Callable[[str, dict[str, Any]], None]
     now: Callable[[], datetime]
     positions: dict[str, str] = field(default_factory=dict)  # shard id -> last sequence number done
-    _iterators: dict[str, str] = field(default_factory=dict)
     _inflight: dict[str, _Inflight] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # LATEST means "from when the mapping was created": the runtime's start. Every read takes a
+        # fresh iterator, so the starting point is pinned now, as a sequence number.
+        if self.mapping.starting_position == "LATEST":
+            for shard_id in self._shards():
+                if shard_id not in self.positions:
+                    self.positions[shard_id] = self._last_sequence_number(shard_id)
 
     def poll(self) -> bool:
         """Process at most one batch per shard; True when new records were consumed."""
@@ -78,7 +84,7 @@ class StreamPoller:
             if shard_id in self._inflight:
                 self._attempt(shard_id)
                 continue
-            records, next_iterator = self._read(shard_id)
+            records = self._read(shard_id)
             if not records:
                 continue
             progressed = True
@@ -87,7 +93,7 @@ class StreamPoller:
                 for record in records
             ]
             matched = [record for record in converted if self.mapping.accepts(record)]
-            self._inflight[shard_id] = _Inflight(converted, matched, next_iterator)
+            self._inflight[shard_id] = _Inflight(converted, matched)
             self._attempt(shard_id)
         return progressed
 
@@ -96,24 +102,44 @@ class StreamPoller:
             description = self.clients.streams.describe_stream(StreamArn=self.mapping.source_arn)
         return [shard["ShardId"] for shard in description["StreamDescription"]["Shards"]]
 
-    def _read(self, shard_id: str) -> tuple[list[dict[str, Any]], str]:
-        iterator = self._iterators.get(shard_id) or self._first_iterator(shard_id)
+    def _read(self, shard_id: str) -> list[dict[str, Any]]:
+        # A fresh iterator after the last sequence number done, every time: moto rolls back a cancelled
+        # transaction by swapping in a copy of the table and its stream shard, and a kept iterator would
+        # go on reading the discarded shard (phantom records of the cancelled writes included).
+        iterator = self._iterator(shard_id)
         with self.lock:
             response = self.clients.streams.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
             _forget_iterator(self.clients.region, iterator)
-        next_iterator = response["NextShardIterator"]
-        if not response["Records"]:
-            self._iterators[shard_id] = next_iterator
-        return response["Records"], next_iterator
+            _forget_iterator(self.clients.region, response["NextShardIterator"])
+        return list(response["Records"])
 
-    def _first_iterator(self, shard_id: str) -> str:
+    def _iterator(self, shard_id: str) -> str:
+        if shard_id not in self.positions and self.mapping.starting_position == "LATEST":
+            self.positions[shard_id] = ""  # a shard born after the start: all of it is new
         request = {"StreamArn": self.mapping.source_arn, "ShardId": shard_id}
-        if shard_id in self.positions:
-            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self.positions[shard_id])
+        position = self.positions.get(shard_id)
+        if position:
+            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=position)
         else:
-            request["ShardIteratorType"] = self.mapping.starting_position
+            request["ShardIteratorType"] = "TRIM_HORIZON"  # nothing done yet ("" = the shard was empty)
         with self.lock:
             return str(self.clients.streams.get_shard_iterator(**request)["ShardIterator"])
+
+    def _last_sequence_number(self, shard_id: str) -> str:
+        """The newest record's sequence number now, or "" when the shard holds none."""
+        last = ""
+        with self.lock:
+            iterator = self.clients.streams.get_shard_iterator(
+                StreamArn=self.mapping.source_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            while True:
+                response = self.clients.streams.get_records(ShardIterator=iterator, Limit=1000)
+                _forget_iterator(self.clients.region, iterator)
+                if not response["Records"]:
+                    _forget_iterator(self.clients.region, response["NextShardIterator"])
+                    return last
+                last = response["Records"][-1]["dynamodb"]["SequenceNumber"]
+                iterator = response["NextShardIterator"]
 
     def _attempt(self, shard_id: str) -> None:
         inflight = self._inflight[shard_id]
@@ -174,7 +200,6 @@ class StreamPoller:
 
     def _commit(self, shard_id: str, inflight: _Inflight) -> None:
         self.positions[shard_id] = inflight.records[-1]["dynamodb"]["SequenceNumber"]
-        self._iterators[shard_id] = inflight.next_iterator
         del self._inflight[shard_id]
 
 
