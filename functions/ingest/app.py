@@ -8,16 +8,18 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
-from recovery import http
+from recovery import api_docs, http
 from recovery.domain.feedback import BatchItemResult, BatchResult, FeedbackBatchIn, FeedbackIn, IntakeResult
 from recovery.domain.identity import PiiHasher
 from recovery.errors import Conflict, TransientFailure, Unauthorized
 from recovery.intake import Intake, SourceDirectory
-from recovery.observability import logger, metrics, tracer
+from recovery.observability import logger, metrics
 from recovery.settings import Settings
 from recovery.store import models, secrets
 from recovery.store.feedback import FeedbackStore
@@ -31,15 +33,15 @@ intake = Intake(
     hasher=lambda: PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)),
     retention=timedelta(days=settings.feedback_retention_days),
 )
+FEEDBACK_ANSWERS = {
+    "201": "a new response",
+    "200": "a duplicate (same ids), or an update (re-classified, never a second case)",
+    "202": "held: no score yet",
+}
 AUTHENTICATED = frozenset({"POST /v1/feedback", "POST /v1/feedback/batch"})
 
 app = APIGatewayHttpResolver(enable_validation=True)
-app.enable_swagger(
-    path="/docs",
-    title="Recovery Loop API",
-    version="1",
-    description="Feedback intake for survey tools. Authenticate with `Authorization: Bearer <source key>`.",
-)
+DESCRIPTION = "Feedback intake for survey tools. Authenticate with `Authorization: Bearer <source key>`."
 
 
 @app.get("/v1/health")
@@ -49,27 +51,49 @@ def health() -> dict[str, str]:
 
 @app.get("/v1/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[str]:
-    return Response(
-        200, "application/json", app.get_openapi_json_schema(title="Recovery Loop API", version="1")
-    )
+    return Response(200, "application/json", api_docs.openapi_json(app, DESCRIPTION))
 
 
-@app.post("/v1/feedback", responses={200: {}, 201: {}, 202: {}, 400: {}, 401: {}, 413: {}, 415: {}, 503: {}})
-def post_feedback(feedback: Annotated[FeedbackIn, Body(embed=False)]) -> Response[IntakeResult]:
+@app.get("/docs", include_in_schema=False)
+def swagger_ui() -> Response[str]:
+    return api_docs.swagger_page(app, DESCRIPTION)
+
+
+def _answers(model: type[BaseModel], **success: str) -> dict[int, OpenAPIResponse]:
+    """The documented answers of an intake route; the result body is serialised by its model."""
+    documented: dict[int, OpenAPIResponse] = {
+        int(code): {"description": text, "content": {"application/json": {"model": model}}}
+        for code, text in success.items()
+    }
+    for code, text in REFUSALS.items():
+        documented[code] = {"description": text, "content": {http.PROBLEM: {"schema": {"type": "object"}}}}
+    return documented
+
+
+REFUSALS = {
+    400: "malformed JSON, or schema errors listed as JSON Pointers",
+    401: "missing or unknown source key",
+    413: "body over 256 KiB",
+    415: "not application/json",
+    503: "AWS failed transiently; nothing was written, retry after Retry-After",
+}
+
+
+@app.post("/v1/feedback", responses=_answers(IntakeResult, **FEEDBACK_ANSWERS))
+def post_feedback(feedback: Annotated[FeedbackIn, Body(embed=False)]) -> Response[str]:
     source = app.context["source"]
     outcome = intake.receive(source, feedback)
-    logger.info(
-        "feedback accepted",
-        extra={"feedback_id": outcome.result.feedback_id, "status": outcome.result.status},
-    )
+    _log(outcome.result)
     metrics.add_metric(name=f"Feedback{outcome.result.status.capitalize()}", unit=MetricUnit.Count, value=1)
-    return Response(outcome.status_code, "application/json", outcome.result)
+    return Response(outcome.status_code, "application/json", outcome.result.model_dump_json())
 
 
-@app.post("/v1/feedback/batch", responses={400: {}, 401: {}, 413: {}, 415: {}, 503: {}})
+@app.post("/v1/feedback/batch", responses=_answers(BatchResult, **{"200": "a status for every item"}))
 def post_feedback_batch(batch: Annotated[FeedbackBatchIn, Body(embed=False)]) -> BatchResult:
     source = app.context["source"]
     outcomes = intake.receive_many(source, batch.items)
+    for outcome in outcomes:
+        _log(outcome.result)
     metrics.add_metric(name="FeedbackBatchItems", unit=MetricUnit.Count, value=len(outcomes))
     return BatchResult(
         results=[
@@ -77,6 +101,15 @@ def post_feedback_batch(batch: Annotated[FeedbackBatchIn, Body(embed=False)]) ->
             for index, outcome in enumerate(outcomes)
         ]
     )
+
+
+def _log(result: IntakeResult) -> None:
+    # INFO only when a case is involved: a log line per positive would cost more than its write.
+    fields = {"feedback_id": result.feedback_id, "status": result.status, "case_id": result.case_id}
+    if result.case_id:
+        logger.info("feedback accepted", extra=fields)
+    else:
+        logger.debug("feedback accepted", extra=fields)
 
 
 @app.exception_handler(RequestValidationError)
@@ -114,7 +147,6 @@ def _gate(event: dict[str, Any]) -> None:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     app.clear_context()

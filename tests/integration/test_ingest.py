@@ -78,7 +78,7 @@ def test_changed_response_is_updated_and_never_opens_a_second_case(api: Api, sta
     assert body["feedback_id"] == first["feedback_id"] and body["case_id"] == first["case_id"]
     assert sum(1 for key in keys(stack) if key.startswith("CASE#")) == 1
     stored = FeedbackItem.get("FB#demo-web#resp_123", "FB")
-    assert "cancel" in (stored.signals or []) and stored.revision == 2
+    assert "cancel" in stored.detail["signals"] and stored.revision == 2
 
 
 def test_positive_updated_to_negative_opens_its_first_case(api: Api, stack: Stack) -> None:
@@ -285,7 +285,9 @@ def test_health_openapi_and_docs(api: Api) -> None:
     assert "<script src=" not in page and "cdn" not in page.lower()  # assets inlined, no CDN
 
 
-@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59Z", "2999-01-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59Z", "2999-01-01T00:00:00Z"]
+)
 def test_implausible_interaction_times_are_refused(api: Api, moment: str) -> None:
     bad = negative()
     bad["occurred_at"] = moment

@@ -126,7 +126,7 @@ class Intake:
         response_id = feedback.external_id or f"h_{digest[:40]}"
         pk = identity.feedback_pk(source.source_id, response_id)
         customer_key = self._hasher().customer_key(feedback.customer)
-        item = self._feedback_item(source, feedback, pk, response_id, digest, customer_key, now)
+        item = self._feedback_item(source, feedback, document, pk, response_id, digest, customer_key, now)
 
         verdict = classify(feedback.score, feedback.comment, source.thresholds) if feedback.score else None
         if verdict is None or not verdict.opens_case:
@@ -152,10 +152,11 @@ class Intake:
             return self._answer(existing, "duplicate")
 
         # A later event without a score keeps the score it already had.
-        score = feedback.score or (_SCORE.validate_python(existing.score) if existing.score else None)
+        stored_score = (existing.detail or {}).get("score")
+        score = feedback.score or (_SCORE.validate_python(stored_score) if stored_score else None)
         if score is not None and feedback.score is None:
             item.score_type = score.type
-            item.score = score.model_dump(mode="json")
+            item.detail["score"] = score.model_dump(mode="json")
         verdict = classify(score, feedback.comment, source.thresholds) if score else None
         item.feedback_id = existing.feedback_id
         item.received_at = existing.received_at
@@ -221,13 +222,15 @@ class Intake:
         item.verdict = verdict.verdict if verdict else None
         priority = verdict.priority if verdict else None
         item.priority = keep_priority if keep_priority is not None else (int(priority) if priority else None)
-        item.position = verdict.position if verdict else None
-        item.signals = sorted(signal.value for signal in verdict.signals) if verdict else None
+        if verdict is not None:
+            item.detail["position"] = verdict.position
+            item.detail["signals"] = sorted(signal.value for signal in verdict.signals)
 
     def _feedback_item(
         self,
         source: Source,
         feedback: FeedbackIn,
+        document: dict[str, Any],
         pk: str,
         response_id: str,
         digest: str,
@@ -245,16 +248,22 @@ class Intake:
             content_hash=digest,
             status="held",
             score_type=feedback.score.type if feedback.score else None,
-            score=feedback.score.model_dump(mode="json") if feedback.score else None,
-            comment=feedback.comment,
-            tags=list(feedback.tags) or None,
-            metadata=dict(feedback.metadata) or None,
-            interaction_id=interaction.id,
             channel=interaction.channel,
             agent=interaction.agent,
             team=interaction.team,
-            product=interaction.product,
-            locale=feedback.customer.locale,
+            detail={
+                key: value
+                for key, value in (
+                    ("score", document.get("score")),
+                    ("comment", feedback.comment),
+                    ("tags", document.get("tags")),
+                    ("metadata", document.get("metadata")),
+                    ("interaction_id", interaction.id),
+                    ("product", interaction.product),
+                    ("locale", feedback.customer.locale),
+                )
+                if value
+            },
             occurred_at=occurred,
             received_at=now,
             updated_at=now,

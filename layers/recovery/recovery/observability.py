@@ -1,9 +1,14 @@
-"""Logger, Metrics and Tracer for every function: JSON logs with personal data masked."""
+"""Logger and Metrics for every function (JSON logs with personal data masked), and the Tracer.
+
+The Tracer is built on first use: importing the X-Ray SDK costs cold-start time, and the ingest function
+does without it (Lambda's active tracing still records its invocations).
+"""
 
 from __future__ import annotations
 
 import os
 import re
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -45,4 +50,8 @@ NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "RecoveryLoop")
 
 logger = Logger(service=SERVICE, logger_formatter=MaskingFormatter())
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
-tracer = Tracer(service=SERVICE)
+
+
+@cache
+def tracer() -> Tracer:
+    return Tracer(service=SERVICE)

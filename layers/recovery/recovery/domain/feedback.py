@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-import phonenumbers
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -24,9 +24,14 @@ _ID = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^
 _LABEL = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
-_TIMEZONES = frozenset(available_timezones())
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)  # clocks of survey tools drift; a later time is a mistake
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    # Reading the zone database costs cold-start time; only a response that names a zone pays it.
+    return frozenset(available_timezones())
 
 
 class _Strict(BaseModel):
@@ -61,6 +66,8 @@ class Customer(_Strict):
     def _phone(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        import phonenumbers  # only when a phone number comes: it costs ~20 ms to import
+
         try:
             number = phonenumbers.parse(value, None)
         except phonenumbers.NumberParseException as err:
@@ -79,7 +86,7 @@ class Customer(_Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str | None) -> str | None:
-        if value is not None and value not in _TIMEZONES:
+        if value is not None and value not in _timezones():
             raise ValueError("not an IANA time zone")
         return value
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -11,8 +10,9 @@ from typing import Any
 from recovery.domain.feedback import Customer
 
 
-def _b32(digest: bytes, length: int) -> str:
-    return base64.b32encode(digest).decode("ascii").rstrip("=").lower()[:length]
+def _short(digest: bytes, length: int) -> str:
+    # Hex: C-fast and unambiguous; 24 hex digits are 96 bits.
+    return digest.hex()[:length]
 
 
 def content_hash(document: dict[str, Any]) -> str:
@@ -27,12 +27,12 @@ def feedback_pk(source_id: str, response_id: str) -> str:
 
 def feedback_id(pk: str) -> str:
     """Deterministic, so a retried delivery answers with the same id."""
-    return "fb_" + _b32(hashlib.sha256(pk.encode("utf-8")).digest(), 20)
+    return "fb_" + _short(hashlib.sha256(pk.encode("utf-8")).digest(), 24)
 
 
 def case_id(pk: str) -> str:
     """Deterministic per response: a race between two deliveries can never open two cases."""
-    return "cs_" + _b32(hashlib.sha256(b"case:" + pk.encode("utf-8")).digest(), 20)
+    return "cs_" + _short(hashlib.sha256(b"case:" + pk.encode("utf-8")).digest(), 24)
 
 
 class PiiHasher:
@@ -45,7 +45,7 @@ class PiiHasher:
 
     def digest(self, kind: str, value: str) -> str:
         mac = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256)
-        return _b32(mac.digest(), 32)
+        return mac.hexdigest()[:32]  # 128 bits
 
     def customer_key(self, customer: Customer) -> str:
         """Prefer the source's customer id, then the email address, then the phone number."""

@@ -49,21 +49,17 @@ class FeedbackItem(_Item):
     content_hash = UnicodeAttribute()
     status = UnicodeAttribute()  # "held" until it has a score, then "scored"
     score_type = UnicodeAttribute(null=True)
-    score = JSONAttribute(null=True)
-    position = NumberAttribute(null=True)
     verdict = UnicodeAttribute(null=True)
     priority = NumberAttribute(null=True)
-    signals = ListAttribute[str](null=True)
     case_id = UnicodeAttribute(null=True)
-    comment = UnicodeAttribute(null=True)
-    tags = ListAttribute[str](null=True)
-    metadata = JSONAttribute(null=True)
-    interaction_id = UnicodeAttribute(null=True)
+    # Routing fields stay top-level: the stream function counts by them.
     channel = UnicodeAttribute(null=True)
     agent = UnicodeAttribute(null=True)
     team = UnicodeAttribute(null=True)
-    product = UnicodeAttribute(null=True)
-    locale = UnicodeAttribute(null=True)
+    # Everything only ever read whole (score, position, signals, comment, tags, metadata, interaction id,
+    # product, locale) is one JSON attribute: one json.dumps instead of a descriptor per field, on the
+    # hottest write path there is.
+    detail = JSONAttribute(default=dict)
     occurred_at = UTCDateTimeAttribute()
     received_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
