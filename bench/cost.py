@@ -10,7 +10,7 @@ and follow-ups for negatives (SES/SNS, downstream of the bus), Secrets Manager (
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 MILLION = 1_000_000
@@ -72,6 +72,17 @@ class Assumptions:
             "deployed log level INFO) plus Lambda's START/END/REPORT lines, plus a per-event overhead; "
             "1 GB = 2^30 bytes",
         )
+    )
+
+
+def without_platform_logs(assumptions: Assumptions) -> Assumptions:
+    """The template's SystemLogLevel drops Lambda's START/END/REPORT lines."""
+    note = "Lambda's START/END/REPORT lines are not written: the template sets SystemLogLevel WARN"
+    return replace(
+        assumptions,
+        platform_log_bytes_per_invocation=0,
+        platform_log_events_per_invocation=0,
+        text=(*assumptions.text, note),
     )
 
 

@@ -29,6 +29,12 @@ def memory_mb() -> int:
     return int(template()["Globals"]["Function"]["MemorySize"])
 
 
+def platform_logs_kept() -> bool:
+    """Whether Lambda writes its START/END/REPORT lines (they are INFO: a system level above drops them)."""
+    level = template()["Globals"]["Function"].get("LoggingConfig", {}).get("SystemLogLevel", "INFO")
+    return str(level).upper() in ("DEBUG", "INFO")
+
+
 def function_env(name: str, tracer: bool = False) -> dict[str, str]:
     """Template Globals variables (parameters at their defaults) plus what the Lambda runtime sets.
 

@@ -77,5 +77,21 @@ class AwsStub:
         for model in models.MODELS:
             self.attach(model._get_connection().connection.client.meta.events)
 
+    def attach_at_sdk_boundary(self, *clients: Any) -> None:
+        """Replace each client's `_make_api_call`: the SDK builds, signs and parses nothing.
+
+        This is the budget's "AWS stubbed": what remains is our code and the libraries we call with
+        our data (Powertools, pydantic, pynamodb), not the AWS SDK's wire work, which any handler making
+        the same calls pays alike.
+        """
+        for client in clients:
+            service = client.meta.service_model.service_id.hyphenize()
+
+            def call(operation: str, params: dict[str, Any], _service: str = service) -> dict[str, Any]:
+                self.calls[f"{_service}:{operation}"] += 1
+                return self._answer(_service, operation, params)
+
+            client._make_api_call = call
+
     def per_request(self, requests: int) -> dict[str, float]:
         return {name: round(count / requests, 3) for name, count in sorted(self.calls.items())}
