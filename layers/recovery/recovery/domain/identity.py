@@ -44,8 +44,7 @@ class PiiHasher:
         self._key = key
 
     def digest(self, kind: str, value: str) -> str:
-        mac = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256)
-        return mac.hexdigest()[:32]  # 128 bits
+        return hmac.digest(self._key, f"{kind}:{value}".encode(), "sha256").hex()[:32]  # 128 bits
 
     def customer_key(self, customer: Customer) -> str:
         """Prefer the source's customer id, then the email address, then the phone number."""
