@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,10 +19,10 @@ from pydantic import TypeAdapter
 from recovery import clock
 from recovery.domain import identity
 from recovery.domain.classify import Classification, Thresholds, classify, is_repeat
-from recovery.domain.feedback import FeedbackIn, IntakeResult, Score, canonical_dump
+from recovery.domain.feedback import FeedbackIn, IntakeResult, Score, Status, canonical_json
 from recovery.errors import Conflict, Unauthorized
 from recovery.store.feedback import FeedbackStore
-from recovery.store.models import CaseItem, CustomerItem, FeedbackItem
+from recovery.store.models import CaseItem, CustomerItem, Fields
 from recovery.store.sources import SourceStore
 
 ACK_SLA = timedelta(minutes=15)
@@ -30,6 +30,7 @@ RESOLVE_SLA = timedelta(hours=24)
 DUE_SHARDS = 4
 MAX_ATTEMPTS = 3
 _SCORE = TypeAdapter[Any](Score)
+_STATUS_CODES: dict[str, int] = {"created": 201, "held": 202, "duplicate": 200, "updated": 200}
 
 
 @dataclass(frozen=True)
@@ -119,14 +120,15 @@ class Intake:
         return [self.receive(source, item) for item in items]
 
     # ----------------------------------------------------------------- internals
+    # A feedback item travels as a plain mapping of its attribute values (`Fields`): the common case, a
+    # new positive, is then serialised straight from it, without a model instance (see store.models).
     def _attempt(self, source: Source, feedback: FeedbackIn) -> Outcome | None:
         now = clock.now()
-        document = canonical_dump(feedback)
-        digest = identity.content_hash(document)
+        digest = identity.content_hash(canonical_json(feedback))
         response_id = feedback.external_id or f"h_{digest[:40]}"
         pk = identity.feedback_pk(source.source_id, response_id)
         customer_key = self._hasher().customer_key(feedback.customer)
-        item = self._feedback_item(source, feedback, document, pk, response_id, digest, customer_key, now)
+        item = self._feedback_fields(source, feedback, pk, digest, customer_key, now)
 
         verdict = classify(feedback.score, feedback.comment, source.thresholds) if feedback.score else None
         if verdict is None or not verdict.opens_case:
@@ -142,44 +144,42 @@ class Intake:
             return None
         return self._answer(item, "created")
 
-    def _update(
-        self, source: Source, feedback: FeedbackIn, item: FeedbackItem, now: datetime
-    ) -> Outcome | None:
-        existing = self._store.get_feedback(item.pk)
-        if existing is None:
+    def _update(self, source: Source, feedback: FeedbackIn, item: Fields, now: datetime) -> Outcome | None:
+        found = self._store.get_feedback(item["pk"])
+        if found is None:
             return None  # removed meanwhile (TTL or erasure): start again
-        if existing.content_hash == item.content_hash:
+        existing = found.attribute_values
+        if existing["content_hash"] == item["content_hash"]:
             return self._answer(existing, "duplicate")
 
         # A later event without a score keeps the score it already had.
-        stored_score = (existing.detail or {}).get("score")
+        stored_score = (existing.get("detail") or {}).get("score")
         score = feedback.score or (_SCORE.validate_python(stored_score) if stored_score else None)
         if score is not None and feedback.score is None:
-            item.score_type = score.type
-            item.detail["score"] = score.model_dump(mode="json")
+            item["score_type"] = score.type
+            item["detail"]["score"] = score.model_dump(mode="json")
         verdict = classify(score, feedback.comment, source.thresholds) if score else None
-        item.feedback_id = existing.feedback_id
-        item.received_at = existing.received_at
-        item.revision = (existing.revision or 1) + 1
-        item.case_id = existing.case_id
+        item["feedback_id"] = existing["feedback_id"]
+        item["received_at"] = existing["received_at"]
+        item["revision"] = int(existing.get("revision") or 1) + 1
+        item["case_id"] = existing.get("case_id")
 
-        if verdict is not None and verdict.opens_case and existing.case_id is None:
-            outcome = self._open_case(
-                feedback, item, verdict, item.cust_pk.removeprefix("CUST#"), now, existing.content_hash
-            )
+        if verdict is not None and verdict.opens_case and item["case_id"] is None:
+            customer_key = item["cust_pk"].removeprefix("CUST#")
+            outcome = self._open_case(feedback, item, verdict, customer_key, now, existing["content_hash"])
             return None if outcome != "committed" else self._answer(item, "updated")
 
         # An opened case keeps the priority it was opened with; the case workflow owns it from then.
-        kept = int(existing.priority) if existing.case_id and existing.priority else None
+        kept = int(existing["priority"]) if item["case_id"] and existing.get("priority") else None
         self._apply(item, verdict, keep_priority=kept)
-        if not self._store.replace_feedback(item, existing.content_hash):
+        if not self._store.replace_feedback(item, existing["content_hash"]):
             return None
         return self._answer(item, "updated")
 
     def _open_case(
         self,
         feedback: FeedbackIn,
-        item: FeedbackItem,
+        item: Fields,
         verdict: Classification,
         customer_key: str,
         now: datetime,
@@ -188,13 +188,13 @@ class Intake:
         customer_pk = f"CUST#{customer_key}"
         customer = self._store.get_customer(customer_pk)
         history = list(customer.recent_negatives) if customer is not None else []
-        occurred = item.occurred_at
+        occurred: datetime = item["occurred_at"]
         earlier = [datetime.fromisoformat(entry["at"]) for entry in history]
         if is_repeat(earlier, occurred):
             verdict = verdict.as_repeat_failure()
         self._apply(item, verdict)
-        case_id = identity.case_id(item.pk)
-        item.case_id = case_id
+        case_id = identity.case_id(item["pk"])
+        item["case_id"] = case_id
 
         case = self._case_item(item, verdict, customer_pk, case_id, now)
         window_start = occurred - timedelta(days=90)
@@ -217,86 +217,89 @@ class Intake:
         return "retry"
 
     @staticmethod
-    def _apply(item: FeedbackItem, verdict: Classification | None, keep_priority: int | None = None) -> None:
-        item.status = "held" if verdict is None else "scored"
-        item.verdict = verdict.verdict if verdict else None
+    def _apply(item: Fields, verdict: Classification | None, keep_priority: int | None = None) -> None:
+        item["status"] = "held" if verdict is None else "scored"
+        item["verdict"] = verdict.verdict if verdict else None
         priority = verdict.priority if verdict else None
-        item.priority = keep_priority if keep_priority is not None else (int(priority) if priority else None)
+        item["priority"] = (
+            keep_priority if keep_priority is not None else (int(priority) if priority else None)
+        )
         if verdict is not None:
-            item.detail["position"] = verdict.position
-            item.detail["signals"] = sorted(signal.value for signal in verdict.signals)
+            item["detail"]["position"] = verdict.position
+            item["detail"]["signals"] = sorted(signal.value for signal in verdict.signals)
 
-    def _feedback_item(
+    def _feedback_fields(
         self,
         source: Source,
         feedback: FeedbackIn,
-        document: dict[str, Any],
         pk: str,
-        response_id: str,
         digest: str,
         customer_key: str,
         now: datetime,
-    ) -> FeedbackItem:
+    ) -> Fields:
         interaction = feedback.interaction
         occurred = feedback.occurred_at or now
-        return FeedbackItem(
-            pk,
-            "FB",
-            feedback_id=identity.feedback_id(pk),
-            source=source.source_id,
-            response_id=response_id,
-            content_hash=digest,
-            status="held",
-            score_type=feedback.score.type if feedback.score else None,
-            channel=interaction.channel,
-            agent=interaction.agent,
-            team=interaction.team,
-            detail={
-                key: value
-                for key, value in (
-                    ("score", document.get("score")),
-                    ("comment", feedback.comment),
-                    ("tags", document.get("tags")),
-                    ("metadata", document.get("metadata")),
-                    ("interaction_id", interaction.id),
-                    ("product", interaction.product),
-                    ("locale", feedback.customer.locale),
-                )
-                if value
-            },
-            occurred_at=occurred,
-            received_at=now,
-            updated_at=now,
-            revision=1,
-            cust_pk=f"CUST#{customer_key}",
-            cust_sk=f"FB#{clock.iso(occurred)}#{pk}",
-            expires_at=now + self._retention,
-        )
+        detail = {
+            key: value
+            for key, value in (
+                ("score", feedback.score.model_dump(mode="json") if feedback.score else None),
+                ("comment", feedback.comment),
+                ("tags", list(feedback.tags)),
+                ("metadata", dict(feedback.metadata)),
+                ("interaction_id", interaction.id),
+                ("product", interaction.product),
+                ("locale", feedback.customer.locale),
+            )
+            if value
+        }
+        return {
+            "pk": pk,
+            "sk": "FB",
+            "feedback_id": identity.feedback_id(pk),
+            "source": source.source_id,
+            "content_hash": digest,
+            "status": "held",
+            "score_type": feedback.score.type if feedback.score else None,
+            "verdict": None,
+            "priority": None,
+            "case_id": None,
+            "channel": interaction.channel,
+            "agent": interaction.agent,
+            "team": interaction.team,
+            "detail": detail,
+            "occurred_at": occurred,
+            "received_at": now,
+            "updated_at": now,
+            "revision": 1,
+            "cust_pk": f"CUST#{customer_key}",
+            "cust_sk": f"FB#{clock.iso(occurred)}#{pk}",
+            "expires_at": now + self._retention,
+        }
 
     @staticmethod
     def _case_item(
-        item: FeedbackItem, verdict: Classification, customer_pk: str, case_id: str, now: datetime
+        item: Fields, verdict: Classification, customer_pk: str, case_id: str, now: datetime
     ) -> CaseItem:
         priority = int(verdict.priority or 4)
         ack_due = now + ACK_SLA
-        team = item.team or "unrouted"
+        team = item["team"] or "unrouted"
         shard = int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % DUE_SHARDS
         return CaseItem(
             f"CASE#{case_id}",
             "CASE",
             case_id=case_id,
-            feedback_pk=item.pk,
-            feedback_id=item.feedback_id,
-            source=item.source,
+            feedback_pk=item["pk"],
+            feedback_id=item["feedback_id"],
+            source=item["source"],
             status="open",
             priority=priority,
             repeat_failure=verdict.repeat_failure,
-            team=item.team,
-            channel=item.channel,
-            agent=item.agent,
+            team=item["team"],
+            channel=item["channel"],
+            agent=item["agent"],
             customer_key=customer_pk.removeprefix("CUST#"),
             opened_at=now,
-            occurred_at=item.occurred_at,
+            occurred_at=item["occurred_at"],
             ack_due_at=ack_due,
             resolve_due_at=now + RESOLVE_SLA,
             alert_state="pending",
@@ -310,13 +313,14 @@ class Intake:
         )
 
     @staticmethod
-    def _answer(item: FeedbackItem, status: str) -> Outcome:
-        codes = {"created": 201, "held": 202, "duplicate": 200, "updated": 200}
-        result = IntakeResult(
-            feedback_id=item.feedback_id,
-            verdict=item.verdict,
-            priority=f"P{int(item.priority)}" if item.priority else None,
-            case_id=item.case_id,
+    def _answer(item: Mapping[str, Any], status: Status) -> Outcome:
+        priority = item.get("priority")
+        # Built from our own stored values: no validation needed.
+        result = IntakeResult.model_construct(
+            feedback_id=item["feedback_id"],
+            verdict=item.get("verdict"),
+            priority=f"P{int(priority)}" if priority else None,  # type: ignore[arg-type]
+            case_id=item.get("case_id"),
             status=status,
         )
-        return Outcome(codes[status], result)
+        return Outcome(_STATUS_CODES[status], result)

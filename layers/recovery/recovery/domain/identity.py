@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-from typing import Any
 
 from recovery.domain.feedback import Customer
 
@@ -15,10 +13,9 @@ def _short(digest: bytes, length: int) -> str:
     return digest.hex()[:length]
 
 
-def content_hash(document: dict[str, Any]) -> str:
-    """A stable hash of a JSON document (sorted keys, compact)."""
-    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+def content_hash(canonical: bytes) -> str:
+    """A stable hash of a canonical serialisation."""
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def feedback_pk(source_id: str, response_id: str) -> str:

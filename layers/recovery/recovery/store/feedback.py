@@ -8,9 +8,10 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from recovery.store.errors import transient_as_domain
-from recovery.store.models import CaseItem, CustomerItem, FeedbackItem, get_item
+from recovery.store.models import CaseItem, CustomerItem, FeedbackItem, Fields, get_item, put_fields
 
 CONDITION_FAILED = "ConditionalCheckFailed"
+_ABSENT = FeedbackItem.pk.does_not_exist()
 
 
 @dataclass(frozen=True)
@@ -31,22 +32,22 @@ class FeedbackStore:
         with transient_as_domain():
             return get_item(CustomerItem, pk, "CUST")
 
-    def put_new_feedback(self, item: FeedbackItem) -> bool:
+    def put_new_feedback(self, item: Fields) -> bool:
         """One conditional put. False when the response is already stored."""
         try:
             with transient_as_domain():
-                item.save(condition=FeedbackItem.pk.does_not_exist())
+                put_fields(FeedbackItem, item, _ABSENT)
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
         return True
 
-    def replace_feedback(self, item: FeedbackItem, expected_hash: str) -> bool:
+    def replace_feedback(self, item: Fields, expected_hash: str) -> bool:
         """Overwrite a stored response, only if nobody changed it since we read it."""
         try:
             with transient_as_domain():
-                item.save(condition=FeedbackItem.content_hash == expected_hash)
+                put_fields(FeedbackItem, item, FeedbackItem.content_hash == expected_hash)
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
@@ -55,7 +56,7 @@ class FeedbackStore:
 
     def commit_negative(
         self,
-        feedback: FeedbackItem,
+        feedback: Fields,
         case: CaseItem,
         customer: CustomerItem,
         expected_hash: str | None = None,
@@ -74,7 +75,7 @@ class FeedbackStore:
         connection = FeedbackItem._get_connection().connection
         try:
             with transient_as_domain(), TransactWrite(connection=connection) as transaction:
-                transaction.save(feedback, condition=feedback_condition)
+                transaction.save(FeedbackItem(**feedback), condition=feedback_condition)
                 transaction.save(case, condition=CaseItem.pk.does_not_exist())
                 transaction.save(customer)
         except TransactWriteError as error:
