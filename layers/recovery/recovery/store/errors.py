@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 
 from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException
 
@@ -33,12 +32,17 @@ def is_transient(error: PynamoDBException) -> bool:
     return any(reason is not None and reason.code in _TRANSIENT_CODES for reason in reasons)
 
 
-@contextmanager
-def transient_as_domain() -> Iterator[None]:
-    """Re-raise a transient DynamoDB failure as TransientFailure; anything else propagates."""
-    try:
-        yield
-    except PynamoDBException as error:
-        if is_transient(error):
+class transient_as_domain:
+    """Re-raise a transient DynamoDB failure as TransientFailure; anything else propagates.
+
+    A plain class rather than @contextmanager: it wraps every storage call on the request path.
+    """
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None
+    ) -> None:
+        if isinstance(error, PynamoDBException) and is_transient(error):
             raise TransientFailure(str(error.cause_response_code or "connection")) from error
-        raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from recovery.store.errors import transient_as_domain
@@ -34,20 +35,17 @@ class FeedbackStore:
 
     def put_new_feedback(self, item: Fields) -> bool:
         """One conditional put. False when the response is already stored."""
-        try:
-            with transient_as_domain():
-                put_fields(FeedbackItem, item, _ABSENT)
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put(item, _ABSENT)
 
     def replace_feedback(self, item: Fields, expected_hash: str) -> bool:
         """Overwrite a stored response, only if nobody changed it since we read it."""
+        return self._put(item, FeedbackItem.content_hash == expected_hash)
+
+    @staticmethod
+    def _put(item: Fields, condition: Condition) -> bool:
         try:
             with transient_as_domain():
-                put_fields(FeedbackItem, item, FeedbackItem.content_hash == expected_hash)
+                put_fields(FeedbackItem, item, condition)
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
