@@ -16,7 +16,6 @@ the stream function on the stream records of the counter benchmark.
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
 import os
 import statistics
@@ -27,7 +26,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from bench import ROOT
@@ -89,15 +87,6 @@ class DeployedContext:
 def _progress(text: str) -> None:
     sys.__stdout__.write(f"  {text}\n")  # type: ignore[union-attr]  # sys.stdout is the counting sink
     sys.__stdout__.flush()  # type: ignore[union-attr]
-
-
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _cpu_per_call(handler: Callable[..., Any], request: dict[str, Any], context: Any, count: int) -> float:
@@ -218,7 +207,7 @@ def _worker(config_path: str, out_path: str) -> None:
     from recovery.intake import hash_key
     from recovery.store.models import SourceItem
     from recovery.store.sources import source_pk
-    from tests.support import load_function
+    from tests.support import load_function, load_module
 
     now = datetime.now(UTC)
     source = SourceItem(
@@ -234,7 +223,7 @@ def _worker(config_path: str, out_path: str) -> None:
     stub = AwsStub({source.pk: source.serialize()}, secret="bench-pii-key-0123456789abcdef0123456789")
     stub.attach_everywhere()  # the default session first: clients made at import inherit the stub
     ingest = load_function("ingest")
-    baseline = _load(ROOT / "bench" / "baseline_app.py", "bench_baseline_app")
+    baseline = load_module(ROOT / "bench" / "baseline_app.py", "bench_baseline_app")
     stub.attach_everywhere()
 
     context = DeployedContext()

@@ -88,8 +88,11 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 def load_function(name: str) -> ModuleType:
     """Import functions/<name>/app.py as a fresh module, as a new Lambda container would."""
-    path = ROOT / "functions" / name / "app.py"
-    module_name = f"fn_{name}_{uuid.uuid4().hex[:8]}"
+    return load_module(ROOT / "functions" / name / "app.py", f"fn_{name}_{uuid.uuid4().hex[:8]}")
+
+
+def load_module(path: Path, module_name: str) -> ModuleType:
+    """Import a file as a module of the given name."""
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -32,8 +32,8 @@ def post(runtime: RuntimeProcess, body: Any, key: str | None = None, **kwargs: A
     return requests.post(runtime.url("/v1/feedback"), headers=headers, timeout=10, **kwargs)
 
 
-def item_count(runtime: RuntimeProcess) -> int:
-    """Items in the table, asked of the runtime's moto server the way the AWS CLI would."""
+def table_scan(runtime: RuntimeProcess, **options: Any) -> list[dict[str, Any]]:
+    """Scan pages of the table, asked of the runtime's moto server the way the AWS CLI would."""
     client = boto3.client(
         "dynamodb",
         endpoint_url=runtime["moto_url"],
@@ -42,9 +42,11 @@ def item_count(runtime: RuntimeProcess) -> int:
         aws_secret_access_key="local",
     )
     table = client.list_tables()["TableNames"][0]
-    return sum(
-        page["Count"] for page in client.get_paginator("scan").paginate(TableName=table, Select="COUNT")
-    )
+    return list(client.get_paginator("scan").paginate(TableName=table, **options))
+
+
+def item_count(runtime: RuntimeProcess) -> int:
+    return sum(page["Count"] for page in table_scan(runtime, Select="COUNT"))
 
 
 def test_create_duplicate_update_and_held(runtime: RuntimeProcess) -> None:
@@ -132,16 +134,8 @@ def test_data_survives_a_restart_with_state(start_runtime: Any, tmp_path: Any) -
 
 
 def counters(runtime: RuntimeProcess) -> dict[str, int]:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=runtime["moto_url"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    table = client.list_tables()["TableNames"][0]
     totals = {"volume": 0, "negatives": 0, "cases": 0}
-    for page in client.get_paginator("scan").paginate(TableName=table):
+    for page in table_scan(runtime):
         for item in page["Items"]:
             if item["pk"]["S"] == "STAT#all#all":
                 for metric in totals:
