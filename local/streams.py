@@ -105,9 +105,10 @@ class StreamPoller:
     def _read(self, shard_id: str) -> list[dict[str, Any]]:
         # A fresh iterator after the last sequence number done, every time: moto rolls back a cancelled
         # transaction by swapping in a copy of the table and its stream shard, and a kept iterator would
-        # go on reading the discarded shard (phantom records of the cancelled writes included).
-        iterator = self._iterator(shard_id)
+        # go on reading the discarded shard (phantom records of the cancelled writes included). Iterator
+        # and read happen under one hold of the lock, so no handler can swap the shard in between.
         with self.lock:
+            iterator = self._iterator(shard_id)
             response = self.clients.streams.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
             _forget_iterator(self.clients.region, iterator)
             _forget_iterator(self.clients.region, response["NextShardIterator"])
