@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import uuid
 from typing import Any
@@ -158,5 +159,30 @@ def test_stream_keeps_counting_after_a_cancelled_transaction(start_runtime: Any)
     # THEN the stream function saw every committed change, and nothing from the cancelled one
     deadline = time.monotonic() + 5
     while counters(runtime) != {"volume": 2, "negatives": 0, "cases": 1}:
+        assert time.monotonic() < deadline, counters(runtime)
+        time.sleep(0.1)
+
+
+def test_concurrent_duplicates_lose_no_stream_record(start_runtime: Any) -> None:
+    # GIVEN a runtime of its own, and three survey tools posting at once, each retrying every negative
+    # (each retry's transaction is cancelled: moto rolls the table back while others keep writing)
+    runtime = start_runtime()
+    negatives = [sample("ingest_feedback_negative.json") for _ in range(12)]
+    positives = [sample("ingest_feedback_positive.json") for _ in range(12)]
+
+    def deliver(index: int) -> None:
+        for step in range(index, 12, 3):
+            assert post(runtime, negatives[step]).status_code == 201
+            assert post(runtime, negatives[step]).status_code == 200
+            assert post(runtime, positives[step]).status_code == 201
+
+    threads = [threading.Thread(target=deliver, args=(index,)) for index in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # THEN every committed response was counted once
+    deadline = time.monotonic() + 10
+    while counters(runtime) != {"volume": 24, "negatives": 12, "cases": 12}:
         assert time.monotonic() < deadline, counters(runtime)
         time.sleep(0.1)
