@@ -26,7 +26,7 @@ $(SAM_VENV)/.installed: requirements/sam.lock
 
 ## run: start the embedded runtime (no AWS account, no Docker). ARGS="--port 0 --state .local/state"
 run: $(VENV)/.installed
-	$(PY) -m local $(ARGS)
+	@$(PY) -m local $(ARGS)
 
 ## test: lint, type-check, validate the template, run every test
 test: lint validate
