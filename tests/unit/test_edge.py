@@ -20,6 +20,11 @@ def test_mask_hides_addresses_phones_and_keys() -> None:
     assert "abcdefghijkl" not in text and "xyz123" not in text
 
 
+def test_mask_leaves_times_and_ids_alone() -> None:
+    text = "2026-11-23 00:36:16,892+0000 arn:aws:lambda:us-east-1:123456789012:function:x fb_3a2584685cf0"
+    assert mask(text) == text
+
+
 def test_pointer_drops_discriminator_tags() -> None:
     assert pointer(("body", "score", "nps", "value")) == "/score/value"
     assert pointer(("body", "items", 3, "customer", "email")) == "/items/3/customer/email"

@@ -15,7 +15,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
-_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}(\d{2})")
+# Phone numbers reach us in E.164, so a "+" starts them; a bare digit run (a timestamp, an account id in
+# an ARN) is left alone.
+_PHONE = re.compile(r"\+\d[\d\s().-]{5,}(\d{2})")
 _SECRET = re.compile(r"\b(rl[ak]_[A-Za-z0-9_-]{4})[A-Za-z0-9_-]+|\b(whsec_)[A-Za-z0-9+/=]+|(Bearer )\S+")
 
 
