@@ -8,11 +8,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from recovery import api_docs, http
 from recovery.domain.feedback import BatchItemResult, BatchResult, FeedbackBatchIn, FeedbackIn, IntakeResult
@@ -34,9 +32,16 @@ intake = Intake(
     retention=timedelta(days=settings.feedback_retention_days),
 )
 FEEDBACK_ANSWERS = {
-    "201": "a new response",
-    "200": "a duplicate (same ids), or an update (re-classified, never a second case)",
-    "202": "held: no score yet",
+    201: "a new response",
+    200: "a duplicate (same ids), or an update (re-classified, never a second case)",
+    202: "held: no score yet",
+}
+REFUSALS = {
+    400: "malformed JSON, or schema errors listed as JSON Pointers",
+    401: "missing or unknown source key",
+    413: "body over 256 KiB",
+    415: "not application/json",
+    503: "AWS failed transiently; nothing was written, retry after Retry-After",
 }
 AUTHENTICATED = frozenset({"POST /v1/feedback", "POST /v1/feedback/batch"})
 
@@ -59,27 +64,7 @@ def swagger_ui() -> Response[str]:
     return api_docs.swagger_page(app, DESCRIPTION)
 
 
-def _answers(model: type[BaseModel], **success: str) -> dict[int, OpenAPIResponse]:
-    """The documented answers of an intake route; the result body is serialised by its model."""
-    documented: dict[int, OpenAPIResponse] = {
-        int(code): {"description": text, "content": {"application/json": {"model": model}}}
-        for code, text in success.items()
-    }
-    for code, text in REFUSALS.items():
-        documented[code] = {"description": text, "content": {http.PROBLEM: {"schema": {"type": "object"}}}}
-    return documented
-
-
-REFUSALS = {
-    400: "malformed JSON, or schema errors listed as JSON Pointers",
-    401: "missing or unknown source key",
-    413: "body over 256 KiB",
-    415: "not application/json",
-    503: "AWS failed transiently; nothing was written, retry after Retry-After",
-}
-
-
-@app.post("/v1/feedback", responses=_answers(IntakeResult, **FEEDBACK_ANSWERS))
+@app.post("/v1/feedback", responses=http.answers(IntakeResult, FEEDBACK_ANSWERS, REFUSALS))
 def post_feedback(feedback: Annotated[FeedbackIn, Body(embed=False)]) -> Response[str]:
     source = app.context["source"]
     outcome = intake.receive(source, feedback)
@@ -88,7 +73,9 @@ def post_feedback(feedback: Annotated[FeedbackIn, Body(embed=False)]) -> Respons
     return Response(outcome.status_code, "application/json", outcome.result.model_dump_json())
 
 
-@app.post("/v1/feedback/batch", responses=_answers(BatchResult, **{"200": "a status for every item"}))
+@app.post(
+    "/v1/feedback/batch", responses=http.answers(BatchResult, {200: "a status for every item"}, REFUSALS)
+)
 def post_feedback_batch(batch: Annotated[FeedbackBatchIn, Body(embed=False)]) -> BatchResult:
     source = app.context["source"]
     outcomes = intake.receive_many(source, batch.items)

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
 
 PROBLEM = "application/problem+json"
 MAX_BODY = 256 * 1024
@@ -44,6 +46,19 @@ def problem(
     return Response(
         status_code=status, content_type=PROBLEM, body=json.dumps(document), headers=dict(headers or {})
     )
+
+
+def answers(
+    model: type[BaseModel], success: Mapping[int, str], refusals: Mapping[int, str]
+) -> dict[int, OpenAPIResponse]:
+    """A route's documented answers: successes carry `model`, refusals a problem document."""
+    documented: dict[int, OpenAPIResponse] = {
+        code: {"description": text, "content": {"application/json": {"model": model}}}
+        for code, text in success.items()
+    }
+    for code, text in refusals.items():
+        documented[code] = {"description": text, "content": {PROBLEM: {"schema": {"type": "object"}}}}
+    return documented
 
 
 def as_event_response(response: Response[str]) -> dict[str, Any]:
