@@ -151,6 +151,7 @@ class Runtime:
         self.clients = AwsClients.create(self.region)
         with self.invoke_lock:
             self.names = Provisioner(self.template, self.clients).run()
+        self._bind_api()
         self.function_configs = self._function_configs()
         self._verify_senders()
 
@@ -301,16 +302,27 @@ class Runtime:
             )
         return mappings
 
+    def _bind_api(self) -> None:
+        """Bind the API port before the functions load: `!GetAtt <HttpApi>.ApiEndpoint` in their
+        environment (the base of the links they send) must be this runtime's own URL."""
+        self.api_server = make_server(self.options.host, self.options.port, self._wsgi, threaded=True)
+        self.api_url = f"http://{self.options.host}:{self.api_server.server_port}"
+        for logical_id, attribute in list(self.names.attrs):
+            if attribute == "ApiEndpoint":
+                self.names.attrs[(logical_id, attribute)] = self.api_url
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self._app(environ, start_response)
+
     def _serve(self, dispatcher: Dispatcher) -> None:
         routes = [route for api in self.template.apis for route in api.routes]
-        app = LocalApp(Router(routes), self.host, self.clock, dispatcher, self.outbox)
-        api_server = make_server(self.options.host, self.options.port, app, threaded=True)
+        self._app = LocalApp(Router(routes), self.host, self.clock, dispatcher, self.outbox)
+        api_server = self.api_server
         self.servers.append(api_server)
         moto_server = self._moto_server(dispatcher)
         self.servers.append(moto_server)
         for server in self.servers:
             threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-        self.api_url = f"http://{self.options.host}:{api_server.server_port}"
         self.moto_url = f"http://{self.options.host}:{moto_server.server_port}"
         dispatcher.start()
 

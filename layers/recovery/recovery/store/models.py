@@ -89,8 +89,12 @@ class CaseItem(_Item):
     occurred_at = UTCDateTimeAttribute()
     ack_due_at = UTCDateTimeAttribute()
     resolve_due_at = UTCDateTimeAttribute()
-    alert_state = UnicodeAttribute()  # pending until the first alert is sent
-    level = NumberAttribute(default=1)
+    alert_state = UnicodeAttribute()  # pending until the first alert is sent, then sent
+    alerted_at = UTCDateTimeAttribute(null=True)
+    level = NumberAttribute(default=1)  # the escalation level alerted last
+    acked_at = UTCDateTimeAttribute(null=True)
+    acked_by = UnicodeAttribute(null=True)
+    sla_breached = BooleanAttribute(default=False)
     # Sparse "due" index: present only while the case has scheduled work.
     due_pk = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
@@ -99,6 +103,51 @@ class CaseItem(_Item):
     queue_sk = UnicodeAttribute(null=True)
     cust_pk = UnicodeAttribute()
     cust_sk = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class CaseEventItem(_Item):
+    """The case's append-only timeline (the audit log): `CASE#<id>` / `EVT#<time>#<kind>`."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    case_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # alerted, escalated, acknowledged, sla_breached, delivery_failed, ...
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute(null=True)  # a contact id, or "system"
+    detail = JSONAttribute(default=dict)
+
+
+class DeliveryItem(_Item):
+    """One message to one recipient on one channel: `DLV#<case>#<level>#<channel>#<hmac(address)>`.
+    Its conditional creation is what makes a redelivered event or a retry send nothing twice."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    case_id = UnicodeAttribute()
+    level = NumberAttribute()
+    channel = UnicodeAttribute()  # email | sms
+    contact_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # alert | escalation
+    state = UnicodeAttribute()  # sending | sent | failed | suppressed
+    attempts = NumberAttribute(default=0)
+    message_id = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
+class ConfigItem(_Item):
+    """Teams and routing, validated whole, as one document: `CFG#ALERTING` / `CFG`."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    document = JSONAttribute()
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 
