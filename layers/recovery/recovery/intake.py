@@ -27,7 +27,6 @@ from recovery.store.sources import SourceStore
 
 ACK_SLA = timedelta(minutes=15)
 RESOLVE_SLA = timedelta(hours=24)
-DUE_SHARDS = 4
 MAX_ATTEMPTS = 3
 _SCORE = TypeAdapter[Any](Score)
 _STATUS_CODES: dict[str, int] = {"created": 201, "held": 202, "duplicate": 200, "updated": 200}
@@ -283,7 +282,6 @@ class Intake:
         priority = int(verdict.priority or 4)
         ack_due = now + ACK_SLA
         team = item["team"] or "unrouted"
-        shard = int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % DUE_SHARDS
         return CaseItem(
             f"CASE#{case_id}",
             "CASE",
@@ -304,7 +302,7 @@ class Intake:
             resolve_due_at=now + RESOLVE_SLA,
             alert_state="pending",
             level=1,
-            due_pk=f"DUE#alert#{shard}",
+            due_pk=identity.due_partition("alert", case_id),
             due_at=clock.iso(now),
             queue_pk=f"QUEUE#{team}#open",
             queue_sk=f"P{priority}#{clock.iso(ack_due)}#{case_id}",

@@ -51,3 +51,12 @@ class PiiHasher:
             return self.digest("email", customer.email.lower())
         assert customer.phone is not None  # the model requires one of the three
         return self.digest("phone", customer.phone)
+
+
+DUE_SHARDS = 4  # the due index's partitions per kind of work: spreads a burst of cases over keys
+
+
+def due_partition(kind: str, case_id: str) -> str:
+    """The sparse due index partition for a case's scheduled work (`alert`, `ack`, ...)."""
+    shard = int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % DUE_SHARDS
+    return f"DUE#{kind}#{shard}"

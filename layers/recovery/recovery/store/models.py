@@ -26,6 +26,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.expressions.condition import Condition
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 UNBOUND = "unbound"
@@ -70,9 +71,22 @@ class FeedbackItem(_Item):
     expires_at = TTLAttribute(null=True)
 
 
+class DueIndex(GlobalSecondaryIndex["CaseItem"]):
+    """Sparse: only items with scheduled work carry `due_pk`; schedules read nothing else."""
+
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
 class CaseItem(_Item):
     class Meta(_Item.Meta):
         pass
+
+    due_index = DueIndex()
 
     case_id = UnicodeAttribute()
     feedback_pk = UnicodeAttribute()
@@ -217,7 +231,8 @@ def bind(table_name: str, region: str, **connection: Any) -> None:
     a client per model class, each costing time on the first request of a container.
     """
     shared = None
-    for model in MODELS:
+    # CaseItem first: its indexes must be in the shared connection's table description for queries.
+    for model in sorted(MODELS, key=lambda model: model is not CaseItem):
         model.Meta.table_name = table_name
         model.Meta.region = region
         for key, value in connection.items():
