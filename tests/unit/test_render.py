@@ -340,3 +340,14 @@ def test_mask_phone(number, masked):
 def test_the_context_is_immutable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         context().priority = "P4"  # type: ignore[misc]
+
+
+def test_the_sms_shows_no_empty_quotes_when_the_names_leave_no_room_for_the_comment():
+    text = render_alert(context(language="en", team="Team " * 50, comment="Slow.")).sms
+    assert '""' not in text
+    assert text.endswith(LINK)
+    assert sms.segments(text, "GSM-7") <= 2
+
+
+def test_a_comment_of_quotes_is_still_shown():
+    assert '""""' in render_alert(context(language="en", comment='""')).sms

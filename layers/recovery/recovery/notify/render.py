@@ -245,11 +245,14 @@ def _sms(ctx: AlertContext, t: Strings) -> str:
     head = _one_line(plain(" ".join(head_parts)))
     comment = _one_line(plain(ctx.comment or ""))
     ack = t.sms_ack.format(time=deadline_short(ctx.ack_deadline, ctx.timezone))
+    tail = f" {ack} {ctx.ack_url}"
     if comment:
-        head, tail = f"{head}: {t.quote_open}", f"{t.quote_close} {ack} {ctx.ack_url}"
-    else:
-        head, tail = head, f" {ack} {ctx.ack_url}"
-    return sms.fit(head, comment, tail, ctx.language, SMS_SEGMENTS)
+        opening, closing = f"{head}: {t.quote_open}", t.quote_close + tail
+        quoted = sms.fit(opening, comment, closing, ctx.language, SMS_SEGMENTS)
+        if quoted.startswith(opening) and len(quoted) > len(opening) + len(closing):
+            return quoted
+        # No room for any of the comment: leave out the quotes rather than show them empty.
+    return sms.fit(head, "", tail, ctx.language, SMS_SEGMENTS)
 
 
 def render_alert(ctx: AlertContext) -> RenderedAlert:

@@ -43,8 +43,9 @@ TRANSIENT_CODES = frozenset(
     }
 )
 
-# SES: letters, digits, "_", "-", "." and "@", at most 256 characters, for tag names and values alike.
-_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]")
+# SES v1 MessageTag (API reference): ASCII letters, digits, "_" and "-" only, at most 256 characters, for
+# names and values alike. Anything else rejects the whole message, so it is replaced, never sent.
+_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _TAG_MAX = 256
 
 
