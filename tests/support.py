@@ -58,6 +58,8 @@ class Stack:
             "POWERTOOLS_METRICS_NAMESPACE": "RecoveryLoop",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "SENDER_ADDRESS": "alerts@example.com",
+            "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
         }
 
 

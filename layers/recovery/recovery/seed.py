@@ -17,10 +17,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from recovery import clock
 from recovery.domain.classify import Thresholds
+from recovery.domain.routing import Config, parse_config
+from recovery.domain.routing import ConfigError as RoutingConfigError
 from recovery.intake import hash_key
 from recovery.settings import Settings
 from recovery.store import models
+from recovery.store.alerting import ConfigStore
 from recovery.store.sources import SourceStore
 
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -66,6 +70,7 @@ def seed_from_dir(
     are never stored."""
     settings = Settings.from_env()
     models.bind(settings.table_name, settings.region)
+    seed_alerting(config_dir)
     store = SourceStore()
     for source in load_sources(config_dir):
         if only is not None and source.id not in only:
@@ -78,6 +83,29 @@ def seed_from_dir(
             source.thresholds.model_dump(exclude_none=True),
             webhook_secret=source_secrets.get(source.id),
         )
+
+
+def load_alerting(config_dir: Path) -> Config | None:
+    """Teams and routing from `teams.yaml`, validated whole (None when the file is absent)."""
+    path = config_dir / "teams.yaml"
+    if not path.exists():
+        return None
+    try:
+        return parse_config(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except RoutingConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error
+
+
+def seed_alerting(config_dir: Path, replace: bool = False) -> bool:
+    """Store teams and routing unless some are stored already (or `replace`); True when written."""
+    config = load_alerting(config_dir)
+    if config is None:
+        return False
+    store = ConfigStore()
+    if store.get() is not None and not replace:
+        return False
+    store.put(config, clock.now(), by="seed")
+    return True
 
 
 def new_source_key(source_id: str) -> str:

@@ -214,14 +214,23 @@ class BatchMarkerItem(_Item):
     expires_at = TTLAttribute()
 
 
-MODELS: tuple[type[_Item], ...] = (
+MODELS: list[type[_Item]] = [
     FeedbackItem,
     CaseItem,
+    CaseEventItem,
+    DeliveryItem,
+    ConfigItem,
     CustomerItem,
     SourceItem,
     CounterItem,
     BatchMarkerItem,
-)
+]
+
+
+def register(model: type[_M]) -> type[_M]:
+    """Class decorator for item models defined outside this module, so `bind()` covers them too."""
+    MODELS.append(model)
+    return model
 
 
 def bind(table_name: str, region: str, **connection: Any) -> None:

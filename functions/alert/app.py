@@ -1,0 +1,27 @@
+"""CaseOpened on the bus -> email and SMS to the routed team's on-duty leads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from recovery.alert_wiring import AlertSettings, build_alerts
+from recovery.observability import logger, metrics, tracer
+
+alerts = build_alerts(AlertSettings.from_env())
+
+
+@logger.inject_lambda_context
+@tracer().capture_lambda_handler
+@metrics.log_metrics
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    case_id = str(event.detail["case_id"])
+    logger.append_keys(case_id=case_id)
+    outcome = alerts.alert(case_id)
+    logger.info(
+        "case alerted", extra={"sent": outcome.sent, "failed": outcome.failed, "skipped": outcome.skipped}
+    )
+    return {"case_id": case_id, "sent": outcome.sent, "failed": outcome.failed, "skipped": outcome.skipped}

@@ -1,0 +1,30 @@
+"""Every minute: alerts that never went out, and escalation of cases not acknowledged in time.
+Reads only the sparse due index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from recovery import clock
+from recovery.alert_wiring import AlertSettings, build_alerts
+from recovery.observability import logger, metrics, tracer
+
+alerts = build_alerts(AlertSettings.from_env())
+
+
+@logger.inject_lambda_context
+@tracer().capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    outcome = alerts.sweep(clock.now())
+    summary = {
+        "alerted": outcome.alerted,
+        "escalated": outcome.escalated,
+        "breached": outcome.breached,
+        "items_read": outcome.items_read,
+    }
+    if outcome.alerted or outcome.escalated or outcome.breached:
+        logger.info("sweep acted", extra=summary)
+    return summary

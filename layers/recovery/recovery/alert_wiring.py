@@ -1,0 +1,68 @@
+"""Builds the alerting service from a function's environment: shared by the alert, sweep and ack
+functions so each handler stays a few lines."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from recovery.alerts import Alerts, CachedConfig
+from recovery.domain.identity import PiiHasher
+from recovery.observability import metrics
+from recovery.settings import Settings, SettingsError
+from recovery.store import models, secrets
+from recovery.store.alerting import AlertStore, ConfigStore
+from recovery.store.feedback import FeedbackStore
+from recovery.store.links import LinkStore
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    base: Settings
+    sender_address: str
+    public_url: str
+    configuration_set: str | None
+
+    @classmethod
+    def from_env(cls) -> AlertSettings:
+        base = Settings.from_env()
+        sender = os.environ.get("SENDER_ADDRESS", "").strip()
+        public_url = os.environ.get("PUBLIC_BASE_URL", "").strip()
+        if not sender:
+            raise SettingsError("environment variable SENDER_ADDRESS is not set")
+        if not public_url.startswith(("https://", "http://")):
+            raise SettingsError("environment variable PUBLIC_BASE_URL must be an http(s) URL")
+        return cls(base, sender, public_url, os.environ.get("SES_CONFIGURATION_SET") or None)
+
+
+def _metric(name: str, value: float, unit: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
+
+
+def build_alerts(settings: AlertSettings) -> Alerts:
+    import boto3
+
+    from recovery.notify.senders import AwsSender
+
+    models.bind(settings.base.table_name, settings.base.region)
+    sender = AwsSender(
+        boto3.client("ses"), boto3.client("sns"), settings.sender_address, settings.configuration_set
+    )
+
+    def address_hash(address: str) -> str:
+        return PiiHasher(secrets.secret_bytes(settings.base.pii_key_secret_arn)).digest(
+            "address", address.lower()
+        )
+
+    return Alerts(
+        AlertStore(),
+        FeedbackStore(),
+        CachedConfig(ConfigStore()),
+        LinkStore(),
+        sender,
+        address_hash,
+        settings.public_url,
+        _metric,
+    )

@@ -1,0 +1,377 @@
+"""Alerts: the right leads hear of a case within seconds, and someone acts within the team's SLA.
+
+- `alert(case_id)`: on `CaseOpened` (and from the sweep, for a case whose alert never went out), route
+  the case to a team and message the on-duty contacts of its level 1 by email and SMS.
+- `sweep(now)`: every minute, from the sparse due index only: alerts never sent, and cases not
+  acknowledged by their deadline, which escalate one level (after the last level: SLA breached).
+- `acknowledge(code, now)`: a lead's one tap; it stops all further escalation.
+
+Every message is a delivery row created conditionally before sending, so a redelivered event, a retried
+invocation or a sweep racing the event never sends twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, Protocol
+
+from recovery import clock
+from recovery.domain import links
+from recovery.domain.duty import is_on_duty
+from recovery.domain.identity import DUE_SHARDS, due_partition
+from recovery.domain.routing import Config, Contact, Subject, Team, route
+from recovery.notify.render import AlertContext, mask_email, mask_phone, render_alert
+from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.store.alerting import AlertStore, ConfigStore, delivery_pk
+from recovery.store.feedback import FeedbackStore
+from recovery.store.links import LinkStore
+from recovery.store.models import CaseItem, CustomerItem, FeedbackItem
+
+ALERT_GRACE = timedelta(seconds=30)  # a pending alert older than this was lost on the way: resend
+LINK_LIFETIME = timedelta(days=7)
+CONFIG_TTL = timedelta(seconds=60)
+
+
+class Metrics(Protocol):
+    def __call__(self, name: str, value: float, unit: str) -> None: ...
+
+
+@dataclass
+class AlertOutcome:
+    case_id: str
+    sent: int = 0
+    failed: int = 0
+    skipped: str | None = None  # why nothing was sent
+    level: int = 1
+    recipients: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    alerted: list[str]
+    escalated: list[str]
+    breached: list[str]
+    items_read: int
+
+
+class CachedConfig:
+    """Teams and routing, read at most once a minute per container."""
+
+    def __init__(self, store: ConfigStore) -> None:
+        self._store = store
+        self._cached: tuple[datetime, Config] | None = None
+
+    def get(self) -> Config:
+        now = clock.now()
+        if self._cached is None or now - self._cached[0] >= CONFIG_TTL:
+            found = self._store.get()
+            if found is None:
+                raise LookupError("no alerting configuration stored (teams and routing)")
+            self._cached = (now, found[0])
+        return self._cached[1]
+
+
+class Alerts:
+    def __init__(
+        self,
+        store: AlertStore,
+        feedback: FeedbackStore,
+        config: CachedConfig,
+        links_store: LinkStore,
+        sender: Sender,
+        address_hash: Callable[[str], str],
+        public_url: str,
+        metric: Metrics,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._feedback = feedback
+        self._config = config
+        self._links = links_store
+        self._sender = sender
+        self._hash = address_hash
+        self._public_url = public_url.rstrip("/")
+        self._metric = metric
+        self._sleep = sleep
+
+    # ------------------------------------------------------------------------------------------- alert
+    def alert(self, case_id: str, level: int = 1, kind: str = "alert") -> AlertOutcome:
+        now = clock.now()
+        outcome = AlertOutcome(case_id, level=level)
+        case = self._store.get_case(case_id)
+        if case is None:
+            outcome.skipped = "no such case"
+            return outcome
+        if case.status != "open":
+            outcome.skipped = f"case is {case.status}"
+            return outcome
+        if kind == "alert" and case.alert_state == "sent":
+            outcome.skipped = "already alerted"
+            return outcome
+
+        feedback = self._feedback.get_feedback(case.feedback_pk)
+        customer = self._feedback.get_customer(f"CUST#{case.customer_key}")
+        team, rule = route(self._config.get(), self._subject(case, feedback))
+
+        # The level's on-duty contacts; if nobody there is on duty, the next level's.
+        contacts: list[Contact] = []
+        while level <= team.top_level and not contacts:
+            contacts = [contact for contact in team.level(level) if is_on_duty(contact.on_duty, now)]
+            if not contacts:
+                self._store.record(case_id, "nobody_on_duty", now, "system", level=level, team=team.id)
+                level += 1
+        if not contacts:
+            outcome.skipped = "nobody on duty at any level"
+            self._mark_breached(case, now, reason="nobody on duty")
+            return outcome
+        outcome.level = level
+
+        deadline = now + team.ack_sla
+        for contact in contacts:
+            self._message(case, feedback, customer, team, contact, level, kind, deadline, now, outcome)
+        if outcome.sent == 0 and outcome.failed > 0 and level < team.top_level:
+            # Every message of this level failed after its retries: the next level must hear of it.
+            self._store.record(case_id, "delivery_failed", now, "system", level=level)
+            return self.alert(case_id, level=level + 1, kind="escalation")
+
+        self._after_alert(case, team, level, kind, deadline, now, rule, outcome)
+        return outcome
+
+    def _message(
+        self,
+        case: CaseItem,
+        feedback: FeedbackItem | None,
+        customer: CustomerItem | None,
+        team: Team,
+        contact: Contact,
+        level: int,
+        kind: str,
+        deadline: datetime,
+        now: datetime,
+        outcome: AlertOutcome,
+    ) -> None:
+        code: str | None = None
+        for channel in contact.channels:
+            address = contact.email if channel == "email" else contact.phone
+            if not address:
+                continue
+            row = self._store.claim_delivery(
+                delivery_pk(case.case_id, level, channel, self._hash(address)),
+                case.case_id,
+                level,
+                channel,
+                contact.id,
+                kind,
+                now,
+            )
+            if row is None:
+                continue  # sent (or being sent) before: never twice
+            if code is None:
+                code = self._links.issue(links.Purpose.ACK, case.case_id, contact.id, LINK_LIFETIME)
+            rendered = render_alert(
+                self._context(case, feedback, customer, team, contact, level, kind, deadline, code)
+            )
+            tags = {"kind": kind, "case_id": case.case_id}
+            send = (
+                partial(
+                    self._sender.send_email, address, rendered.subject, rendered.text, rendered.html, tags
+                )
+                if channel == "email"
+                else partial(self._sender.send_sms, address, rendered.sms, tags)
+            )
+            try:
+                message_id = send_with_retry(send, **self._retry())
+            except SendFailed as error:
+                self._store.finish_delivery(row, "failed", clock.now(), error=str(error)[:500])
+                self._metric("DeliveriesFailed", 1, "Count")
+                outcome.failed += 1
+                continue
+            self._store.finish_delivery(row, "sent", clock.now(), message_id=message_id)
+            outcome.sent += 1
+            outcome.recipients.append(f"{contact.id}:{channel}")
+
+    def _retry(self) -> dict[str, Any]:
+        return {"sleep": self._sleep} if self._sleep is not None else {}
+
+    def _after_alert(
+        self,
+        case: CaseItem,
+        team: Team,
+        level: int,
+        kind: str,
+        deadline: datetime,
+        now: datetime,
+        rule: str,
+        outcome: AlertOutcome,
+    ) -> None:
+        actions = [
+            CaseItem.alert_state.set("sent"),
+            CaseItem.level.set(level),
+            CaseItem.team.set(team.id),
+            CaseItem.ack_due_at.set(deadline),
+            CaseItem.due_pk.set(due_partition("ack", case.case_id)),
+            CaseItem.due_at.set(clock.iso(deadline)),
+            CaseItem.queue_pk.set(f"QUEUE#{team.id}#open"),
+            CaseItem.queue_sk.set(f"P{int(case.priority)}#{clock.iso(deadline)}#{case.case_id}"),
+        ]
+        if case.alerted_at is None:
+            actions.append(CaseItem.alerted_at.set(now))
+        # Only while still open: an acknowledgement racing in must not be undone.
+        if not self._store.update_case(case, CaseItem.status == "open", actions):
+            outcome.skipped = "acknowledged meanwhile"
+            return
+        self._store.record(
+            case.case_id,
+            "escalated" if kind == "escalation" else "alerted",
+            now,
+            "system",
+            level=level,
+            team=team.id,
+            rule=rule,
+            recipients=outcome.recipients,
+            failed=outcome.failed,
+        )
+        if kind == "alert":
+            self._metric("TimeToAlert", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
+
+    def _subject(self, case: CaseItem, feedback: FeedbackItem | None) -> Subject:
+        detail: dict[str, Any] = (feedback.detail if feedback else None) or {}
+        return Subject(
+            team=case.team,
+            channel=case.channel,
+            tags=tuple(detail.get("tags") or ()),
+            source=case.source,
+            priority=f"P{int(case.priority)}",
+            score_type=feedback.score_type if feedback else None,
+        )
+
+    def _context(
+        self,
+        case: CaseItem,
+        feedback: FeedbackItem | None,
+        customer: CustomerItem | None,
+        team: Team,
+        contact: Contact,
+        level: int,
+        kind: str,
+        deadline: datetime,
+        code: str,
+    ) -> AlertContext:
+        detail: dict[str, Any] = (feedback.detail if feedback else None) or {}
+        masked = None
+        if customer is not None:
+            masked = (
+                mask_email(customer.email)
+                if customer.email
+                else (mask_phone(customer.phone) if customer.phone else None)
+            )
+        timezone = contact.on_duty.timezone if contact.on_duty else "UTC"
+        return AlertContext(
+            case_id=case.case_id,
+            priority=f"P{int(case.priority)}",
+            repeat_failure=bool(case.repeat_failure),
+            kind=kind,
+            level=level,
+            score_text=score_text(detail.get("score")),
+            comment=detail.get("comment"),
+            customer_name=customer.name if customer else None,
+            customer_contact_masked=masked,
+            agent=case.agent,
+            team=team.name,
+            channel=case.channel,
+            ack_deadline=deadline,
+            ack_url=f"{self._public_url}/a/{code}",
+            recipient_name=contact.name,
+            language=contact.language,
+            timezone=timezone,
+            missed_deadline=case.ack_due_at if kind == "escalation" else None,
+        )
+
+    # ------------------------------------------------------------------------------------------- sweep
+    def sweep(self, now: datetime) -> SweepOutcome:
+        """Due work only: pending alerts past the grace period, and missed acknowledgement deadlines."""
+        alerted: list[str] = []
+        escalated: list[str] = []
+        breached: list[str] = []
+        read = 0
+        for shard in range(DUE_SHARDS):
+            lost = self._store.due(f"DUE#alert#{shard}", clock.iso(now - ALERT_GRACE))
+            read += len(lost)
+            for case_id in lost:
+                if self.alert(case_id).sent:
+                    alerted.append(case_id)
+            overdue = self._store.due(f"DUE#ack#{shard}", clock.iso(now))
+            read += len(overdue)
+            for case_id in overdue:
+                result = self.escalate(case_id, now)
+                (escalated if result == "escalated" else breached if result == "breached" else []).append(
+                    case_id
+                )
+        return SweepOutcome(alerted, escalated, breached, read)
+
+    def escalate(self, case_id: str, now: datetime) -> str:
+        case = self._store.get_case(case_id)
+        if case is None or case.status != "open" or case.due_at is None or case.due_at > clock.iso(now):
+            return "nothing due"
+        team, _ = route(
+            self._config.get(), self._subject(case, self._feedback.get_feedback(case.feedback_pk))
+        )
+        level = int(case.level or 1) + 1
+        if level > team.top_level:
+            self._mark_breached(case, now, reason="not acknowledged at any level")
+            return "breached"
+        result = self.alert(case_id, level=level, kind="escalation")
+        return "escalated" if result.sent else "failed"
+
+    def _mark_breached(self, case: CaseItem, now: datetime, reason: str) -> None:
+        actions = [CaseItem.sla_breached.set(True), CaseItem.due_pk.remove(), CaseItem.due_at.remove()]
+        if self._store.update_case(case, CaseItem.status == "open", actions):
+            self._store.record(
+                case.case_id, "sla_breached", now, "system", reason=reason, level=int(case.level or 1)
+            )
+            self._metric("SlaBreached", 1, "Count")
+
+    # ------------------------------------------------------------------------------------- acknowledge
+    def inspect(self, code: str, now: datetime) -> tuple[links.Verdict, CaseItem | None]:
+        """What a link shows before anything changes (a GET: mail scanners prefetch links)."""
+        grant = self._links.resolve(code)
+        verdict = links.check(grant, links.Purpose.ACK, now)
+        case = self._store.get_case(grant.subject) if grant is not None else None
+        return verdict, case
+
+    def acknowledge(self, code: str, now: datetime) -> tuple[links.Verdict, CaseItem | None]:
+        verdict, case = self.inspect(code, now)
+        if verdict is not links.Verdict.OK or case is None:
+            return verdict, case
+        grant = self._links.resolve(code)
+        assert grant is not None
+        if not self._links.use(code, grant.audience, now):
+            return links.Verdict.USED, case
+        actions = [
+            CaseItem.status.set("acknowledged"),
+            CaseItem.acked_at.set(now),
+            CaseItem.acked_by.set(grant.audience),
+            CaseItem.due_pk.remove(),  # out of the due index: no more escalation
+            CaseItem.due_at.remove(),
+        ]
+        if self._store.update_case(case, CaseItem.status == "open", actions):
+            self._store.record(case.case_id, "acknowledged", now, grant.audience, via="link")
+            self._metric("TimeToAcknowledge", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
+        return links.Verdict.OK, self._store.get_case(case.case_id)
+
+
+def score_text(score: dict[str, Any] | None) -> str:
+    """How a score reads in a message: "NPS 3/10", "CSAT 2/5", "thumbs down"."""
+    if not score:
+        return "no score"
+    kind, value = score.get("type"), score.get("value")
+    scales = {"nps": ("NPS", 10), "csat": ("CSAT", 5), "stars": ("Stars", 5), "ces": ("CES", 7)}
+    if kind in scales:
+        label, top = scales[kind]
+        return f"{label} {value}/{top}"
+    if kind == "thumbs":
+        return "thumbs down" if value == "down" else "thumbs up"
+    return f"{value} ({score.get('min')}–{score.get('max')})"

@@ -1,0 +1,219 @@
+"""Teams, their contacts and escalation levels, and the rules that route a case to a team.
+
+Configuration is validated whole before anything is stored: a bad file or request is refused with a
+message naming the bad key (`teams/0/levels/1/0/phone: not a valid phone number`), and the old
+configuration stays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from recovery.domain.duty import OnDuty
+from recovery.domain.feedback import SCORE_TYPES
+
+_ID = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+Channel = Literal["email", "sms"]
+CHANNELS: tuple[Channel, ...] = ("email", "sms")
+
+
+class ConfigError(ValueError):
+    """Configuration refused; the message names the bad key."""
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(_Config):
+    id: _ID
+    name: str = Field(min_length=1, max_length=100)
+    email: str | None = None
+    phone: str | None = Field(default=None, description="E.164")
+    channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS), min_length=1)
+    language: str = "en"
+    on_duty: OnDuty | None = Field(default=None, description="absent: always on duty")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("not an email address")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException as error:
+            raise ValueError("not an E.164 phone number") from error
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError("not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not _LANGUAGE.match(value):
+            raise ValueError("not a BCP 47 language tag")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Contact:
+        if "email" in self.channels and not self.email:
+            raise ValueError("channel email needs an email address")
+        if "sms" in self.channels and not self.phone:
+            raise ValueError("channel sms needs a phone number")
+        return self
+
+
+class Team(_Config):
+    id: _ID
+    name: str = Field(min_length=1, max_length=100)
+    ack_sla_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    resolve_sla_hours: int = Field(default=24, ge=1, le=24 * 30)
+    levels: dict[int, list[Contact]] = Field(description="1: leads; 2 and 3: escalation")
+
+    @model_validator(mode="after")
+    def _levels(self) -> Team:
+        if not set(self.levels) <= {1, 2, 3}:
+            raise ValueError("levels are 1 (the leads), 2 and 3 (escalation)")
+        if not self.levels.get(1):
+            raise ValueError("level 1 (the leads) needs at least one contact")
+        ids = [contact.id for contacts in self.levels.values() for contact in contacts]
+        if len(ids) != len(set(ids)):
+            raise ValueError("contact ids must be unique within a team")
+        return self
+
+    @property
+    def ack_sla(self) -> timedelta:
+        return timedelta(minutes=self.ack_sla_minutes)
+
+    @property
+    def resolve_sla(self) -> timedelta:
+        return timedelta(hours=self.resolve_sla_hours)
+
+    def level(self, number: int) -> list[Contact]:
+        return list(self.levels.get(number, []))
+
+    @property
+    def top_level(self) -> int:
+        return max(self.levels)
+
+
+class Match(_Config):
+    """Every given condition must hold; a list matches any of its values."""
+
+    team: list[str] | None = None
+    channel: list[str] | None = None
+    tags: list[str] | None = Field(default=None, description="matches if the feedback has any of these")
+    source: list[str] | None = None
+    min_priority: Literal["P1", "P2", "P3", "P4"] | None = Field(
+        default=None, description="this priority or more urgent"
+    )
+    score_type: list[str] | None = None
+
+    @field_validator("score_type")
+    @classmethod
+    def _score_types(cls, value: list[str] | None) -> list[str] | None:
+        for item in value or []:
+            if item not in SCORE_TYPES:
+                raise ValueError(f"unknown score type {item!r}")
+        return value
+
+
+class Rule(_Config):
+    name: str = Field(min_length=1, max_length=100)
+    match: Match
+    team: _ID
+
+
+class Routing(_Config):
+    rules: list[Rule] = Field(default_factory=list)
+    default_team: _ID
+
+
+class Config(_Config):
+    teams: list[Team] = Field(min_length=1)
+    routing: Routing
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        ids = [team.id for team in self.teams]
+        if len(ids) != len(set(ids)):
+            raise ValueError("team ids must be unique")
+        known = set(ids)
+        if self.routing.default_team not in known:
+            raise ValueError(f"routing/default_team: no team {self.routing.default_team!r}")
+        for index, rule in enumerate(self.routing.rules):
+            if rule.team not in known:
+                raise ValueError(f"routing/rules/{index}/team: no team {rule.team!r}")
+        return self
+
+    def team(self, team_id: str) -> Team:
+        return next(team for team in self.teams if team.id == team_id)
+
+
+def parse_config(document: object) -> Config:
+    """Validate a whole configuration document; ConfigError names the first bad key."""
+    try:
+        return Config.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = "/".join(str(part) for part in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{where}: {message}" if where else message) from error
+
+
+class Subject(BaseModel):
+    """What routing looks at, from a case and its feedback."""
+
+    model_config = ConfigDict(frozen=True)
+    team: str | None = None
+    channel: str | None = None
+    tags: Sequence[str] = ()
+    source: str | None = None
+    priority: Literal["P1", "P2", "P3", "P4"] = "P4"
+    score_type: str | None = None
+
+
+def _matches(match: Match, subject: Subject) -> bool:
+    checks = (
+        match.team is None or subject.team in match.team,
+        match.channel is None or subject.channel in match.channel,
+        match.tags is None or bool(set(match.tags) & set(subject.tags)),
+        match.source is None or subject.source in match.source,
+        match.min_priority is None
+        or PRIORITIES.index(subject.priority) <= PRIORITIES.index(match.min_priority),
+        match.score_type is None or subject.score_type in match.score_type,
+    )
+    return all(checks)
+
+
+def route(config: Config, subject: Subject) -> tuple[Team, str]:
+    """The first matching rule's team, else the default route: (team, the rule's name or "default")."""
+    for rule in config.routing.rules:
+        if _matches(rule.match, subject):
+            return config.team(rule.team), rule.name
+    return config.team(config.routing.default_team), "default"
