@@ -11,7 +11,7 @@ ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint unit e2e bench build deploy validate seed clean
+.PHONY: run test lint unit e2e bench build deploy validate seed admin clean
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -58,3 +58,8 @@ clean:
 ##       (needs AWS credentials and TABLE_NAME, EVENT_BUS_NAME, PII_KEY_SECRET_ARN from the stack outputs)
 seed: $(VENV)/.installed
 	PYTHONPATH=layers/recovery $(PY) -m recovery.seed --config config $(ARGS)
+
+## admin: the admin CLI against `make run` (or RECOVERY_API_URL/RECOVERY_ADMIN_KEY), e.g.
+##        make admin ARGS="alerting put config/teams.yaml"
+admin: $(VENV)/.installed
+	@PYTHONPATH=layers/recovery $(PY) -m recovery.admin_cli $(ARGS)

@@ -7,8 +7,6 @@ a duplicate (unchanged) or an update (re-classified, never a second case).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,9 +15,10 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from recovery import clock
-from recovery.domain import identity
+from recovery.domain import identity, keys
 from recovery.domain.classify import Classification, Thresholds, classify, is_repeat
 from recovery.domain.feedback import FeedbackIn, IntakeResult, Score, Status, canonical_json
+from recovery.domain.keys import hash_key as hash_key  # re-exported: seeding, tests and tools use it
 from recovery.errors import Conflict, Unauthorized
 from recovery.store.feedback import FeedbackStore
 from recovery.store.models import CaseItem, CustomerItem, Fields
@@ -40,15 +39,10 @@ class Source:
     thresholds: Thresholds
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 class SourceDirectory:
     """Authenticates source keys against their stored hashes; caches sources for a minute."""
 
     TTL = timedelta(seconds=60)
-    _DUMMY = hash_key("no-such-source")
 
     def __init__(self, store: SourceStore) -> None:
         self._store = store
@@ -75,18 +69,12 @@ class SourceDirectory:
 
     def authenticate(self, authorization: str | None) -> Source:
         """`Bearer rlk_<source id>_<secret>` -> the source; Unauthorized otherwise."""
-        scheme, _, key = (authorization or "").partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key.startswith("rlk_"):
+        key = keys.bearer(authorization)
+        if key is None or not key.startswith("rlk_"):
             raise Unauthorized("missing bearer key")
         source_id = key[4:].partition("_")[0]  # source ids never contain "_"; secrets may
         source = self.get(source_id) if source_id else None
-        presented = hash_key(key)
-        matched = False
-        # Compare against every stored hash, constant-time, so timing tells nothing about which.
-        for stored in source.key_hashes if source else (self._DUMMY,):
-            matched |= hmac.compare_digest(presented, stored)
-        if source is None or not matched:
+        if not keys.matches(key, source.key_hashes if source else ()) or source is None:
             raise Unauthorized("unknown key")
         return source
 

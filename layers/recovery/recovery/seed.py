@@ -24,6 +24,7 @@ from recovery.domain.routing import ConfigError as RoutingConfigError
 from recovery.intake import hash_key
 from recovery.settings import Settings
 from recovery.store import models
+from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore
 from recovery.store.sources import SourceStore
 
@@ -65,12 +66,15 @@ def seed_from_dir(
     source_keys: dict[str, str],
     source_secrets: dict[str, str],
     only: set[str] | None = None,
+    admin_key: str | None = None,
 ) -> None:
-    """Write every source in `config_dir` (or those in `only`) with the hash of its key; keys themselves
-    are never stored."""
+    """Write teams and routing (if none are stored), the admin key's hash, and every source in
+    `config_dir` (or those in `only`) with the hash of its key; keys themselves are never stored."""
     settings = Settings.from_env()
     models.bind(settings.table_name, settings.region)
     seed_alerting(config_dir)
+    if admin_key:
+        AdminKeyStore().put([hash_key(admin_key)], clock.now())
     store = SourceStore()
     for source in load_sources(config_dir):
         if only is not None and source.id not in only:

@@ -1,0 +1,90 @@
+"""Admin API: teams and routing, read and replaced whole (`/v1/admin/alerting`), with the admin key."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from recovery import clock, http
+from recovery.domain import keys
+from recovery.domain.routing import ConfigError, parse_config
+from recovery.errors import TransientFailure
+from recovery.observability import logger, metrics
+from recovery.settings import Settings
+from recovery.store import models
+from recovery.store.admin import AdminKeyStore
+from recovery.store.alerting import ConfigStore, StaleConfig
+
+settings = Settings.from_env()
+models.bind(settings.table_name, settings.region)
+admin_keys = AdminKeyStore()
+config_store = ConfigStore()
+app = APIGatewayHttpResolver()
+
+
+@app.get("/v1/admin/alerting")
+def get_alerting() -> Response[str]:
+    found = config_store.get()
+    if found is None:
+        return http.problem(404, "Not found", "no teams and routing are configured yet")
+    config, version = found
+    return Response(200, "application/json", config.model_dump_json(), headers={"ETag": f'"{version}"'})
+
+
+@app.put("/v1/admin/alerting")
+def put_alerting() -> Response[str]:
+    try:
+        document = json.loads(app.current_event.decoded_body or "")
+    except json.JSONDecodeError:
+        return http.problem(400, "Malformed JSON", "the body is not valid JSON")
+    try:
+        config = parse_config(document)
+    except ConfigError as error:
+        # Nothing is written: the configuration in force stays as it was.
+        return http.problem(400, "Invalid configuration", str(error))
+    expected = _if_match(app.current_event.headers.get("if-match"))
+    try:
+        version = config_store.put(config, clock.now(), by="admin", expected_version=expected)
+    except StaleConfig as error:
+        return http.problem(412, "Precondition failed", str(error))
+    logger.info("alerting configuration replaced", extra={"version": version, "teams": len(config.teams)})
+    return Response(200, "application/json", config.model_dump_json(), headers={"ETag": f'"{version}"'})
+
+
+def _if_match(header: str | None) -> int | None:
+    value = (header or "").strip().strip('"')
+    return int(value) if value.isdigit() else None
+
+
+@app.exception_handler(TransientFailure)
+def transient(error: TransientFailure) -> Response[str]:
+    return http.problem(
+        503, "Service unavailable", "a storage call failed; retry", headers={"Retry-After": "2"}
+    )
+
+
+def _gate(event: dict[str, Any]) -> None:
+    if str(event.get("routeKey", "")).startswith("PUT "):
+        http.require_json(event)
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    key = keys.bearer(headers.get("authorization"))
+    if key is None or not keys.matches(key, admin_keys.hashes()):
+        raise http.Refused(
+            401, "Unauthorized", "missing or unknown admin key", {"WWW-Authenticate": "Bearer"}
+        )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        _gate(event)
+    except http.Refused as refused:
+        return http.as_event_response(
+            http.problem(refused.status, refused.title, refused.detail, headers=refused.headers)
+        )
+    return app.resolve(event, context)
