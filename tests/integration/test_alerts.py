@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from recovery import clock
+from recovery import clock, deliverability
 from recovery.alerts import Alerts, CachedConfig
 from recovery.domain import links
 from recovery.domain.identity import PiiHasher
@@ -66,7 +66,7 @@ def alerts(stack: Stack, virtual_clock: Clock, sender: RecordingSender, metrics:
         CachedConfig(ConfigStore()),
         LinkStore(),
         sender,
-        lambda address: hasher.digest("address", address),
+        lambda address: hasher.digest("address", address.lower()),
         "http://127.0.0.1:3000",
         lambda name, value, unit: metrics.append((name, value)),
         sleep=lambda _: None,
@@ -230,3 +230,28 @@ def test_nobody_sends_twice_per_recipient_and_level(
     alerts.alert(case_id)
     rows = [item for item in DeliveryItem.scan(DeliveryItem.pk.startswith("DLV#")) if item.case_id == case_id]
     assert {(row.channel, row.state) for row in rows} == {("email", "sent"), ("sms", "sent")}
+
+
+def test_a_bounced_address_is_suppressed_and_skipped(
+    api: Api, alerts: Alerts, sender: RecordingSender
+) -> None:
+    # GIVEN SES reported a permanent bounce for Kari's address
+    hasher = PiiHasher(b"k" * 32)
+    bounce = json.loads(event("deliveries_bounce.json")["Records"][0]["Sns"]["Message"])
+    bounce["bounce"]["bouncedRecipients"][0]["emailAddress"] = "Kari@Example.com"
+    transient = {**bounce, "bounce": {**bounce["bounce"], "bounceType": "Transient"}}
+    store = deliverability.SuppressionStore()
+    done = deliverability.handle(
+        [json.dumps(transient), json.dumps(bounce), "not json"],
+        store,
+        lambda address: hasher.digest("address", address.lower()),
+        clock.now(),
+    )
+    assert [(s.address, s.reason) for s in done] == [("kari@example.com", "bounce")]
+    alerts._suppressed = store.is_suppressed
+    # WHEN a case alerts Kari
+    case_id = open_case(api)
+    alerts.alert(case_id)
+    # THEN only the SMS goes out; the email row is marked suppressed, and the timeline says so
+    assert [(m.channel, m.to) for m in sender.sent] == [("sms", "+4791234567")]
+    assert "delivery_suppressed" in timeline(case_id)

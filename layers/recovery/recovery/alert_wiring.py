@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools.metrics import MetricUnit
 
 from recovery.alerts import Alerts, CachedConfig
+from recovery.deliverability import SuppressionStore
 from recovery.domain.identity import PiiHasher
 from recovery.observability import metrics
 from recovery.settings import Settings, SettingsError
@@ -56,6 +57,7 @@ def build_alerts(settings: AlertSettings) -> Alerts:
             "address", address.lower()
         )
 
+    suppressions = SuppressionStore()
     return Alerts(
         AlertStore(),
         FeedbackStore(),
@@ -65,4 +67,5 @@ def build_alerts(settings: AlertSettings) -> Alerts:
         address_hash,
         settings.public_url,
         _metric,
+        suppressed=suppressions.is_suppressed,
     )

@@ -85,6 +85,7 @@ class Alerts:
         address_hash: Callable[[str], str],
         public_url: str,
         metric: Metrics,
+        suppressed: Callable[[str], bool] = lambda _: False,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._store = store
@@ -95,6 +96,7 @@ class Alerts:
         self._hash = address_hash
         self._public_url = public_url.rstrip("/")
         self._metric = metric
+        self._suppressed = suppressed
         self._sleep = sleep
 
     # ------------------------------------------------------------------------------------------- alert
@@ -158,8 +160,9 @@ class Alerts:
             address = contact.email if channel == "email" else contact.phone
             if not address:
                 continue
+            address_hash = self._hash(address)
             row = self._store.claim_delivery(
-                delivery_pk(case.case_id, level, channel, self._hash(address)),
+                delivery_pk(case.case_id, level, channel, address_hash),
                 case.case_id,
                 level,
                 channel,
@@ -169,6 +172,12 @@ class Alerts:
             )
             if row is None:
                 continue  # sent (or being sent) before: never twice
+            if channel == "email" and self._suppressed(address_hash):
+                # The address bounced or complained before: SES would refuse it, and it hurts the sender.
+                self._store.finish_delivery(row, "suppressed", now)
+                self._store.record(case.case_id, "delivery_suppressed", now, "system", contact=contact.id)
+                outcome.failed += 1
+                continue
             if code is None:
                 code = self._links.issue(links.Purpose.ACK, case.case_id, contact.id, LINK_LIFETIME)
             rendered = render_alert(
@@ -185,7 +194,8 @@ class Alerts:
             try:
                 message_id = send_with_retry(send, **self._retry())
             except SendFailed as error:
-                self._store.finish_delivery(row, "failed", clock.now(), error=str(error)[:500])
+                state = "suppressed" if error.code == "OptedOut" else "failed"
+                self._store.finish_delivery(row, state, clock.now(), error=str(error)[:500])
                 self._metric("DeliveriesFailed", 1, "Count")
                 outcome.failed += 1
                 continue

@@ -153,6 +153,18 @@ class DeliveryItem(_Item):
     expires_at = TTLAttribute(null=True)
 
 
+class SuppressionItem(_Item):
+    """An address that must not be mailed again: `SUP#<hmac(address)>`. Keyed by a keyed hash, so it
+    still works after the customer's or contact's data is erased."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    reason = UnicodeAttribute()  # bounce | complaint
+    detail = UnicodeAttribute(null=True)  # bounce subtype or complaint feedback type
+    at = UTCDateTimeAttribute()
+
+
 class ConfigItem(_Item):
     """Teams and routing, validated whole, as one document: `CFG#ALERTING` / `CFG`."""
 
@@ -219,6 +231,7 @@ MODELS: list[type[_Item]] = [
     CaseItem,
     CaseEventItem,
     DeliveryItem,
+    SuppressionItem,
     ConfigItem,
     CustomerItem,
     SourceItem,
