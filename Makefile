@@ -11,7 +11,7 @@ ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint unit e2e bench build deploy validate seed admin clean
+.PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq clean
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -63,3 +63,8 @@ seed: $(VENV)/.installed
 ##        make admin ARGS="alerting put config/teams.yaml"
 admin: $(VENV)/.installed
 	@PYTHONPATH=layers/recovery $(PY) -m recovery.admin_cli $(ARGS)
+
+## replay-dlq: move a dead-letter queue's messages back into processing (deployed stack, AWS credentials)
+##             make replay-dlq ARGS="--queue-url <AlertDLQUrl> --bus <EventBusName>"
+replay-dlq: $(VENV)/.installed
+	@PYTHONPATH=layers/recovery $(PY) -m recovery.ops_cli replay-dlq $(ARGS)
