@@ -22,7 +22,7 @@ class Budget:
     id: str
     budget: str
     figure: float
-    unit: str  # "calls", "units", "$", "x"
+    unit: str  # "calls", "units", "$", "x", "s", "/s", "items", "count"
     limit: float | None  # None: reported, no limit
     how: str
 
@@ -41,6 +41,10 @@ def fmt(value: float | None, unit: str) -> str:
         return f"${value:.2f}"
     if unit == "x":
         return f"{value:.2f}x"
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "/s":
+        return f"{value:.1f}/s"
     return f"{value:g}"
 
 
