@@ -314,8 +314,15 @@ def alert_context(results: dict[str, Any]) -> list[str]:
         )
         + ".",
         f"- Load: {load['posts']:,} posts in {load['posting_s']:.0f} s ({load['posts_per_s']}/s), every "
-        f"alert in the outbox after {load['alerts_in_s']} s; {load['alert_messages']} alert messages for "
-        f"{load['cases']} cases.",
+        f"alert in the outbox after {load['alerts_in_s']:.0f} s; {load['alert_messages']} alert messages for "
+        f"{load['cases']} cases."
+        + (
+            f" This run posted {load['posts']:,} instead of {FULL.load_posts:,} (`--load-posts`): moto "
+            "copies the whole table, stream records included, for every action of a TransactWriteItems, "
+            "so each post costs the runtime more than the last and the full size takes many minutes."
+            if load["posts"] < FULL.load_posts
+            else ""
+        ),
     ]
     profile = load.get("profile")
     if profile:
