@@ -25,7 +25,7 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import demo, state, template
+from local import demo, moto_fixes, state, template
 from local.aws import AwsClients
 from local.bus import BusTap
 from local.capture import Capture
@@ -141,6 +141,7 @@ class Runtime:
         return max(self.saved.clock, now) if self.saved and self.saved.clock else now
 
     def start(self) -> None:
+        moto_fixes.install()
         self.bus.install()
         stamp_records_with(self.clock.now)
         self.outbox = Outbox(self.clock.now, self.state.outbox)
