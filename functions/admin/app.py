@@ -68,9 +68,9 @@ def transient(error: TransientFailure) -> Response[str]:
 
 
 def _gate(event: dict[str, Any]) -> None:
+    headers = http.lower_headers(event)
     if str(event.get("routeKey", "")).startswith("PUT "):
-        http.require_json(event)
-    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+        http.require_json(event, headers)
     key = keys.bearer(headers.get("authorization"))
     if key is None or not keys.matches(key, admin_keys.hashes()):
         raise http.Refused(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -92,11 +93,14 @@ def post_feedback_batch(batch: Annotated[FeedbackBatchIn, Body(embed=False)]) ->
 
 def _log(result: IntakeResult) -> None:
     # INFO only when a case is involved: a log line per positive would cost more than its write.
-    fields = {"feedback_id": result.feedback_id, "status": result.status, "case_id": result.case_id}
     if result.case_id:
-        logger.info("feedback accepted", extra=fields)
-    else:
-        logger.debug("feedback accepted", extra=fields)
+        logger.info("feedback accepted", extra=_fields(result))
+    elif logger.log_level <= logging.DEBUG:
+        logger.debug("feedback accepted", extra=_fields(result))
+
+
+def _fields(result: IntakeResult) -> dict[str, Any]:
+    return {"feedback_id": result.feedback_id, "status": result.status, "case_id": result.case_id}
 
 
 @app.exception_handler(RequestValidationError)
@@ -125,8 +129,8 @@ def _gate(event: dict[str, Any]) -> None:
     """Size, content type and key, before the body is parsed."""
     if event.get("routeKey") not in AUTHENTICATED:
         return
-    http.require_json(event)
-    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    headers = http.lower_headers(event)
+    http.require_json(event, headers)
     try:
         app.append_context(source=sources.authenticate(headers.get("authorization")))
     except Unauthorized as error:

@@ -80,15 +80,19 @@ def body_size(event: Mapping[str, Any]) -> int:
     return len(body.encode("utf-8"))
 
 
-def require_json(event: Mapping[str, Any]) -> None:
+def lower_headers(event: Mapping[str, Any]) -> dict[str, str]:
+    """Header names lower-cased (API Gateway v2 does it already; other callers may not)."""
+    return {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+
+
+def require_json(event: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> None:
     """400 for an empty body, 413 over 256 KiB, 415 unless the body is declared JSON."""
     size = body_size(event)
     if size == 0:
         raise Refused(400, "Malformed JSON", "the body is empty")
     if size > MAX_BODY:
         raise Refused(413, "Payload too large", f"the body is larger than {MAX_BODY // 1024} KiB")
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = (headers or lower_headers(event)).get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not (
         media_type.startswith("application/") and media_type.endswith("+json")
     ):

@@ -94,6 +94,7 @@ class Intake:
     ) -> None:
         self._store = store
         self._hasher = hasher
+        self._pii: identity.PiiHasher | None = None
         self._retention = retention
 
     def receive(self, source: Source, feedback: FeedbackIn) -> Outcome:
@@ -114,7 +115,9 @@ class Intake:
         digest = identity.content_hash(canonical_json(feedback))
         response_id = feedback.external_id or f"h_{digest[:40]}"
         pk = identity.feedback_pk(source.source_id, response_id)
-        customer_key = self._hasher().customer_key(feedback.customer)
+        if self._pii is None:  # the key comes from Secrets Manager: once per container, on first use
+            self._pii = self._hasher()
+        customer_key = self._pii.customer_key(feedback.customer)
         item = self._feedback_fields(source, feedback, pk, digest, customer_key, now)
 
         verdict = classify(feedback.score, feedback.comment, source.thresholds) if feedback.score else None
