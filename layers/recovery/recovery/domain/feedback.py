@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Annotated, Literal
@@ -19,11 +18,10 @@ from pydantic import (
 )
 
 from recovery import clock
+from recovery.domain import contacts
 
 _ID = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 _LABEL = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
-_LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)  # clocks of survey tools drift; a later time is a mistake
 
@@ -42,46 +40,17 @@ class Customer(_Strict):
     """Who gave the feedback. At least one of id, email or phone identifies them."""
 
     id: _ID | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+    email: Annotated[contacts.Email, StringConstraints(max_length=254)] | None = None
+    phone: Annotated[contacts.Phone, StringConstraints(max_length=32)] | None = Field(
         default=None, description="E.164, for example +4791234567"
     )
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    locale: Annotated[str, StringConstraints(max_length=35)] | None = Field(
+    locale: Annotated[contacts.Language, StringConstraints(max_length=35)] | None = Field(
         default=None, description="BCP 47, for example nb-NO"
     )
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = Field(
         default=None, description="IANA zone, for example Europe/Oslo"
     )
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            raise ValueError("not an email address")
-        return value.lower() if value else value
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        import phonenumbers  # only when a phone number comes: it costs ~20 ms to import
-
-        try:
-            number = phonenumbers.parse(value, None)
-        except phonenumbers.NumberParseException as err:
-            raise ValueError("not an E.164 phone number (+ and country code)") from err
-        if not phonenumbers.is_valid_number(number):
-            raise ValueError("not a valid phone number")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-    @field_validator("locale")
-    @classmethod
-    def _locale(cls, value: str | None) -> str | None:
-        if value is not None and not _LOCALE.match(value):
-            raise ValueError("not a BCP 47 language tag")
-        return value.replace("_", "-") if value else value
 
     @field_validator("timezone")
     @classmethod

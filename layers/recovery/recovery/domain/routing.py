@@ -7,7 +7,6 @@ configuration stays.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Literal
@@ -22,12 +21,11 @@ from pydantic import (
     model_validator,
 )
 
+from recovery.domain import contacts
 from recovery.domain.duty import OnDuty
 from recovery.domain.feedback import SCORE_TYPES
 
 _ID = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
@@ -44,40 +42,11 @@ class _Config(BaseModel):
 class Contact(_Config):
     id: _ID
     name: str = Field(min_length=1, max_length=100)
-    email: str | None = None
-    phone: str | None = Field(default=None, description="E.164")
+    email: contacts.Email | None = None
+    phone: contacts.Phone | None = Field(default=None, description="E.164")
     channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS), min_length=1)
-    language: str = "en"
+    language: contacts.Language = "en"
     on_duty: OnDuty | None = Field(default=None, description="absent: always on duty")
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            raise ValueError("not an email address")
-        return value
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        import phonenumbers
-
-        try:
-            number = phonenumbers.parse(value, None)
-        except phonenumbers.NumberParseException as error:
-            raise ValueError("not an E.164 phone number") from error
-        if not phonenumbers.is_valid_number(number):
-            raise ValueError("not a valid phone number")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-    @field_validator("language")
-    @classmethod
-    def _language(cls, value: str) -> str:
-        if not _LANGUAGE.match(value):
-            raise ValueError("not a BCP 47 language tag")
-        return value
 
     @model_validator(mode="after")
     def _reachable(self) -> Contact:

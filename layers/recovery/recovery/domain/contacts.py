@@ -1,0 +1,41 @@
+"""Checks for contact details, shared by customers and team contacts: pydantic `AfterValidator`s."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+
+def email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("not an email address")
+    return value
+
+
+def e164(value: str) -> str:
+    """A valid phone number, normalised to E.164 (phonenumbers is imported only when one comes)."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as error:
+        raise ValueError("not an E.164 phone number (+ and country code)") from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise ValueError("not a BCP 47 language tag")
+    return value.replace("_", "-")
+
+
+Email = Annotated[str, AfterValidator(email)]
+Phone = Annotated[str, AfterValidator(e164)]
+Language = Annotated[str, AfterValidator(language)]
