@@ -40,15 +40,9 @@ def _when(case: CaseItem | None, field: str) -> str | None:
 @app.get("/a/<code>")
 def confirm(code: str) -> Response[str]:
     verdict, case = alerts.inspect(code, clock.now())
-    if verdict is Verdict.USED and case is not None and case.status != "open":
-        return page(
-            200,
-            "ack_confirm.html",
-            case=case,
-            deadline=_when(case, "ack_due_at"),
-            acked_at=_when(case, "acked_at"),
-        )
-    if verdict is not Verdict.OK or case is None:
+    # A used code still shows its case once acknowledged ("already acknowledged by ..."), not a refusal.
+    shown = verdict is Verdict.OK or (verdict is Verdict.USED and case is not None and case.status != "open")
+    if not shown or case is None:
         return _refused(verdict if verdict is not Verdict.OK else Verdict.UNKNOWN)
     return page(
         200,

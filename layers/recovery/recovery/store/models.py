@@ -240,12 +240,6 @@ MODELS: list[type[_Item]] = [
 ]
 
 
-def register(model: type[_M]) -> type[_M]:
-    """Class decorator for item models defined outside this module, so `bind()` covers them too."""
-    MODELS.append(model)
-    return model
-
-
 def bind(table_name: str, region: str, **connection: Any) -> None:
     """Point every model at the deployed table. Called once per function at cold start.
 
