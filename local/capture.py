@@ -127,6 +127,11 @@ def _mime(data: bytes | str) -> dict[str, Any]:
         "channel": "email",
         "to": str(message.get("To", "")),
         "subject": str(message.get("Subject", "")) or None,
-        "text": text.get_content() if text is not None else None,
-        "html_body": html_part.get_content() if html_part is not None else None,
+        "text": _lines(text.get_content()) if text is not None else None,
+        "html_body": _lines(html_part.get_content()) if html_part is not None else None,
     }
+
+
+def _lines(content: str) -> str:
+    """MIME bodies travel with CRLF line ends; the outbox shows text as it was written."""
+    return content.replace("\r\n", "\n")

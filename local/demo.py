@@ -22,7 +22,14 @@ from local.state import RuntimeState
 
 log = logging.getLogger(__name__)
 
-CONSOLE_USERNAME = "lead@example.com"
+# The demo login is Kari, a level-1 contact of support-emea in config/teams.yaml, so the timeline names her.
+CONSOLE_USERNAME = "kari@example.com"
+CONSOLE_TEAM = "support-emea"
+
+
+def team_group(team_id: str) -> str:
+    """Team membership is the Cognito group `team-<team id>` (teams are configuration, not template)."""
+    return f"team-{team_id}"
 
 
 def source_ids(config_dir: Path) -> list[str]:
@@ -34,6 +41,16 @@ def source_ids(config_dir: Path) -> list[str]:
     if isinstance(document, dict):  # tolerate {"sources": [...]}
         document = document.get("sources", [])
     return [str(item["id"]) for item in document if isinstance(item, dict) and "id" in item]
+
+
+def team_ids(config_dir: Path) -> list[str]:
+    """The `id` of every team in `config/teams.yaml` (`{"teams": [...]}`)."""
+    path = config_dir / "teams.yaml"
+    if not path.exists():
+        return []
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    teams = document.get("teams", []) if isinstance(document, dict) else []
+    return [str(team["id"]) for team in teams if isinstance(team, dict) and "id" in team]
 
 
 def ensure_credentials(state: RuntimeState, ids: list[str]) -> RuntimeState:
@@ -69,15 +86,37 @@ def seed(config_dir: Path, state: RuntimeState, ids: list[str]) -> None:
     )
 
 
+def ensure_team_groups(clients: AwsClients, user_pool_id: str, teams: list[str]) -> None:
+    """A group `team-<id>` in the pool for every team; existing groups are left as they are."""
+    for team_id in teams:
+        try:
+            clients.cognito.create_group(UserPoolId=user_pool_id, GroupName=team_group(team_id))
+        except ClientError as error:
+            if error_code(error) != "GroupExistsException":
+                raise
+
+
 def ensure_console_user(clients: AwsClients, user_pool_id: str, password: str) -> None:
-    """The demo lead in the template's user pool, with a permanent password."""
+    """The demo lead in the template's user pool, with a permanent password, a lead of the demo team.
+
+    An existing user (restored with `--state`) keeps the password it was given, which is the one the
+    state also keeps, so a restart prints a login that still works.
+    """
     cognito = clients.cognito
+    ensure_team_groups(clients, user_pool_id, [CONSOLE_TEAM])
     try:
         cognito.admin_get_user(UserPoolId=user_pool_id, Username=CONSOLE_USERNAME)
-        return
     except ClientError as error:
         if error_code(error) != "UserNotFoundException":
             raise
+        _create_console_user(clients, user_pool_id, password)
+    cognito.admin_add_user_to_group(
+        UserPoolId=user_pool_id, Username=CONSOLE_USERNAME, GroupName=team_group(CONSOLE_TEAM)
+    )
+
+
+def _create_console_user(clients: AwsClients, user_pool_id: str, password: str) -> None:
+    cognito = clients.cognito
     cognito.admin_create_user(
         UserPoolId=user_pool_id,
         Username=CONSOLE_USERNAME,

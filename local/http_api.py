@@ -61,6 +61,13 @@ class Router:
         self._routes = sorted(routes, key=_specificity)
 
     def match(self, method: str, raw_path: str) -> tuple[RouteDef, dict[str, str]] | None:
+        found = self._match(method, raw_path)
+        if found is None and len(raw_path) > 1 and raw_path.endswith("/"):
+            # API Gateway routes `/console/` as `/console` (a route can't end in a slash); rawPath keeps it.
+            found = self._match(method, raw_path.rstrip("/") or "/")
+        return found
+
+    def _match(self, method: str, raw_path: str) -> tuple[RouteDef, dict[str, str]] | None:
         segments = raw_path.split("/")[1:]
         for route in self._routes:
             if route.method not in (method, "ANY"):

@@ -1,4 +1,5 @@
-"""A fix to moto for the runtime: cheap, exact rollback of DynamoDB transactions.
+"""Fixes to moto for the runtime: cheap, exact rollback of DynamoDB transactions; Cognito ID tokens
+that carry the user's attributes.
 
 moto 5.2.5 backs up a table before each transaction by deep-copying all of it (items and stream
 records), once per action, and rolls a cancelled one back by putting the copy in the table's place. That
@@ -9,6 +10,9 @@ records of the cancelled writes in it.
 Here the backup is of the touched items only, and a cancelled transaction is undone in place: the items
 put back as they were and the stream shard cut back to its length before, so the cancelled writes leave
 no record. Everything else is moto's own code path.
+
+A Cognito app client without `ReadAttributes` may read every attribute, so its ID tokens carry them
+(`email` above all, which names the lead on a case's timeline); moto 5.2.5 reads none in that case.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from moto.cognitoidp.models import CognitoIdpUserPool
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
@@ -100,7 +105,7 @@ def _restore(backend: Any, backups: list[_Backup], streams: dict[str, int]) -> N
 
 
 def install() -> None:
-    """Replace moto's DynamoDB transact_write_items with the cheap-rollback version (once)."""
+    """Install the fixes (once)."""
     global _installed
     if _installed:
         return
@@ -116,4 +121,18 @@ def install() -> None:
             raise
 
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _read_every_attribute_by_default()
     _installed = True
+
+
+def _read_every_attribute_by_default() -> None:
+    original = CognitoIdpUserPool.get_user_extra_data_by_client_id
+
+    def extra_data(self: Any, client_id: str, username: str) -> dict[str, Any]:
+        client = self.clients.get(client_id)
+        if client is None or client.extended_config.get("ReadAttributes"):
+            return original(self, client_id, username)
+        attributes = self._get_user(username).attributes
+        return {item["Name"]: item["Value"] for item in attributes if item["Name"] != "sub"}
+
+    CognitoIdpUserPool.get_user_extra_data_by_client_id = extra_data  # type: ignore[method-assign]

@@ -25,7 +25,7 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import demo, moto_fixes, state, template
+from local import auth, demo, moto_fixes, state, template
 from local.aws import AwsClients
 from local.bus import BusTap
 from local.capture import Capture
@@ -239,8 +239,10 @@ class Runtime:
     def _console_user(self) -> None:
         pools = list(self.template.of_type("AWS::Cognito::UserPool"))
         if pools:
+            pool_id = self.names.ref(pools[0])
             with self.invoke_lock:
-                demo.ensure_console_user(self.clients, self.names.ref(pools[0]), self.state.console_password)
+                demo.ensure_team_groups(self.clients, pool_id, demo.team_ids(self.options.config_dir))
+                demo.ensure_console_user(self.clients, pool_id, self.state.console_password)
 
     def _wire_triggers(self) -> Dispatcher:
         self.deliverer = Deliverer(
@@ -317,7 +319,8 @@ class Runtime:
 
     def _serve(self, dispatcher: Dispatcher) -> None:
         routes = [route for api in self.template.apis for route in api.routes]
-        self._app = LocalApp(Router(routes), self.host, self.clock, dispatcher, self.outbox)
+        authorizers = auth.build_authorizers(self.template.apis, self.names)
+        self._app = LocalApp(Router(routes), self.host, self.clock, dispatcher, self.outbox, authorizers)
         api_server = self.api_server
         self.servers.append(api_server)
         moto_server = self._moto_server(dispatcher)

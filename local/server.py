@@ -38,8 +38,13 @@ LOCAL_PREFIX = "/_local/"
 
 
 def allow_all(route: Any, event: dict[str, Any]) -> dict[str, Any] | None:
-    """Used until the template's JWT authorizer is enforced locally."""
+    """For authorizer types the runtime does not enforce (a warning names them at start)."""
     return None
+
+
+def refuse(route: Any, event: dict[str, Any]) -> dict[str, Any] | None:
+    """A route naming an authorizer the app was not given is closed, never silently open."""
+    raise Unauthorized(f"no authorizer {route.authorizer} here")
 
 
 class LocalApp:
@@ -97,7 +102,7 @@ class LocalApp:
 
     def _invoke(self, route: Any, event: dict[str, Any], request_id: str) -> HttpResponse:
         if route.authorizer:
-            authorize = self.authorizers.get(route.authorizer, allow_all)
+            authorize = self.authorizers.get(route.authorizer, refuse)
             try:
                 context = authorize(route, event)
             except Unauthorized:

@@ -88,7 +88,7 @@ def test_start_line_gives_every_field_and_is_written_to_local_runtime_json(runti
     assert info["console_url"] == info["api_url"] + "/console/"
     assert info["moto_url"].startswith("http://127.0.0.1:") and info["moto_url"] != info["api_url"]
     assert info["admin_key"].startswith("rla_")
-    assert info["console_login"]["username"] == "lead@example.com" and info["console_login"]["password"]
+    assert info["console_login"]["username"] == "kari@example.com" and info["console_login"]["password"]
     configured = [item["id"] for item in yaml.safe_load((REPO / "config" / "sources.yaml").read_text()) or []]
     assert [source["id"] for source in info["sources"]] == configured
     for source in info["sources"]:

@@ -39,8 +39,18 @@ def test_most_specific_route_wins(method: str, path: str, function: str, paramet
 def test_no_route_without_default() -> None:
     router = Router([RouteDef("POST", "/v1/feedback", "Ingest")])
     assert router.match("GET", "/v1/feedback") is None
-    assert router.match("POST", "/v1/feedback/") is None
+    assert router.match("POST", "/v1/feedbacks") is None
     assert router.match("POST", "/v1/feedback") is not None
+
+
+def test_a_trailing_slash_routes_as_without_it() -> None:
+    # API Gateway routes `/console/` to the route `/console` (a route path can't end in a slash)
+    router = Router([RouteDef("GET", "/console", "Console"), RouteDef("GET", "/console/{proxy+}", "Files")])
+    found = router.match("GET", "/console/")
+    assert found is not None and found[0].function == "Console"
+    found = router.match("GET", "/console/app.js")
+    assert found is not None and found[1] == {"proxy": "app.js"}
+    assert router.match("GET", "/") is None
 
 
 def request(body: bytes = b"", content_type: str | None = None, query: str = "") -> HttpRequest:
