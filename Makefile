@@ -11,7 +11,7 @@ ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq clean
+.PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq lead clean browser
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -29,8 +29,15 @@ run: $(VENV)/.installed
 	@$(PY) -m local $(ARGS)
 
 ## test: lint, type-check, validate the template, run every test
-test: lint validate
+test: lint validate browser
 	$(PY) -m pytest -n 2 --dist loadgroup $(ARGS)
+
+## browser: Debian's chromium and chromium-driver for the console's browser tests (needs root)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			chromium chromium-driver; \
+	fi
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -68,3 +75,8 @@ admin: $(VENV)/.installed
 ##             make replay-dlq ARGS="--queue-url <AlertDLQUrl> --bus <EventBusName>"
 replay-dlq: $(VENV)/.installed
 	@PYTHONPATH=layers/recovery $(PY) -m recovery.ops_cli replay-dlq $(ARGS)
+
+## lead: add a console user to the deployed user pool (AWS credentials), e.g.
+##       make lead ARGS="--pool <UserPoolId> --email kari@example.com --team support-emea"
+lead: $(VENV)/.installed
+	@PYTHONPATH=layers/recovery $(PY) -m recovery.ops_cli add-lead $(ARGS)

@@ -1,0 +1,29 @@
+// Small helpers the views share: links between them and messages for screen readers.
+
+export function queueLink({ status, team }) {
+  const query = new URLSearchParams({ status });
+  if (team) query.set("team", team);
+  return `#/?${query}`;
+}
+
+export function caseLink(caseId) {
+  return `#/cases/${encodeURIComponent(caseId)}`;
+}
+
+// Said by screen readers (a polite live region); what is shown stays on the page too.
+export function announce(text) {
+  const region = document.getElementById("announce");
+  region.textContent = "";
+  setTimeout(() => {
+    region.textContent = text;
+  }, 50);
+}
+
+// Focus a view's heading after it renders, so keyboard and screen-reader users start there.
+export function focusHeading(root) {
+  const heading = root.querySelector("h1");
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  }
+}

@@ -1,0 +1,107 @@
+// The queue: GET /v1/me, then GET /v1/cases for one team and status, most urgent first.
+
+import * as api from "../api.js";
+import { priorityLabel } from "../cases.js";
+import { h, clear, field, options } from "../dom.js";
+import { dateTime, t, term } from "../i18n.js";
+import { announce, caseLink, focusHeading, queueLink } from "../nav.js";
+import { countdown } from "../sla.js";
+
+const STATUSES = ["open", "acknowledged", "resolved"];
+const PAGE = 25;
+
+export async function renderQueue(main, state) {
+  clear(main).append(h("p", { class: "loading" }, t("app.loading")));
+  const { data: me } = await api.get("/v1/me");
+  const teams = (me.teams || []).map((team) => (typeof team === "string" ? { id: team, name: team } : team));
+  const team = teams.find((each) => each.id === state.team)?.id || teams[0]?.id || "";
+  const status = STATUSES.includes(state.status) ? state.status : "open";
+
+  const list = h("ul", { class: "cases", "aria-labelledby": "queue-title" });
+  const more = h("button", { type: "button", class: "more", hidden: true }, t("queue.more"));
+  const message = h("p", { class: "notice", role: "status" });
+  const teamName = teams.find((each) => each.id === team)?.name || team;
+  clear(main).append(
+    h(
+      "section",
+      { class: "queue", "aria-labelledby": "queue-title" },
+      h("h1", { id: "queue-title" }, teamName ? t("queue.titleTeam", { team: teamName }) : t("queue.title")),
+      teams.length > 1 ? teamPicker(teams, team, status) : null,
+      h(
+        "nav",
+        { class: "tabs", "aria-label": t("queue.statuses") },
+        STATUSES.map((each) =>
+          h(
+            "a",
+            { href: queueLink({ status: each, team }), "aria-current": each === status ? "page" : false },
+            term("status", each),
+          ),
+        ),
+      ),
+      message,
+      list,
+      more,
+    ),
+  );
+  focusHeading(main);
+  if (!teams.length) {
+    message.textContent = t("queue.noTeam");
+    return;
+  }
+
+  let cursor = null;
+  const load = async () => {
+    more.disabled = true;
+    try {
+      const { data } = await api.get("/v1/cases", { status, team, limit: PAGE, cursor });
+      const items = data.items || [];
+      list.append(...items.map(row));
+      cursor = data.next_cursor || null;
+      more.hidden = !cursor;
+      message.textContent = list.children.length ? "" : t(`queue.empty.${status}`);
+      if (items.length) announce(t("queue.loaded", { count: list.children.length }));
+    } catch (error) {
+      if (error.status !== 401) message.textContent = error.detail || error.message;
+    } finally {
+      more.disabled = false;
+    }
+  };
+  more.addEventListener("click", load);
+  await load();
+}
+
+function teamPicker(teams, team, status) {
+  const select = h("select", { name: "team" }, options(teams.map((each) => [each.id, each.name || each.id]), team));
+  select.addEventListener("change", () => {
+    location.hash = queueLink({ status, team: select.value });
+  });
+  return h("div", { class: "team-picker" }, field(t("queue.team"), select));
+}
+
+function row(item) {
+  const priority = priorityLabel(item.priority);
+  const meta = [item.owner ? t("case.ownerIs", { owner: item.owner }) : "", term("channel", item.channel), item.agent, dateTime(item.opened_at)];
+  return h(
+    "li",
+    { class: "case-row", dataset: { caseId: item.id } },
+    h(
+      "a",
+      { href: caseLink(item.id) },
+      h(
+        "span",
+        { class: "row-head" },
+        h("span", { class: `badge priority ${priority.toLowerCase()}` }, priority),
+        item.repeat_failure ? h("span", { class: "badge repeat" }, t("case.repeat")) : null,
+        item.pending_approvals ? h("span", { class: "badge pending" }, t("case.pendingApproval")) : null,
+        h("span", { class: "row-title" }, t("case.title", { id: item.id })),
+      ),
+      h("span", { class: "row-meta" }, meta.filter(Boolean).join(" · ")),
+    ),
+    item.deadline && item.status !== "resolved"
+      ? countdown(item, item.status === "open" ? t("sla.ack") : t("sla.resolve"))
+      : null,
+    item.status === "resolved"
+      ? h("span", { class: "row-meta" }, [t("case.resolvedAt", { when: dateTime(item.resolved_at) }), term("outcome", item.outcome)].filter(Boolean).join(" · "))
+      : null,
+  );
+}
