@@ -28,10 +28,12 @@ class Sizes:
     sweep_table_sizes: tuple[int, ...]
     load_posts: int
     load_profiled_posts: int
+    console_open_cases: int = 1000
+    console_samples: int = 30
 
 
 FULL = Sizes(50, 10, 100, 2000, 5, 10, 15, 100, (1_000, 10_000, 100_000), 2000, 200)
-QUICK = Sizes(10, 3, 100, 300, 3, 3, 5, 30, (1_000, 10_000), 300, 100)
+QUICK = Sizes(10, 3, 100, 300, 3, 3, 5, 30, (1_000, 10_000), 300, 100, 300, 10)
 PARTS = ("all", "intake", "alerts")
 MIX_NEGATIVE_SHARE = 0.2
 
@@ -272,6 +274,14 @@ def alert_budgets(results: dict[str, Any]) -> list[Any]:
                 f"reads; limit {sweep['due']} + one page of {sweep['page_size']}",
             )
         )
+    if "followup_reads" in results:
+        from bench import followup_reads
+
+        rows += followup_reads.budgets(results["followup_reads"])
+    if "console_queue" in results:
+        from bench import console_queue
+
+        rows += console_queue.budgets(results["console_queue"])
     problems = load["errors"] + load["lost"] + load["duplicated"]
     rows += [
         Budget(
@@ -324,6 +334,10 @@ def alert_context(results: dict[str, Any]) -> list[str]:
             else ""
         ),
     ]
+    if "followup_reads" in results:
+        from bench import followup_reads
+
+        lines.insert(2, followup_reads.context(results["followup_reads"]))
     profile = load.get("profile")
     if profile:
         profiled = load["profiled_run"]
@@ -458,8 +472,8 @@ def run_intake(sizes: Sizes, results: dict[str, Any]) -> None:
 
 
 def run_alerts(sizes: Sizes, results: dict[str, Any]) -> None:
-    """Budgets 6-8: alert latency, sweep reads, load on loopback."""
-    from bench import alerts_latency, load, sweep_reads
+    """Budgets 6-8: alert latency, sweep and follow-up run reads, load on loopback."""
+    from bench import alerts_latency, console_queue, followup_reads, load, sweep_reads
 
     print("6. alert latency, 201 to the lead's email and SMS (embedded runtime)", flush=True)
     results["alert_latency"] = alerts_latency.measure(sizes.alert_latency_samples, progress)
@@ -474,8 +488,19 @@ def run_alerts(sizes: Sizes, results: dict[str, Any]) -> None:
         if line:
             print(f"WARNING: a client escaped the call hooks, counts may be low: {line}", flush=True)
 
+    print("7b. items read by one follow-up run, by table size (under moto)", flush=True)
+    results["followup_reads"] = followup_reads.measure(sizes.sweep_table_sizes, progress)
+    for line in (row.get("hook_mismatch") for row in results["followup_reads"]["sizes"].values()):
+        if line:
+            print(f"WARNING: a client escaped the call hooks, counts may be low: {line}", flush=True)
+
     print("8. load on loopback (embedded runtime)", flush=True)
     results["load"] = load.measure(sizes.load_posts, sizes.load_profiled_posts, progress)
+
+    print("9. console queue API, first byte (embedded runtime)", flush=True)
+    results["console_queue"] = console_queue.measure(
+        sizes.console_open_cases, sizes.console_samples, progress
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

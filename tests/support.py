@@ -46,6 +46,8 @@ class Stack:
     bus: str
     secret_arn: str
     dlq_url: str
+    user_pool_id: str = ""
+    user_pool_client_id: str = ""
 
     def env(self) -> dict[str, str]:
         return {
@@ -60,6 +62,7 @@ class Stack:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "SENDER_ADDRESS": "alerts@example.com",
             "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
+            "USER_POOL_CLIENT_ID": self.user_pool_client_id or "no-client",
         }
 
 
@@ -74,7 +77,12 @@ def create_stack() -> Stack:
         Name=f"pii-{suffix}", SecretString="test-pii-key-0123456789abcdef"
     )
     queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName=f"dlq-{suffix}")
-    return Stack(table, bus["EventBusArn"].rsplit("/", 1)[-1], secret["ARN"], queue["QueueUrl"])
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    pool = cognito.create_user_pool(PoolName=f"leads-{suffix}")["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="console", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    return Stack(table, bus["EventBusArn"].rsplit("/", 1)[-1], secret["ARN"], queue["QueueUrl"], pool, client)
 
 
 @contextmanager

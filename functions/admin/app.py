@@ -1,28 +1,35 @@
-"""Admin API: teams and routing, read and replaced whole (`/v1/admin/alerting`), with the admin key."""
+"""Admin API, with the admin key: teams and routing, read and replaced whole (`/v1/admin/alerting`); a
+customer's data, exported or erased (`/v1/admin/customers/{customer_id}?by=id|email|phone`)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock, http
 from recovery.domain import keys
+from recovery.domain.identity import PiiHasher
 from recovery.domain.routing import ConfigError, parse_config
-from recovery.errors import TransientFailure
+from recovery.errors import Conflict, TransientFailure
 from recovery.observability import logger, metrics
+from recovery.privacy import BadLookup, CustomerNotFound, Privacy, identify
 from recovery.settings import Settings
-from recovery.store import models
+from recovery.store import models, secrets
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore, StaleConfig
+from recovery.store.privacy import PrivacyStore
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)
 admin_keys = AdminKeyStore()
 config_store = ConfigStore()
+privacy = Privacy(PrivacyStore(), hasher=lambda: PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)))
 app = APIGatewayHttpResolver()
 
 
@@ -55,9 +62,46 @@ def put_alerting() -> Response[str]:
     return Response(200, "application/json", config.model_dump_json(), headers={"ETag": f'"{version}"'})
 
 
+@app.get("/v1/admin/customers/<customer_id>")
+def export_customer(customer_id: str) -> Response[str]:
+    lookup = identify(unquote(customer_id), app.current_event.get_query_string_value("by"))
+    document = privacy.export(lookup)
+    metrics.add_metric(name="CustomersExported", unit=MetricUnit.Count, value=1)
+    logger.info("customer exported", extra={"customer_key": document["customer_key"]})
+    return Response(
+        200,
+        "application/json",
+        json.dumps(document, ensure_ascii=False),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@app.delete("/v1/admin/customers/<customer_id>")
+def erase_customer(customer_id: str) -> Response[str]:
+    lookup = identify(unquote(customer_id), app.current_event.get_query_string_value("by"))
+    erasure = privacy.erase(lookup, clock.now())
+    metrics.add_metric(name="CustomersErased", unit=MetricUnit.Count, value=1)
+    return Response(200, "application/json", json.dumps(erasure.as_json()))
+
+
 def _if_match(header: str | None) -> int | None:
     value = (header or "").strip().strip('"')
     return int(value) if value.isdigit() else None
+
+
+@app.exception_handler(BadLookup)
+def bad_lookup(error: BadLookup) -> Response[str]:
+    return http.problem(400, "Bad customer reference", str(error))
+
+
+@app.exception_handler(CustomerNotFound)
+def unknown_customer(error: CustomerNotFound) -> Response[str]:
+    return http.problem(404, "Not found", str(error))
+
+
+@app.exception_handler(Conflict)
+def conflict(error: Conflict) -> Response[str]:
+    return http.problem(409, "Conflict", str(error))
 
 
 @app.exception_handler(TransientFailure)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -10,10 +11,17 @@ import pytest
 from moto import mock_aws
 
 from recovery import clock
+from recovery.alerts import Alerts, CachedConfig
+from recovery.domain.identity import PiiHasher
 from recovery.intake import hash_key
+from recovery.notify.senders import RecordingSender
+from recovery.seed import seed_alerting
 from recovery.store import models, secrets
+from recovery.store.alerting import AlertStore, ConfigStore
+from recovery.store.feedback import FeedbackStore
+from recovery.store.links import LinkStore
 from recovery.store.sources import SourceStore
-from tests.support import REGION, Context, Stack, create_stack, environment, event, load_function
+from tests.support import REGION, ROOT, Context, Stack, create_stack, environment, event, load_function
 
 KEY = "rlk_demo-web_integration-test-key-000000000000"
 OTHER_KEY = "rlk_demo-support_integration-test-key-11111111111"
@@ -98,3 +106,53 @@ def api(ingest: ModuleType) -> Api:
 def table_items(stack: Stack) -> list[dict[str, Any]]:
     client = boto3.client("dynamodb", region_name=REGION)
     return client.scan(TableName=stack.table)["Items"]
+
+
+# 11:00 in Oslo on a Monday: Kari (always on) is on duty, Mark (22:00-06:00) is not.
+DAYTIME = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def virtual_clock() -> Iterator[Clock]:
+    moment = Clock(DAYTIME)
+    clock.set_source(moment)
+    yield moment
+    clock.reset()
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def metrics() -> list[tuple[str, float]]:
+    return []
+
+
+@pytest.fixture
+def alerts(stack: Stack, virtual_clock: Clock, sender: RecordingSender, metrics: list[Any]) -> Alerts:
+    assert seed_alerting(ROOT / "config")
+    hasher = PiiHasher(b"k" * 32)
+    return Alerts(
+        AlertStore(),
+        FeedbackStore(),
+        CachedConfig(ConfigStore()),
+        LinkStore(),
+        sender,
+        lambda address: hasher.digest("address", address.lower()),
+        "http://127.0.0.1:3000",
+        lambda name, value, unit: metrics.append((name, value)),
+        sleep=lambda _: None,
+    )

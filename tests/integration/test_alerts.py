@@ -4,73 +4,18 @@ sender standing in for SES and SNS."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from recovery import clock, deliverability
-from recovery.alerts import Alerts, CachedConfig
+from recovery.alerts import Alerts
 from recovery.domain import links
 from recovery.domain.identity import PiiHasher
 from recovery.notify.senders import RecordingSender
-from recovery.seed import seed_alerting
-from recovery.store.alerting import AlertStore, ConfigStore
-from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseEventItem, CaseItem, DeliveryItem
-from tests.integration.conftest import Api
-from tests.support import ROOT, Stack, event
-
-# 11:00 in Oslo on a Monday: Kari (always on) is on duty, Mark (22:00-06:00) is not.
-DAYTIME = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def virtual_clock() -> Iterator[Clock]:
-    moment = Clock(DAYTIME)
-    clock.set_source(moment)
-    yield moment
-    clock.reset()
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def metrics() -> list[tuple[str, float]]:
-    return []
-
-
-@pytest.fixture
-def alerts(stack: Stack, virtual_clock: Clock, sender: RecordingSender, metrics: list[Any]) -> Alerts:
-    assert seed_alerting(ROOT / "config")
-    hasher = PiiHasher(b"k" * 32)
-    return Alerts(
-        AlertStore(),
-        FeedbackStore(),
-        CachedConfig(ConfigStore()),
-        LinkStore(),
-        sender,
-        lambda address: hasher.digest("address", address.lower()),
-        "http://127.0.0.1:3000",
-        lambda name, value, unit: metrics.append((name, value)),
-        sleep=lambda _: None,
-    )
+from tests.integration.conftest import DAYTIME, Api, Clock
+from tests.support import event
 
 
 def open_case(api: Api, external_id: str = "resp_1", **changes: Any) -> str:

@@ -32,3 +32,25 @@ def test_failed_events_are_put_back_on_the_bus(stack: Stack, capsys: pytest.Capt
     assert len(arrived) == 2
     assert json.loads(arrived[0]["Body"])["detail"]["case_id"] == "cs_a8aebdc20e4ffe622d7443d3"
     assert sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10).get("Messages", []) == []
+
+
+def test_add_lead_creates_the_user_in_their_team_group(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    from recovery import ops_cli
+
+    # WHEN ops adds a lead of support-emea who is also an admin
+    args = ["add-lead", "--pool", stack.user_pool_id, "--email", "ola@example.com", "--team", "support-emea"]
+    assert ops_cli.main([*args, "--admin"]) == 0
+    # THEN the user exists with a temporary password, in the team group and the admin group
+    cognito = boto3.client("cognito-idp")
+    user = cognito.admin_get_user(UserPoolId=stack.user_pool_id, Username="ola@example.com")
+    assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    groups = cognito.admin_list_groups_for_user(UserPoolId=stack.user_pool_id, Username="ola@example.com")
+    assert sorted(group["GroupName"] for group in groups["Groups"]) == ["admin", "team-support-emea"]
+    # and running it again for another team adds the group, and a bad address is refused
+    assert ops_cli.main([*args[:5], "--team", "support-apac"]) == 0
+    assert ops_cli.main(["add-lead", "--pool", stack.user_pool_id, "--email", "not-an-address"]) == 2
+    assert "not an email address" in capsys.readouterr().err

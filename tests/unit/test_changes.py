@@ -60,3 +60,13 @@ def test_feedback_events_are_grouped_case_events_are_not() -> None:
     assert [e.detail_type for e in events] == ["CaseOpened", "FeedbackReceived", "FeedbackReceived"]
     assert [len(e.detail["feedback"]) for e in events[1:]] == [100, 50]
     assert events[0].detail["priority"] == "P2"
+
+
+def test_retention_expiry_keeps_what_was_counted() -> None:
+    # GIVEN counted feedback WHEN TTL removes it after the retention period THEN counters stay
+    assert counter_deltas([change("REMOVE", FB, None)]) == {}
+    # while an insert and an erasure's in-place rewrite in the same batch still count once
+    erased = {**FB, "detail": "{}"}
+    assert counter_deltas([change("INSERT", None, FB), change("MODIFY", FB, erased)])[
+        CounterKey("all", "all", "2026-11-22T10")
+    ] == {"volume": 1}

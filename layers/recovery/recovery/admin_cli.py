@@ -1,7 +1,9 @@
-"""Command line for the admin API: read or replace teams and routing, locally or on a deployed stack.
+"""Command line for the admin API: teams and routing, and customers' data, locally or on a deployed stack.
 
     python -m recovery.admin_cli --url http://127.0.0.1:3000 --key rla_... alerting get
     python -m recovery.admin_cli --url https://... --key rla_... alerting put config/teams.yaml
+    python -m recovery.admin_cli customers export c-42            (or: --by email a@example.com)
+    python -m recovery.admin_cli customers erase +4791234567 --by phone
 
 `put` reads YAML or JSON, sends it whole, and prints the server's refusal (naming the bad key) if it
 refuses; the configuration in force then stays as it was. `--url` and `--key` default to the
@@ -15,6 +17,7 @@ import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     alerting.add_argument("action", choices=["get", "put"])
     alerting.add_argument("file", nargs="?", type=Path, help="YAML or JSON document, for put")
     alerting.add_argument("--if-match", help="replace only over this version (the ETag of a get)")
+    customers = sub.add_parser("customers", help="a customer's data: export it, or erase it")
+    customers.add_argument("action", choices=["export", "erase"])
+    customers.add_argument("customer", help="the customer as the survey tool knows them")
+    customers.add_argument("--by", choices=["id", "email", "phone"], default="id", help="what `customer` is")
     args = parser.parse_args(argv)
     if not args.url or not args.key:
         parser.error(
@@ -63,7 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not str(args.url).startswith(("http://", "https://")):
         parser.error("--url must be an http(s) URL")
-    endpoint = f"{str(args.url).rstrip('/')}/v1/admin/alerting"
+    base = str(args.url).rstrip("/")
+    if args.area == "customers":
+        customer = urllib.parse.quote(args.customer, safe="")
+        endpoint = f"{base}/v1/admin/customers/{customer}?by={args.by}"
+        status, body = _request("GET" if args.action == "export" else "DELETE", endpoint, args.key)
+        return _show(status, body)
+    endpoint = f"{base}/v1/admin/alerting"
     if args.action == "get":
         status, body = _request("GET", endpoint, args.key)
     else:
@@ -71,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("put needs a file")
         document = yaml.safe_load(args.file.read_text(encoding="utf-8"))
         status, body = _request("PUT", endpoint, args.key, document, args.if_match)
+    return _show(status, body)
+
+
+def _show(status: int, body: Any) -> int:
     print(json.dumps(body, indent=2, ensure_ascii=False))
     if status >= 400:
         print(f"error {status}: {(body or {}).get('detail', '')}", file=sys.stderr)

@@ -26,6 +26,7 @@ from recovery.domain.routing import Config, Contact, Subject, Team, route
 from recovery.notify.render import AlertContext, mask_email, mask_phone, render_alert
 from recovery.notify.senders import Sender, SendFailed, send_with_retry
 from recovery.store.alerting import AlertStore, ConfigStore, delivery_pk
+from recovery.store.cases import queue_partition, queue_sort_key
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseItem, CustomerItem, FeedbackItem
@@ -224,8 +225,8 @@ class Alerts:
             CaseItem.ack_due_at.set(deadline),
             CaseItem.due_pk.set(due_partition("ack", case.case_id)),
             CaseItem.due_at.set(clock.iso(deadline)),
-            CaseItem.queue_pk.set(f"QUEUE#{team.id}#open"),
-            CaseItem.queue_sk.set(f"P{int(case.priority)}#{clock.iso(deadline)}#{case.case_id}"),
+            CaseItem.queue_pk.set(queue_partition(team.id, "open")),
+            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), deadline, case.case_id)),
         ]
         if case.alerted_at is None:
             actions.append(CaseItem.alerted_at.set(now))
@@ -366,7 +367,12 @@ class Alerts:
             CaseItem.acked_by.set(grant.audience),
             CaseItem.due_pk.remove(),  # out of the due index: no more escalation
             CaseItem.due_at.remove(),
+            # Into the team's acknowledged queue, by the resolve deadline.
+            CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "acknowledged")),
+            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), case.resolve_due_at, case.case_id)),
         ]
+        if case.owner is None:
+            actions.append(CaseItem.owner.set(grant.audience))
         if self._store.update_case(case, CaseItem.status == "open", actions):
             self._store.record(case.case_id, "acknowledged", now, grant.audience, via="link")
             self._metric("TimeToAcknowledge", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")

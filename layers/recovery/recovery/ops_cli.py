@@ -1,6 +1,11 @@
 """Operations commands.
 
     python -m recovery.ops_cli replay-dlq --queue-url URL [--bus NAME] [--dry-run] [--max N]
+    python -m recovery.ops_cli add-lead --pool POOL_ID --email ADDRESS [--team ID ...] [--admin]
+
+`add-lead` creates a console user in the stack's user pool (output UserPoolId) and puts them in the
+groups `team-<id>` (made if missing) and, with `--admin`, `admin`. Cognito emails a temporary password;
+the first sign-in in the console asks for a new one. Run it again to add a team to an existing user.
 
 `replay-dlq` moves what a dead-letter queue holds back into processing:
 - EventBridge events (the alert DLQ: CaseOpened events that failed every retry, failed sweeps) are put
@@ -14,6 +19,7 @@ A message is deleted from the queue only after its replay succeeded. Progress is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from typing import Any
@@ -103,6 +109,39 @@ def replay_dlq(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def add_lead(args: argparse.Namespace) -> int:
+    import boto3
+
+    from recovery.domain import contacts
+
+    try:
+        email = contacts.email(args.email)
+    except ValueError as error:
+        print(f"--email: {error}", file=sys.stderr)
+        return 2
+    cognito = boto3.client("cognito-idp")
+    try:
+        cognito.admin_get_user(UserPoolId=args.pool, Username=email)
+        print(f"{email} exists; adding groups")
+    except cognito.exceptions.UserNotFoundException:
+        cognito.admin_create_user(
+            UserPoolId=args.pool,
+            Username=email,
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+            DesiredDeliveryMediums=["EMAIL"],
+        )
+        print(f"created {email}; Cognito emailed a temporary password")
+    groups = [f"team-{team}" for team in args.team] + (["admin"] if args.admin else [])
+    for group in groups:
+        with contextlib.suppress(cognito.exceptions.GroupExistsException):
+            cognito.create_group(GroupName=group, UserPoolId=args.pool)
+        cognito.admin_add_user_to_group(UserPoolId=args.pool, Username=email, GroupName=group)
+        print(f"in group {group}")
+    if not groups:
+        print("warning: in no team group, the user sees no case", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recovery.ops_cli", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -112,7 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--function", help="stream function name, for stream batches")
     replay.add_argument("--max", type=int, help="stop after this many messages")
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed, change nothing")
+    lead = sub.add_parser("add-lead", help="add a console user to the user pool and their team groups")
+    lead.add_argument("--pool", required=True, help="stack output UserPoolId")
+    lead.add_argument("--email", required=True)
+    lead.add_argument("--team", action="append", default=[], help="a team id; repeat for more teams")
+    lead.add_argument("--admin", action="store_true", help="also in the admin group (sees every team)")
     args = parser.parse_args(argv)
+    if args.command == "add-lead":
+        return add_lead(args)
     return replay_dlq(args)
 
 

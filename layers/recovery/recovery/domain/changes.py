@@ -71,7 +71,9 @@ def counter_deltas(changes: Iterable[Change]) -> dict[CounterKey, dict[str, int]
     """The net counter movement of a batch of changes, zeros dropped."""
     totals: dict[tuple[CounterKey, str], int] = defaultdict(int)
     for change in changes:
-        if change.kind != "FB":
+        # A REMOVE is the retention TTL expiring raw feedback (nothing else deletes it): what was
+        # counted stays counted, so reports over past months do not shrink.
+        if change.kind != "FB" or change.name == "REMOVE":
             continue
         for slot, amount in contribution(change.new).items():
             totals[slot] += amount

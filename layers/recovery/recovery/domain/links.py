@@ -24,6 +24,7 @@ class Purpose(StrEnum):
     ACK = "ack"  # a lead acknowledges a case: /a/{code}
     FOLLOWUP = "followup"  # a customer rates again: /f/{code}
     UNSUBSCRIBE = "unsubscribe"  # a customer opts out, also RFC 8058 one-click: /u/{code}
+    APPROVAL = "approval"  # a level-2 contact approves or declines a compensation: /c/{code}
 
 
 class Verdict(StrEnum):

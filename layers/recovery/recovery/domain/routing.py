@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -22,7 +23,7 @@ from pydantic import (
 )
 
 from recovery.domain import contacts
-from recovery.domain.duty import OnDuty
+from recovery.domain.duty import DAYS, Day, OnDuty
 from recovery.domain.feedback import SCORE_TYPES
 
 _ID = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -57,12 +58,54 @@ class Contact(_Config):
         return self
 
 
+CompensationType = Literal["refund", "discount", "credit", "gift", "upgrade", "other"]
+COMPENSATION_TYPES: tuple[CompensationType, ...] = (
+    "refund",
+    "discount",
+    "credit",
+    "gift",
+    "upgrade",
+    "other",
+)
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]  # ISO 4217
+
+
+class ContactHours(_Config):
+    """When a customer may be contacted, in the customer's own local time."""
+
+    start: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(default="20:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+    days: list[Day] = Field(default_factory=lambda: list(DAYS), min_length=1)
+
+
+class FollowupPolicy(_Config):
+    enabled: bool = True
+    delay_days: float = Field(default=3, ge=0, le=60, description="after the case is resolved")
+    hours: ContactHours = Field(default_factory=ContactHours)
+    max_per_customer: int = Field(default=2, ge=1, le=20, description="follow-ups per customer in 30 days")
+    answer_days: int = Field(default=7, ge=1, le=60, description="after this, the outcome is no_response")
+
+
 class Team(_Config):
     id: _ID
     name: str = Field(min_length=1, max_length=100)
     ack_sla_minutes: int = Field(default=15, ge=1, le=24 * 60)
     resolve_sla_hours: int = Field(default=24, ge=1, le=24 * 30)
     levels: dict[int, list[Contact]] = Field(description="1: leads; 2 and 3: escalation")
+    customer_ack: bool = Field(default=True, description="tell the customer at once who will be in touch")
+    followup: FollowupPolicy = Field(default_factory=FollowupPolicy)
+    # What a lead may grant alone, per currency and type ("EUR": {"refund": 50}); above it, or for a
+    # type or currency not listed, a level-2 contact approves.
+    compensation_limits: dict[Currency, dict[CompensationType, Decimal]] = Field(default_factory=dict)
+
+    @field_validator("compensation_limits")
+    @classmethod
+    def _limits(cls, value: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, Decimal]]:
+        for currency, limits in value.items():
+            for kind, amount in limits.items():
+                if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+                    raise ValueError(f"{currency}/{kind}: a limit is a non-negative amount with 2 decimals")
+        return value
 
     @model_validator(mode="after")
     def _levels(self) -> Team:
@@ -85,6 +128,23 @@ class Team(_Config):
 
     def level(self, number: int) -> list[Contact]:
         return list(self.levels.get(number, []))
+
+    def contact(self, contact_id: str) -> Contact | None:
+        return next(
+            (contact for level in self.levels.values() for contact in level if contact.id == contact_id), None
+        )
+
+    def contact_by_email(self, email: str) -> Contact | None:
+        wanted = email.strip().lower()
+        return next(
+            (
+                contact
+                for level in self.levels.values()
+                for contact in level
+                if contact.email and contact.email.lower() == wanted
+            ),
+            None,
+        )
 
     @property
     def top_level(self) -> int:

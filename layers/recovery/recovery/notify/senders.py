@@ -1,5 +1,8 @@
 """The port that sends email and SMS, its AWS provider (SES v1 and SNS) and an in-memory fake.
 
+`send_raw_email` is for messages that need their own headers (customer emails carry List-Unsubscribe):
+it builds the MIME message and sends it with SES `SendRawEmail`.
+
 Callers see one failure type, `SendFailed`, which says whether trying again can help: throttling, 5xx and
 network errors are transient and retried with backoff; a rejected message or an opted-out number is
 permanent, and retrying it only burns quota.
@@ -64,6 +67,12 @@ class Sender(Protocol):
     def send_email(self, to: str, subject: str, text: str, html: str, tags: Mapping[str, str]) -> str: ...
 
     def send_sms(self, to: str, text: str, tags: Mapping[str, str]) -> str: ...
+
+    def send_raw_email(
+        self, to: str, subject: str, text: str, html: str, tags: Mapping[str, str], headers: Mapping[str, str]
+    ) -> str:
+        """An email with extra headers (List-Unsubscribe, for one): SES `SendRawEmail`."""
+        ...
 
 
 def tag_value(value: str) -> str:
@@ -132,6 +141,26 @@ class AwsSender:
             raise classify_error(error) from error
         return str(response["MessageId"])
 
+    def send_raw_email(
+        self, to: str, subject: str, text: str, html: str, tags: Mapping[str, str], headers: Mapping[str, str]
+    ) -> str:
+        request: dict[str, Any] = {
+            "Source": self._source,
+            "Destinations": [to],
+            "RawMessage": {"Data": mime_message(self._source, to, subject, text, html, headers)},
+        }
+        if tags:
+            request["Tags"] = [
+                {"Name": tag_value(name), "Value": tag_value(value)} for name, value in tags.items()
+            ]
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        try:
+            response = self._ses.send_raw_email(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise classify_error(error) from error
+        return str(response["MessageId"])
+
     def send_sms(self, to: str, text: str, tags: Mapping[str, str]) -> str:
         # SNS accepts numbers it cannot deliver to, and sends to opted-out ones nowhere, silently.
         if not _is_e164(to):
@@ -147,6 +176,24 @@ class AwsSender:
         except (ClientError, BotoCoreError) as error:
             raise classify_error(error) from error
         return str(response["MessageId"])
+
+
+def mime_message(
+    source: str, to: str, subject: str, text: str, html: str, headers: Mapping[str, str]
+) -> bytes:
+    """A multipart/alternative message (text, then HTML) in UTF-8 with extra headers, as SES raw data."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    message = EmailMessage(policy=SMTP)
+    message["From"] = source
+    message["To"] = to
+    message["Subject"] = subject
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content(text, charset="utf-8")
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    return message.as_bytes()
 
 
 def send_with_retry(
@@ -183,6 +230,7 @@ class SentMessage:
     message_id: str
     subject: str | None = None
     html: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -214,6 +262,22 @@ class RecordingSender:
         self._attempt()
         return self._record(
             {"channel": "email", "to": to, "subject": subject, "text": text, "html": html, "tags": dict(tags)}
+        )
+
+    def send_raw_email(
+        self, to: str, subject: str, text: str, html: str, tags: Mapping[str, str], headers: Mapping[str, str]
+    ) -> str:
+        self._attempt()
+        return self._record(
+            {
+                "channel": "email",
+                "to": to,
+                "subject": subject,
+                "text": text,
+                "html": html,
+                "tags": dict(tags),
+                "headers": dict(headers),
+            }
         )
 
     def send_sms(self, to: str, text: str, tags: Mapping[str, str]) -> str:

@@ -8,6 +8,8 @@
 | source    | CFG#SOURCE#<source id>      | CFG               |                               |
 | counter   | STAT#<dimension>#<value>    | H#<UTC hour>      |                               |
 | batch     | BATCH#<stream batch id>     | BATCH             |                               |
+| follow-up | FUP#<case id>               | FUP               | by_customer, due              |
+| scheduled customer message | SMSG#<case id>#<kind> | SMSG       | due                           |
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 UNBOUND = "unbound"
@@ -82,11 +84,35 @@ class DueIndex(GlobalSecondaryIndex["CaseItem"]):
     due_at = UnicodeAttribute(range_key=True)
 
 
+class QueueIndex(GlobalSecondaryIndex["CaseItem"]):
+    """A team's cases in one status (`QUEUE#<team>#<status>`), by priority then deadline."""
+
+    class Meta:
+        index_name = "queue"
+        projection = AllProjection()
+
+    queue_pk = UnicodeAttribute(hash_key=True)
+    queue_sk = UnicodeAttribute(range_key=True)
+
+
+class CustomerIndex(GlobalSecondaryIndex["CaseItem"]):
+    """Everything about one customer (`CUST#<key>`): history and erasure. Keys only."""
+
+    class Meta:
+        index_name = "by_customer"
+        projection = KeysOnlyProjection()
+
+    cust_pk = UnicodeAttribute(hash_key=True)
+    cust_sk = UnicodeAttribute(range_key=True)
+
+
 class CaseItem(_Item):
     class Meta(_Item.Meta):
         pass
 
     due_index = DueIndex()
+    queue_index = QueueIndex()
+    customer_index = CustomerIndex()
 
     case_id = UnicodeAttribute()
     feedback_pk = UnicodeAttribute()
@@ -109,6 +135,21 @@ class CaseItem(_Item):
     acked_at = UTCDateTimeAttribute(null=True)
     acked_by = UnicodeAttribute(null=True)
     sla_breached = BooleanAttribute(default=False)
+    # Working the case (the cases API). `owner` is the contact id the case is assigned to.
+    owner = UnicodeAttribute(null=True)
+    resolved_at = UTCDateTimeAttribute(null=True)
+    # {"root_cause": category, "summary": text, "by": actor}: the summary is free text (erasure redacts it)
+    resolution = JSONAttribute(null=True)
+    # [{"id", "type", "amount" (decimal string), "currency", "status": granted|pending|approved|declined,
+    #   "by", "at", "decided_by", "decided_at"}]
+    compensations = JSONAttribute(default=list)
+    customer_acked = UnicodeAttribute(null=True)  # how the customer was told: sent|deferred|skipped:<why>
+    # The closed loop: outcome recovered | improved | not_recovered | no_response; ratings on the
+    # original scale ({"type", "value"}), delta = after - before as a normalised position (0..1 scale).
+    outcome = UnicodeAttribute(null=True)
+    rating_before = JSONAttribute(null=True)
+    rating_after = JSONAttribute(null=True)
+    rating_delta = NumberAttribute(null=True)
     # Sparse "due" index: present only while the case has scheduled work.
     due_pk = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
@@ -188,7 +229,43 @@ class CustomerItem(_Item):
     timezone = UnicodeAttribute(null=True)
     # [{"at": ISO time, "case_id": ...}] within the repeat window, newest last.
     recent_negatives = JSONAttribute(default=list)
+    # Channels the customer opted out of: {"email": ISO time, "sms": ISO time}
+    opted_out = JSONAttribute(default=dict)
+    # Follow-ups sent within the cap window: [ISO time, ...], newest last
+    followups_sent = JSONAttribute(default=list)
+    erased_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class FollowupItem(_Item):
+    """The follow-up of one resolved case: `FUP#<case id>` / `FUP`. At most one per case, by key.
+
+    While work is scheduled it sits in the sparse due index: `DUE#followup#<shard>` until sent, then
+    `DUE#noresponse#<shard>` until answered or the answer window closes.
+    """
+
+    class Meta(_Item.Meta):
+        pass
+
+    case_id = UnicodeAttribute()
+    customer_key = UnicodeAttribute()
+    team = UnicodeAttribute(null=True)
+    state = UnicodeAttribute()  # scheduled | sending | sent | answered | no_response | skipped | cancelled
+    scheduled_for = UTCDateTimeAttribute()
+    channel = UnicodeAttribute(null=True)  # email | sms, once sent
+    sent_at = UTCDateTimeAttribute(null=True)
+    answered_at = UTCDateTimeAttribute(null=True)
+    skip_reason = UnicodeAttribute(null=True)
+    score = JSONAttribute(null=True)  # the original score: {"type", "value", ...}: the scale to ask again
+    answer = JSONAttribute(null=True)  # {"score": {...}, "satisfied": bool, "comment": free text}
+    # While a run sends it (state "sending"): when that run took it; a run that died is taken over later.
+    claimed_at = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)  # sends that failed; after a few the follow-up is skipped
+    due_pk = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+    cust_pk = UnicodeAttribute()
+    cust_sk = UnicodeAttribute()
     version = VersionAttribute()
 
 
@@ -226,6 +303,38 @@ class BatchMarkerItem(_Item):
     expires_at = TTLAttribute()
 
 
+class ScheduledMessageDueIndex(GlobalSecondaryIndex["ScheduledMessageItem"]):
+    """The same sparse `due` index, read as scheduled customer messages (`DUE#custmsg#<shard>`)."""
+
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class ScheduledMessageItem(_Item):
+    """A customer message waiting for the customer's contact hours (an SMS at night):
+    `SMSG#<case id>#<kind>` / `SMSG`. In the due index until sent or dropped."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    due_index = ScheduledMessageDueIndex()
+
+    case_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # customer_ack
+    channel = UnicodeAttribute()  # sms
+    state = UnicodeAttribute()  # scheduled | sent | skipped | failed
+    created_at = UTCDateTimeAttribute()
+    send_at = UTCDateTimeAttribute()
+    done_at = UTCDateTimeAttribute(null=True)
+    due_pk = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
 MODELS: list[type[_Item]] = [
     FeedbackItem,
     CaseItem,
@@ -234,9 +343,11 @@ MODELS: list[type[_Item]] = [
     SuppressionItem,
     ConfigItem,
     CustomerItem,
+    FollowupItem,
     SourceItem,
     CounterItem,
     BatchMarkerItem,
+    ScheduledMessageItem,
 ]
 
 

@@ -1,0 +1,432 @@
+"""Working a case: the queue, the case page, and every change a lead makes, each on the timeline.
+
+A change names the version the lead saw (`If-Match`): if the case moved on since, nothing is written
+(`StaleCase`, 412). An operation the case's status does not allow is refused (`InvalidTransition`, 409).
+A compensation above the team's limit waits for a level-2 contact, who decides through a signed link.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, Protocol
+
+from pynamodb.expressions.update import Action
+
+from recovery import clock
+from recovery.alerts import CachedConfig
+from recovery.customer_contact import CustomerMessage, CustomerMessenger, MessageLinks
+from recovery.domain import cases as rules
+from recovery.domain import links
+from recovery.domain.cases import Lead
+from recovery.domain.routing import Config, Team
+from recovery.followups import cancel_update, followup_put, plan_followup
+from recovery.notify.customer import render_lead_message
+from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.store.cases import CaseStore, Page, StaleCase, new_event, queue_partition, queue_sort_key
+from recovery.store.links import LinkStore
+from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FeedbackItem, FollowupItem, _Item
+
+APPROVAL_LIFETIME = timedelta(hours=72)
+
+
+class NotFound(Exception):
+    """No such case, or not one this lead may see (HTTP 404: the two look the same)."""
+
+
+class Forbidden(Exception):
+    """The lead may not do this (HTTP 403)."""
+
+
+class Metrics(Protocol):
+    def __call__(self, name: str, value: float, unit: str) -> None: ...
+
+
+@dataclass
+class CaseView:
+    """A case with everything the case page shows."""
+
+    case: CaseItem
+    feedback: FeedbackItem | None
+    customer: CustomerItem | None
+    timeline: list[CaseEventItem]
+    earlier_feedback: list[FeedbackItem]
+    earlier_cases: list[CaseItem]
+    followup: FollowupItem | None
+    team: Team | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Cases:
+    def __init__(
+        self,
+        store: CaseStore,
+        config: CachedConfig,
+        links_store: LinkStore,
+        sender: Sender,
+        public_url: str,
+        metric: Metrics,
+        messenger: CustomerMessenger | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._links = links_store
+        self._sender = sender
+        self._public_url = public_url.rstrip("/")
+        self._metric = metric
+        self._messenger = messenger
+        self._sleep = sleep
+
+    # -------------------------------------------------------------------------------------- reading
+    def config(self) -> Config | None:
+        try:
+            return self._config.get()
+        except LookupError:
+            return None
+
+    def lead(self, claims: dict[str, Any] | None) -> Lead:
+        return rules.lead_from_claims(claims, self.config())
+
+    def team_of(self, team_id: str | None) -> Team | None:
+        config = self.config()
+        if config is None or team_id is None:
+            return None
+        return next((team for team in config.teams if team.id == team_id), None)
+
+    def visible_teams(self, lead: Lead) -> list[str]:
+        config = self.config()
+        known = [team.id for team in config.teams] if config else []
+        return known if lead.admin else sorted(team for team in lead.teams if team in known or not known)
+
+    def queue(
+        self, lead: Lead, team: str | None, status: str, priority: int | None, limit: int, cursor: str | None
+    ) -> tuple[str, Page]:
+        teams = self.visible_teams(lead)
+        if team is None:
+            if len(teams) != 1:
+                raise Forbidden(
+                    "name a team with ?team=: you see " + (", ".join(teams) if teams else "no team")
+                )
+            team = teams[0]
+        if not lead.may_see(team):
+            raise Forbidden(f"you are not a lead of team {team!r}")
+        return team, self._store.queue(team, status, priority, limit, cursor)
+
+    def get(self, lead: Lead, case_id: str) -> CaseView:
+        case = self._visible(lead, case_id)
+        feedback = self._store.feedback(case.feedback_pk)
+        customer = self._store.customer(case.customer_key)
+        earlier_feedback, earlier_cases = self._store.history(case.customer_key)
+        return CaseView(
+            case=case,
+            feedback=feedback,
+            customer=customer,
+            timeline=self._store.timeline(case.case_id),
+            earlier_feedback=[item for item in earlier_feedback if item.pk != case.feedback_pk],
+            earlier_cases=[item for item in earlier_cases if item.case_id != case.case_id],
+            followup=self._store.followup(case.case_id),
+            team=self.team_of(case.team),
+        )
+
+    def _visible(self, lead: Lead, case_id: str) -> CaseItem:
+        case = self._store.get(case_id) if case_id.startswith("cs_") and len(case_id) <= 40 else None
+        if case is None or not lead.may_see(case.team):
+            raise NotFound(f"no case {case_id!r}")
+        return case
+
+    def _prepare(self, lead: Lead, case_id: str, version: int, operation: rules.Operation) -> CaseItem:
+        case = self._visible(lead, case_id)
+        if int(case.version or 0) != version:
+            raise StaleCase(f"the case is at version {int(case.version or 0)}, not {version}; read it again")
+        rules.check_transition(operation, case.status)
+        return case
+
+    def _commit(
+        self,
+        case: CaseItem,
+        version: int,
+        actions: list[Action],
+        kind: str,
+        lead: Lead,
+        now: datetime,
+        detail: dict[str, Any],
+        puts: list[tuple[_Item, Any]] | None = None,
+        updates: list[tuple[_Item, list[Action], Any]] | None = None,
+    ) -> CaseItem:
+        event = new_event(case.case_id, kind, now, lead.actor, **detail)
+        self._store.change(
+            case, version, CaseItem.status == case.status, actions, event, puts or [], updates or []
+        )
+        updated = self._store.get(case.case_id)
+        assert updated is not None
+        return updated
+
+    # -------------------------------------------------------------------------------------- changes
+    def acknowledge(self, lead: Lead, case_id: str, version: int) -> CaseItem:
+        now = clock.now()
+        case = self._prepare(lead, case_id, version, "ack")
+        actions: list[Action] = [
+            CaseItem.status.set("acknowledged"),
+            CaseItem.acked_at.set(now),
+            CaseItem.acked_by.set(lead.actor),
+            CaseItem.due_pk.remove(),  # no more escalation
+            CaseItem.due_at.remove(),
+            CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "acknowledged")),
+            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), case.resolve_due_at, case.case_id)),
+        ]
+        if case.owner is None:
+            actions.append(CaseItem.owner.set(lead.actor))
+        updated = self._commit(case, version, actions, "acknowledged", lead, now, {"via": "console"})
+        self._metric("TimeToAcknowledge", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
+        return updated
+
+    def act(self, lead: Lead, case_id: str, version: int, request: rules.ActionRequest) -> CaseItem:
+        now = clock.now()
+        case = self._prepare(lead, case_id, version, "actions")
+        action = request.action
+        if isinstance(action, rules.CompensationAction):
+            return self._compensate(lead, case, version, action, now)
+        detail: dict[str, Any] = {"text": action.text} if action.text else {}
+        if isinstance(action, rules.ContactedAction):
+            detail["channel"] = action.channel
+        # The case itself does not change, but its version does: a lead's view of it is now stale.
+        return self._commit(
+            case, version, [CaseItem.owner.set(case.owner or lead.actor)], action.type, lead, now, detail
+        )
+
+    def _compensate(
+        self, lead: Lead, case: CaseItem, version: int, action: rules.CompensationAction, now: datetime
+    ) -> CaseItem:
+        team = self.team_of(case.team)
+        offer = action.compensation
+        granted = rules.within_limit(team, offer)
+        entry = {
+            "id": "cp_" + secrets.token_hex(6),
+            "type": offer.type,
+            "amount": f"{offer.amount:.2f}",
+            "currency": offer.currency,
+            "status": "granted" if granted else "pending",
+            "by": lead.actor,
+            "at": clock.iso(now),
+        }
+        compensations = [*list(case.compensations or []), entry]
+        detail = {key: entry[key] for key in ("id", "type", "amount", "currency", "status")}
+        if action.text:
+            detail["text"] = action.text
+        kind = "compensation_granted" if granted else "compensation_requested"
+        updated = self._commit(
+            case, version, [CaseItem.compensations.set(compensations)], kind, lead, now, detail
+        )
+        if not granted:
+            self._request_approval(updated, team, entry, lead, now)
+        return updated
+
+    def _request_approval(
+        self, case: CaseItem, team: Team | None, entry: dict[str, Any], lead: Lead, now: datetime
+    ) -> None:
+        """Ask the level-2 contacts to approve or decline: each gets their own single-use link."""
+        contacts = rules.approvers(team) if team else []
+        sent: list[str] = []
+        for contact in contacts:
+            code = self._links.issue(
+                links.Purpose.APPROVAL, f"{case.case_id}#{entry['id']}", contact.id, APPROVAL_LIFETIME
+            )
+            url = f"{self._public_url}/c/{code}"
+            amount = f"{entry['amount']} {entry['currency']}"
+            subject = f"Approve a {entry['type']} of {amount}? Case {case.case_id}"
+            text = (
+                f"{contact.name},\n\n{lead.actor} asks to grant a {entry['type']} of {amount} on case "
+                f"{case.case_id} (P{int(case.priority)}). That is above what a lead may grant alone.\n\n"
+                f"Approve or decline: {url}\n\nThe link works once and expires in "
+                f"{int(APPROVAL_LIFETIME.total_seconds() // 3600)} hours."
+            )
+            tags = {"kind": "approval", "case_id": case.case_id}
+            if contact.email and "email" in contact.channels:
+                send = partial(self._sender.send_email, contact.email, subject, text, _html(text, url), tags)
+            elif contact.phone:
+                send = partial(self._sender.send_sms, contact.phone, f"{subject}: {url}", tags)
+            else:
+                continue
+            try:
+                retry: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+                send_with_retry(send, **retry)
+                sent.append(contact.id)
+            except SendFailed:
+                self._metric("DeliveriesFailed", 1, "Count")
+        self._store.record(
+            case.case_id, "approval_requested", now, "system", compensation=entry["id"], to=sent
+        )
+
+    def assign(self, lead: Lead, case_id: str, version: int, request: rules.AssignRequest) -> CaseItem:
+        now = clock.now()
+        case = self._prepare(lead, case_id, version, "assign")
+        team = self.team_of(case.team)
+        if team is None or team.contact(request.to) is None:
+            raise rules.InvalidTransition(f"{request.to!r} is not a contact of team {case.team!r}")
+        detail = {"to": request.to, "from": case.owner}
+        return self._commit(case, version, [CaseItem.owner.set(request.to)], "assigned", lead, now, detail)
+
+    def resolve(self, lead: Lead, case_id: str, version: int, request: rules.ResolveRequest) -> CaseItem:
+        now = clock.now()
+        case = self._prepare(lead, case_id, version, "resolve")
+        if any(entry.get("status") == "pending" for entry in case.compensations or []):
+            raise rules.InvalidTransition(
+                "a compensation is waiting for approval; resolve after the decision"
+            )
+        resolution = {"root_cause": request.root_cause, "summary": request.summary, "by": lead.actor}
+        actions: list[Action] = [
+            CaseItem.status.set("resolved"),
+            CaseItem.resolved_at.set(now),
+            CaseItem.resolution.set(resolution),
+            CaseItem.due_pk.remove(),
+            CaseItem.due_at.remove(),
+            CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "resolved")),
+            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), now, case.case_id)),
+        ]
+        puts: list[tuple[_Item, Any]] = []
+        feedback = self._store.feedback(case.feedback_pk)
+        score = dict((feedback.detail or {}).get("score") or {}) if feedback else {}
+        customer = self._store.customer(case.customer_key)
+        planned = plan_followup(case, customer, self.team_of(case.team), score, now)
+        put = followup_put(planned, self._store.followup(case.case_id)) if planned is not None else None
+        if put is not None:
+            puts.append(put)
+        detail = {"root_cause": request.root_cause, "summary": request.summary}
+        updated = self._commit(case, version, actions, "resolved", lead, now, detail, puts=puts)
+        self._metric("TimeToResolve", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
+        return updated
+
+    def reopen(self, lead: Lead, case_id: str, version: int, request: rules.ReopenRequest) -> CaseItem:
+        now = clock.now()
+        case = self._prepare(lead, case_id, version, "reopen")
+        actions: list[Action] = [
+            CaseItem.status.set("acknowledged"),
+            CaseItem.resolved_at.remove(),
+            CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "acknowledged")),
+            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), case.resolve_due_at, case.case_id)),
+        ]
+        updates: list[tuple[_Item, list[Action], Any]] = []
+        # A follow-up not sent yet would ask about a resolution that no longer stands.
+        cancel = cancel_update(self._store.followup(case.case_id))
+        if cancel is not None:
+            updates.append(cancel)
+        detail = {"reason": request.reason}
+        return self._commit(case, version, actions, "reopened", lead, now, detail, updates=updates)
+
+    def message(
+        self, lead: Lead, case_id: str, version: int, request: rules.MessageRequest
+    ) -> dict[str, Any]:
+        """Write to the customer from the case. The message is on the timeline (and the case's version
+        moves) before it is sent, so a retried request with the same ETag gets 412, never a second copy."""
+        now = clock.now()
+        case = self._prepare(lead, case_id, version, "messages")
+        if self._messenger is None:
+            raise rules.InvalidTransition("messages to customers are not configured")
+        customer = self._store.customer(case.customer_key)
+        if customer is None or customer.erased_at is not None:
+            raise rules.InvalidTransition("the case has no customer to write to")
+        if request.channel == "email" and not customer.email:
+            raise rules.InvalidTransition("the customer has no email address; write by SMS")
+        if request.channel == "sms" and not customer.phone:
+            raise rules.InvalidTransition("the customer has no phone number; write by email")
+        detail = {"channel": request.channel, "subject": request.subject, "text": request.text}
+        updated = self._commit(
+            case,
+            version,
+            [CaseItem.owner.set(case.owner or lead.actor)],
+            "customer_message",
+            lead,
+            now,
+            detail,
+        )
+        team = self.team_of(case.team)
+        contact = team.contact(lead.actor) if team else None
+        lead_name = contact.name if contact else None
+
+        def render(language: str, message_links: MessageLinks) -> CustomerMessage:
+            return render_lead_message(
+                language, customer.name, lead_name, request.subject, request.text, message_links
+            )
+
+        outcome = self._messenger.send(
+            case.case_id,
+            customer,
+            "message",
+            request.channel,
+            render,
+            now,
+            team=team,
+            defer_sms_at_night=False,  # a lead writing now means now
+            key=str(int(updated.version or 0)),
+        )
+        return {"status": outcome.status, "channel": outcome.channel, "reason": outcome.reason}
+
+    # ------------------------------------------------------------------------------------ approvals
+    def inspect_approval(
+        self, code: str, now: datetime
+    ) -> tuple[links.Verdict, CaseItem | None, dict[str, Any] | None]:
+        grant = self._links.resolve(code)
+        verdict = links.check(grant, links.Purpose.APPROVAL, now)
+        if grant is None or verdict is links.Verdict.UNKNOWN or verdict is links.Verdict.WRONG_PURPOSE:
+            return verdict, None, None
+        case_id, _, compensation_id = grant.subject.partition("#")
+        case = self._store.get(case_id)
+        entry = (
+            next((c for c in (case.compensations or []) if c.get("id") == compensation_id), None)
+            if case
+            else None
+        )
+        return verdict, case, entry
+
+    def decide(
+        self, code: str, approve: bool, now: datetime
+    ) -> tuple[links.Verdict, CaseItem | None, dict[str, Any] | None]:
+        verdict, case, entry = self.inspect_approval(code, now)
+        if verdict is not links.Verdict.OK or case is None or entry is None:
+            return verdict, case, entry
+        if entry.get("status") != "pending":
+            return links.Verdict.USED, case, entry  # another approver decided first
+        grant = self._links.resolve(code)
+        assert grant is not None
+        if not self._links.use(code, grant.audience, now):
+            return links.Verdict.USED, case, entry
+        status = "approved" if approve else "declined"
+        for _ in range(3):  # the case may change meanwhile (a note, an escalation): read, decide, retry
+            compensations = [dict(item) for item in case.compensations or []]
+            target = next(item for item in compensations if item.get("id") == entry["id"])
+            if target.get("status") != "pending":
+                return links.Verdict.USED, case, target
+            target.update(status=status, decided_by=grant.audience, decided_at=clock.iso(now))
+            event = new_event(
+                case.case_id,
+                f"compensation_{status}",
+                now,
+                grant.audience,
+                id=entry["id"],
+                type=entry["type"],
+                amount=entry["amount"],
+                currency=entry["currency"],
+            )
+            try:
+                self._store.change(
+                    case, int(case.version or 0), None, [CaseItem.compensations.set(compensations)], event
+                )
+            except StaleCase:
+                refreshed = self._store.get(case.case_id)
+                if refreshed is None:
+                    break
+                case = refreshed
+                continue
+            return links.Verdict.OK, self._store.get(case.case_id), target
+        raise StaleCase("the case kept changing; try again")
+
+
+def _html(text: str, url: str) -> str:
+    from markupsafe import escape
+
+    body = "<br>".join(str(escape(line)) for line in text.splitlines())
+    return f'<p>{body}</p><p><a href="{escape(url)}">Approve or decline</a></p>'

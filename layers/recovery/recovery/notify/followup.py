@@ -1,0 +1,76 @@
+"""The follow-up a customer receives a few days after their case is resolved: email and SMS.
+
+Wording lives in `templates/followup/<language>.json` (en, de, nb, ja, zh, tr; anything else reads
+English) and layout in `templates/followup.html` and `followup.txt`. The email's footer carries the
+unsubscribe link the messenger hands over (`recovery.customer_contact`, which also sets the RFC 8058
+headers). The SMS fits two segments in the customer's encoding, shortening the team's name before the
+words and never the link.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from recovery.customer_contact import CustomerMessage, MessageLinks
+from recovery.domain import sms
+from recovery.notify.render import TEMPLATES, environment, language_of
+
+SMS_SEGMENTS = 2
+
+
+@dataclass(frozen=True)
+class FollowupContext:
+    answer_url: str  # the customer's /f/{code}
+    team: str  # the team's display name
+    customer_name: str | None
+    answer_days: int
+
+    def __post_init__(self) -> None:
+        # The link becomes an href: only a web address, never a javascript: or data: URL.
+        if not self.answer_url.startswith(("https://", "http://")):
+            raise ValueError("answer_url must be an http(s) URL")
+
+
+@cache
+def followup_strings(language: str) -> dict[str, str]:
+    path = TEMPLATES / "followup" / f"{language_of(language)}.json"
+    strings: dict[str, str] = json.loads(path.read_text("utf-8"))
+    return strings
+
+
+def _sms(ctx: FollowupContext, language: str, t: dict[str, str]) -> str:
+    before, _, after = t["sms"].partition("{url}")
+    head = before.format(team=" ".join(ctx.team.split()))
+    if sms.encoding_for(language, "") == "GSM-7":
+        head = sms.plain_punctuation(head)
+    # The link and what follows it are never cut; the wording before it is, if a long team name needs it.
+    return sms.fit("", head, ctx.answer_url + after, language, SMS_SEGMENTS)
+
+
+def render_followup(language: str, links: MessageLinks, ctx: FollowupContext) -> CustomerMessage:
+    """The follow-up in `language`: subject, text and HTML for an email, or the SMS text."""
+    lang = language_of(language)
+    t = followup_strings(lang)
+    if links.channel == "sms":
+        return CustomerMessage(sms=_sms(ctx, lang, t))
+    values: dict[str, Any] = {
+        "lang": lang,
+        "t": t,
+        "subject": t["subject"],
+        "greeting": t["greeting"].format(name=ctx.customer_name)
+        if ctx.customer_name
+        else t["greeting_anonymous"],
+        "expiry": t["expiry"].format(days=ctx.answer_days),
+        "team": ctx.team,
+        "answer_url": ctx.answer_url,
+        "unsubscribe_url": links.unsubscribe_url,
+    }
+    env = environment()
+    return CustomerMessage(
+        subject=t["subject"],
+        text=env.get_template("followup.txt").render(values),
+        html=env.get_template("followup.html").render(values),
+    )

@@ -1,0 +1,439 @@
+"""The cases API on moto: the cases handler in-process, with API Gateway v2 events carrying the JWT
+claims the authorizer passes on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from recovery.alerts import Alerts
+from recovery.notify.senders import RecordingSender
+from recovery.store.models import CaseEventItem, CaseItem
+from tests.integration.conftest import Api, table_items
+from tests.integration.test_alerts import open_case
+from tests.support import Context, Stack, event, load_function
+
+KARI = {
+    "sub": "s-kari",
+    "email": "kari@example.com",
+    "cognito:username": "kari@example.com",
+    "cognito:groups": "[team-support-emea]",
+}
+YUKI = {
+    "sub": "s-yuki",
+    "email": "yuki@example.com",
+    "cognito:username": "yuki",
+    "cognito:groups": "[team-support-apac]",
+}
+ADMIN = {"sub": "s-admin", "cognito:username": "boss", "cognito:groups": "[admin]"}
+
+
+class CasesApi:
+    def __init__(self, module: ModuleType, claims: dict[str, Any] | None = KARI) -> None:
+        self.module = module
+        self.claims = claims
+        self.tick: Any = lambda: None  # moves the virtual clock between changes, if a test wants
+
+    def as_user(self, claims: dict[str, Any] | None) -> CasesApi:
+        return CasesApi(self.module, claims)
+
+    def call(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, query: str = ""
+    ) -> tuple[int, dict[str, str], Any]:
+        request = event("cases_get_case.json")
+        request["routeKey"] = f"{method} {path}"
+        request["rawPath"] = path
+        request["rawQueryString"] = query
+        request["queryStringParameters"] = (
+            dict(part.split("=", 1) for part in query.split("&") if "=" in part) or None
+        )
+        request["requestContext"]["http"].update(method=method, path=path)
+        request["requestContext"]["authorizer"] = (
+            {"jwt": {"claims": self.claims, "scopes": None}} if self.claims else {}
+        )
+        request["headers"] = {"content-type": "application/json", **(headers or {})}
+        request["body"] = json.dumps(body) if body is not None and not isinstance(body, str) else body
+        request["pathParameters"] = None
+        response = self.module.lambda_handler(request, Context())
+        answer_headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        payload = response.get("body")
+        if answer_headers.get("content-type", "").endswith("json") and payload:
+            payload = json.loads(payload)
+        return response["statusCode"], answer_headers, payload
+
+    def get(self, case_id: str) -> tuple[int, str, Any]:
+        status, headers, body = self.call("GET", f"/v1/cases/{case_id}")
+        return status, headers.get("etag", ""), body
+
+    def post(
+        self, case_id: str, operation: str, body: Any, etag: str | None
+    ) -> tuple[int, dict[str, str], Any]:
+        self.tick()
+        headers = {"if-match": etag} if etag is not None else {}
+        return self.call("POST", f"/v1/cases/{case_id}/{operation}", body, headers)
+
+
+@pytest.fixture
+def cases_api(stack: Stack, alerts: Alerts, sender: RecordingSender) -> Iterator[CasesApi]:
+    # `alerts` seeds the demo teams and routing; the cases function reads them.
+    module = load_function("cases")
+    module.cases._sender = sender  # SES and SNS stand-in, as for the alerts
+    module.cases._sleep = lambda _: None
+    module.cases._messenger._sender = sender
+    module.cases._messenger._sleep = lambda _: None
+    yield CasesApi(module)
+
+
+@pytest.fixture
+def routed_case(api: Api, alerts: Alerts) -> str:
+    case_id = open_case(api)
+    assert alerts.alert(case_id).sent > 0  # routed to support-emea and alerted: in the team's queue
+    return case_id
+
+
+def kinds(case_id: str) -> list[str]:
+    return [item.kind for item in CaseEventItem.query(f"CASE#{case_id}", CaseEventItem.sk.startswith("EVT#"))]
+
+
+def test_queue_lists_the_teams_open_cases_by_priority(cases_api: CasesApi, api: Api, alerts: Alerts) -> None:
+    # GIVEN three routed cases of support-emea
+    ids = [open_case(api, external_id=f"resp_{n}") for n in range(3)]
+    for case_id in ids:
+        alerts.alert(case_id)
+    # WHEN Kari lists the open queue two at a time
+    status, _, first = cases_api.call("GET", "/v1/cases", query="status=open&limit=2")
+    assert status == 200, first
+    status, _, second = cases_api.call(
+        "GET", "/v1/cases", query=f"status=open&limit=2&cursor={first['next_cursor']}"
+    )
+    # THEN she sees all three once, ordered by priority then deadline, each with its countdown
+    listed = [item["id"] for item in first["items"] + second["items"]]
+    assert sorted(listed) == sorted(ids) and len(listed) == 3
+    keys = [(item["priority"], item["deadline"]) for item in first["items"] + second["items"]]
+    assert keys == sorted(keys)
+    assert second["next_cursor"] is None
+    assert all(item["seconds_left"] > 0 for item in first["items"])
+
+
+def test_queue_is_a_query_not_a_scan(cases_api: CasesApi, routed_case: str) -> None:
+    from recovery.store import models
+
+    calls: list[str] = []
+    client = models.dynamodb_client()
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    cases_api.call("GET", "/v1/cases", query="status=open")
+    assert "Query" in calls and "Scan" not in calls
+
+
+def test_a_lead_sees_only_their_team(cases_api: CasesApi, routed_case: str) -> None:
+    # GIVEN an EMEA case; WHEN an APAC lead asks for it THEN it does not exist for them
+    assert cases_api.as_user(YUKI).get(routed_case)[0] == 404
+    status, _, problem = cases_api.as_user(YUKI).call("GET", "/v1/cases", query="team=support-emea")
+    assert status == 403 and "support-emea" in problem["detail"]
+    # and an admin sees it
+    assert cases_api.as_user(ADMIN).get(routed_case)[0] == 200
+    # and nobody signed in gets 401
+    assert cases_api.as_user(None).get(routed_case)[0] == 401
+
+
+def test_a_cursor_cannot_cross_into_another_list(cases_api: CasesApi, api: Api, alerts: Alerts) -> None:
+    for n in range(2):
+        alerts.alert(open_case(api, external_id=f"resp_c{n}"))
+    _, _, first = cases_api.call("GET", "/v1/cases", query="status=open&limit=1")
+    status, _, problem = cases_api.call(
+        "GET", "/v1/cases", query=f"status=acknowledged&cursor={first['next_cursor']}"
+    )
+    assert status == 400 and problem["errors"][0]["pointer"] == "/cursor"
+    status, _, problem = cases_api.call("GET", "/v1/cases", query="status=open&cursor=not-a-cursor")
+    assert status == 400
+
+
+def test_get_shows_timeline_feedback_customer_and_etag(cases_api: CasesApi, routed_case: str) -> None:
+    status, etag, case = cases_api.get(routed_case)
+    assert status == 200
+    assert etag == f'"{case["version"]}"'
+    assert case["feedback"]["score"]["type"] == "nps"
+    assert case["customer"]["email"]
+    assert [entry["kind"] for entry in case["timeline"]] == ["alerted"]
+    assert case["allowed"] == ["ack", "actions", "assign", "messages"]
+    assert case["checklist"] == dict.fromkeys(
+        ("acknowledge_apologise", "understand", "fix", "follow_up"), False
+    )
+
+
+def test_the_whole_workflow_is_on_the_timeline(
+    cases_api: CasesApi, routed_case: str, capsys: pytest.CaptureFixture[str], virtual_clock: Any
+) -> None:
+    cases_api.tick = lambda: virtual_clock.advance(seconds=30)  # type: ignore[attr-defined]
+    _, etag, _ = cases_api.get(routed_case)
+    status, headers, case = cases_api.post(routed_case, "ack", {}, etag)
+    assert status == 200 and case["status"] == "acknowledged" and case["acked_by"] == "kari"
+    assert '"TimeToAcknowledge"' in capsys.readouterr().out  # the EMF metric
+    etag = headers["etag"]
+    for action in (
+        {"type": "apology", "text": "Sorry for the wait."},
+        {"type": "contacted", "channel": "phone"},
+        {"type": "note", "text": "Queue was understaffed on Monday."},
+        {"type": "compensation", "compensation": {"type": "discount", "amount": "20.00", "currency": "EUR"}},
+    ):
+        status, headers, case = cases_api.post(routed_case, "actions", action, etag)
+        assert status == 200, case
+        etag = headers["etag"]
+    assert case["compensations"][0]["status"] == "granted"
+    status, headers, case = cases_api.post(routed_case, "assign", {"to": "mark"}, etag)
+    assert status == 200 and case["owner"] == "mark"
+    status, headers, case = cases_api.post(
+        routed_case,
+        "resolve",
+        {"root_cause": "wait_time", "summary": "Staffed the Monday queue."},
+        headers["etag"],
+    )
+    assert status == 200 and case["status"] == "resolved" and case["resolution"]["root_cause"] == "wait_time"
+    assert kinds(routed_case) == [
+        "alerted",
+        "acknowledged",
+        "apology",
+        "contacted",
+        "note",
+        "compensation_granted",
+        "assigned",
+        "resolved",
+    ]
+    assert all(entry["actor"] == "kari" for entry in case["timeline"][1:])
+    assert (
+        case["checklist"]["acknowledge_apologise"]
+        and case["checklist"]["understand"]
+        and case["checklist"]["fix"]
+    )
+    # and reopening moves it back to acknowledged
+    status, _, case = cases_api.post(routed_case, "reopen", {"reason": "Customer wrote again."}, _etag(case))
+    assert status == 200 and case["status"] == "acknowledged"
+
+
+def _etag(case: dict[str, Any]) -> str:
+    return f'"{case["version"]}"'
+
+
+def test_a_stale_if_match_gets_412_and_writes_nothing(
+    cases_api: CasesApi, routed_case: str, stack: Stack
+) -> None:
+    _, etag, _ = cases_api.get(routed_case)
+    assert cases_api.post(routed_case, "actions", {"type": "note", "text": "first"}, etag)[0] == 200
+    before = len(table_items(stack))
+    status, _, problem = cases_api.post(routed_case, "actions", {"type": "note", "text": "second"}, etag)
+    assert status == 412 and "read it again" in problem["detail"]
+    assert len(table_items(stack)) == before
+    assert cases_api.post(routed_case, "actions", {"type": "note", "text": "x"}, None)[0] == 428
+
+
+def test_invalid_transitions_get_409_with_a_reason(cases_api: CasesApi, routed_case: str) -> None:
+    _, etag, _ = cases_api.get(routed_case)
+    status, _, problem = cases_api.post(
+        routed_case, "resolve", {"root_cause": "billing", "summary": "x"}, etag
+    )
+    assert status == 409 and "acknowledge the case before resolving" in problem["detail"]
+    status, _, problem = cases_api.post(routed_case, "reopen", {"reason": "x"}, etag)
+    assert status == 409 and "only a resolved case" in problem["detail"]
+    _, headers, _ = cases_api.post(routed_case, "ack", {}, etag)
+    status, _, problem = cases_api.post(routed_case, "ack", {}, headers["etag"])
+    assert status == 409 and "already acknowledged" in problem["detail"]
+
+
+def test_bad_bodies_get_400_with_pointers(cases_api: CasesApi, routed_case: str) -> None:
+    _, etag, _ = cases_api.get(routed_case)
+    status, _, problem = cases_api.post(
+        routed_case,
+        "actions",
+        {"type": "compensation", "compensation": {"type": "cash", "amount": "-1", "currency": "eur"}},
+        etag,
+    )
+    assert status == 400
+    pointers = {error["pointer"] for error in problem["errors"]}
+    assert {"/compensation/type", "/compensation/amount", "/compensation/currency"} <= pointers
+    status, _, problem = cases_api.post(routed_case, "resolve", "{not json", etag)
+    assert status == 400 and problem["title"] == "Malformed JSON"
+    status, _, problem = cases_api.post(routed_case, "escalate", {}, etag)
+    assert status == 404
+
+
+def test_compensation_above_the_limit_waits_for_level_2(
+    cases_api: CasesApi, routed_case: str, sender: RecordingSender
+) -> None:
+    # GIVEN support-emea may grant a refund up to 50 EUR alone
+    _, etag, _ = cases_api.get(routed_case)
+    _, headers, _ = cases_api.post(routed_case, "ack", {}, etag)
+    sender.sent.clear()
+    # WHEN Kari offers 120 EUR
+    offer = {
+        "type": "compensation",
+        "compensation": {"type": "refund", "amount": "120.00", "currency": "EUR"},
+    }
+    status, headers, case = cases_api.post(routed_case, "actions", offer, headers["etag"])
+    # THEN it is pending, and Ingrid (level 2) gets an approval link
+    assert status == 202 and case["compensations"][0]["status"] == "pending"
+    assert case["pending_approvals"] == 1
+    to_ingrid = [m for m in sender.sent if m.to == "ingrid@example.com"]
+    assert len(to_ingrid) == 1 and to_ingrid[0].tags["kind"] == "approval"
+    code = to_ingrid[0].text.split("/c/")[1].split()[0]
+    # and resolving waits for the decision
+    status, _, problem = cases_api.post(
+        routed_case, "resolve", {"root_cause": "billing", "summary": "x"}, headers["etag"]
+    )
+    assert status == 409 and "waiting for approval" in problem["detail"]
+    # WHEN Ingrid opens the link THEN nothing changes; WHEN she approves THEN the case shows it approved
+    page = _page(cases_api, "GET", code)
+    assert page[0] == 200 and "120.00 EUR" in page[1]
+    assert cases_api.get(routed_case)[2]["compensations"][0]["status"] == "pending"
+    assert _page(cases_api, "POST", code, "decision=approve")[0] == 200
+    case = cases_api.get(routed_case)[2]
+    assert (
+        case["compensations"][0]["status"] == "approved"
+        and case["compensations"][0]["decided_by"] == "ingrid"
+    )
+    assert "compensation_approved" in kinds(routed_case)
+    # and the link works once
+    assert _page(cases_api, "POST", code, "decision=decline")[0] == 410
+
+
+def test_approval_links_refuse_tampered_codes(cases_api: CasesApi) -> None:
+    assert _page(cases_api, "GET", "AAAAAAAAAAAAAAAA")[0] == 403
+    assert _page(cases_api, "GET", "not-a-code")[0] == 403
+
+
+def _page(cases_api: CasesApi, method: str, code: str, form: str | None = None) -> tuple[int, str]:
+    request = event("cases_get_case.json")
+    path = f"/c/{code}"
+    request.update(routeKey=f"{method} /c/{{code}}", rawPath=path, body=form, pathParameters={"code": code})
+    request["requestContext"]["http"].update(method=method, path=path)
+    request["requestContext"]["authorizer"] = {}
+    request["headers"] = {"content-type": "application/x-www-form-urlencoded"}
+    response = cases_api.module.lambda_handler(request, Context())
+    return response["statusCode"], response["body"]
+
+
+def test_sign_in_returns_an_id_token_naming_the_teams(cases_api: CasesApi, stack: Stack) -> None:
+    import boto3
+
+    cognito = boto3.client("cognito-idp")
+    cognito.admin_create_user(
+        UserPoolId=stack.user_pool_id,
+        Username="kari@example.com",
+        UserAttributes=[{"Name": "email", "Value": "kari@example.com"}],
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(
+        UserPoolId=stack.user_pool_id, Username="kari@example.com", Password="Str0ng!Passw0rd", Permanent=True
+    )
+    cognito.create_group(GroupName="team-support-emea", UserPoolId=stack.user_pool_id)
+    cognito.admin_add_user_to_group(
+        UserPoolId=stack.user_pool_id, Username="kari@example.com", GroupName="team-support-emea"
+    )
+    status, _, answer = cases_api.call(
+        "POST", "/v1/session", {"username": "kari@example.com", "password": "Str0ng!Passw0rd"}
+    )
+    assert status == 200, answer
+    assert answer["token"].count(".") == 2
+    assert answer["user"]["actor"] == "kari" and answer["user"]["teams"][0]["id"] == "support-emea"
+    status, _, problem = cases_api.call(
+        "POST", "/v1/session", {"username": "kari@example.com", "password": "wrong"}
+    )
+    assert status == 401 and "password" in problem["detail"]
+
+
+def test_reopen_cancels_a_scheduled_followup(cases_api: CasesApi, routed_case: str) -> None:
+    from recovery.store.models import FollowupItem
+
+    case = CaseItem.get(f"CASE#{routed_case}", "CASE")
+    FollowupItem(
+        f"FUP#{routed_case}",
+        "FUP",
+        case_id=routed_case,
+        customer_key=case.customer_key,
+        state="scheduled",
+        scheduled_for=case.opened_at,
+        due_pk="DUE#followup#0",
+        due_at="2026-11-26T10:00:00Z",
+        cust_pk=case.cust_pk,
+        cust_sk=f"FUP#{routed_case}",
+    ).save()
+    _, etag, _ = cases_api.get(routed_case)
+    _, headers, _ = cases_api.post(routed_case, "ack", {}, etag)
+    _, headers, _ = cases_api.post(
+        routed_case, "resolve", {"root_cause": "billing", "summary": "fixed"}, headers["etag"]
+    )
+    status, _, case_doc = cases_api.post(routed_case, "reopen", {"reason": "not fixed"}, headers["etag"])
+    assert status == 200 and case_doc["followup"]["state"] == "cancelled"
+    assert FollowupItem.get(f"FUP#{routed_case}", "FUP").due_pk is None
+
+
+def test_a_message_reaches_the_customer_once_and_is_logged(
+    cases_api: CasesApi, routed_case: str, sender: RecordingSender
+) -> None:
+    # GIVEN an acknowledged case
+    _, etag, _ = cases_api.get(routed_case)
+    _, headers, _ = cases_api.post(routed_case, "ack", {}, etag)
+    sender.sent.clear()
+    # WHEN Kari writes to the customer by email
+    body = {"channel": "email", "subject": "Your wait on Monday", "text": "We have added staff to the queue."}
+    status, _, answer = cases_api.post(routed_case, "messages", body, headers["etag"])
+    # THEN it is sent once, with an unsubscribe link, and the timeline shows it with her name on it
+    assert status == 200 and answer["message"]["status"] == "sent", answer
+    emails = [m for m in sender.sent if m.channel == "email"]
+    assert len(emails) == 1 and "We have added staff to the queue." in emails[0].text
+    assert emails[0].tags["kind"] == "message"
+    assert "customer_message" in kinds(routed_case)
+    logged = next(e for e in answer["case"]["timeline"] if e["kind"] == "customer_message")
+    assert logged["actor"] == "kari" and logged["detail"]["channel"] == "email"
+    # and a retry of the same request (same ETag) sends nothing
+    status, _, _ = cases_api.post(routed_case, "messages", body, headers["etag"])
+    assert status == 412 and len([m for m in sender.sent if m.channel == "email"]) == 1
+
+
+def test_resolve_schedules_one_followup(cases_api: CasesApi, routed_case: str) -> None:
+    from recovery.store.models import FollowupItem
+
+    _, etag, _ = cases_api.get(routed_case)
+    _, headers, _ = cases_api.post(routed_case, "ack", {}, etag)
+    status, _, case = cases_api.post(
+        routed_case, "resolve", {"root_cause": "wait_time", "summary": "Staffed up."}, headers["etag"]
+    )
+    assert status == 200 and case["followup"]["state"] == "scheduled"
+    item = FollowupItem.get(f"FUP#{routed_case}", "FUP")
+    assert item.due_pk is not None and item.due_pk.startswith("DUE#followup#")
+    # three days after resolving (default delay), inside the customer's contact hours
+    assert item.scheduled_for >= CaseItem.get(f"CASE#{routed_case}", "CASE").resolved_at + timedelta(days=3)
+
+
+def test_first_sign_in_sets_a_new_password(cases_api: CasesApi, stack: Stack) -> None:
+    import boto3
+
+    # GIVEN a lead added with a temporary password (as `make lead` does)
+    cognito = boto3.client("cognito-idp")
+    cognito.admin_create_user(
+        UserPoolId=stack.user_pool_id,
+        Username="ingrid@example.com",
+        TemporaryPassword="Temp0rary!Pass",
+        UserAttributes=[{"Name": "email", "Value": "ingrid@example.com"}],
+        MessageAction="SUPPRESS",
+    )
+    credentials = {"username": "ingrid@example.com", "password": "Temp0rary!Pass"}
+    # WHEN she signs in THEN she is asked for a new password, and gets no token
+    status, _, problem = cases_api.call("POST", "/v1/session", credentials)
+    assert status == 403 and problem["challenge"] == "NEW_PASSWORD_REQUIRED" and "token" not in problem
+    # WHEN she sends one THEN she is signed in, and the new password works from then on
+    status, _, answer = cases_api.call(
+        "POST", "/v1/session", {**credentials, "new_password": "N3w!Passw0rd-x"}
+    )
+    assert status == 200 and answer["token"]
+    status, _, _ = cases_api.call(
+        "POST", "/v1/session", {"username": "ingrid@example.com", "password": "N3w!Passw0rd-x"}
+    )
+    assert status == 200
+    # and a body that is not a sign-in is refused with the field named
+    status, _, problem = cases_api.call("POST", "/v1/session", {"username": "x"})
+    assert status == 400 and problem["errors"][0]["pointer"] == "/password"
