@@ -19,7 +19,10 @@ from recovery.case_wiring import build_cases, user_pool_client_id
 from recovery.cases import Forbidden, NotFound
 from recovery.domain import cases as rules
 from recovery.domain.links import Verdict
+from recovery.domain.routing import Contact
 from recovery.errors import TransientFailure
+from recovery.notify.approval import approval_strings, browser_language, compensation_text, sentence
+from recovery.notify.render import language_of
 from recovery.observability import logger, metrics
 from recovery.pages import page
 from recovery.store.cases import BadCursor, StaleCase
@@ -36,11 +39,12 @@ REQUESTS: dict[str, type[BaseModel]] = {
     "resolve": rules.ResolveRequest,
     "reopen": rules.ReopenRequest,
 }
+# Why an approval link is refused: keys of "refused" in the approval wording (recovery.notify.approval).
 REFUSED = {
-    Verdict.UNKNOWN: ("Unknown link", "This link is not one we sent, or it was mistyped."),
-    Verdict.WRONG_PURPOSE: ("Wrong link", "This link is not an approval link."),
-    Verdict.EXPIRED: ("Link expired", "This approval link has expired."),
-    Verdict.USED: ("Already decided", "This compensation has been decided already."),
+    Verdict.UNKNOWN: "unknown",
+    Verdict.WRONG_PURPOSE: "wrong_purpose",
+    Verdict.EXPIRED: "expired",
+    Verdict.USED: "used",
 }
 
 
@@ -204,10 +208,11 @@ def _pending(case: Any) -> bool:
 # -------------------------------------------------------------------------------------- approvals
 @app.get("/c/<code>")
 def approval_page(code: str) -> Response[str]:
-    verdict, case, entry = cases.inspect_approval(code, clock.now())
+    verdict, case, entry, approver = cases.inspect_approval(code, clock.now())
+    language = _approval_language(approver)
     if case is None or entry is None or verdict in (Verdict.UNKNOWN, Verdict.WRONG_PURPOSE, Verdict.EXPIRED):
-        return _refused(verdict if verdict is not Verdict.OK else Verdict.UNKNOWN)
-    return page(200, "approval.html", case=case, entry=entry)
+        return _refused(verdict if verdict is not Verdict.OK else Verdict.UNKNOWN, language)
+    return _approval_page(case, entry, language)
 
 
 @app.post("/c/<code>")
@@ -215,17 +220,65 @@ def approval_decision(code: str) -> Response[str]:
     form = parse_qs(http.decoded_body(app.current_event.raw_event))
     decision = (form.get("decision") or [""])[0]
     if decision not in ("approve", "decline"):
-        return page(400, "link_refused.html", title="No decision", explanation="Choose approve or decline.")
-    verdict, case, entry = cases.decide(code, decision == "approve", clock.now())
+        _, _, _, approver = cases.inspect_approval(code, clock.now())
+        return _refused_page(400, "no_decision", _approval_language(approver))
+    verdict, case, entry, approver = cases.decide(code, decision == "approve", clock.now())
+    language = _approval_language(approver)
     if verdict is not Verdict.OK or case is None or entry is None:
-        return _refused(verdict if verdict is not Verdict.OK else Verdict.UNKNOWN)
+        return _refused(verdict if verdict is not Verdict.OK else Verdict.UNKNOWN, language)
     logger.info("compensation decided", extra={"case_id": case.case_id, "decision": entry["status"]})
-    return page(200, "approval.html", case=case, entry=entry)
+    return _approval_page(case, entry, language)
 
 
-def _refused(verdict: Verdict) -> Response[str]:
-    title, explanation = REFUSED[verdict]
-    return page(verdict.http_status, "link_refused.html", title=title, explanation=explanation)
+def _approval_language(approver: Contact | None) -> str:
+    """The language of the contact the link was sent to; for a code that names nobody, the browser's."""
+    if approver is not None:
+        return language_of(approver.language)
+    return browser_language(app.current_event.headers.get("accept-language"))
+
+
+def _approval_page(case: Any, entry: dict[str, Any], language: str) -> Response[str]:
+    t = approval_strings(language)
+    team = cases.team_of(case.team)
+
+    def name(contact_id: str | None) -> str:
+        contact = team.contact(contact_id) if team and contact_id else None
+        return contact.name if contact else contact_id or ""
+
+    state = t["statuses"].get(entry["status"], entry["status"])
+    if entry.get("decided_by"):
+        state = t["decided_by"].format(status=state, name=name(entry["decided_by"]))
+    compensation = compensation_text(entry["type"], entry["amount"], entry["currency"], language)
+    return page(
+        200,
+        "approval.html",
+        lang=language,
+        t=t,
+        case=case,
+        entry=entry,
+        team=team.name if team else case.team or t["unrouted"],
+        compensation=sentence(compensation),
+        requester=name(entry.get("by")),
+        state=state,
+    )
+
+
+def _refused(verdict: Verdict, language: str) -> Response[str]:
+    return _refused_page(verdict.http_status, REFUSED[verdict], language)
+
+
+def _refused_page(status: int, reason: str, language: str) -> Response[str]:
+    t = approval_strings(language)
+    title, explanation = t["refused"][reason]
+    return page(
+        status,
+        "link_refused.html",
+        lang=language,
+        page_title=t["refused_title"],
+        title=title,
+        explanation=explanation,
+        hint=t["refused_hint"],
+    )
 
 
 # ---------------------------------------------------------------------------------------- helpers

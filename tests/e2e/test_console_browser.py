@@ -186,10 +186,9 @@ def test_a_lead_works_a_negative_from_the_queue_to_resolved(
 
 def test_sign_in_works_by_keyboard_alone(console: WebDriver, runtime: RuntimeProcess) -> None:
     login = runtime["console_login"]
-    # GIVEN the sign-in page: focus starts in the user name field (once the page has rendered), and it shows
+    # GIVEN the sign-in page: focus starts in the user name field (once the page has rendered). Whether the
+    # ring shows before any key is pressed depends on the window having focus, so it is checked after Tab.
     assert wait(console, lambda b: b.switch_to.active_element.get_attribute("name") == "username")
-    active = console.switch_to.active_element
-    assert active.value_of_css_property("outline-style") != "none"
     # WHEN the lead types, tabs to the password and to the button, and presses Enter
     keys = ActionChains(console)
     keys.send_keys(login["username"]).send_keys(Keys.TAB).send_keys(login["password"]).send_keys(Keys.TAB)

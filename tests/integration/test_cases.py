@@ -287,7 +287,7 @@ def test_compensation_above_the_limit_waits_for_level_2(
     assert status == 409 and "waiting for approval" in problem["detail"]
     # WHEN Ingrid opens the link THEN nothing changes; WHEN she approves THEN the case shows it approved
     page = _page(cases_api, "GET", code)
-    assert page[0] == 200 and "120.00 EUR" in page[1]
+    assert page[0] == 200 and '<html lang="nb">' in page[1] and "Refusjon på 120,00 EUR" in page[1]
     assert cases_api.get(routed_case)[2]["compensations"][0]["status"] == "pending"
     assert _page(cases_api, "POST", code, "decision=approve")[0] == 200
     case = cases_api.get(routed_case)[2]
@@ -300,18 +300,65 @@ def test_compensation_above_the_limit_waits_for_level_2(
     assert _page(cases_api, "POST", code, "decision=decline")[0] == 410
 
 
+def test_the_approval_message_and_page_speak_the_approvers_language(
+    cases_api: CasesApi, api: Api, alerts: Alerts, sender: RecordingSender
+) -> None:
+    # GIVEN an acknowledged support-apac case; Yuki may grant a refund up to 8000 JPY alone
+    interaction = {"id": "t-apac", "channel": "chat", "team": "support-apac", "product": "app"}
+    case_id = open_case(api, "resp_apac", interaction=interaction)
+    yuki = cases_api.as_user(YUKI)
+    _, etag, _ = yuki.get(case_id)
+    _, headers, _ = yuki.post(case_id, "ack", {}, etag)
+    sender.sent.clear()
+    # WHEN Yuki offers a 12000 JPY refund
+    offer = {
+        "type": "compensation",
+        "compensation": {"type": "refund", "amount": "12000.00", "currency": "JPY"},
+    }
+    assert yuki.post(case_id, "actions", offer, headers["etag"])[0] == 202
+    # THEN Mei (level 2, zh) is asked in Chinese, with yen shown without decimals
+    to_mei = [m for m in sender.sent if m.to == "mei@example.com"]
+    assert len(to_mei) == 1 and to_mei[0].tags["kind"] == "approval"
+    assert to_mei[0].subject == f"需要审批：退款 12,000日元（案例 {case_id}）"
+    assert "Yuki Tanaka 申请发放一项补偿" in to_mei[0].text and "Yuki Tanaka" in to_mei[0].html
+    assert '<html lang="zh">' in to_mei[0].html
+    code = to_mei[0].text.split("/c/")[1].split()[0]
+    # and her page is in Chinese too, whatever her browser says
+    status, body = _page(cases_api, "GET", code, language="de-DE,de;q=0.9")
+    assert status == 200 and '<html lang="zh">' in body
+    assert "退款 12,000日元" in body and "Yuki Tanaka" in body and ">批准</button>" in body
+    # WHEN she declines THEN the page says so in Chinese, and a second decision is refused in Chinese
+    status, body = _page(cases_api, "POST", code, "decision=decline")
+    assert status == 200 and "已拒绝（Mei Chen）" in body
+    status, body = _page(cases_api, "POST", code, "decision=approve")
+    assert status == 410 and '<html lang="zh">' in body and "这项补偿已经有了决定" in body
+
+
 def test_approval_links_refuse_tampered_codes(cases_api: CasesApi) -> None:
     assert _page(cases_api, "GET", "AAAAAAAAAAAAAAAA")[0] == 403
     assert _page(cases_api, "GET", "not-a-code")[0] == 403
 
 
-def _page(cases_api: CasesApi, method: str, code: str, form: str | None = None) -> tuple[int, str]:
+def test_an_unknown_approval_code_is_refused_in_the_browsers_language(cases_api: CasesApi) -> None:
+    # GIVEN a code we never sent, opened by a browser that prefers an unsupported language, then German
+    status, body = _page(cases_api, "GET", "AAAAAAAAAAAAAAAA", language="fr-CA,fr;q=0.9,de;q=0.8")
+    # THEN the refusal is in German; with no supported language it is in English
+    assert status == 403 and '<html lang="de">' in body and "Unbekannter Link" in body
+    status, body = _page(cases_api, "GET", "AAAAAAAAAAAAAAAA", language="fr-CA")
+    assert status == 403 and '<html lang="en">' in body and "Unknown link" in body
+
+
+def _page(
+    cases_api: CasesApi, method: str, code: str, form: str | None = None, language: str | None = None
+) -> tuple[int, str]:
     request = event("cases_get_case.json")
     path = f"/c/{code}"
     request.update(routeKey=f"{method} /c/{{code}}", rawPath=path, body=form, pathParameters={"code": code})
     request["requestContext"]["http"].update(method=method, path=path)
     request["requestContext"]["authorizer"] = {}
     request["headers"] = {"content-type": "application/x-www-form-urlencoded"}
+    if language:
+        request["headers"]["accept-language"] = language
     response = cases_api.module.lambda_handler(request, Context())
     return response["statusCode"], response["body"]
 

@@ -22,8 +22,9 @@ from recovery.customer_contact import CustomerMessage, CustomerMessenger, Messag
 from recovery.domain import cases as rules
 from recovery.domain import links
 from recovery.domain.cases import Lead
-from recovery.domain.routing import Config, Team
+from recovery.domain.routing import Config, Contact, Team
 from recovery.followups import cancel_update, followup_put, plan_followup
+from recovery.notify.approval import render_approval
 from recovery.notify.customer import render_lead_message
 from recovery.notify.senders import Sender, SendFailed, send_with_retry
 from recovery.store.cases import CaseStore, Page, StaleCase, new_event, queue_partition, queue_sort_key
@@ -230,25 +231,31 @@ class Cases:
     ) -> None:
         """Ask the level-2 contacts to approve or decline: each gets their own single-use link."""
         contacts = rules.approvers(team) if team else []
+        requester = team.contact(lead.actor) if team else None
         sent: list[str] = []
         for contact in contacts:
             code = self._links.issue(
                 links.Purpose.APPROVAL, f"{case.case_id}#{entry['id']}", contact.id, APPROVAL_LIFETIME
             )
-            url = f"{self._public_url}/c/{code}"
-            amount = f"{entry['amount']} {entry['currency']}"
-            subject = f"Approve a {entry['type']} of {amount}? Case {case.case_id}"
-            text = (
-                f"{contact.name},\n\n{lead.actor} asks to grant a {entry['type']} of {amount} on case "
-                f"{case.case_id} (P{int(case.priority)}). That is above what a lead may grant alone.\n\n"
-                f"Approve or decline: {url}\n\nThe link works once and expires in "
-                f"{int(APPROVAL_LIFETIME.total_seconds() // 3600)} hours."
+            message = render_approval(
+                contact.language,
+                contact.name,
+                requester.name if requester else lead.actor,
+                case.case_id,
+                int(case.priority),
+                entry["type"],
+                entry["amount"],
+                entry["currency"],
+                f"{self._public_url}/c/{code}",
+                int(APPROVAL_LIFETIME.total_seconds() // 3600),
             )
             tags = {"kind": "approval", "case_id": case.case_id}
             if contact.email and "email" in contact.channels:
-                send = partial(self._sender.send_email, contact.email, subject, text, _html(text, url), tags)
+                send = partial(
+                    self._sender.send_email, contact.email, message.subject, message.text, message.html, tags
+                )
             elif contact.phone:
-                send = partial(self._sender.send_sms, contact.phone, f"{subject}: {url}", tags)
+                send = partial(self._sender.send_sms, contact.phone, message.sms, tags)
             else:
                 continue
             try:
@@ -368,11 +375,13 @@ class Cases:
     # ------------------------------------------------------------------------------------ approvals
     def inspect_approval(
         self, code: str, now: datetime
-    ) -> tuple[links.Verdict, CaseItem | None, dict[str, Any] | None]:
+    ) -> tuple[links.Verdict, CaseItem | None, dict[str, Any] | None, Contact | None]:
+        """What an approval link points at: its verdict, the case, the compensation, and the contact it
+        was sent to (None when unknown, e.g. no longer in the team), whose language the page speaks."""
         grant = self._links.resolve(code)
         verdict = links.check(grant, links.Purpose.APPROVAL, now)
         if grant is None or verdict is links.Verdict.UNKNOWN or verdict is links.Verdict.WRONG_PURPOSE:
-            return verdict, None, None
+            return verdict, None, None, None
         case_id, _, compensation_id = grant.subject.partition("#")
         case = self._store.get(case_id)
         entry = (
@@ -380,26 +389,28 @@ class Cases:
             if case
             else None
         )
-        return verdict, case, entry
+        team = self.team_of(case.team) if case else None
+        return verdict, case, entry, team.contact(grant.audience) if team else None
 
     def decide(
         self, code: str, approve: bool, now: datetime
-    ) -> tuple[links.Verdict, CaseItem | None, dict[str, Any] | None]:
-        verdict, case, entry = self.inspect_approval(code, now)
+    ) -> tuple[links.Verdict, CaseItem | None, dict[str, Any] | None, Contact | None]:
+        """Approve or decline through a link; the same four values as `inspect_approval`."""
+        verdict, case, entry, approver = self.inspect_approval(code, now)
         if verdict is not links.Verdict.OK or case is None or entry is None:
-            return verdict, case, entry
+            return verdict, case, entry, approver
         if entry.get("status") != "pending":
-            return links.Verdict.USED, case, entry  # another approver decided first
+            return links.Verdict.USED, case, entry, approver  # another approver decided first
         grant = self._links.resolve(code)
         assert grant is not None
         if not self._links.use(code, grant.audience, now):
-            return links.Verdict.USED, case, entry
+            return links.Verdict.USED, case, entry, approver
         status = "approved" if approve else "declined"
         for _ in range(3):  # the case may change meanwhile (a note, an escalation): read, decide, retry
             compensations = [dict(item) for item in case.compensations or []]
             target = next(item for item in compensations if item.get("id") == entry["id"])
             if target.get("status") != "pending":
-                return links.Verdict.USED, case, target
+                return links.Verdict.USED, case, target, approver
             target.update(status=status, decided_by=grant.audience, decided_at=clock.iso(now))
             event = new_event(
                 case.case_id,
@@ -421,12 +432,5 @@ class Cases:
                     break
                 case = refreshed
                 continue
-            return links.Verdict.OK, self._store.get(case.case_id), target
+            return links.Verdict.OK, self._store.get(case.case_id), target, approver
         raise StaleCase("the case kept changing; try again")
-
-
-def _html(text: str, url: str) -> str:
-    from markupsafe import escape
-
-    body = "<br>".join(str(escape(line)) for line in text.splitlines())
-    return f'<p>{body}</p><p><a href="{escape(url)}">Approve or decline</a></p>'
