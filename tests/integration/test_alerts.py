@@ -120,6 +120,28 @@ def test_unacknowledged_case_escalates_then_breaches(
     assert timeline(case_id) == ["alerted", "escalated", "escalated", "sla_breached"]
 
 
+def test_an_escalation_reads_the_case_and_its_feedback_once(
+    api: Api, alerts: Alerts, virtual_clock: Clock
+) -> None:
+    from recovery.store import models
+
+    case_id = open_case(api)
+    alerts.alert(case_id)
+    virtual_clock.advance(minutes=16)
+    read: list[str] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        read.append(params["Key"]["pk"]["S"].split("#", 1)[0])
+
+    client = models.dynamodb_client()
+    client.meta.events.register("provide-client-params.dynamodb.GetItem", count)
+    try:
+        assert alerts.sweep(clock.now()).escalated == [case_id]
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.GetItem", count)
+    assert read.count("CASE") == 1 and read.count("FB") == 1
+
+
 def test_acknowledging_stops_escalation(
     api: Api, alerts: Alerts, sender: RecordingSender, virtual_clock: Clock
 ) -> None:

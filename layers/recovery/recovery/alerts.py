@@ -101,10 +101,18 @@ class Alerts:
         self._sleep = sleep
 
     # ------------------------------------------------------------------------------------------- alert
-    def alert(self, case_id: str, level: int = 1, kind: str = "alert") -> AlertOutcome:
+    def alert(
+        self,
+        case_id: str,
+        level: int = 1,
+        kind: str = "alert",
+        loaded: tuple[CaseItem, FeedbackItem | None] | None = None,
+    ) -> AlertOutcome:
+        """Alert the level's on-duty contacts. `loaded`: the case and its feedback, already read by the
+        caller (an escalation), so they are not read twice."""
         now = clock.now()
         outcome = AlertOutcome(case_id, level=level)
-        case = self._store.get_case(case_id)
+        case = loaded[0] if loaded is not None else self._store.get_case(case_id)
         if case is None:
             outcome.skipped = "no such case"
             return outcome
@@ -115,7 +123,7 @@ class Alerts:
             outcome.skipped = "already alerted"
             return outcome
 
-        feedback = self._feedback.get_feedback(case.feedback_pk)
+        feedback = loaded[1] if loaded is not None else self._feedback.get_feedback(case.feedback_pk)
         customer = self._feedback.get_customer(f"CUST#{case.customer_key}")
         team, rule = route(self._config.get(), self._subject(case, feedback))
 
@@ -327,14 +335,13 @@ class Alerts:
         case = self._store.get_case(case_id)
         if case is None or case.status != "open" or case.due_at is None or case.due_at > clock.iso(now):
             return "nothing due"
-        team, _ = route(
-            self._config.get(), self._subject(case, self._feedback.get_feedback(case.feedback_pk))
-        )
+        feedback = self._feedback.get_feedback(case.feedback_pk)
+        team, _ = route(self._config.get(), self._subject(case, feedback))
         level = int(case.level or 1) + 1
         if level > team.top_level:
             self._mark_breached(case, now, reason="not acknowledged at any level")
             return "breached"
-        result = self.alert(case_id, level=level, kind="escalation")
+        result = self.alert(case_id, level=level, kind="escalation", loaded=(case, feedback))
         return "escalated" if result.sent else "failed"
 
     def _mark_breached(self, case: CaseItem, now: datetime, reason: str) -> None:
