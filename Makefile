@@ -11,7 +11,7 @@ ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq lead clean browser
+.PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq lead qr clean browser
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -80,3 +80,8 @@ replay-dlq: $(VENV)/.installed
 ##       make lead ARGS="--pool <UserPoolId> --email kari@example.com --team support-emea"
 lead: $(VENV)/.installed
 	@PYTHONPATH=layers/recovery $(PY) -m recovery.ops_cli add-lead $(ARGS)
+
+## qr: the hosted feedback page's URL, and its QR code as PNG and SVG in ./qr, e.g.
+##     make qr ARGS="demo-web --store oslo-1"
+qr: $(VENV)/.installed
+	@PYTHONPATH=layers/recovery $(PY) -m recovery.qr_cli $(ARGS)

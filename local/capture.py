@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
+import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
@@ -33,6 +35,32 @@ class Capture:
         for operation in _SENDS:
             handlers.BUILTIN_HANDLERS.append((f"before-parameter-build.{operation}", self._remember))
             handlers.BUILTIN_HANDLERS.append((f"after-call.{operation}", self._record))
+        self._watch_webhooks()
+
+    def _watch_webhooks(self) -> None:
+        """Outbound webhooks leave through the stdlib's `urlopen` (shared by every function's own copy
+        of the `recovery` package); each signed POST a receiver accepted is shown in the outbox as
+        channel and kind `webhook`."""
+        capture = self
+        urlopen = urllib.request.urlopen
+
+        def recorded(request: Any, *args: Any, **kwargs: Any) -> Any:
+            response = urlopen(request, *args, **kwargs)
+            outbound = isinstance(request, urllib.request.Request) and request.get_method() == "POST"
+            marked = outbound and (request.has_header("Webhook-id") or request.has_header("Idempotency-key"))
+            if marked and capture.outbox is not None:
+                body = request.data if isinstance(request.data, bytes) else b""
+                capture.outbox.record(
+                    channel="webhook",
+                    to=request.full_url,
+                    subject=request.get_header("Webhook-id") or request.get_header("Idempotency-key"),
+                    text=body.decode("utf-8", "replace"),
+                    kind="webhook",
+                    case_id=_posted_case(body),
+                )
+            return response
+
+        urllib.request.urlopen = recorded  # type: ignore[assignment]
 
     def _stamp_event_time(self, params: dict[str, Any], **_: Any) -> None:
         """Events carry the virtual time, as if EventBridge had received them now."""
@@ -101,6 +129,18 @@ def _describe(operation: str, params: dict[str, Any]) -> dict[str, Any] | None:
             **tags,
         }
     return None
+
+
+def _posted_case(body: bytes) -> str | None:
+    """The case a webhook (`data.case_id`) or a helpdesk ticket (`ticket.external_id`) is about."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    found = (document.get("data") or {}).get("case_id") or (document.get("ticket") or {}).get("external_id")
+    return str(found) if found else None
 
 
 def _string_attribute(attributes: dict[str, Any], name: str) -> str | None:

@@ -1,9 +1,12 @@
 """Admin API, with the admin key: teams and routing, read and replaced whole (`/v1/admin/alerting`); a
-customer's data, exported or erased (`/v1/admin/customers/{customer_id}?by=id|email|phone`)."""
+customer's data, exported or erased (`/v1/admin/customers/{customer_id}?by=id|email|phone`); survey-tool
+sources: add, list, rotate a secret or key, dry-run a payload, read the delivery log (`/v1/admin/sources`)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from typing import Any
 from urllib.parse import unquote
 
@@ -11,25 +14,33 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from recovery import clock, http
 from recovery.domain import keys
 from recovery.domain.identity import PiiHasher
 from recovery.domain.routing import ConfigError, parse_config
 from recovery.errors import Conflict, TransientFailure
+from recovery.hooks import BadSourceRequest, Connectors, Delivery, Rotation, SourceAdmin, UnknownSource
 from recovery.observability import logger, metrics
 from recovery.privacy import BadLookup, CustomerNotFound, Privacy, identify
 from recovery.settings import Settings
+from recovery.sources.fetch import FetchInputError
+from recovery.sources.mapping import MappingError
 from recovery.store import models, secrets
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore, StaleConfig
+from recovery.store.hook_log import BadCursor, HookLog
 from recovery.store.privacy import PrivacyStore
+from recovery.store.sources import SourceStore
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)
 admin_keys = AdminKeyStore()
 config_store = ConfigStore()
 privacy = Privacy(PrivacyStore(), hasher=lambda: PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)))
+source_admin = SourceAdmin(SourceStore(), HookLog(), os.environ.get("PUBLIC_BASE_URL", ""))
+connectors = Connectors(SourceStore())  # the dry run: maps and classifies, writes nothing
 app = APIGatewayHttpResolver()
 
 
@@ -84,6 +95,80 @@ def erase_customer(customer_id: str) -> Response[str]:
     return Response(200, "application/json", json.dumps(erasure.as_json()))
 
 
+@app.get("/v1/admin/sources")
+def list_sources() -> Response[str]:
+    return Response(200, "application/json", json.dumps({"items": source_admin.listing()}))
+
+
+@app.post("/v1/admin/sources")
+def add_source() -> Response[str]:
+    document = _json_object()
+    answer = source_admin.add(document)
+    metrics.add_metric(name="SourcesAdded", unit=MetricUnit.Count, value=1)
+    return Response(201, "application/json", json.dumps(answer), headers={"Cache-Control": "no-store"})
+
+
+@app.post("/v1/admin/sources/<source_id>/rotate")
+def rotate_source(source_id: str) -> Response[str]:
+    try:
+        rotation = Rotation.model_validate(_json_object())
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = "/".join(str(part) for part in first["loc"])
+        return http.problem(400, "Invalid rotation", f"{where}: {first['msg']}")
+    answer = source_admin.rotate(source_id, rotation)
+    return Response(200, "application/json", json.dumps(answer), headers={"Cache-Control": "no-store"})
+
+
+@app.post("/v1/admin/sources/<source_id>/dry-run")
+def dry_run_source(source_id: str) -> Response[str]:
+    document = _json_object()
+    if "stored" in document:
+        return http.problem(400, "Not available", "delivery bodies are not kept; paste the body instead")
+    body, headers = document.get("body"), document.get("headers") or {}
+    if not isinstance(body, str) or not isinstance(headers, dict):
+        return http.problem(400, "Invalid dry run", "body: the raw text of a delivery; headers: an object")
+    names = {str(name).lower(): str(value) for name, value in headers.items()}
+    if isinstance(document.get("content_type"), str):
+        names["content-type"] = document["content_type"]
+    raw = body.encode("utf-8")
+    if document.get("base64") is True:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except ValueError:
+            return http.problem(400, "Invalid dry run", "body: not valid base64")
+    query = document.get("query") if isinstance(document.get("query"), dict) else {}
+    delivery = Delivery(raw=raw, headers=names, query={str(k): str(v) for k, v in query.items()})
+    try:
+        result = connectors.dry_run(source_id, delivery)
+    except (MappingError, FetchInputError) as error:
+        return Response(
+            200, "application/json", json.dumps({"error": {"pointer": error.pointer, "reason": error.reason}})
+        )
+    return Response(200, "application/json", json.dumps(result, ensure_ascii=False))
+
+
+@app.get("/v1/admin/sources/<source_id>/deliveries")
+def source_deliveries(source_id: str) -> Response[str]:
+    limit_text = app.current_event.get_query_string_value("limit") or "50"
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
+        return http.problem(400, "Invalid limit", "limit: a whole number from 1 to 100")
+    cursor = app.current_event.get_query_string_value("cursor")
+    page = source_admin.deliveries(source_id, int(limit_text), cursor)
+    document = {"items": [entry.as_json() for entry in page.entries], "cursor": page.cursor}
+    return Response(200, "application/json", json.dumps(document))
+
+
+def _json_object() -> dict[str, Any]:
+    try:
+        document = json.loads(app.current_event.decoded_body or "")
+    except json.JSONDecodeError as error:
+        raise BadSourceRequest("the body is not valid JSON") from error
+    if not isinstance(document, dict):
+        raise BadSourceRequest("the body must be a JSON object")
+    return document
+
+
 def _if_match(header: str | None) -> int | None:
     value = (header or "").strip().strip('"')
     return int(value) if value.isdigit() else None
@@ -92,6 +177,21 @@ def _if_match(header: str | None) -> int | None:
 @app.exception_handler(BadLookup)
 def bad_lookup(error: BadLookup) -> Response[str]:
     return http.problem(400, "Bad customer reference", str(error))
+
+
+@app.exception_handler(BadSourceRequest)
+def bad_source_request(error: BadSourceRequest) -> Response[str]:
+    return http.problem(400, "Invalid source request", str(error))
+
+
+@app.exception_handler(BadCursor)
+def bad_cursor(error: BadCursor) -> Response[str]:
+    return http.problem(400, "Invalid cursor", str(error))
+
+
+@app.exception_handler(UnknownSource)
+def unknown_source(error: UnknownSource) -> Response[str]:
+    return http.problem(404, "Not found", f"no source {error.args[0]!r}")
 
 
 @app.exception_handler(CustomerNotFound)
@@ -113,7 +213,7 @@ def transient(error: TransientFailure) -> Response[str]:
 
 def _gate(event: dict[str, Any]) -> None:
     headers = http.lower_headers(event)
-    if str(event.get("routeKey", "")).startswith("PUT "):
+    if str(event.get("routeKey", "")).startswith(("PUT ", "POST ")):
         http.require_json(event, headers)
     key = keys.bearer(headers.get("authorization"))
     if key is None or not keys.matches(key, admin_keys.hashes()):

@@ -66,5 +66,13 @@ def test_sample_event_runs(name: str, stack: Stack) -> None:
     elif function == "followup_page":
         assert result["statusCode"] == 403  # a code nobody issued
         assert 'lang="nb"' in result["body"]  # refused in the browser's language
+    elif function == "outbound":
+        assert result == {"batchItemFailures": []}  # no endpoint is configured in this empty table
+    elif function == "survey_page":
+        assert result["statusCode"] == 200  # the seeded demo source's hosted page
+        assert 'lang="ja"' in result["body"] and 'value="oslo-1"' in result["body"]
+    elif function == "hooks":
+        assert result["statusCode"] == 404  # the sample's source is not in this table: the only 404
+        assert result["headers"]["Content-Type"] == "application/problem+json"
     else:
         raise AssertionError(f"no expectation for the sample event {name}")

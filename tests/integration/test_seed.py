@@ -25,7 +25,7 @@ def test_seed_prints_keys_that_authenticate(stack: Stack, capsys: pytest.Capture
 
 def test_bad_config_names_the_key(tmp_path: Path) -> None:
     (tmp_path / "sources.yaml").write_text("- id: Bad_Id\n  name: x\n")
-    with pytest.raises(ConfigError, match="source 0: id"):
+    with pytest.raises(ConfigError, match="sources/0/id"):
         load_sources(tmp_path)
     (tmp_path / "sources.yaml").write_text(
         "- id: ok\n  name: x\n  thresholds: {nps: {negative_max: 9, positive_min: 3}}\n"

@@ -70,3 +70,63 @@ def test_retention_expiry_keeps_what_was_counted() -> None:
     assert counter_deltas([change("INSERT", None, FB), change("MODIFY", FB, erased)])[
         CounterKey("all", "all", "2026-11-22T10")
     ] == {"volume": 1}
+
+
+CASE = {"pk": "CASE#cs_1", "sk": "CASE", "case_id": "cs_1", "priority": 2, "status": "open"}
+
+
+def case_change(old: dict | None, new: dict, event_id: str = "e-case") -> Change:
+    return Change(event_id, "MODIFY" if old else "INSERT", "CASE#cs_1", old, new)  # type: ignore[arg-type]
+
+
+def test_acknowledging_a_case_publishes_case_acknowledged_once() -> None:
+    # GIVEN an open case WHEN a lead acknowledges it
+    acked = {**CASE, "status": "acknowledged", "acked_by": "kari"}
+    events = domain_events([case_change(CASE, acked)])
+    # THEN one CaseAcknowledged naming the previous status
+    assert [e.detail_type for e in events] == ["CaseAcknowledged"]
+    assert events[0].detail["case_id"] == "cs_1"
+    assert events[0].detail["previous_status"] == "open"
+
+
+def test_resolving_publishes_case_resolved_and_a_reopen_stays_a_status_change() -> None:
+    # GIVEN an acknowledged case
+    acked = {**CASE, "status": "acknowledged"}
+    resolved = {**CASE, "status": "resolved"}
+    # WHEN it is resolved, and later reopened
+    resolving = domain_events([case_change(acked, resolved)])
+    reopening = domain_events([case_change(resolved, {**CASE, "status": "open"})])
+    # THEN CaseResolved, then CaseStatusChanged (no integration event for a reopen)
+    assert [e.detail_type for e in resolving] == ["CaseResolved"]
+    assert [e.detail_type for e in reopening] == ["CaseStatusChanged"]
+
+
+def test_outcome_recovered_publishes_case_recovered_only_when_it_becomes_recovered() -> None:
+    # GIVEN a resolved case
+    resolved = {**CASE, "status": "resolved"}
+    recovered = {**resolved, "outcome": "recovered", "rating_after": {"type": "nps", "value": 9}}
+    # WHEN the follow-up answer makes the outcome recovered, then the case is rewritten unchanged
+    first = domain_events([case_change(resolved, recovered)])
+    again = domain_events([case_change(recovered, {**recovered, "version": 9})])
+    improved = domain_events([case_change(resolved, {**resolved, "outcome": "improved"})])
+    # THEN one CaseRecovered, nothing for the rewrite, nothing for another outcome
+    assert [e.detail_type for e in first] == ["CaseRecovered"]
+    assert first[0].detail["outcome"] == "recovered"
+    assert again == []
+    assert improved == []
+
+
+def test_case_events_carry_no_personal_data() -> None:
+    # GIVEN a case image holding contact data and free text
+    personal = {
+        **CASE,
+        "status": "acknowledged",
+        "customer_key": "c-42",
+        "resolution": {"summary": "Called Ada at +4791234567"},
+        "owner": "kari",
+    }
+    # WHEN it is acknowledged
+    (event,) = domain_events([case_change(CASE, personal)])
+    # THEN the detail holds ids and routing fields only
+    flat = repr(event.detail)
+    assert "Ada" not in flat and "+4791234567" not in flat and "c-42" not in flat

@@ -1,9 +1,15 @@
-"""Command line for the admin API: teams and routing, and customers' data, locally or on a deployed stack.
+"""Command line for the admin API: teams and routing, customers' data, survey-tool sources.
+
+It works locally or on a deployed stack:
 
     python -m recovery.admin_cli --url http://127.0.0.1:3000 --key rla_... alerting get
     python -m recovery.admin_cli --url https://... --key rla_... alerting put config/teams.yaml
     python -m recovery.admin_cli customers export c-42            (or: --by email a@example.com)
     python -m recovery.admin_cli customers erase +4791234567 --by phone
+    python -m recovery.admin_cli sources add source.yaml        (prints the hook URL, secret and key once)
+    python -m recovery.admin_cli sources rotate typeform-nps --what secret --window-hours 24
+    python -m recovery.admin_cli sources dry-run typeform-nps payload.json --header typeform-signature=...
+    python -m recovery.admin_cli sources log typeform-nps --limit 20
 
 `put` reads YAML or JSON, sends it whole, and prints the server's refusal (naming the bad key) if it
 refuses; the configuration in force then stays as it was. `--url` and `--key` default to the
@@ -63,6 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     customers.add_argument("action", choices=["export", "erase"])
     customers.add_argument("customer", help="the customer as the survey tool knows them")
     customers.add_argument("--by", choices=["id", "email", "phone"], default="id", help="what `customer` is")
+    sources = sub.add_parser("sources", help="survey-tool sources: add, list, rotate, dry-run, delivery log")
+    sources.add_argument("action", choices=["list", "add", "rotate", "dry-run", "log"])
+    sources.add_argument("source", nargs="?", help="source id, or for add a YAML/JSON file")
+    sources.add_argument("file", nargs="?", type=Path, help="dry-run: the raw payload file")
+    sources.add_argument("--what", choices=["secret", "key"], default="secret", help="rotate: what to rotate")
+    sources.add_argument("--window-hours", type=int, default=24, help="rotate: old one valid this long")
+    sources.add_argument("--header", action="append", default=[], help="dry-run: a header, name=value")
+    sources.add_argument("--content-type", default="application/json", help="dry-run: the payload's type")
+    sources.add_argument("--limit", type=int, default=50, help="log: entries per page")
+    sources.add_argument("--cursor", help="log: the cursor of the previous page")
     args = parser.parse_args(argv)
     if not args.url or not args.key:
         parser.error(
@@ -71,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     if not str(args.url).startswith(("http://", "https://")):
         parser.error("--url must be an http(s) URL")
     base = str(args.url).rstrip("/")
+    if args.area == "sources":
+        return _sources(parser, args, base)
     if args.area == "customers":
         customer = urllib.parse.quote(args.customer, safe="")
         endpoint = f"{base}/v1/admin/customers/{customer}?by={args.by}"
@@ -85,6 +103,36 @@ def main(argv: list[str] | None = None) -> int:
         document = yaml.safe_load(args.file.read_text(encoding="utf-8"))
         status, body = _request("PUT", endpoint, args.key, document, args.if_match)
     return _show(status, body)
+
+
+def _sources(parser: argparse.ArgumentParser, args: argparse.Namespace, base: str) -> int:
+    endpoint = f"{base}/v1/admin/sources"
+    if args.action == "list":
+        return _show(*_request("GET", endpoint, args.key))
+    if not args.source:
+        parser.error(f"sources {args.action} needs a source id (or, for add, a file)")
+    if args.action == "add":
+        document = yaml.safe_load(Path(args.source).read_text(encoding="utf-8"))
+        status, body = _request("POST", endpoint, args.key, document)
+        if status < 400:
+            print("Store the secret and key now: they are not shown again.", file=sys.stderr)
+        return _show(status, body)
+    source = f"{endpoint}/{urllib.parse.quote(args.source, safe='')}"
+    if args.action == "rotate":
+        rotation = {"what": args.what, "window_hours": args.window_hours}
+        return _show(*_request("POST", f"{source}/rotate", args.key, rotation))
+    if args.action == "dry-run":
+        if args.file is None:
+            parser.error("sources dry-run needs the payload file")
+        headers = dict(header.partition("=")[::2] for header in args.header)
+        payload = {
+            "body": args.file.read_text(encoding="utf-8"),
+            "headers": headers,
+            "content_type": args.content_type,
+        }
+        return _show(*_request("POST", f"{source}/dry-run", args.key, payload))
+    query = urllib.parse.urlencode({"limit": args.limit, **({"cursor": args.cursor} if args.cursor else {})})
+    return _show(*_request("GET", f"{source}/deliveries?{query}", args.key))
 
 
 def _show(status: int, body: Any) -> int:

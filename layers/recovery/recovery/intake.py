@@ -27,6 +27,7 @@ from recovery.store.sources import SourceStore
 ACK_SLA = timedelta(minutes=15)
 RESOLVE_SLA = timedelta(hours=24)
 MAX_ATTEMPTS = 3
+MAX_DELIVERY_IDS = 20  # the latest delivery ids a response keeps, for dedupe
 _SCORE = TypeAdapter[Any](Score)
 _STATUS_CODES: dict[str, int] = {"created": 201, "held": 202, "duplicate": 200, "updated": 200}
 
@@ -37,6 +38,14 @@ class Source:
     name: str
     key_hashes: tuple[str, ...]
     thresholds: Thresholds
+    # After a key rotation the previous keys stay valid until `previous_keys_until`.
+    previous_key_hashes: tuple[str, ...] = ()
+    previous_keys_until: datetime | None = None
+
+    def valid_key_hashes(self, now: datetime) -> tuple[str, ...]:
+        if self.previous_keys_until is not None and now < self.previous_keys_until:
+            return self.key_hashes + self.previous_key_hashes
+        return self.key_hashes
 
 
 class SourceDirectory:
@@ -60,6 +69,8 @@ class SourceDirectory:
                 name=item.name,
                 key_hashes=tuple(item.key_hashes or ()),
                 thresholds=Thresholds.model_validate(item.thresholds or {}),
+                previous_key_hashes=tuple(item.previous_key_hashes or ()),
+                previous_keys_until=item.previous_keys_until,
             )
             if item is not None and item.enabled
             else None
@@ -74,7 +85,8 @@ class SourceDirectory:
             raise Unauthorized("missing bearer key")
         source_id = key[4:].partition("_")[0]  # source ids never contain "_"; secrets may
         source = self.get(source_id) if source_id else None
-        if not keys.matches(key, source.key_hashes if source else ()) or source is None:
+        hashes = source.valid_key_hashes(clock.now()) if source else ()
+        if not keys.matches(key, hashes) or source is None:
             raise Unauthorized("unknown key")
         return source
 
@@ -97,9 +109,11 @@ class Intake:
         self._pii: identity.PiiHasher | None = None
         self._retention = retention
 
-    def receive(self, source: Source, feedback: FeedbackIn) -> Outcome:
+    def receive(self, source: Source, feedback: FeedbackIn, delivery_id: str | None = None) -> Outcome:
+        """`delivery_id` is the vendor's id for this delivery (a webhook's event id): a delivery already
+        seen for the response is a duplicate even when the response changed since."""
         for _ in range(MAX_ATTEMPTS):
-            outcome = self._attempt(source, feedback)
+            outcome = self._attempt(source, feedback, delivery_id)
             if outcome is not None:
                 return outcome
         raise Conflict("the response changed concurrently; retry")
@@ -110,7 +124,7 @@ class Intake:
     # ----------------------------------------------------------------- internals
     # A feedback item travels as a plain mapping of its attribute values (`Fields`): the common case, a
     # new positive, is then serialised straight from it, without a model instance (see store.models).
-    def _attempt(self, source: Source, feedback: FeedbackIn) -> Outcome | None:
+    def _attempt(self, source: Source, feedback: FeedbackIn, delivery_id: str | None) -> Outcome | None:
         now = clock.now()
         digest = identity.content_hash(canonical_json(feedback))
         response_id = feedback.external_id or f"h_{digest[:40]}"
@@ -119,28 +133,39 @@ class Intake:
             self._pii = self._hasher()
         customer_key = self._pii.customer_key(feedback.customer)
         item = self._feedback_fields(source, feedback, pk, digest, customer_key, now)
+        if delivery_id:
+            item["detail"]["deliveries"] = [delivery_id]
 
         verdict = classify(feedback.score, feedback.comment, source.thresholds) if feedback.score else None
         if verdict is None or not verdict.opens_case:
             self._apply(item, verdict)
             if self._store.put_new_feedback(item):
                 return self._answer(item, "held" if verdict is None else "created")
-            return self._update(source, feedback, item, now)
+            return self._update(source, feedback, item, now, delivery_id)
 
         outcome = self._open_case(feedback, item, verdict, customer_key, now, expected_hash=None)
         if outcome == "exists":
-            return self._update(source, feedback, item, now)
+            return self._update(source, feedback, item, now, delivery_id)
         if outcome == "retry":
             return None
         return self._answer(item, "created")
 
-    def _update(self, source: Source, feedback: FeedbackIn, item: Fields, now: datetime) -> Outcome | None:
+    def _update(
+        self, source: Source, feedback: FeedbackIn, item: Fields, now: datetime, delivery_id: str | None
+    ) -> Outcome | None:
         found = self._store.get_feedback(item["pk"])
         if found is None:
             return None  # removed meanwhile (TTL or erasure): start again
         existing = found.attribute_values
-        if existing["content_hash"] == item["content_hash"]:
+        # A redelivered older event must not undo a later one (a score sent again after its comment).
+        seen = list((existing.get("detail") or {}).get("deliveries") or ())
+        if existing["content_hash"] == item["content_hash"] or (delivery_id and delivery_id in seen):
             return self._answer(existing, "duplicate")
+        if delivery_id:
+            seen.append(delivery_id)
+        item["detail"].pop("deliveries", None)
+        if seen:
+            item["detail"]["deliveries"] = seen[-MAX_DELIVERY_IDS:]
 
         # A later event without a score keeps the score it already had.
         stored_score = (existing.get("detail") or {}).get("score")

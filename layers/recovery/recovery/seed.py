@@ -8,57 +8,38 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recovery import clock
-from recovery.domain.classify import Thresholds
 from recovery.domain.routing import Config, parse_config
 from recovery.domain.routing import ConfigError as RoutingConfigError
+from recovery.hooks import new_source_key as new_source_key  # re-exported for tools
 from recovery.intake import hash_key
 from recovery.settings import Settings
+from recovery.sources.config import ConfigError as SourcesConfigError
+from recovery.sources.config import SourceSpec, parse_sources
 from recovery.store import models
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore
 from recovery.store.sources import SourceStore
-
-SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 class ConfigError(ValueError):
     """A config file is invalid; the message names the file and the key."""
 
 
-class SourceConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=SOURCE_ID.pattern)
-    name: str = Field(min_length=1, max_length=100)
-    thresholds: Thresholds = Field(default_factory=Thresholds)
-
-
-def load_sources(config_dir: Path) -> list[SourceConfig]:
+def load_sources(config_dir: Path) -> list[SourceSpec]:
+    """Every source in `sources.yaml`, validated whole: presets resolved, signatures and mappings checked."""
     path = config_dir / "sources.yaml"
-    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    if not isinstance(raw, list):
-        raise ConfigError(f"{path}: expected a list of sources")
-    sources: list[SourceConfig] = []
-    for index, entry in enumerate(raw):
-        try:
-            sources.append(SourceConfig.model_validate(entry))
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = "/".join(str(part) for part in first["loc"])
-            raise ConfigError(f"{path}: source {index}: {where}: {first['msg']}") from error
-    ids = [source.id for source in sources]
-    if len(ids) != len(set(ids)):
-        raise ConfigError(f"{path}: source ids must be unique")
-    return sources
+    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        return parse_sources(raw)
+    except SourcesConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error
 
 
 def seed_from_dir(
@@ -73,6 +54,7 @@ def seed_from_dir(
     settings = Settings.from_env()
     models.bind(settings.table_name, settings.region)
     seed_alerting(config_dir)
+    seed_outbound(config_dir)
     if admin_key:
         AdminKeyStore().put([hash_key(admin_key)], clock.now())
     store = SourceStore()
@@ -86,7 +68,27 @@ def seed_from_dir(
             [hash_key(key)] if key else [],
             source.thresholds.model_dump(exclude_none=True),
             webhook_secret=source_secrets.get(source.id),
+            spec=source.model_dump(mode="json", exclude_none=True) if source.has_hook else None,
         )
+
+
+def seed_outbound(config_dir: Path) -> bool:
+    """Store the outbound endpoints of `outbound.yaml`, validated whole; True when written."""
+    from recovery.outbound import OutboundConfigError, parse_outbound
+    from recovery.store.outbound import OutboundStore
+
+    path = config_dir / "outbound.yaml"
+    if not path.exists():
+        return False
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        config = parse_outbound(document)
+    except OutboundConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    if not config.endpoints:
+        return False
+    OutboundStore().put_document(config.model_dump(mode="json"), clock.now(), by="seed")
+    return True
 
 
 def load_alerting(config_dir: Path) -> Config | None:
@@ -110,11 +112,6 @@ def seed_alerting(config_dir: Path, replace: bool = False) -> bool:
         return False
     store.put(config, clock.now(), by="seed")
     return True
-
-
-def new_source_key(source_id: str) -> str:
-    """A source API key: `rlk_<source id>_<192 random bits>`."""
-    return f"rlk_{source_id}_{secrets.token_urlsafe(24)}"
 
 
 def main(argv: list[str] | None = None) -> int:

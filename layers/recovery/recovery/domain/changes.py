@@ -129,6 +129,11 @@ def _text(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
+# A case's status reached by a change -> the event integrations subscribe to (a reopen stays
+# CaseStatusChanged). The outcome becoming `recovered` is CaseRecovered.
+STATUS_EVENTS = {"acknowledged": "CaseAcknowledged", "resolved": "CaseResolved"}
+CASE_EVENT_TYPES = ("CaseOpened", "CaseAcknowledged", "CaseResolved", "CaseRecovered")
+
 FEEDBACK_PER_EVENT = 100  # ~300 bytes each: one event stays well inside EventBridge's 64 KB billing chunk
 
 
@@ -140,9 +145,13 @@ def case_events(change: Change) -> list[DomainEvent]:
     detail = _case_detail(new, change.event_id)
     if old is None:
         return [DomainEvent("CaseOpened", detail)]
+    events: list[DomainEvent] = []
     if old.get("status") != new.get("status"):
-        return [DomainEvent("CaseStatusChanged", {**detail, "previous_status": old.get("status")})]
-    return []
+        moved = {**detail, "previous_status": old.get("status")}
+        events.append(DomainEvent(STATUS_EVENTS.get(str(new.get("status")), "CaseStatusChanged"), moved))
+    if new.get("outcome") == "recovered" and old.get("outcome") != "recovered":
+        events.append(DomainEvent("CaseRecovered", {**detail, "outcome": "recovered"}))
+    return events
 
 
 def feedback_change(change: Change) -> tuple[str, dict[str, Any]] | None:

@@ -6,10 +6,13 @@
 | case      | CASE#<case id>              | CASE              | by_customer, due, queue       |
 | customer  | CUST#<hmac(customer key)>   | CUST              |                               |
 | source    | CFG#SOURCE#<source id>      | CFG               |                               |
+| sources   | CFG#SOURCES                 | <source id>       |                               |
+| hook log  | HOOKLOG#<source id>         | <iso time>#<rand> |                               |
 | counter   | STAT#<dimension>#<value>    | H#<UTC hour>      |                               |
 | batch     | BATCH#<stream batch id>     | BATCH             |                               |
 | follow-up | FUP#<case id>               | FUP               | by_customer, due              |
 | scheduled customer message | SMSG#<case id>#<kind> | SMSG       | due                           |
+| rate limit | RATE#<key>#<UTC minute>     | RATE              |                               |
 """
 
 from __future__ import annotations
@@ -150,6 +153,8 @@ class CaseItem(_Item):
     rating_before = JSONAttribute(null=True)
     rating_after = JSONAttribute(null=True)
     rating_delta = NumberAttribute(null=True)
+    # Records in other systems: {"<endpoint id>": {"kind": "zendesk_ticket", "id", "url"}} (outbound)
+    external_links = JSONAttribute(null=True)
     # Sparse "due" index: present only while the case has scheduled work.
     due_pk = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
@@ -280,6 +285,53 @@ class SourceItem(_Item):
     thresholds = JSONAttribute(null=True)
     enabled = BooleanAttribute(default=True)
     updated_at = UTCDateTimeAttribute()
+    page = JSONAttribute(null=True)  # the hosted page's settings: {"score_type": "nps" | "csat" | "stars"}
+    # The connector spec (config/sources.yaml's entry) and the rotation windows: after a rotation the
+    # previous secret or key hashes stay valid until `*_until`.
+    spec = JSONAttribute(null=True)
+    previous_secret = UnicodeAttribute(null=True)
+    previous_secret_until = UTCDateTimeAttribute(null=True)
+    previous_key_hashes = ListAttribute[str](null=True)
+    previous_keys_until = UTCDateTimeAttribute(null=True)
+
+
+class SourceListingItem(_Item):
+    """`CFG#SOURCES` / `<source id>`: one row per source, so listing sources is a Query, not a Scan."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    source_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    preset = UnicodeAttribute(null=True)
+
+
+class HookLogItem(_Item):
+    """`HOOKLOG#<source>` / `<iso time>#<random>`: one delivery to a hook, accepted or refused. No body,
+    no personal data."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    received_at = UTCDateTimeAttribute()
+    status = NumberAttribute()
+    outcome = UnicodeAttribute()  # created, updated, duplicate, held, ignored, refused, failed
+    reason = UnicodeAttribute(null=True)
+    delivery_id = UnicodeAttribute(null=True)
+    feedback_id = UnicodeAttribute(null=True)
+    case_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class RateLimitItem(_Item):
+    """Hits on one key (a source's hosted page: `page#<source>`) in one UTC minute: `RATE#<key>#<minute>`.
+    Counted with a conditional update; TTL removes it soon after its minute."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
 
 
 class CounterItem(_Item):
@@ -345,9 +397,12 @@ MODELS: list[type[_Item]] = [
     CustomerItem,
     FollowupItem,
     SourceItem,
+    SourceListingItem,
+    HookLogItem,
     CounterItem,
     BatchMarkerItem,
     ScheduledMessageItem,
+    RateLimitItem,
 ]
 
 

@@ -1,10 +1,20 @@
-"""Survey-tool sources: their hashed API keys and per-source classification settings."""
+"""Survey-tool sources: their hashed API keys, webhook secrets, connector specs and classification
+settings, with the previous secret or keys kept valid for a window after a rotation."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
 from recovery import clock
 from recovery.store.errors import transient_as_domain
-from recovery.store.models import SourceItem, get_item
+from recovery.store.models import SourceItem, SourceListingItem, get_item
+
+LISTING_PK = "CFG#SOURCES"
+_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def source_pk(source_id: str) -> str:
@@ -23,16 +33,103 @@ class SourceStore:
         key_hashes: list[str],
         thresholds: dict[str, object] | None,
         webhook_secret: str | None = None,
+        spec: dict[str, Any] | None = None,
     ) -> None:
+        """Store a source whole (seeding): any earlier version and its rotation windows are replaced."""
         with transient_as_domain():
-            SourceItem(
-                source_pk(source_id),
-                "CFG",
-                source_id=source_id,
-                name=name,
-                key_hashes=key_hashes,
-                thresholds=thresholds,
-                webhook_secret=webhook_secret,
-                enabled=True,
-                updated_at=clock.now(),
-            ).save()
+            self._item(source_id, name, key_hashes, thresholds, webhook_secret, spec).save()
+            self._listing(source_id, name, spec).save()
+
+    def create(
+        self,
+        source_id: str,
+        name: str,
+        key_hashes: list[str],
+        thresholds: dict[str, object] | None,
+        webhook_secret: str | None,
+        spec: dict[str, Any] | None,
+    ) -> bool:
+        """Add a new source, with its listing row, in one transaction. False when the id is taken."""
+        item = self._item(source_id, name, key_hashes, thresholds, webhook_secret, spec)
+        connection = SourceItem._get_connection().connection
+        try:
+            with transient_as_domain(), TransactWrite(connection=connection) as transaction:
+                transaction.save(item, condition=SourceItem.pk.does_not_exist())
+                transaction.save(self._listing(source_id, name, spec))
+        except TransactWriteError as error:
+            codes = [reason.code if reason else None for reason in error.cancellation_reasons or []]
+            if "ConditionalCheckFailed" in codes:
+                return False
+            raise
+        return True
+
+    def listing(self) -> list[SourceListingItem]:
+        with transient_as_domain():
+            return list(SourceListingItem.query(LISTING_PK))
+
+    def rotate_secret(self, item: SourceItem, new_secret: str, until: datetime) -> bool:
+        """The new secret becomes current; the one read in `item` stays valid until `until`.
+        False when the source changed since it was read (or is gone)."""
+        return self._update(
+            item,
+            [
+                SourceItem.webhook_secret.set(new_secret),
+                SourceItem.previous_secret.set(item.webhook_secret),
+                SourceItem.previous_secret_until.set(until),
+            ],
+        )
+
+    def rotate_key(self, item: SourceItem, new_hash: str, until: datetime) -> bool:
+        """The new key hash becomes current; the hashes read in `item` stay valid until `until`."""
+        return self._update(
+            item,
+            [
+                SourceItem.key_hashes.set([new_hash]),
+                SourceItem.previous_key_hashes.set(list(item.key_hashes or [])),
+                SourceItem.previous_keys_until.set(until),
+            ],
+        )
+
+    @staticmethod
+    def _update(item: SourceItem, actions: list[Any]) -> bool:
+        # Guarded by the time of the read: two rotations at once must not both keep "the previous" one.
+        try:
+            with transient_as_domain():
+                item.update(
+                    actions=[*actions, SourceItem.updated_at.set(clock.now())],
+                    condition=SourceItem.updated_at == item.updated_at,
+                )
+        except UpdateError as error:
+            if error.cause_response_code == _CONDITION_FAILED:
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def _item(
+        source_id: str,
+        name: str,
+        key_hashes: list[str],
+        thresholds: dict[str, object] | None,
+        webhook_secret: str | None,
+        spec: dict[str, Any] | None,
+    ) -> SourceItem:
+        return SourceItem(
+            source_pk(source_id),
+            "CFG",
+            source_id=source_id,
+            name=name,
+            key_hashes=key_hashes,
+            thresholds=thresholds,
+            webhook_secret=webhook_secret,
+            spec=spec,
+            enabled=True,
+            updated_at=clock.now(),
+        )
+
+    @staticmethod
+    def _listing(source_id: str, name: str, spec: dict[str, Any] | None) -> SourceListingItem:
+        preset = (spec or {}).get("preset")
+        return SourceListingItem(
+            LISTING_PK, source_id, source_id=source_id, name=name, preset=str(preset) if preset else None
+        )

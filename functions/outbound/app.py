@@ -1,0 +1,42 @@
+"""Case events (bus rule -> SQS) -> signed webhooks to the CRM or helpdesk, one record at a time.
+
+A record that did not reach every subscribed endpoint is reported as a batch item failure: SQS brings
+it back after the visibility timeout, and after maxReceiveCount it moves to the DLQ (with an alarm).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from recovery.notify.webhooks import UrllibPoster
+from recovery.observability import logger, metrics, tracer
+from recovery.outbound import Outbound
+from recovery.settings import Settings
+from recovery.store import models
+from recovery.store.outbound import OutboundStore
+
+settings = Settings.from_env()
+models.bind(settings.table_name, settings.region)
+outbound = Outbound(OutboundStore(), UrllibPoster())
+# A batch where every record failed is answered like any other: those records come back later.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def deliver(record: SQSRecord) -> None:
+    event = json.loads(record.body)
+    logger.append_keys(case_id=(event.get("detail") or {}).get("case_id"))
+    reached = outbound.deliver(event)
+    metrics.add_metric(name="OutboundDelivered", unit=MetricUnit.Count, value=len(reached))
+
+
+@logger.inject_lambda_context
+@tracer().capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=deliver, processor=processor, context=context)

@@ -1,0 +1,196 @@
+"""GET /s/{source_id}: the hosted feedback page in the visitor's language (a GET changes nothing);
+POST /s/{source_id}: the filled-in form, through the same intake as POST /v1/feedback."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+import recovery.pages
+from recovery import clock
+from recovery.domain.identity import PiiHasher
+from recovery.errors import TransientFailure
+from recovery.intake import Intake
+from recovery.notify.render import LANGUAGES, language_of
+from recovery.observability import logger, metrics
+from recovery.pages import page
+from recovery.settings import Settings
+from recovery.store import models, secrets
+from recovery.store.feedback import FeedbackStore
+from recovery.store.rate_limit import RateLimiter
+from recovery.store.sources import SourceStore
+from recovery.survey_page import (
+    COMMENT_MAX,
+    PARAMS,
+    SCALES,
+    BadForm,
+    FormTokens,
+    PageSource,
+    RateLimited,
+    SurveyPage,
+    TokenRefused,
+    clean_params,
+)
+
+settings = Settings.from_env()
+models.bind(settings.table_name, settings.region)
+survey = SurveyPage(
+    SourceStore(),
+    Intake(
+        FeedbackStore(),
+        hasher=lambda: PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)),
+        retention=timedelta(days=settings.feedback_retention_days),
+    ),
+    RateLimiter(),
+    tokens=lambda: FormTokens(secrets.secret_bytes(settings.pii_key_secret_arn)),
+)
+app = APIGatewayHttpResolver()
+
+BODY_MAX = 16 * 1024  # a filled-in form is far smaller; anything larger is refused unread
+STRINGS = Path(recovery.pages.__file__).parent / "templates" / "survey"
+FIELDS = ("token", "lang", "score", "comment", "email", "phone", *PARAMS)
+LANGUAGE_NAMES = {
+    "en": "English",
+    "de": "Deutsch",
+    "nb": "Norsk",
+    "ja": "日本語",
+    "zh": "中文",
+    "tr": "Türkçe",
+}
+
+
+@cache
+def strings(language: str) -> dict[str, str]:
+    loaded: dict[str, str] = json.loads((STRINGS / f"{language}.json").read_text("utf-8"))
+    return loaded
+
+
+def _language(chosen: str | None) -> str:
+    """The switcher's choice (`?lang=`), else the browser's first supported language, else English."""
+    if chosen and chosen in LANGUAGES:
+        return chosen
+    header = app.current_event.headers.get("accept-language") or ""
+    for part in header.split(","):
+        tag = part.split(";", 1)[0].strip()
+        primary = tag.split("-", 1)[0].lower()
+        if primary == "en" or (primary and language_of(tag) != "en"):
+            return language_of(tag)
+    return "en"
+
+
+def _message(status: int, language: str, key: str, headers: dict[str, str] | None = None) -> Response[str]:
+    t = strings(language)
+    response = page(
+        status, "survey_message.html", lang=language, t=t, heading=t[f"{key}_title"], message=t[key]
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def _form_page(
+    status: int,
+    source: PageSource,
+    language: str,
+    form: dict[str, str],
+    params: dict[str, str],
+    error: str | None = None,
+) -> Response[str]:
+    t = strings(language)
+    low, high = SCALES[source.score_type]
+    path = f"/s/{source.source.source_id}"
+    switcher = [
+        (code, LANGUAGE_NAMES[code], f"{path}?{urlencode({**params, 'lang': code})}")
+        for code in LANGUAGE_NAMES
+    ]
+    return page(
+        status,
+        "survey_form.html",
+        lang=language,
+        t=t,
+        name=source.source.name,
+        question=t[f"question_{source.score_type}"],
+        choices=[str(value) for value in range(low, high + 1)],
+        low=t[f"low_{source.score_type}"],
+        high=t[f"high_{source.score_type}"],
+        form={name: form.get(name, "") for name in ("score", "comment", "email", "phone")},
+        params=params,
+        token=survey.token(source.source.source_id, clock.now()),
+        error=t[f"error_{error}"].format(max=COMMENT_MAX) if error else None,
+        error_field=error,
+        comment_max=COMMENT_MAX,
+        switcher=switcher,
+    )
+
+
+def _form_fields() -> dict[str, str] | None:
+    body = app.current_event.decoded_body or ""
+    if len(body) > BODY_MAX:
+        return None
+    try:
+        fields = parse_qs(body, keep_blank_values=True, max_num_fields=20)
+    except ValueError:
+        return None
+    return {name: values[0] for name, values in fields.items() if values and name in FIELDS}
+
+
+@app.get("/s/<source_id>")
+def show(source_id: str) -> Response[str]:
+    query = app.current_event.query_string_parameters or {}
+    language = _language(query.get("lang"))
+    source = survey.source(source_id, clock.now())
+    if source is None:
+        return _message(404, language, "unknown")
+    return _form_page(200, source, language, {}, clean_params(query))
+
+
+@app.post("/s/<source_id>")
+def submit(source_id: str) -> Response[str]:
+    now = clock.now()
+    form = _form_fields()
+    language = _language((form or {}).get("lang"))
+    source = survey.source(source_id, now)
+    if source is None:
+        return _message(404, language, "unknown")
+    if form is None:
+        return _form_page(400, source, language, {}, {}, "score")
+    params = clean_params(form)
+    try:
+        outcome = survey.submit(source, form, language, now)
+    except TokenRefused as refused:
+        logger.info("survey page token refused", extra={"source": source_id, "reason": refused.check.value})
+        metrics.add_metric(name="SurveyPageTokenRefused", unit=MetricUnit.Count, value=1)
+        return _form_page(400, source, language, form, params, "expired")
+    except BadForm as bad:
+        return _form_page(400, source, language, form, params, bad.field)
+    except RateLimited as limited:
+        metrics.add_metric(name="SurveyPageRateLimited", unit=MetricUnit.Count, value=1)
+        return _message(429, language, "busy", {"Retry-After": str(limited.retry_after)})
+    metrics.add_metric(name="SurveyPageSubmitted", unit=MetricUnit.Count, value=1)
+    if outcome.result.case_id:
+        logger.info(
+            "survey page feedback",
+            extra={"feedback_id": outcome.result.feedback_id, "case_id": outcome.result.case_id},
+        )
+    return _message(200, language, "thanks")
+
+
+@app.exception_handler(TransientFailure)
+def transient(error: TransientFailure) -> Response[str]:
+    logger.warning("transient AWS failure", extra={"cause": str(error)})
+    metrics.add_metric(name="TransientAwsFailure", unit=MetricUnit.Count, value=1)
+    return _message(503, _language(None), "unavailable", {"Retry-After": "2"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,328 @@
+"""Vendor webhooks (`POST /v1/hooks/{source_id}`) and the admin of sources.
+
+A delivery is verified on its exact bytes, mapped by the source's connector, then goes through the same
+intake as `POST /v1/feedback`. Every delivery to a known source, accepted or refused, is written to the
+source's delivery log with its reason. Nothing here sleeps or retries: the vendor retries, and intake
+dedupes on its delivery id and response id.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from recovery import clock
+from recovery.domain.classify import Thresholds, classify
+from recovery.domain.keys import hash_key
+from recovery.errors import Conflict, TransientFailure
+from recovery.intake import Intake, Source
+from recovery.observability import logger
+from recovery.sources import config, mapping, signatures
+from recovery.sources.fetch import FetchInputError, enrich
+from recovery.store.hook_log import HookLog, LogEntry, LogPage
+from recovery.store.models import SourceItem
+from recovery.store.sources import SourceStore
+
+Outcome = Literal["created", "updated", "duplicate", "held", "ignored", "refused", "failed"]
+MAX_BODY_BYTES = mapping.MAX_BODY_BYTES
+SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One request to a hook: the exact bytes, headers with lower-case names, the query string."""
+
+    raw: bytes
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+@dataclass(frozen=True)
+class HookAnswer:
+    status: int
+    outcome: Outcome
+    reason: str | None = None
+    delivery_id: str | None = None
+    feedback_id: str | None = None
+    case_id: str | None = None
+    verdict: str | None = None
+    priority: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.outcome,
+            "feedback_id": self.feedback_id,
+            "case_id": self.case_id,
+            "verdict": self.verdict,
+            "priority": self.priority,
+        }
+
+
+@dataclass(frozen=True)
+class HookSource:
+    """A source as its hook needs it: intake's view, the resolved connector, the secrets valid now."""
+
+    source: Source
+    connector: config.Connector
+    secrets: tuple[str, ...]
+
+
+class UnknownSource(LookupError):
+    """No such source, or one with no hook configured."""
+
+
+class BadSourceRequest(ValueError):
+    """An admin request that cannot be carried out as asked (400); the message names the key."""
+
+
+def valid_secrets(item: SourceItem, now: datetime) -> tuple[str, ...]:
+    """The current webhook secret, and the previous one while its rotation window lasts."""
+    current = (item.webhook_secret,) if item.webhook_secret else ()
+    if item.previous_secret and item.previous_secret_until and now < item.previous_secret_until:
+        return (*current, item.previous_secret)
+    return current
+
+
+def intake_source(item: SourceItem) -> Source:
+    return Source(
+        source_id=item.source_id,
+        name=item.name,
+        key_hashes=tuple(item.key_hashes or ()),
+        thresholds=Thresholds.model_validate(item.thresholds or {}),
+        previous_key_hashes=tuple(item.previous_key_hashes or ()),
+        previous_keys_until=item.previous_keys_until,
+    )
+
+
+def connector_of(item: SourceItem) -> config.Connector:
+    """The stored spec, validated and resolved (the preset applied). Raises config.ConfigError."""
+    return config.resolve(config.parse_source(item.spec))
+
+
+class Connectors:
+    """Sources as connectors: loaded from the table, deliveries mapped (with the fetch step when the
+    source has one), and the dry run, which writes nothing."""
+
+    def __init__(self, sources: SourceStore, fetch: Callable[..., Any] = enrich) -> None:
+        self._sources = sources
+        self._fetch = fetch
+
+    def load(self, source_id: str, now: datetime) -> HookSource:
+        """Raises UnknownSource, config.ConfigError (a stored spec that no longer validates)."""
+        item = self._sources.get(source_id) if SOURCE_ID.fullmatch(source_id) else None
+        if item is None or not item.enabled or not item.spec:
+            raise UnknownSource(source_id)
+        return HookSource(intake_source(item), connector_of(item), valid_secrets(item, now))
+
+    def map(self, hook: HookSource, delivery: Delivery) -> mapping.Mapped:
+        spec = hook.connector.mapping
+        document = mapping.document(
+            delivery.raw, delivery.content_type, delivery.headers, delivery.query, spec.body
+        )
+        if hook.connector.fetch is not None:
+            document = self._fetch(hook.connector.fetch, document)
+        return mapping.apply(hook.connector, document)
+
+    def dry_run(self, source_id: str, delivery: Delivery) -> dict[str, Any]:
+        """Map a pasted delivery and classify it, writing nothing. The signature is not checked: a
+        pasted body rarely carries one. Raises UnknownSource, mapping.MappingError, FetchInputError."""
+        hook = self.load(source_id, clock.now())
+        mapped = self.map(hook, delivery)
+        result: dict[str, Any] = {
+            "action": mapped.action,
+            "event": mapped.event,
+            "delivery_id": mapped.delivery_id,
+            "response_id": mapped.response_id,
+            "feedback": mapped.feedback.model_dump(mode="json", exclude_none=True)
+            if mapped.feedback
+            else None,
+            "verdict": None,
+            "priority": None,
+        }
+        if mapped.feedback is not None and mapped.feedback.score is not None:
+            verdict = classify(mapped.feedback.score, mapped.feedback.comment, hook.source.thresholds)
+            result["verdict"] = verdict.verdict
+            result["priority"] = f"P{int(verdict.priority)}" if verdict.priority else None
+        return result
+
+
+class Hooks:
+    def __init__(self, connectors: Connectors, intake: Intake, log: HookLog) -> None:
+        self._connectors = connectors
+        self._intake = intake
+        self._log = log
+
+    def deliver(self, source_id: str, delivery: Delivery) -> HookAnswer:
+        """Verify, map and take in one delivery; log it. Raises UnknownSource (404, not logged) and
+        TransientFailure when the source cannot be read (503)."""
+        now = clock.now()
+        try:
+            hook = self._connectors.load(source_id, now)
+        except config.ConfigError:
+            logger.exception("stored source configuration is invalid", extra={"source": source_id})
+            answer = HookAnswer(503, "failed", "the source's configuration is invalid")
+            self._record(source_id, answer, now)
+            return answer
+        answer = self._handle(hook, delivery, now)
+        self._record(source_id, answer, now)
+        return answer
+
+    # ----------------------------------------------------------------- internals
+    def _handle(self, hook: HookSource, delivery: Delivery, now: datetime) -> HookAnswer:
+        if len(delivery.raw) > MAX_BODY_BYTES:
+            return HookAnswer(413, "refused", f"body larger than {MAX_BODY_BYTES // 1024} KiB")
+        check = signatures.verify(
+            hook.connector.signature, hook.secrets, delivery.raw, delivery.headers, delivery.query, now
+        )
+        if not check.ok:
+            return HookAnswer(401, "refused", check.reason or signatures.BAD_SIGNATURE)
+        try:
+            mapped = self._connectors.map(hook, delivery)
+        except mapping.MappingError as error:
+            return HookAnswer(400, "refused", f"{error.pointer}: {error.reason}")
+        except FetchInputError as error:
+            return HookAnswer(400, "refused", f"{error.pointer}: {error.reason}")
+        except TransientFailure as error:  # the vendor API of a fetching source, or storage
+            return HookAnswer(503, "failed", str(error) or "a transient failure")
+        except ValueError:
+            # A body no mapping rule foresaw must still get a 4xx, never a 5xx.
+            return HookAnswer(400, "refused", "body: unreadable")
+        if mapped.action == "ignore":
+            unused = f"event {(mapped.event or '')[:60]!r} is not used"
+            return HookAnswer(200, "ignored", unused, mapped.delivery_id)
+        if mapped.feedback is None:
+            return HookAnswer(202, "held", "no score and no respondent yet", mapped.delivery_id)
+        try:
+            outcome = self._intake.receive(hook.source, mapped.feedback, mapped.delivery_id)
+        except TransientFailure:
+            return HookAnswer(503, "failed", "storage failed transiently", mapped.delivery_id)
+        except Conflict:
+            return HookAnswer(503, "failed", "the response changed concurrently", mapped.delivery_id)
+        result = outcome.result
+        return HookAnswer(
+            outcome.status_code,
+            result.status,
+            None,
+            mapped.delivery_id,
+            result.feedback_id,
+            result.case_id,
+            result.verdict,
+            result.priority,
+        )
+
+    def _record(self, source_id: str, answer: HookAnswer, now: datetime) -> None:
+        entry = LogEntry(
+            received_at=now,
+            status=answer.status,
+            outcome=answer.outcome,
+            reason=answer.reason,
+            delivery_id=answer.delivery_id,
+            feedback_id=answer.feedback_id,
+            case_id=answer.case_id,
+        )
+        try:
+            self._log.record(source_id, entry)
+        except TransientFailure:
+            # The answer stands: a lost log line must not make the vendor resend an accepted delivery.
+            logger.warning("delivery log write failed", extra={"source": source_id, "status": answer.status})
+
+
+# --------------------------------------------------------------------- admin
+class Rotation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    what: Literal["secret", "key"]
+    window_hours: int = Field(default=24, ge=0, le=24 * 30)
+
+
+def new_source_key(source_id: str) -> str:
+    """A source API key: `rlk_<source id>_<192 random bits>`."""
+    return f"rlk_{source_id}_{secrets.token_urlsafe(24)}"
+
+
+class SourceAdmin:
+    """Add, list and rotate sources; read their delivery logs. Secrets and keys are answered once."""
+
+    def __init__(self, sources: SourceStore, log: HookLog, public_url: str) -> None:
+        self._sources = sources
+        self._log = log
+        self._public_url = public_url.rstrip("/")
+
+    def hook_url(
+        self, source_id: str, scheme: signatures.Scheme | None = None, secret: str | None = None
+    ) -> str:
+        url = f"{self._public_url}/v1/hooks/{source_id}"
+        if isinstance(scheme, signatures.TokenScheme):
+            return f"{url}?{scheme.parameter}={secret or '<token>'}"
+        return url
+
+    def add(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate and store a new source. Raises BadSourceRequest (400), Conflict (409: id taken)."""
+        try:
+            spec = config.parse_source(dict(document), pointer="")  # errors read "/mapping/score/type: ..."
+        except config.ConfigError as error:
+            raise BadSourceRequest(str(error)) from error
+        if not spec.has_hook:
+            raise BadSourceRequest("/preset: a preset, or a signature and a mapping, is required")
+        connector = config.resolve(spec)
+        secret = signatures.new_secret(connector.signature)
+        key = new_source_key(spec.id)
+        stored = spec.model_dump(mode="json", exclude_none=True)
+        thresholds = spec.thresholds.model_dump(exclude_none=True)
+        if not self._sources.create(spec.id, spec.name, [hash_key(key)], thresholds, secret, stored):
+            raise Conflict(f"a source with id {spec.id!r} exists already")
+        logger.info("source added", extra={"source": spec.id})
+        return {
+            "id": spec.id,
+            "name": spec.name,
+            "hook_url": self.hook_url(spec.id, connector.signature, secret),
+            "secret": secret,
+            "key": key,
+        }
+
+    def listing(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": row.source_id,
+                "name": row.name,
+                "preset": row.preset,
+                "hook_url": self.hook_url(row.source_id, None),
+            }
+            for row in self._sources.listing()
+        ]
+
+    def rotate(self, source_id: str, rotation: Rotation) -> dict[str, Any]:
+        """A new secret or key, the old one valid for `window_hours` more. Raises UnknownSource, Conflict."""
+        item = self._sources.get(source_id) if SOURCE_ID.fullmatch(source_id) else None
+        if item is None:
+            raise UnknownSource(source_id)
+        until = clock.now() + timedelta(hours=rotation.window_hours)
+        answer: dict[str, Any] = {"id": source_id, "previous_valid_until": clock.iso(until)}
+        if rotation.what == "secret":
+            scheme = connector_of(item).signature if item.spec else None
+            secret = signatures.new_secret(scheme) if scheme is not None else secrets.token_urlsafe(32)
+            done = self._sources.rotate_secret(item, secret, until)
+            answer |= {"secret": secret, "hook_url": self.hook_url(source_id, scheme, secret)}
+        else:
+            key = new_source_key(source_id)
+            done = self._sources.rotate_key(item, hash_key(key), until)
+            answer["key"] = key
+        if not done:
+            raise Conflict("the source changed meanwhile; rotate again")
+        logger.info("source credential rotated", extra={"source": source_id, "what": rotation.what})
+        return answer
+
+    def deliveries(self, source_id: str, limit: int, cursor: str | None) -> LogPage:
+        """Raises UnknownSource, hook_log.BadCursor."""
+        if not SOURCE_ID.fullmatch(source_id) or self._sources.get(source_id) is None:
+            raise UnknownSource(source_id)
+        return self._log.read(source_id, limit, cursor)

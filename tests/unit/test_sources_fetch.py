@@ -1,0 +1,401 @@
+"""The fetch step of id-only webhooks, against a vendor API stubbed at the HTTP layer on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import urllib.parse
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from recovery.sources import config
+from recovery.sources.fetch import FetchFailed, FetchInputError, FetchStep, enrich, fetch_response
+from recovery.sources.fetched_presets import OptionsError, PresetParts, qualtrics, surveymonkey
+from recovery.sources.mapping import MappingSpec, apply_mapping, document
+from recovery.sources.signatures import parse_scheme, verify
+from tests.vendor_stub import VendorStub, serve_vendor
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "fixtures" / "webhooks"
+LOCAL = ROOT / "tests" / "fixtures" / "webhooks"
+SM_CALLBACK = SHARED / "surveymonkey" / "callback_event_example_A_filter_type_survey.json"
+SM_DETAILS = SHARED / "surveymonkey" / "response_details_GET_example.json"
+QX_EVENT = LOCAL / "qualtrics" / "completedResponse_event.UNVERIFIED.form"
+QX_RESPONSE = LOCAL / "qualtrics" / "single_response_GET.UNVERIFIED.json"
+
+
+@pytest.fixture
+def vendor() -> Iterator[VendorStub]:
+    with serve_vendor() as stub:
+        yield stub
+
+
+def surveymonkey_step(base_url: str, **changes: Any) -> FetchStep:
+    return FetchStep(
+        api="surveymonkey",
+        credentials="recovery-loop/test/surveymonkey",
+        survey_id="body.resources.survey_id",
+        response_id="body.object_id",
+        base_url=base_url,
+        **changes,
+    )
+
+
+def qualtrics_step(base_url: str) -> FetchStep:
+    return FetchStep(
+        api="qualtrics",
+        credentials="recovery-loop/test/qualtrics",
+        survey_id="body.SurveyID",
+        response_id="body.ResponseID",
+        base_url=base_url,
+    )
+
+
+def sm_document() -> dict[str, Any]:
+    return {"body": json.loads(SM_CALLBACK.read_bytes()), "headers": {}, "query": {}}
+
+
+def token(name: str) -> str:
+    return {"recovery-loop/test/surveymonkey": "sm-token-1", "recovery-loop/test/qualtrics": "qx-token-1"}[
+        name
+    ]
+
+
+def test_surveymonkey_callback_fetches_the_response_details_with_the_bearer_token(vendor: VendorStub) -> None:
+    # GIVEN the vendor API serving the published response-details example for the callback's ids
+    vendor.routes["/v3/surveys/123456789/responses/123456/details"] = (200, SM_DETAILS.read_bytes())
+    # WHEN the callback is enriched
+    document = enrich(surveymonkey_step(vendor.url), sm_document(), token_for=token)
+    # THEN the fetched response is beside the webhook body, fetched once with the token from the secret
+    assert document["response"] == json.loads(SM_DETAILS.read_bytes())
+    assert document["body"]["object_id"] == "123456"
+    assert len(vendor.seen) == 1
+    assert vendor.seen[0][1]["authorization"] == "Bearer sm-token-1"
+
+
+def test_qualtrics_event_fetches_the_response_with_the_api_token_and_unwraps_result(
+    vendor: VendorStub,
+) -> None:
+    # GIVEN a form-encoded completedResponse event and the vendor API serving that response
+    form = {k: v[0] for k, v in urllib.parse.parse_qs(QX_EVENT.read_text(encoding="utf-8")).items()}
+    vendor.routes["/API/v3/surveys/SV_3aJ5o0UyhLxmsCx/responses/R_1ma7yqJ8gkNSs4v"] = (
+        200,
+        QX_RESPONSE.read_bytes(),
+    )
+    # WHEN the response is fetched
+    response = fetch_response(qualtrics_step(vendor.url), {"body": form}, token_for=token)
+    # THEN the mapping can read `values` directly, and the token went in X-API-TOKEN
+    assert response["values"]["QID1"] == 3
+    assert response["values"]["recipientEmail"] == "ada@example.com"
+    assert vendor.seen[0][1]["x-api-token"] == "qx-token-1"
+    assert "authorization" not in vendor.seen[0][1]
+
+
+def test_qualtrics_host_comes_from_the_datacenter() -> None:
+    # GIVEN a Qualtrics step with only a datacenter
+    step = FetchStep(
+        api="qualtrics",
+        credentials="s",
+        survey_id="body.SurveyID",
+        response_id="body.ResponseID",
+        datacenter="fra1",
+    )
+    # THEN the API root is that datacenter's host
+    assert step.root() == "https://fra1.qualtrics.com"
+
+
+def test_a_slow_vendor_is_a_transient_failure_within_the_budget(vendor: VendorStub) -> None:
+    # GIVEN a vendor that answers after the budget
+    vendor.routes["/v3/surveys/123456789/responses/123456/details"] = (200, SM_DETAILS.read_bytes())
+    vendor.delay = 1.5
+    step = surveymonkey_step(vendor.url, timeout_seconds=0.3)
+    # WHEN the response is fetched
+    started = time.monotonic()
+    with pytest.raises(FetchFailed) as failure:
+        fetch_response(step, sm_document(), token_for=token)
+    # THEN it gives up on time with a reason the delivery log can show
+    assert time.monotonic() - started < 1.2
+    assert failure.value.reason == "the surveymonkey API did not answer within 0.3 s"
+
+
+def test_a_vendor_that_is_down_is_a_transient_failure() -> None:
+    # GIVEN nothing listening on the vendor's port
+    step = surveymonkey_step("http://127.0.0.1:9")
+    # WHEN the response is fetched / THEN it is a transient failure, which the hook answers with 503
+    with pytest.raises(FetchFailed, match="unreachable"):
+        fetch_response(step, sm_document(), token_for=token)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(503, b"{}"), (401, b'{"error": 1}'), (404, b"{}"), (200, b"<html>"), (200, b"[]")]
+)
+def test_a_vendor_error_or_odd_answer_is_a_transient_failure(
+    vendor: VendorStub, status: int, body: bytes
+) -> None:
+    # GIVEN the vendor answering with an error or something that is not a response object
+    vendor.routes["/v3/surveys/123456789/responses/123456/details"] = (status, body)
+    # WHEN the response is fetched / THEN the failure names what went wrong, and carries no token
+    with pytest.raises(FetchFailed) as failure:
+        fetch_response(surveymonkey_step(vendor.url), sm_document(), token_for=token)
+    assert "surveymonkey API" in failure.value.reason
+    assert "sm-token-1" not in failure.value.reason
+
+
+def test_a_webhook_without_the_response_id_is_a_body_error_and_calls_nobody(vendor: VendorStub) -> None:
+    # GIVEN a callback whose object id is missing
+    document = sm_document()
+    del document["body"]["object_id"]
+    # WHEN the response is fetched / THEN the error points at the missing id, and the vendor is not called
+    with pytest.raises(FetchInputError) as failure:
+        fetch_response(surveymonkey_step(vendor.url), document, token_for=token)
+    assert failure.value.pointer == "/response_id"
+    assert vendor.seen == []
+
+
+def test_an_id_with_a_path_in_it_is_refused(vendor: VendorStub) -> None:
+    # GIVEN a callback whose id tries to walk the vendor's API
+    document = sm_document()
+    document["body"]["object_id"] = "../../users/me"
+    # WHEN the response is fetched / THEN it is refused before any request
+    with pytest.raises(FetchInputError, match="not a vendor id"):
+        fetch_response(surveymonkey_step(vendor.url), document, token_for=token)
+    assert vendor.seen == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"base_url": "http://api.example.com"}, "base_url"),
+        ({"credentials": ""}, "credentials"),
+        ({"survey_id": "body.["}, "survey_id"),
+        ({"timeout_seconds": 6}, "timeout_seconds"),
+    ],
+)
+def test_a_bad_step_is_refused_naming_the_key(changes: dict[str, Any], message: str) -> None:
+    # GIVEN a step with one bad setting / THEN building it names that setting
+    settings: dict[str, Any] = {
+        "api": "surveymonkey",
+        "credentials": "s",
+        "survey_id": "body.resources.survey_id",
+        "response_id": "body.object_id",
+        **changes,
+    }
+    with pytest.raises(ValueError, match=message):
+        FetchStep(**settings)
+
+
+def test_qualtrics_needs_a_datacenter() -> None:
+    with pytest.raises(ValueError, match="datacenter"):
+        FetchStep(api="qualtrics", credentials="s", survey_id="body.SurveyID", response_id="body.ResponseID")
+
+
+# The presets: signature, fetch and mapping together, on the fixtures' exact bytes.
+
+SM_SECRET = "sm-api-key&sm-api-secret"
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def sm_sign(secret: str, raw: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha1).digest()).decode()
+
+
+def sm_parts(vendor: VendorStub, **options: Any) -> PresetParts:
+    return surveymonkey(
+        {
+            "credentials": "recovery-loop/test/surveymonkey",
+            "score_question": "319352786",
+            "score_choices": {"3057839051": 9},
+            "customer_variable": "custvar_1",
+            "api_base_url": vendor.url,
+            **options,
+        }
+    )
+
+
+def test_surveymonkey_preset_maps_the_fetched_details_field_by_field(vendor: VendorStub) -> None:
+    # GIVEN the published callback, signed as SurveyMonkey signs it, and the API serving the details
+    raw = SM_CALLBACK.read_bytes()
+    headers = {"sm-signature": sm_sign(SM_SECRET, raw), "content-type": "application/json"}
+    vendor.routes["/v3/surveys/123456789/responses/123456/details"] = (200, SM_DETAILS.read_bytes())
+    parts = sm_parts(vendor)
+    scheme = parse_scheme(parts.signature)
+    mapping = MappingSpec.model_validate(parts.mapping)
+    # WHEN the delivery is verified, enriched and mapped
+    check = verify(scheme, [SM_SECRET], raw, headers, {}, NOW)
+    doc = document(raw, headers["content-type"], headers, {}, mapping.body)
+    mapped = apply_mapping(
+        mapping, enrich(parts.fetch, doc, event=mapping.event, events=mapping.events, token_for=token)
+    )
+    # THEN it is accepted as canonical feedback, field by field
+    assert check.ok
+    assert mapped.action == "accept"
+    assert mapped.delivery_id == "123456789"
+    assert mapped.response_id == "123456"
+    feedback = mapped.feedback
+    assert feedback is not None
+    assert feedback.external_id == "123456"
+    assert (feedback.score.type, feedback.score.value) == ("nps", 9)  # type: ignore[union-attr]
+    assert feedback.customer.id == "one"
+    assert feedback.customer.email is None
+    assert feedback.comment is None
+    assert feedback.occurred_at == datetime(2015, 12, 28, 21, 59, 38, tzinfo=UTC)
+    assert feedback.metadata == {"survey_id": "105724755", "collector_id": "50253690"}
+
+
+def test_surveymonkey_preset_reads_the_comment_question(vendor: VendorStub) -> None:
+    # GIVEN the details with an open-ended answer added on the same page
+    details = json.loads(SM_DETAILS.read_bytes())
+    details["pages"][0]["questions"].append({"id": "319352790", "answers": [{"text": "Nobody called back."}]})
+    vendor.routes["/v3/surveys/123456789/responses/123456/details"] = (200, json.dumps(details).encode())
+    parts = sm_parts(vendor, comment_question="319352790")
+    mapping = MappingSpec.model_validate(parts.mapping)
+    raw = SM_CALLBACK.read_bytes()
+    # WHEN it is enriched and mapped
+    doc = enrich(parts.fetch, document(raw, "application/json", {}, {}), token_for=token)
+    mapped = apply_mapping(mapping, doc)
+    # THEN the comment is the open-ended answer
+    assert mapped.feedback is not None
+    assert mapped.feedback.comment == "Nobody called back."
+
+
+@pytest.mark.parametrize(
+    ("raw", "secret"),
+    [
+        (SM_CALLBACK.read_bytes().replace(b"123456", b"654321"), SM_SECRET),  # tampered body
+        (SM_CALLBACK.read_bytes(), "other-key&other-secret"),  # wrong api key and secret
+    ],
+)
+def test_surveymonkey_wrong_signature_is_refused(raw: bytes, secret: str) -> None:
+    # GIVEN a callback signed over other bytes, or with another key
+    scheme = parse_scheme(surveymonkey({"credentials": "s", "score_question": "1"}).signature)
+    headers = {"Sm-Signature": sm_sign(SM_SECRET, SM_CALLBACK.read_bytes())}
+    # WHEN it is verified with the source's secret / THEN it is refused as a bad signature
+    check = verify(scheme, [secret], raw, headers, {}, NOW)
+    assert (check.ok, check.reason) == (False, "bad signature")
+
+
+def test_surveymonkey_ignored_event_calls_no_api(vendor: VendorStub) -> None:
+    # GIVEN a callback for an event the preset does not use
+    body = json.loads(SM_CALLBACK.read_bytes()) | {"event_type": "response_deleted"}
+    parts = sm_parts(vendor)
+    mapping = MappingSpec.model_validate(parts.mapping)
+    # WHEN it is enriched and mapped
+    doc = enrich(parts.fetch, {"body": body}, event=mapping.event, events=mapping.events, token_for=token)
+    mapped = apply_mapping(mapping, doc)
+    # THEN it is ignored without a call to the vendor
+    assert mapped.action == "ignore"
+    assert vendor.seen == []
+
+
+def test_qualtrics_preset_takes_its_token_and_maps_the_fetched_response(vendor: VendorStub) -> None:
+    # GIVEN the form-encoded event on a hook URL with the source's token, and the API serving the response
+    raw = QX_EVENT.read_bytes()
+    vendor.routes["/API/v3/surveys/SV_3aJ5o0UyhLxmsCx/responses/R_1ma7yqJ8gkNSs4v"] = (
+        200,
+        QX_RESPONSE.read_bytes(),
+    )
+    parts = qualtrics(
+        {
+            "credentials": "recovery-loop/test/qualtrics",
+            "score_question": "QID1",
+            "comment_question": "QID2",
+            "api_base_url": vendor.url,
+        }
+    )
+    scheme = parse_scheme(parts.signature)
+    mapping = MappingSpec.model_validate(parts.mapping)
+    # WHEN it is verified, enriched and mapped
+    good = verify(scheme, ["url-token-1"], raw, {}, {"token": "url-token-1"}, NOW)
+    bad = verify(scheme, ["url-token-1"], raw, {}, {"token": "url-token-2"}, NOW)
+    doc = document(raw, "application/x-www-form-urlencoded", {}, {"token": "url-token-1"}, mapping.body)
+    mapped = apply_mapping(mapping, enrich(parts.fetch, doc, token_for=token))
+    # THEN only the right token passes, and the response maps field by field
+    assert good.ok
+    assert (bad.ok, bad.reason) == (False, "bad token")
+    assert (mapped.action, mapped.delivery_id, mapped.response_id) == (
+        "accept",
+        "R_1ma7yqJ8gkNSs4v",
+        "R_1ma7yqJ8gkNSs4v",
+    )
+    feedback = mapped.feedback
+    assert feedback is not None
+    assert feedback.external_id == "R_1ma7yqJ8gkNSs4v"
+    assert (feedback.score.type, feedback.score.value) == ("nps", 3)  # type: ignore[union-attr]
+    assert feedback.comment == "Waited 40 minutes on hold and nobody answered."
+    assert (feedback.customer.id, feedback.customer.email, feedback.customer.name) == (
+        "c-42",
+        "ada@example.com",
+        "Ada",
+    )
+    assert feedback.interaction.channel == "email"
+    assert feedback.occurred_at == datetime(2026, 11, 20, 9, 41, 7, tzinfo=UTC)
+    assert feedback.metadata == {"survey_id": "SV_3aJ5o0UyhLxmsCx"}
+
+
+@pytest.mark.parametrize(
+    ("preset", "options", "pointer"),
+    [
+        (surveymonkey, {"credentials": "s", "score_question": "abc"}, "options/score_question"),
+        (surveymonkey, {"credentials": "s", "score_question": "1", "colour": "red"}, "options/colour"),
+        (surveymonkey, {"score_question": "1"}, "options/credentials"),
+        (qualtrics, {"credentials": "s", "score_question": "QID1"}, "options/datacenter"),
+        (
+            qualtrics,
+            {"credentials": "s", "score_question": "QID1'] | x", "datacenter": "fra1"},
+            "options/score_question",
+        ),
+        (
+            surveymonkey,
+            {"credentials": "s", "score_question": "1", "api_base_url": "http://evil.example"},
+            "options/api_base_url",
+        ),
+    ],
+)
+def test_a_bad_option_is_named(preset: Any, options: dict[str, Any], pointer: str) -> None:
+    # GIVEN options with one bad key / THEN the preset names it
+    with pytest.raises(OptionsError) as failure:
+        preset(options)
+    assert failure.value.pointer == pointer
+
+
+def test_a_source_with_the_preset_resolves_to_a_connector_with_the_fetch_step() -> None:
+    # GIVEN a SurveyMonkey source as configured
+    source = {
+        "id": "sm-nps",
+        "name": "SurveyMonkey NPS",
+        "preset": "surveymonkey",
+        "options": {"credentials": "recovery-loop/prod/sources/sm", "score_question": "319352786"},
+    }
+    # WHEN it is loaded
+    connector = config.resolve(config.parse_source(source))
+    # THEN the connector carries the fetch step with the credentials and the callback's id paths
+    assert connector.fetch == FetchStep(
+        api="surveymonkey",
+        credentials="recovery-loop/prod/sources/sm",
+        survey_id="body.resources.survey_id",
+        response_id="body.object_id",
+        event="body.event_type",
+        events=("response_completed", "response_updated"),
+    )
+    assert connector.signature.model_dump()["header"] == "sm-signature"
+
+
+def test_a_bad_preset_option_is_named_when_the_source_is_loaded() -> None:
+    # GIVEN a Qualtrics source without its datacenter
+    source = {
+        "id": "qx",
+        "name": "Qualtrics",
+        "preset": "qualtrics",
+        "options": {"credentials": "s", "score_question": "QID1"},
+    }
+    # WHEN the sources document is loaded / THEN the error names the option
+    with pytest.raises(config.ConfigError) as failure:
+        config.parse_sources([source])
+    assert failure.value.pointer == "sources/0/options/datacenter"
