@@ -1,8 +1,12 @@
 """SQS queue -> function, as a Lambda event source mapping does it.
 
 Messages are received, handed over in the Lambda SQS event shape and deleted when the function
-succeeds. A failure leaves them on the queue: they come back after the visibility timeout, and the
-queue's own RedrivePolicy moves them to its dead-letter queue, exactly as in AWS.
+succeeds. A failure leaves them on the queue: they come back after the queue's visibility timeout, and
+the queue's own RedrivePolicy moves them to its dead-letter queue, exactly as in AWS.
+
+The visibility timeout runs on the virtual clock, as every other wait in the runtime does: moto times
+it by the wall clock, so a failed message is hidden there for longer than any test waits
+(`HOLD_SECONDS`) and made visible again once the virtual clock has passed its timeout.
 """
 
 from __future__ import annotations
@@ -10,8 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from local import lambda_events
 from local.aws import AwsClients
@@ -19,6 +27,8 @@ from local.functions import FunctionError, FunctionHost
 from local.streams import Mapping
 
 log = logging.getLogger(__name__)
+HOLD_SECONDS = 42_000  # near SQS's limit of 12 hours from the receive, by the wall clock
+DEFAULT_VISIBILITY_SECONDS = 30  # SQS's default
 
 
 @dataclass
@@ -28,11 +38,16 @@ class QueuePoller:
     clients: AwsClients
     host: FunctionHost
     lock: threading.RLock
+    now: Callable[[], datetime]
+    # receipt handle -> virtual time its failed message becomes visible again
+    hidden: dict[str, datetime] = field(default_factory=dict)
+    _visibility: timedelta | None = None
 
     def poll(self) -> bool:
+        released = self._release_due()
         messages = self._receive()
         if not messages:
-            return False
+            return released
         records = [
             lambda_events.sqs_record(m, self.mapping.source_arn, self.clients.region) for m in messages
         ]
@@ -40,9 +55,49 @@ class QueuePoller:
         # Messages that match no filter are deleted unseen, as Lambda does.
         done = [record for record in records if record not in matched]
         if matched:
-            done += self._invoke(matched)
+            succeeded = self._invoke(matched)
+            done += succeeded
+            self._hide([record for record in matched if record not in succeeded])
         self._delete(done)
         return True
+
+    def _hide(self, failed: list[dict[str, Any]]) -> None:
+        """Failed messages come back one visibility timeout later on the virtual clock."""
+        if not failed:
+            return
+        visible_at = self.now() + self._visibility_timeout()
+        for record in failed:
+            with self.lock:
+                self.clients.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=record["receiptHandle"],
+                    VisibilityTimeout=HOLD_SECONDS,
+                )
+            self.hidden[record["receiptHandle"]] = visible_at
+
+    def _release_due(self) -> bool:
+        now = self.now()
+        due = [handle for handle, visible_at in self.hidden.items() if visible_at <= now]
+        for handle in due:
+            del self.hidden[handle]
+            try:
+                with self.lock:
+                    self.clients.sqs.change_message_visibility(
+                        QueueUrl=self.queue_url, ReceiptHandle=handle, VisibilityTimeout=0
+                    )
+            except ClientError as error:  # gone meanwhile (expired, or purged): nothing to bring back
+                log.warning("could not make a failed message visible again: %s", error)
+        return bool(due)
+
+    def _visibility_timeout(self) -> timedelta:
+        if self._visibility is None:
+            with self.lock:
+                attributes = self.clients.sqs.get_queue_attributes(
+                    QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"]
+                )["Attributes"]
+            seconds = int(attributes.get("VisibilityTimeout", DEFAULT_VISIBILITY_SECONDS))
+            self._visibility = timedelta(seconds=seconds)
+        return self._visibility
 
     def _receive(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []

@@ -268,7 +268,9 @@ class Runtime:
                 self.streams.append(poller)
             elif service == "sqs":
                 url = self.deliverer.queue_url(mapping.source_arn)
-                queues.append(QueuePoller(mapping, url, self.clients, self.host, self.invoke_lock))
+                queues.append(
+                    QueuePoller(mapping, url, self.clients, self.host, self.invoke_lock, self.clock.now)
+                )
             else:
                 log.warning(
                     "%s: event sources of type %s are not supported locally", mapping.logical_id, service

@@ -1,6 +1,7 @@
 """Admin API, with the admin key: teams and routing, read and replaced whole (`/v1/admin/alerting`); a
 customer's data, exported or erased (`/v1/admin/customers/{customer_id}?by=id|email|phone`); survey-tool
-sources: add, list, rotate a secret or key, dry-run a payload, read the delivery log (`/v1/admin/sources`)."""
+sources: add, list, rotate a secret or key, dry-run a payload, read the delivery log (`/v1/admin/sources`);
+outbound webhook endpoints, read (secrets as fingerprints) and replaced whole (`/v1/admin/outbound`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from recovery.domain.routing import ConfigError, parse_config
 from recovery.errors import Conflict, TransientFailure
 from recovery.hooks import BadSourceRequest, Connectors, Delivery, Rotation, SourceAdmin, UnknownSource
 from recovery.observability import logger, metrics
+from recovery.outbound import OutboundConfigError, parse_outbound, public_view, with_secrets
 from recovery.privacy import BadLookup, CustomerNotFound, Privacy, identify
 from recovery.settings import Settings
 from recovery.sources.fetch import FetchInputError
@@ -31,6 +33,7 @@ from recovery.store import models, secrets
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore, StaleConfig
 from recovery.store.hook_log import BadCursor, HookLog
+from recovery.store.outbound import OutboundStore
 from recovery.store.privacy import PrivacyStore
 from recovery.store.sources import SourceStore
 
@@ -41,6 +44,7 @@ config_store = ConfigStore()
 privacy = Privacy(PrivacyStore(), hasher=lambda: PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)))
 source_admin = SourceAdmin(SourceStore(), HookLog(), os.environ.get("PUBLIC_BASE_URL", ""))
 connectors = Connectors(SourceStore())  # the dry run: maps and classifies, writes nothing
+outbound_store = OutboundStore()
 app = APIGatewayHttpResolver()
 
 
@@ -71,6 +75,44 @@ def put_alerting() -> Response[str]:
         return http.problem(412, "Precondition failed", str(error))
     logger.info("alerting configuration replaced", extra={"version": version, "teams": len(config.teams)})
     return Response(200, "application/json", config.model_dump_json(), headers={"ETag": f'"{version}"'})
+
+
+@app.get("/v1/admin/outbound")
+def get_outbound() -> Response[str]:
+    found = outbound_store.versioned()
+    if found is None:
+        return Response(200, "application/json", json.dumps({"endpoints": []}))
+    document, version = found
+    view = public_view(parse_outbound(document))
+    return Response(200, "application/json", json.dumps(view), headers={"ETag": f'"{version}"'})
+
+
+@app.put("/v1/admin/outbound")
+def put_outbound() -> Response[str]:
+    try:
+        submitted = json.loads(app.current_event.decoded_body or "")
+    except json.JSONDecodeError:
+        return http.problem(400, "Malformed JSON", "the body is not valid JSON")
+    found = outbound_store.versioned()
+    document, generated = with_secrets(submitted, parse_outbound(found[0]) if found else None)
+    try:
+        config = parse_outbound(document)
+    except OutboundConfigError as error:
+        # Nothing is written: the endpoints in force stay as they were.
+        return http.problem(400, "Invalid configuration", str(error))
+    expected = _if_match(app.current_event.headers.get("if-match"))
+    try:
+        version = outbound_store.put_document(
+            config.model_dump(mode="json"), clock.now(), by="admin", expected_version=expected
+        )
+    except StaleConfig as error:
+        return http.problem(412, "Precondition failed", str(error))
+    logger.info("outbound endpoints replaced", extra={"version": version, "endpoints": len(config.endpoints)})
+    view = public_view(config)
+    if generated:
+        view["generated_secrets"] = generated  # shown this once; give each to its receiver
+    headers = {"ETag": f'"{version}"', "Cache-Control": "no-store"}
+    return Response(200, "application/json", json.dumps(view), headers=headers)
 
 
 @app.get("/v1/admin/customers/<customer_id>")

@@ -4,6 +4,7 @@ compensation approval page (`/c/{code}`) that a level-2 contact opens from their
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,14 +22,19 @@ from recovery.domain import cases as rules
 from recovery.domain.links import Verdict
 from recovery.domain.routing import Contact
 from recovery.errors import TransientFailure
+from recovery.hooks import SourceAdmin, UnknownSource
 from recovery.notify.approval import approval_strings, browser_language, compensation_text, sentence
 from recovery.notify.render import language_of
 from recovery.observability import logger, metrics
 from recovery.pages import page
 from recovery.store.cases import BadCursor, StaleCase
+from recovery.store.hook_log import BadCursor as BadLogCursor
+from recovery.store.hook_log import HookLog
+from recovery.store.sources import SourceStore
 
 cases = build_cases(AlertSettings.from_env())
 client_id = user_pool_client_id()
+source_admin = SourceAdmin(SourceStore(), HookLog(), os.environ.get("PUBLIC_BASE_URL", ""))
 app = APIGatewayHttpResolver()
 
 REQUESTS: dict[str, type[BaseModel]] = {
@@ -203,6 +209,33 @@ def change_case(case_id: str, operation: str) -> Response[str]:
 
 def _pending(case: Any) -> bool:
     return bool(case.compensations) and case.compensations[-1].get("status") == "pending"
+
+
+# ------------------------------------------------------------------------- sources (admins only)
+@app.get("/v1/sources")
+def list_sources() -> Response[str]:
+    """The sources and their hook URLs, for the console's delivery log. Never a secret or key hash."""
+    _admin()
+    return _json(200, {"items": source_admin.listing()})
+
+
+@app.get("/v1/sources/<source_id>/deliveries")
+def source_deliveries(source_id: str) -> Response[str]:
+    """A source's delivery log, newest first; `cursor` from the previous page reads older entries."""
+    _admin()
+    query = app.current_event.query_string_parameters or {}
+    limit_text = query.get("limit", "50")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
+        return _bad("/limit", "limit must be a whole number from 1 to 100", "query")
+    found = source_admin.deliveries(source_id, int(limit_text), query.get("cursor"))
+    return _json(200, {"items": [entry.as_json() for entry in found.entries], "cursor": found.cursor})
+
+
+def _admin() -> rules.Lead:
+    lead = _lead()
+    if not lead.admin:
+        raise Forbidden("only admins read sources and their delivery logs")
+    return lead
 
 
 # -------------------------------------------------------------------------------------- approvals
@@ -385,6 +418,16 @@ def stale(error: StaleCase) -> Response[str]:
 @app.exception_handler(BadCursor)
 def bad_cursor(error: BadCursor) -> Response[str]:
     return _bad("/cursor", str(error), "query")
+
+
+@app.exception_handler(BadLogCursor)
+def bad_log_cursor(error: BadLogCursor) -> Response[str]:
+    return _bad("/cursor", str(error), "query")
+
+
+@app.exception_handler(UnknownSource)
+def unknown_source(error: UnknownSource) -> Response[str]:
+    return http.problem(404, "Not found", f"no source {error.args[0]!r}")
 
 
 @app.exception_handler(TransientFailure)

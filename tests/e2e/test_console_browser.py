@@ -279,3 +279,81 @@ def test_the_console_speaks_norwegian_and_remembers_it(console: WebDriver, runti
     tabs = [tab.text for tab in console.find_elements(By.CSS_SELECTOR, "nav.tabs a")]
     assert tabs == ["Åpne", "Påtatt", "Løst"]
     assert console.find_element(By.ID, "sign-out").text == "Logg ut"
+
+
+def test_an_admin_reads_a_sources_delivery_log(console: WebDriver, runtime: RuntimeProcess) -> None:
+    from datetime import UTC, datetime
+
+    import boto3
+
+    from recovery.sources import config, signatures
+    from tests.e2e.test_hooks_http import DEMO, demo_source, typeform_body
+    from tests.support import REGION
+
+    # GIVEN a signed delivery to the demo Typeform hook, and a tampered copy of another
+    source = demo_source(runtime)
+    now = requests.get(runtime.url("/_local/clock"), timeout=10).json()["now"]
+    raw = typeform_body(now, uuid.uuid4().hex)
+    spec = config.parse_source(
+        {"id": DEMO, "name": "x", "preset": "typeform", "options": {"score_ref": "nps"}}
+    )
+    headers = {"Content-Type": "application/json"}
+    headers |= signatures.sign(
+        config.resolve(spec).signature, source["secret"], raw, headers, datetime.now(UTC)
+    )
+    accepted = requests.post(source["hook_url"], data=raw, headers=headers, timeout=30)
+    assert accepted.status_code == 201, accepted.text
+    case_id = accepted.json()["case_id"]
+    tampered = typeform_body(now, uuid.uuid4().hex)
+    refused = requests.post(source["hook_url"], data=tampered, headers=headers, timeout=30)
+    assert refused.status_code == 401, refused.text
+    # AND Kari, a lead who is not an admin, does not see Sources in the console
+    sign_in(console, runtime)
+    assert not console.find_element(By.ID, "nav-sources").is_displayed()
+    console.find_element(By.ID, "sign-out").click()
+    wait(console, lambda b: b.find_element(By.NAME, "username"))
+    # WHEN she is made an admin and signs in again
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=runtime["moto_url"],
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    pool_id = cognito.list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
+    username = runtime["console_login"]["username"]
+    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName="admin")
+    try:
+        sign_in(console, runtime)
+        # THEN Sources is in the nav, and opens by keyboard to the list of sources
+        link = wait(
+            console,
+            lambda b: (
+                b.find_element(By.ID, "nav-sources").is_displayed() and b.find_element(By.ID, "nav-sources")
+            ),
+        )
+        link.send_keys(Keys.ENTER)
+        row = wait(
+            console, lambda b: b.find_element(By.CSS_SELECTOR, f'li.source-row[data-source-id="{DEMO}"]')
+        )
+        assert source["hook_url"] in row.text and source["secret"] not in console.page_source
+        row.find_element(By.TAG_NAME, "a").send_keys(Keys.ENTER)
+        # AND the delivery log shows the refused copy first with its reason, then the accepted one
+        entries = wait(
+            console,
+            lambda b: (
+                len(b.find_elements(By.CSS_SELECTOR, "li.delivery-row")) >= 2
+                and b.find_elements(By.CSS_SELECTOR, "li.delivery-row")
+            ),
+        )
+        assert entries[0].get_attribute("data-outcome") == "refused"
+        assert "bad signature" in entries[0].find_element(By.CSS_SELECTOR, ".reason").text
+        assert "401" in entries[0].text
+        assert entries[1].get_attribute("data-outcome") == "created" and "201" in entries[1].text
+        # AND the accepted delivery links to its case, which the admin can open
+        entries[1].find_element(By.CSS_SELECTOR, f'a[href="#/cases/{case_id}"]').click()
+        wait(console, lambda b: b.find_element(By.ID, "case-status"))
+        assert case_id in console.find_element(By.TAG_NAME, "h1").text
+        assert [entry for entry in console.get_log("browser") if entry["level"] == "SEVERE"] == []
+    finally:
+        cognito.admin_remove_user_from_group(UserPoolId=pool_id, Username=username, GroupName="admin")

@@ -484,3 +484,81 @@ def test_first_sign_in_sets_a_new_password(cases_api: CasesApi, stack: Stack) ->
     # and a body that is not a sign-in is refused with the field named
     status, _, problem = cases_api.call("POST", "/v1/session", {"username": "x"})
     assert status == 400 and problem["errors"][0]["pointer"] == "/password"
+
+
+# -------------------------------------------------------------------------- sources (admins only)
+SOURCE_SECRET = "cases-test-webhook-secret-not-to-be-shown"
+SOURCE_KEY_HASH = "cases-test-key-hash-not-to-be-shown"
+
+
+@pytest.fixture
+def logged_source(stack: Stack) -> str:
+    from datetime import UTC, datetime
+
+    from recovery.store.hook_log import HookLog, LogEntry
+    from recovery.store.sources import SourceStore
+
+    spec = {"id": "console-typeform", "name": "Console Typeform", "preset": "typeform"}
+    SourceStore().put("console-typeform", "Console Typeform", [SOURCE_KEY_HASH], None, SOURCE_SECRET, spec)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    log = HookLog()
+    log.record("console-typeform", LogEntry(start, 401, "refused", "signature: does not match", "d-1"))
+    log.record(
+        "console-typeform",
+        LogEntry(start + timedelta(minutes=1), 201, "created", None, "d-2", "FB#console-typeform#r2", "c-2"),
+    )
+    log.record("console-typeform", LogEntry(start + timedelta(minutes=2), 200, "duplicate", "seen", "d-2"))
+    return "console-typeform"
+
+
+def test_an_admin_lists_sources_without_secrets(cases_api: CasesApi, logged_source: str) -> None:
+    # GIVEN a source with a webhook secret and a key hash
+    # WHEN an admin lists the sources
+    status, headers, body = cases_api.as_user(ADMIN).call("GET", "/v1/sources")
+    # THEN it is there with its preset and hook URL, and neither the secret nor the hash is in the answer
+    assert status == 200, body
+    listed = {item["id"]: item for item in body["items"]}
+    assert listed[logged_source]["name"] == "Console Typeform"
+    assert listed[logged_source]["preset"] == "typeform"
+    assert listed[logged_source]["hook_url"].endswith(f"/v1/hooks/{logged_source}")
+    text = json.dumps(body)
+    assert SOURCE_SECRET not in text and SOURCE_KEY_HASH not in text
+    assert headers["cache-control"] == "no-store"
+
+
+def test_an_admin_pages_through_a_delivery_log(cases_api: CasesApi, logged_source: str) -> None:
+    admin = cases_api.as_user(ADMIN)
+    # WHEN an admin reads the log two entries at a time
+    status, _, first = admin.call("GET", f"/v1/sources/{logged_source}/deliveries", query="limit=2")
+    assert status == 200, first
+    status, _, second = admin.call(
+        "GET", f"/v1/sources/{logged_source}/deliveries", query=f"limit=2&cursor={first['cursor']}"
+    )
+    # THEN all three come newest first, each with its reason, and the last page has no cursor
+    entries = first["items"] + second["items"]
+    assert [entry["outcome"] for entry in entries] == ["duplicate", "created", "refused"]
+    assert entries[1]["case_id"] == "c-2" and entries[1]["status"] == 201
+    assert entries[2]["reason"] == "signature: does not match"
+    assert second["cursor"] is None
+    assert SOURCE_SECRET not in json.dumps(entries)
+
+
+def test_a_lead_may_not_read_sources(cases_api: CasesApi, logged_source: str) -> None:
+    # GIVEN Kari, a lead but not an admin
+    # WHEN she asks for the sources or a delivery log THEN both are refused 403 as problem+json
+    for path in ("/v1/sources", f"/v1/sources/{logged_source}/deliveries"):
+        status, headers, body = cases_api.call("GET", path)
+        assert status == 403, (path, body)
+        assert headers["content-type"] == "application/problem+json"
+        assert SOURCE_SECRET not in json.dumps(body)
+
+
+def test_the_delivery_log_refuses_bad_queries(cases_api: CasesApi, logged_source: str) -> None:
+    admin = cases_api.as_user(ADMIN)
+    # WHEN an admin asks with a bad limit, a forged cursor or an unknown source THEN each gets a clear 4xx
+    status, _, body = admin.call("GET", f"/v1/sources/{logged_source}/deliveries", query="limit=500")
+    assert status == 400 and body["errors"][0]["pointer"] == "/limit"
+    status, _, body = admin.call("GET", f"/v1/sources/{logged_source}/deliveries", query="cursor=bm9wZQ")
+    assert status == 400 and body["errors"][0]["pointer"] == "/cursor"
+    status, _, body = admin.call("GET", "/v1/sources/no-such-source/deliveries")
+    assert status == 404 and "no-such-source" in body["detail"]

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import json
+import logging
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -498,3 +501,152 @@ def test_surveymonkey_fetches_the_response_then_takes_it_in(
     status, problem = deliver(hooks, "sm-csat", changed, headers)
     assert status == 503 and "500" in problem["detail"]
     assert sorted(entry["outcome"] for entry in log_of("sm-csat")) == ["created", "failed"]
+
+
+# ------------------------------------------------------------------------- supplied secrets, page settings
+SM_SECRET = "sm-api-key-0123&sm-api-secret-abcdef0123456789"  # SurveyMonkey signs with api_key&api_secret
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """Every log line, at every level, while the test runs."""
+    from recovery.observability import logger
+
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    underlying = logging.getLogger(logger.name)
+    level = underlying.level
+    underlying.addHandler(handler)
+    underlying.setLevel(logging.DEBUG)
+    yield lines
+    underlying.removeHandler(handler)
+    underlying.setLevel(level)
+
+
+def test_a_supplied_secret_is_stored_answered_once_and_never_logged(
+    admin: ModuleType, hooks: ModuleType, log_lines: io.StringIO
+) -> None:
+    # GIVEN a new source added with the team's own webhook secret
+    document = {"id": "typeform-own", "name": "Own", "preset": "typeform", "options": {"score_ref": "nps"}}
+    status, added = call(admin, "POST", "/v1/admin/sources", document | {"secret": SM_SECRET})
+    # THEN that secret is the source's, answered once in the add, and in no log line
+    assert status == 201, added
+    assert added["secret"] == SM_SECRET
+    item = SourceStore().get("typeform-own")
+    assert item is not None and item.webhook_secret == SM_SECRET and item.spec is not None
+    assert "secret" not in item.spec
+    assert SM_SECRET not in json.dumps(call(admin, "GET", "/v1/admin/sources")[1])
+    assert "source added" in log_lines.getvalue()
+    assert SM_SECRET not in log_lines.getvalue()
+    # AND a delivery signed with it is accepted
+    body = {"event_id": "e1", "event_type": "form_response", "form_response": {
+        "token": "t1", "hidden": {"customer_id": "c-1"},
+        "answers": [{"type": "number", "number": 10, "field": {"id": "x", "ref": "nps"}}]}}  # fmt: skip
+    raw = json.dumps(body).encode("utf-8")
+    headers = {"content-type": "application/json"}
+    headers |= signatures.sign(scheme_of("typeform-nps"), SM_SECRET, raw, headers, virtual_now())
+    assert deliver(hooks, "typeform-own", raw, headers)[0] == 201
+
+
+@pytest.mark.parametrize(
+    ("document", "secret", "why"),
+    [
+        ({"preset": "typeform", "options": {"score_ref": "nps"}}, "short", "16 to 512"),
+        ({"preset": "typeform", "options": {"score_ref": "nps"}}, "x" * 513, "16 to 512"),
+        ({"preset": "typeform", "options": {"score_ref": "nps"}}, "has a space in it, sadly", "printable"),
+        ({"preset": "typeform", "options": {"score_ref": "nps"}}, "non-ascii-sécret-0123", "printable"),
+        ({"preset": "typeform", "options": {"score_ref": "nps"}}, 12345678901234567, "a string"),
+        ({"preset": "formbricks", "options": {"score_question": "q"}}, "not-whsec-at-all-012345", "whsec_"),
+        (
+            {"signature": {"token": "query"}, "mapping": {"score": {"type": "nps", "value": "body.s"}}},
+            "token&with=url-specials",
+            "URL token",
+        ),
+    ],
+)
+def test_a_bad_supplied_secret_is_refused_without_quoting_it(
+    admin: ModuleType, document: dict[str, Any], secret: Any, why: str
+) -> None:
+    # GIVEN a new source with an unusable secret
+    body = {"id": "own-bad", "name": "Bad", **document, "secret": secret}
+    # WHEN it is added / THEN it is a 400 naming /secret, the value is not echoed, and nothing is stored
+    status, problem = call(admin, "POST", "/v1/admin/sources", body)
+    assert status == 400 and problem["detail"].startswith("/secret:") and why in problem["detail"], problem
+    assert str(secret) not in json.dumps(problem)
+    assert SourceStore().get("own-bad") is None
+
+
+def test_a_rotation_to_a_supplied_secret_keeps_the_old_one_for_the_window(
+    admin: ModuleType, hooks: ModuleType, virtual_clock: Clock
+) -> None:
+    raw = fixture("typeform/form_response_official_example.json")
+    # GIVEN the secret is rotated to one the team supplies, with a one-hour window
+    rotation = {"what": "secret", "window_hours": 1, "secret": SM_SECRET}
+    status, rotated = call(admin, "POST", "/v1/admin/sources/typeform-nps/rotate", rotation)
+    # THEN it is answered once and current; the old one verifies until the window ends
+    assert status == 200 and rotated["secret"] == SM_SECRET, rotated
+    assert deliver(hooks, "typeform-nps", raw, signed("typeform-nps", raw, secret=SM_SECRET))[0] == 201
+    virtual_clock.advance(hours=1, seconds=1)
+    assert deliver(hooks, "typeform-nps", raw, signed("typeform-nps", raw))[0] == 401
+    # AND a secret with a key rotation, or a bad one, is refused, and the secret stays as it was
+    key_rotation = {"what": "key", "secret": SM_SECRET}
+    assert call(admin, "POST", "/v1/admin/sources/typeform-nps/rotate", key_rotation)[0] == 400
+    bad = {"what": "secret", "secret": "short"}
+    status, problem = call(admin, "POST", "/v1/admin/sources/typeform-nps/rotate", bad)
+    assert status == 400 and problem["detail"].startswith("/secret:"), problem
+    item = SourceStore().get("typeform-nps")
+    assert item is not None and item.webhook_secret == SM_SECRET
+
+
+def test_the_cli_sends_a_secret_from_the_environment_or_stdin_never_from_its_arguments(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from recovery import admin_cli
+
+    sent: list[tuple[str, str, Any]] = []
+
+    def request(method: str, url: str, key: str, body: Any = None, etag: Any = None) -> tuple[int, Any]:
+        sent.append((method, url, body))
+        return 200, {}
+
+    monkeypatch.setattr(admin_cli, "_request", request)
+    source = tmp_path / "sm.yaml"
+    source.write_text("id: sm-own\nname: SurveyMonkey\npreset: typeform\noptions: {score_ref: nps}\n")
+    base = ["--url", "http://127.0.0.1:1", "--key", ADMIN_KEY, "sources"]
+    # GIVEN the secret in an environment variable / WHEN a source is added with --secret-env
+    monkeypatch.setenv("SM_WEBHOOK_SECRET", SM_SECRET)
+    assert admin_cli.main([*base, "add", str(source), "--secret-env", "SM_WEBHOOK_SECRET"]) == 0
+    # AND the secret is piped on stdin to a rotation
+    monkeypatch.setattr("sys.stdin", io.StringIO(SM_SECRET + "\n"))
+    assert admin_cli.main([*base, "rotate", "sm-own", "--secret-from-stdin"]) == 0
+    # THEN both requests carry it in their bodies
+    assert sent[0][2]["secret"] == SM_SECRET and sent[0][2]["id"] == "sm-own"
+    assert sent[1][1].endswith("/sm-own/rotate") and sent[1][2]["secret"] == SM_SECRET
+    # AND a secret with a key rotation is refused before any request
+    with pytest.raises(SystemExit):
+        admin_cli.main([*base, "rotate", "sm-own", "--what", "key", "--secret-env", "SM_WEBHOOK_SECRET"])
+    assert len(sent) == 2
+
+
+def test_page_settings_come_from_config_and_the_admin_add(
+    admin: ModuleType, stack: Stack, tmp_path: Path, virtual_clock: Clock
+) -> None:
+    from recovery.seed import seed_from_dir
+    from tests.integration.test_survey_page import call as show_page
+
+    # GIVEN a configured source whose hosted page asks for CSAT, seeded
+    (tmp_path / "sources.yaml").write_text("- id: desk-csat\n  name: Desk\n  page: { score_type: csat }\n")
+    seed_from_dir(tmp_path, {}, {})
+    item = SourceStore().get("desk-csat")
+    assert item is not None and item.page == {"score_type": "csat"} and item.spec is None
+    # WHEN its page is shown / THEN it rates 1..5
+    body = show_page(load_function("survey_page"), "GET", source_id="desk-csat")["body"]
+    assert re.findall(r'name="score" value="(\d+)"', body) == ["1", "2", "3", "4", "5"]
+    # AND the admin add stores the setting too, and refuses an unknown score type naming the key
+    document = {"id": "tf-stars", "name": "S", "preset": "typeform", "options": {"score_ref": "nps"}}
+    assert call(admin, "POST", "/v1/admin/sources", document | {"page": {"score_type": "stars"}})[0] == 201
+    added = SourceStore().get("tf-stars")
+    assert added is not None and added.page == {"score_type": "stars"}
+    bad = document | {"id": "tf-bad", "page": {"score_type": "emoji"}}
+    status, problem = call(admin, "POST", "/v1/admin/sources", bad)
+    assert status == 400 and problem["detail"].startswith("/page/score_type"), problem

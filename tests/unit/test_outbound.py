@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -32,6 +32,16 @@ def test_signed_headers_verify_and_a_changed_body_does_not() -> None:
     assert headers["webhook-timestamp"] == str(int(now.timestamp()))
     assert webhooks.verify(secret, headers, b'{"a":1}')
     assert not webhooks.verify(secret, headers, b'{"a":2}')
+
+
+def test_with_a_time_a_replayed_message_is_refused() -> None:
+    # GIVEN a message signed now
+    secret = webhooks.new_secret()
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    headers = webhooks.signed_headers(secret, "msg_1", b"{}", now)
+    # THEN it verifies within 5 minutes, and not 6 minutes later
+    assert webhooks.verify(secret, headers, b"{}", now + timedelta(minutes=5))
+    assert not webhooks.verify(secret, headers, b"{}", now + timedelta(minutes=6))
 
 
 def endpoint(**changes: Any) -> dict[str, Any]:

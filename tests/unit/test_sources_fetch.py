@@ -399,3 +399,59 @@ def test_a_bad_preset_option_is_named_when_the_source_is_loaded() -> None:
     with pytest.raises(config.ConfigError) as failure:
         config.parse_sources([source])
     assert failure.value.pointer == "sources/0/options/datacenter"
+
+
+# The source's own event table: what it maps is what is fetched.
+def sm_connectors(base_url: str, events: dict[str, str]) -> tuple[Any, Any]:
+    from recovery.hooks import Connectors, HookSource, intake_source
+    from recovery.store.models import SourceItem
+    from recovery.store.sources import SourceStore
+
+    source = {
+        "id": "sm-csat",
+        "name": "SurveyMonkey",
+        "preset": "surveymonkey",
+        "options": {
+            "credentials": "recovery-loop/test/surveymonkey",
+            "score_question": "319352786",
+            "score_type": "csat",
+            "score_choices": {"3057839051": 2},
+            "anonymous": True,
+            "api_base_url": base_url,
+        },
+        "mapping": {"events": events},
+    }
+    connector = config.resolve(config.parse_source(source))
+    item = SourceItem("CFG#SOURCE#sm-csat", "CFG", source_id="sm-csat", name="SurveyMonkey")
+    hook = HookSource(intake_source(item), connector, ())
+    fetch = lambda step, doc, **table: enrich(step, doc, token_for=token, **table)  # noqa: E731
+    return Connectors(SourceStore(), fetch=fetch), hook
+
+
+def sm_delivery(event_type: str) -> Any:
+    from recovery.hooks import Delivery
+
+    body = json.loads(SM_CALLBACK.read_bytes()) | {"event_type": event_type}
+    return Delivery(json.dumps(body).encode("utf-8"), {"content-type": "application/json"}, {})
+
+
+def test_an_event_the_source_newly_accepts_is_fetched_and_mapped(vendor: VendorStub) -> None:
+    # GIVEN a SurveyMonkey source whose own event table accepts response_created (the preset's does not)
+    vendor.routes["/v3/surveys/123456789/responses/123456/details"] = (200, SM_DETAILS.read_bytes())
+    connectors, hook = sm_connectors(vendor.url, {"response_created": "accept"})
+    # WHEN a response_created callback is mapped
+    mapped = connectors.map(hook, sm_delivery("response_created"))
+    # THEN the response was fetched, and its answer is the score
+    assert len(vendor.seen) == 1
+    assert mapped.action == "accept" and mapped.feedback is not None
+    assert mapped.feedback.score is not None and mapped.feedback.score.value == 2
+
+
+def test_an_event_the_source_no_longer_accepts_is_not_fetched(vendor: VendorStub) -> None:
+    # GIVEN a SurveyMonkey source whose own event table drops response_updated
+    connectors, hook = sm_connectors(vendor.url, {"response_completed": "accept"})
+    # WHEN a response_updated callback is mapped
+    mapped = connectors.map(hook, sm_delivery("response_updated"))
+    # THEN the vendor API is not called and the delivery is ignored
+    assert vendor.seen == []
+    assert mapped.action == "ignore"

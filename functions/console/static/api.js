@@ -4,6 +4,7 @@
 const TOKEN = "recovery.token";
 const EXPIRES = "recovery.expires";
 const USER = "recovery.user";
+const ADMIN = "recovery.admin"; // shows the admin views; the API checks the token on every call
 
 let serverOffset = 0; // server clock minus this browser's, from the answers' Date header
 const signedOutListeners = [];
@@ -27,7 +28,12 @@ export function userName() {
   return sessionStorage.getItem(USER) || "";
 }
 
+export function isAdmin() {
+  return sessionStorage.getItem(ADMIN) === "1";
+}
+
 export function signOut(reason = "signed-out") {
+  sessionStorage.removeItem(ADMIN);
   sessionStorage.removeItem(TOKEN);
   sessionStorage.removeItem(EXPIRES);
   sessionStorage.removeItem(USER);
@@ -49,6 +55,7 @@ export async function signIn(username, password) {
   sessionStorage.setItem(EXPIRES, String(Date.now() + Number(data.expires_in || 3600) * 1000));
   const user = typeof data.user === "string" ? data.user : data.user?.actor || data.user?.user || username;
   sessionStorage.setItem(USER, user);
+  sessionStorage.setItem(ADMIN, data.user?.admin === true ? "1" : "0");
   return data;
 }
 

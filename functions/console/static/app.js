@@ -1,4 +1,5 @@
-// The console's entry: language, sign-in state and the two views (#/ the queue, #/cases/<id> a case).
+// The console's entry: language, sign-in state and the views (#/ the queue, #/cases/<id> a case; for
+// admins #/sources and #/sources/<id> a source's delivery log).
 
 import * as api from "./api.js";
 import { LANGUAGES, currentLanguage, preferredLanguage, setLanguage, t, translatePage } from "./i18n.js";
@@ -6,11 +7,13 @@ import { h, clear, options } from "./dom.js";
 import { renderSignIn } from "./views/signin.js";
 import { renderQueue } from "./views/queue.js";
 import { renderCase } from "./views/case.js";
+import { renderDeliveries, renderSources } from "./views/sources.js";
 
 const main = document.getElementById("main");
 const languagePicker = document.getElementById("language");
 const signOutButton = document.getElementById("sign-out");
 const who = document.getElementById("who");
+const sourcesNav = document.getElementById("nav-sources");
 let signInReason = "";
 
 function queueState() {
@@ -24,13 +27,17 @@ async function route() {
   const signedIn = api.signedIn();
   signOutButton.hidden = !signedIn;
   who.textContent = signedIn ? api.userName() : "";
+  sourcesNav.hidden = !(signedIn && api.isAdmin());
   if (!signedIn) {
     renderSignIn(main, { reason: signInReason, onSignedIn: () => { signInReason = ""; route(); } });
     return;
   }
   const match = location.hash.match(/^#\/cases\/([^/?]+)/);
+  const source = location.hash.match(/^#\/sources\/([^/?]+)/);
   try {
     if (match) await renderCase(main, decodeURIComponent(match[1]));
+    else if (source) await renderDeliveries(main, decodeURIComponent(source[1]));
+    else if (location.hash.startsWith("#/sources")) await renderSources(main);
     else await renderQueue(main, queueState());
   } catch (error) {
     if (error instanceof api.ApiError && error.status === 401) return; // already back at sign-in
@@ -53,7 +60,7 @@ async function start() {
   signOutButton.addEventListener("click", () => api.signOut("signed-out"));
   api.onSignedOut((reason) => {
     signInReason = reason;
-    if (location.hash.startsWith("#/cases/")) history.replaceState(null, "", "#/");
+    if (location.hash.startsWith("#/cases/") || location.hash.startsWith("#/sources")) history.replaceState(null, "", "#/");
     route();
   });
   document.getElementById("skip").addEventListener("click", (event) => {

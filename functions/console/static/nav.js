@@ -27,3 +27,11 @@ export function focusHeading(root) {
     heading.focus();
   }
 }
+
+export function sourcesLink() {
+  return "#/sources";
+}
+
+export function deliveriesLink(sourceId) {
+  return `#/sources/${encodeURIComponent(sourceId)}`;
+}

@@ -1,4 +1,4 @@
-"""Command line for the admin API: teams and routing, customers' data, survey-tool sources.
+"""Command line for the admin API: teams and routing, customers' data, survey-tool sources, outbound.
 
 It works locally or on a deployed stack:
 
@@ -8,8 +8,12 @@ It works locally or on a deployed stack:
     python -m recovery.admin_cli customers erase +4791234567 --by phone
     python -m recovery.admin_cli sources add source.yaml        (prints the hook URL, secret and key once)
     python -m recovery.admin_cli sources rotate typeform-nps --what secret --window-hours 24
+    python -m recovery.admin_cli sources add sm.yaml --secret-env SM_WEBHOOK_SECRET   (a secret of your own)
+    printf %s "$SECRET" | python -m recovery.admin_cli sources rotate sm-csat --secret-from-stdin
     python -m recovery.admin_cli sources dry-run typeform-nps payload.json --header typeform-signature=...
     python -m recovery.admin_cli sources log typeform-nps --limit 20
+    python -m recovery.admin_cli outbound get                   (secrets shown as fingerprints)
+    python -m recovery.admin_cli outbound put outbound.yaml     (a new endpoint's secret is printed once)
 
 `put` reads YAML or JSON, sends it whole, and prints the server's refusal (naming the bad key) if it
 refuses; the configuration in force then stays as it was. `--url` and `--key` default to the
@@ -75,10 +79,19 @@ def main(argv: list[str] | None = None) -> int:
     sources.add_argument("file", nargs="?", type=Path, help="dry-run: the raw payload file")
     sources.add_argument("--what", choices=["secret", "key"], default="secret", help="rotate: what to rotate")
     sources.add_argument("--window-hours", type=int, default=24, help="rotate: old one valid this long")
+    supplied = sources.add_mutually_exclusive_group()
+    supplied.add_argument(
+        "--secret-from-stdin", action="store_true", help="add/rotate: use the webhook secret read from stdin"
+    )
+    supplied.add_argument("--secret-env", metavar="NAME", help="add/rotate: use the secret in this variable")
     sources.add_argument("--header", action="append", default=[], help="dry-run: a header, name=value")
     sources.add_argument("--content-type", default="application/json", help="dry-run: the payload's type")
     sources.add_argument("--limit", type=int, default=50, help="log: entries per page")
     sources.add_argument("--cursor", help="log: the cursor of the previous page")
+    outbound = sub.add_parser("outbound", help="outbound webhook endpoints")
+    outbound.add_argument("action", choices=["get", "put"])
+    outbound.add_argument("file", nargs="?", type=Path, help="YAML or JSON document, for put")
+    outbound.add_argument("--if-match", help="replace only over this version (the ETag of a get)")
     args = parser.parse_args(argv)
     if not args.url or not args.key:
         parser.error(
@@ -94,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         endpoint = f"{base}/v1/admin/customers/{customer}?by={args.by}"
         status, body = _request("GET" if args.action == "export" else "DELETE", endpoint, args.key)
         return _show(status, body)
-    endpoint = f"{base}/v1/admin/alerting"
+    endpoint = f"{base}/v1/admin/{args.area}"  # alerting or outbound: a whole document, read or replaced
     if args.action == "get":
         status, body = _request("GET", endpoint, args.key)
     else:
@@ -102,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("put needs a file")
         document = yaml.safe_load(args.file.read_text(encoding="utf-8"))
         status, body = _request("PUT", endpoint, args.key, document, args.if_match)
+        if status < 400 and isinstance(body, dict) and body.get("generated_secrets"):
+            print("Give each new secret to its receiver now: it is not shown again.", file=sys.stderr)
     return _show(status, body)
 
 
@@ -111,15 +126,20 @@ def _sources(parser: argparse.ArgumentParser, args: argparse.Namespace, base: st
         return _show(*_request("GET", endpoint, args.key))
     if not args.source:
         parser.error(f"sources {args.action} needs a source id (or, for add, a file)")
+    secret = _supplied_secret(parser, args)
     if args.action == "add":
         document = yaml.safe_load(Path(args.source).read_text(encoding="utf-8"))
+        if secret is not None and isinstance(document, dict):
+            document["secret"] = secret
         status, body = _request("POST", endpoint, args.key, document)
         if status < 400:
             print("Store the secret and key now: they are not shown again.", file=sys.stderr)
         return _show(status, body)
     source = f"{endpoint}/{urllib.parse.quote(args.source, safe='')}"
     if args.action == "rotate":
-        rotation = {"what": args.what, "window_hours": args.window_hours}
+        rotation: dict[str, Any] = {"what": args.what, "window_hours": args.window_hours}
+        if secret is not None:
+            rotation["secret"] = secret
         return _show(*_request("POST", f"{source}/rotate", args.key, rotation))
     if args.action == "dry-run":
         if args.file is None:
@@ -133,6 +153,24 @@ def _sources(parser: argparse.ArgumentParser, args: argparse.Namespace, base: st
         return _show(*_request("POST", f"{source}/dry-run", args.key, payload))
     query = urllib.parse.urlencode({"limit": args.limit, **({"cursor": args.cursor} if args.cursor else {})})
     return _show(*_request("GET", f"{source}/deliveries?{query}", args.key))
+
+
+def _supplied_secret(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The webhook secret given on stdin or in an environment variable (never on the command line, so
+    it stays out of shell history), for add and rotate; None when none is given."""
+    if not (args.secret_from_stdin or args.secret_env):
+        return None
+    if args.action not in ("add", "rotate") or (args.action == "rotate" and args.what != "secret"):
+        parser.error("--secret-from-stdin and --secret-env are for add, and rotate --what secret")
+    if args.secret_env:
+        secret = os.environ.get(args.secret_env)
+        if not secret:
+            parser.error(f"the environment variable {args.secret_env} is not set")
+        return secret.strip()
+    secret = sys.stdin.readline().strip()
+    if not secret:
+        parser.error("no secret on stdin")
+    return secret
 
 
 def _show(status: int, body: Any) -> int:

@@ -8,6 +8,8 @@ dedupes on its delivery id and response id.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from recovery import clock
 from recovery.domain.classify import Thresholds, classify
@@ -130,7 +132,8 @@ class Connectors:
             delivery.raw, delivery.content_type, delivery.headers, delivery.query, spec.body
         )
         if hook.connector.fetch is not None:
-            document = self._fetch(hook.connector.fetch, document)
+            # The source's own event table decides what is worth a fetch, as it decides what is mapped.
+            document = self._fetch(hook.connector.fetch, document, event=spec.event, events=spec.events)
         return mapping.apply(hook.connector, document)
 
     def dry_run(self, source_id: str, delivery: Delivery) -> dict[str, Any]:
@@ -242,6 +245,39 @@ class Rotation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     what: Literal["secret", "key"]
     window_hours: int = Field(default=24, ge=0, le=24 * 30)
+    secret: SecretStr | None = None  # a supplied webhook secret (what=secret); generated when absent
+
+
+SECRET_MIN, SECRET_MAX = 16, 512
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def supplied_secret(value: Any, scheme: signatures.Scheme | None, pointer: str = "/secret") -> str:
+    """A webhook secret the team supplies (SurveyMonkey signs with `api_key&api_secret`), checked for
+    the source's scheme. Raises BadSourceRequest; the message never quotes the value."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if not isinstance(value, str):
+        raise BadSourceRequest(f"{pointer}: a string")
+    if not SECRET_MIN <= len(value) <= SECRET_MAX:
+        raise BadSourceRequest(f"{pointer}: {SECRET_MIN} to {SECRET_MAX} characters")
+    if not _VISIBLE_ASCII.fullmatch(value):
+        raise BadSourceRequest(f"{pointer}: printable ASCII characters only, no spaces")
+    if isinstance(scheme, signatures.TokenScheme) and not _URL_SAFE.fullmatch(value):
+        raise BadSourceRequest(f"{pointer}: a URL token may hold only letters, digits and . _ ~ -")
+    whsec = isinstance(scheme, signatures.HmacScheme) and scheme.secret_encoding == "whsec"  # noqa: S105
+    if whsec and not _whsec_valid(value):
+        raise BadSourceRequest(f"{pointer}: this source's secrets are whsec_ and base64")
+    return value
+
+
+def _whsec_valid(secret: str) -> bool:
+    """Whether a secret is `whsec_` and a key in base64 (the Standard Webhooks form)."""
+    try:
+        return secret.startswith("whsec_") and bool(base64.b64decode(secret[6:], validate=True))
+    except (binascii.Error, ValueError):
+        return False
 
 
 def new_source_key(source_id: str) -> str:
@@ -267,18 +303,26 @@ class SourceAdmin:
 
     def add(self, document: Mapping[str, Any]) -> dict[str, Any]:
         """Validate and store a new source. Raises BadSourceRequest (400), Conflict (409: id taken)."""
+        fields = dict(document)
+        given = fields.pop("secret", None)
         try:
-            spec = config.parse_source(dict(document), pointer="")  # errors read "/mapping/score/type: ..."
+            spec = config.parse_source(fields, pointer="")  # errors read "/mapping/score/type: ..."
         except config.ConfigError as error:
             raise BadSourceRequest(str(error)) from error
         if not spec.has_hook:
             raise BadSourceRequest("/preset: a preset, or a signature and a mapping, is required")
         connector = config.resolve(spec)
-        secret = signatures.new_secret(connector.signature)
+        if given is None:
+            secret = signatures.new_secret(connector.signature)
+        else:
+            secret = supplied_secret(given, connector.signature)
         key = new_source_key(spec.id)
         stored = spec.model_dump(mode="json", exclude_none=True)
         thresholds = spec.thresholds.model_dump(exclude_none=True)
-        if not self._sources.create(spec.id, spec.name, [hash_key(key)], thresholds, secret, stored):
+        created = self._sources.create(
+            spec.id, spec.name, [hash_key(key)], thresholds, secret, stored, spec.page_settings
+        )
+        if not created:
             raise Conflict(f"a source with id {spec.id!r} exists already")
         logger.info("source added", extra={"source": spec.id})
         return {
@@ -301,15 +345,23 @@ class SourceAdmin:
         ]
 
     def rotate(self, source_id: str, rotation: Rotation) -> dict[str, Any]:
-        """A new secret or key, the old one valid for `window_hours` more. Raises UnknownSource, Conflict."""
+        """A new secret (generated, or the one supplied) or key, the old one valid for `window_hours`
+        more. Raises UnknownSource, BadSourceRequest, Conflict."""
         item = self._sources.get(source_id) if SOURCE_ID.fullmatch(source_id) else None
         if item is None:
             raise UnknownSource(source_id)
+        if rotation.secret is not None and rotation.what != "secret":
+            raise BadSourceRequest("/secret: only with what=secret")
         until = clock.now() + timedelta(hours=rotation.window_hours)
         answer: dict[str, Any] = {"id": source_id, "previous_valid_until": clock.iso(until)}
         if rotation.what == "secret":
             scheme = connector_of(item).signature if item.spec else None
-            secret = signatures.new_secret(scheme) if scheme is not None else secrets.token_urlsafe(32)
+            if rotation.secret is not None:
+                secret = supplied_secret(rotation.secret, scheme)
+            elif scheme is not None:
+                secret = signatures.new_secret(scheme)
+            else:
+                secret = secrets.token_urlsafe(32)
             done = self._sources.rotate_secret(item, secret, until)
             answer |= {"secret": secret, "hook_url": self.hook_url(source_id, scheme, secret)}
         else:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from recovery import clock
 from recovery.domain.changes import CASE_EVENT_TYPES
-from recovery.notify.webhooks import Poster, PostFailed, secret_key, signed_headers
+from recovery.notify.webhooks import Poster, PostFailed, new_secret, secret_key, signed_headers
 from recovery.observability import logger
 from recovery.store.outbound import OutboundStore
 
@@ -97,6 +97,43 @@ def parse_outbound(document: object) -> OutboundConfig:
         where = "/".join(str(part) for part in first["loc"])
         message = str(first["msg"]).removeprefix("Value error, ")
         raise OutboundConfigError(f"{where}: {message}" if where else message) from error
+
+
+def fingerprint(secret: str) -> str:
+    """What the admin API shows instead of a secret: enough to tell two apart, useless to sign with."""
+    return "sha256:" + hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
+
+
+def public_view(config: OutboundConfig) -> dict[str, Any]:
+    """The document as the admin API returns it: each secret replaced by its fingerprint."""
+    endpoints = []
+    for endpoint in config.endpoints:
+        shown = endpoint.model_dump(mode="json", exclude={"secret"}, exclude_none=True)
+        if endpoint.secret is not None:
+            shown["secret_fingerprint"] = fingerprint(endpoint.secret)
+        endpoints.append(shown)
+    return {"endpoints": endpoints}
+
+
+def with_secrets(document: object, stored: OutboundConfig | None) -> tuple[object, dict[str, str]]:
+    """A submitted document with each omitted webhook secret filled in: the stored one for a known
+    endpoint id, a new one otherwise (returned so it can be shown once). A `secret_fingerprint`, as a
+    GET shows it, is dropped, so what a GET returns can be sent back as it is."""
+    if not isinstance(document, dict) or not isinstance(document.get("endpoints"), list):
+        return document, {}
+    known = {endpoint.id: endpoint.secret for endpoint in stored.endpoints} if stored else {}
+    generated: dict[str, str] = {}
+    endpoints: list[object] = []
+    for entry in document["endpoints"]:
+        if isinstance(entry, dict) and entry.get("preset", "webhook") == "webhook":
+            entry = {name: value for name, value in entry.items() if name != "secret_fingerprint"}
+            if entry.get("secret") is None and isinstance(entry.get("id"), str):
+                secret = known.get(entry["id"])
+                if secret is None:
+                    secret = generated[entry["id"]] = new_secret()
+                entry["secret"] = secret
+        endpoints.append(entry)
+    return {**document, "endpoints": endpoints}, generated
 
 
 def message_id(detail_type: str, detail: Mapping[str, Any]) -> str:

@@ -69,6 +69,7 @@ def seed_from_dir(
             source.thresholds.model_dump(exclude_none=True),
             webhook_secret=source_secrets.get(source.id),
             spec=source.model_dump(mode="json", exclude_none=True) if source.has_hook else None,
+            page=source.page_settings,
         )
 
 

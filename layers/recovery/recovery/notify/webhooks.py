@@ -2,24 +2,30 @@
 
 A signed message carries `webhook-id`, `webhook-timestamp` (Unix seconds) and
 `webhook-signature: v1,<base64 HMAC-SHA256 over "<id>.<timestamp>.<body>">`, keyed with the bytes
-after `whsec_` base64-decoded (https://www.standardwebhooks.com).
+after `whsec_` base64-decoded (https://www.standardwebhooks.com). Signing and checking are the
+declarative scheme of `recovery.sources.signatures` that verifies inbound Standard Webhooks.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
+
+from recovery.sources.presets import STANDARD_WEBHOOKS
+from recovery.sources.signatures import HmacScheme, sign
+from recovery.sources.signatures import verify as verify_signature
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 TIMEOUT_SECONDS = 5.0
+# The same scheme a Standard Webhooks survey tool (Formbricks) signs its deliveries to us with.
+SCHEME = HmacScheme.model_validate(STANDARD_WEBHOOKS)
+SIGNATURE_ONLY = SCHEME.model_copy(update={"tolerance_seconds": None})
 
 
 class PostFailed(RuntimeError):
@@ -44,27 +50,21 @@ def secret_key(secret: str) -> bytes:
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode("ascii")
+    headers = {"webhook-id": message_id, "webhook-timestamp": str(timestamp)}
+    return sign(SCHEME, secret, body, headers, datetime.fromtimestamp(timestamp, UTC))["webhook-signature"]
 
 
 def signed_headers(secret: str, message_id: str, body: bytes, now: datetime) -> dict[str, str]:
-    timestamp = int(now.timestamp())
-    return {
-        "content-type": "application/json",
-        "webhook-id": message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(secret, message_id, timestamp, body),
-    }
+    secret_key(secret)  # refuse a malformed secret rather than sign with it
+    signed = sign(SCHEME, secret, body, {"webhook-id": message_id}, now)
+    return {"content-type": "application/json", "webhook-id": message_id, **signed}
 
 
-def verify(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
-    """What a receiver checks (used by tests and documented for integrators)."""
-    lower = {name.lower(): value for name, value in headers.items()}
-    expected = signature(secret, lower["webhook-id"], int(lower["webhook-timestamp"]), body)
-    offered = lower.get("webhook-signature", "").split(" ")
-    return any(hmac.compare_digest(expected, candidate) for candidate in offered)
+def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime | None = None) -> bool:
+    """What a receiver checks (used by tests and documented for integrators). With `now`, the
+    timestamp must also lie within 5 minutes of it, which stops replays."""
+    scheme = SCHEME if now is not None else SIGNATURE_ONLY
+    return verify_signature(scheme, [secret], body, headers, {}, now or datetime.now(UTC)).ok
 
 
 class Poster(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -33,6 +33,13 @@ class ConfigError(ValueError):
         self.reason = reason
 
 
+class PageSpec(BaseModel):
+    """The hosted page's settings (`/s/{id}`): the rating it asks for (NPS 0-10 unless set)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    score_type: Literal["nps", "csat", "stars"] = "nps"
+
+
 class SourceSpec(BaseModel):
     """One source as configured. `signature` and `mapping` are kept as written (merged over the
     preset's and validated by `resolve`)."""
@@ -45,6 +52,12 @@ class SourceSpec(BaseModel):
     signature: dict[str, Any] | None = None
     mapping: dict[str, Any] | None = None
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    page: PageSpec | None = None
+
+    @property
+    def page_settings(self) -> dict[str, Any] | None:
+        """The hosted page's settings as the source item stores them, or None for the defaults."""
+        return self.page.model_dump(mode="json") if self.page is not None else None
 
     @property
     def has_hook(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 from pynamodb.exceptions import PutError
 from pynamodb.expressions.update import Action
 
+from recovery.store.alerting import StaleConfig
 from recovery.store.cases import new_event
 from recovery.store.errors import transient_as_domain
 from recovery.store.models import CaseEventItem, CaseItem, ConfigItem, DeliveryItem, get_item
@@ -33,9 +34,28 @@ class OutboundStore:
             item = get_item(ConfigItem, CONFIG_PK, "CFG")
         return dict(item.document) if item is not None else None
 
-    def put_document(self, document: dict[str, Any], now: datetime, by: str | None) -> None:
+    def versioned(self) -> tuple[dict[str, Any], int] | None:
+        """The stored endpoint document and its version (the admin API's ETag), or None."""
         with transient_as_domain():
-            ConfigItem(CONFIG_PK, "CFG", document=document, updated_at=now, updated_by=by).save()
+            item = get_item(ConfigItem, CONFIG_PK, "CFG")
+        return (dict(item.document), int(item.version or 0)) if item is not None else None
+
+    def put_document(
+        self, document: dict[str, Any], now: datetime, by: str | None, expected_version: int | None = None
+    ) -> int:
+        """Store a validated document; with `expected_version`, only over that version (else
+        `StaleConfig`: a concurrent change wins). The new version."""
+        item = ConfigItem(CONFIG_PK, "CFG", document=document, updated_at=now, updated_by=by)
+        if expected_version is not None:
+            item.version = expected_version
+        try:
+            with transient_as_domain():
+                item.save(add_version_condition=expected_version is not None)
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise StaleConfig("the endpoints changed meanwhile; read them again") from error
+            raise
+        return int(item.version or 0)
 
     def claim(
         self, case_id: str, endpoint_id: str, message_id: str, kind: str, now: datetime

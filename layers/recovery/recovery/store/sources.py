@@ -34,10 +34,11 @@ class SourceStore:
         thresholds: dict[str, object] | None,
         webhook_secret: str | None = None,
         spec: dict[str, Any] | None = None,
+        page: dict[str, Any] | None = None,
     ) -> None:
         """Store a source whole (seeding): any earlier version and its rotation windows are replaced."""
         with transient_as_domain():
-            self._item(source_id, name, key_hashes, thresholds, webhook_secret, spec).save()
+            self._item(source_id, name, key_hashes, thresholds, webhook_secret, spec, page).save()
             self._listing(source_id, name, spec).save()
 
     def create(
@@ -48,9 +49,10 @@ class SourceStore:
         thresholds: dict[str, object] | None,
         webhook_secret: str | None,
         spec: dict[str, Any] | None,
+        page: dict[str, Any] | None = None,
     ) -> bool:
         """Add a new source, with its listing row, in one transaction. False when the id is taken."""
-        item = self._item(source_id, name, key_hashes, thresholds, webhook_secret, spec)
+        item = self._item(source_id, name, key_hashes, thresholds, webhook_secret, spec, page)
         connection = SourceItem._get_connection().connection
         try:
             with transient_as_domain(), TransactWrite(connection=connection) as transaction:
@@ -113,6 +115,7 @@ class SourceStore:
         thresholds: dict[str, object] | None,
         webhook_secret: str | None,
         spec: dict[str, Any] | None,
+        page: dict[str, Any] | None = None,
     ) -> SourceItem:
         return SourceItem(
             source_pk(source_id),
@@ -123,6 +126,7 @@ class SourceStore:
             thresholds=thresholds,
             webhook_secret=webhook_secret,
             spec=spec,
+            page=page,
             enabled=True,
             updated_at=clock.now(),
         )
