@@ -30,11 +30,12 @@ class Sizes:
     load_profiled_posts: int
     console_open_cases: int = 1000
     console_samples: int = 30
+    hook_samples: int = 100
 
 
 FULL = Sizes(50, 10, 100, 2000, 5, 10, 15, 100, (1_000, 10_000, 100_000), 2000, 200)
-QUICK = Sizes(10, 3, 100, 300, 3, 3, 5, 30, (1_000, 10_000), 300, 100, 300, 10)
-PARTS = ("all", "intake", "alerts")
+QUICK = Sizes(10, 3, 100, 300, 3, 3, 5, 30, (1_000, 10_000), 300, 100, 300, 10, 30)
+PARTS = ("all", "intake", "alerts", "connectors")
 MIX_NEGATIVE_SHARE = 0.2
 
 
@@ -125,7 +126,12 @@ def cost_model(
 
 def budgets(results: dict[str, Any]) -> list[Any]:
     rows = intake_budgets(results) if "ingest" in results else []
-    return rows + (alert_budgets(results) if "alert_latency" in results else [])
+    rows += alert_budgets(results) if "alert_latency" in results else []
+    if "hook_latency" in results:
+        from bench import hook_latency
+
+        rows += hook_latency.budgets(results["hook_latency"])
+    return rows
 
 
 def intake_budgets(results: dict[str, Any]) -> list[Any]:
@@ -503,6 +509,14 @@ def run_alerts(sizes: Sizes, results: dict[str, Any]) -> None:
     )
 
 
+def run_connectors(sizes: Sizes, results: dict[str, Any]) -> None:
+    """Budget 10: the hook route's answer time."""
+    from bench import hook_latency
+
+    print("10. hook route answer time (embedded runtime)", flush=True)
+    results["hook_latency"] = hook_latency.measure(sizes.hook_samples, progress)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -515,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         choices=PARTS,
         default="all",
-        help="run only the intake budgets (1-5) or the alert budgets (6-8); writes a result file only",
+        help="run only the intake (1-5), alert and case (6-9) or connector (10) budgets; result file only",
     )
     parser.add_argument(
         "--load-posts", type=int, default=None, metavar="N", help="posts in the load run (default 2000)"
@@ -536,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
         run_intake(sizes, results)
     if args.only in ("all", "alerts"):
         run_alerts(sizes, results)
+    if args.only in ("all", "connectors"):
+        run_connectors(sizes, results)
 
     rows = budgets(results)
     duration = time.perf_counter() - started

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -24,9 +23,7 @@ from tests.integration.conftest import Clock
 from tests.support import REGION, ROOT, Context, Stack, event, load_function
 from tests.vendor_stub import VendorStub, serve_vendor
 
-SHARED = ROOT.parent / "shared" / "fixtures" / "webhooks"
-if not SHARED.exists():  # the shared fixtures live beside the repository
-    SHARED = Path("/work/shared/fixtures/webhooks")
+SHARED = ROOT / "tests" / "fixtures" / "vendor"  # a copy of shared/fixtures/webhooks
 LOCAL = ROOT / "tests" / "fixtures" / "webhooks"
 SM_CALLBACK = (SHARED / "surveymonkey" / "callback_event_example_A_filter_type_survey.json").read_bytes()
 SM_DETAILS = (SHARED / "surveymonkey" / "response_details_GET_example.json").read_bytes()

@@ -30,9 +30,7 @@ from recovery.store.sources import SourceStore
 from tests.integration.conftest import Clock, table_items
 from tests.support import REGION, ROOT, Context, Stack, event, load_function
 
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "webhooks"
-if not FIXTURES.exists():  # the fixtures live beside the repository
-    FIXTURES = Path("/work/shared/fixtures/webhooks")
+FIXTURES = ROOT / "tests" / "fixtures" / "vendor"  # a copy of shared/fixtures/webhooks
 ADMIN_KEY = "rla_integration-test-admin-key-0000000000000000"
 SECRET = "integration-test-webhook-secret"
 WHSEC = "whsec_" + base64.b64encode(b"formbricks-test-secret-0123456789").decode("ascii")

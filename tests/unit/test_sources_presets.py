@@ -20,7 +20,7 @@ from recovery.sources.mapping import Mapped, MappingError
 from recovery.sources.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "fixtures" / "webhooks"
+SHARED = ROOT / "tests" / "fixtures" / "vendor"  # a copy of shared/fixtures/webhooks
 LOCAL = ROOT / "tests" / "fixtures" / "webhooks"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 JSON = "application/json"
