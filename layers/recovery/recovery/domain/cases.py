@@ -9,29 +9,17 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from recovery.domain.routing import CompensationType, Config, Currency, Team
 
 Status = Literal["open", "acknowledged", "resolved"]
-STATUSES: tuple[Status, ...] = ("open", "acknowledged", "resolved")
+STATUSES: tuple[Status, ...] = get_args(Status)
 Operation = Literal["ack", "actions", "assign", "messages", "resolve", "reopen"]
-OPERATIONS: tuple[Operation, ...] = ("ack", "actions", "assign", "messages", "resolve", "reopen")
+OPERATIONS: tuple[Operation, ...] = get_args(Operation)
 
-ROOT_CAUSES = (
-    "product_defect",
-    "service_delay",
-    "wait_time",
-    "staff_behaviour",
-    "billing",
-    "delivery",
-    "communication",
-    "policy",
-    "technical",
-    "other",
-)
 RootCause = Literal[
     "product_defect",
     "service_delay",
@@ -44,6 +32,7 @@ RootCause = Literal[
     "technical",
     "other",
 ]
+ROOT_CAUSES: tuple[RootCause, ...] = get_args(RootCause)
 
 # operation -> (the statuses it is allowed from, why it is refused otherwise)
 _ALLOWED: dict[Operation, tuple[frozenset[str], str]] = {

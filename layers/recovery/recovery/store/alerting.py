@@ -28,19 +28,37 @@ class ConfigStore:
     def put(self, config: Config, now: datetime, by: str | None, expected_version: int | None = None) -> int:
         """Store a validated configuration. With `expected_version`, only over that version (else a
         concurrent change wins and this raises `StaleConfig`)."""
-        item = ConfigItem(
-            CONFIG_PK, "CFG", document=config.model_dump(mode="json"), updated_at=now, updated_by=by
+        return save_config(
+            CONFIG_PK,
+            config.model_dump(mode="json"),
+            now,
+            by,
+            expected_version,
+            "the configuration changed meanwhile; read it again",
         )
-        if expected_version is not None:
-            item.version = expected_version
-        try:
-            with transient_as_domain():
-                item.save(add_version_condition=expected_version is not None)
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                raise StaleConfig("the configuration changed meanwhile; read it again") from error
-            raise
-        return int(item.version or 0)
+
+
+def save_config(
+    pk: str,
+    document: dict[str, Any],
+    now: datetime,
+    by: str | None,
+    expected_version: int | None,
+    stale_message: str,
+) -> int:
+    """Put a configuration document whole; with `expected_version`, only over that version (else
+    `StaleConfig(stale_message)`). Answers the new version (the admin API's ETag)."""
+    item = ConfigItem(pk, "CFG", document=document, updated_at=now, updated_by=by)
+    if expected_version is not None:
+        item.version = expected_version
+    try:
+        with transient_as_domain():
+            item.save(add_version_condition=expected_version is not None)
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleConfig(stale_message) from error
+        raise
+    return int(item.version or 0)
 
 
 class StaleConfig(Exception):

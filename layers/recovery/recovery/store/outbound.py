@@ -13,7 +13,7 @@ from typing import Any
 from pynamodb.exceptions import PutError
 from pynamodb.expressions.update import Action
 
-from recovery.store.alerting import StaleConfig
+from recovery.store.alerting import save_config
 from recovery.store.cases import new_event
 from recovery.store.errors import transient_as_domain
 from recovery.store.models import CaseEventItem, CaseItem, ConfigItem, DeliveryItem, get_item
@@ -45,17 +45,9 @@ class OutboundStore:
     ) -> int:
         """Store a validated document; with `expected_version`, only over that version (else
         `StaleConfig`: a concurrent change wins). The new version."""
-        item = ConfigItem(CONFIG_PK, "CFG", document=document, updated_at=now, updated_by=by)
-        if expected_version is not None:
-            item.version = expected_version
-        try:
-            with transient_as_domain():
-                item.save(add_version_condition=expected_version is not None)
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                raise StaleConfig("the endpoints changed meanwhile; read them again") from error
-            raise
-        return int(item.version or 0)
+        return save_config(
+            CONFIG_PK, document, now, by, expected_version, "the endpoints changed meanwhile; read them again"
+        )
 
     def claim(
         self, case_id: str, endpoint_id: str, message_id: str, kind: str, now: datetime
