@@ -30,7 +30,7 @@ from typing import Any
 import boto3
 
 from bench import ROOT, harness, scenario
-from bench.sweep_reads import READ_OPERATIONS, Clock, _count, _fill, _templates, counting_reads
+from bench.sweep_reads import Clock, _count, _fill, _templates, counting_reads, read_summary
 
 SIZES = (1_000, 10_000, 100_000)
 DUE_SENDS = 5
@@ -155,29 +155,17 @@ def measure_one(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
 
     if sorted(outcome.sent) != sorted(sends) or sorted(outcome.no_response) != sorted(closing):
         raise RuntimeError(f"the run did not act on the 10 due follow-ups: {outcome.as_dict()}")
-    queries = [call for call in log.calls if call["operation"] == "Query"]
-    result = {
-        "other_items": written,
-        "table_items": total,
-        "due_index_items": indexed,
-        "due": DUE_SENDS + DUE_NO_RESPONSE,
-        "items_read": log.items,
-        "index_items_read": sum(call["items"] for call in queries),
-        "queries": len(queries),
-        "reads_by_operation": log.by_operation(),
-        "run_items_read_reported": outcome.items_read,
-        "messages_sent": len(sender.sent) - sent_before,
-        "writes": sum(1 for call in log.calls if call["operation"] not in READ_OPERATIONS),
-        "dynamodb_calls": len(log.calls),
-        "dynamodb_calls_made": log.made,
-    }
-    if log.made != len(log.calls):
-        result["hook_mismatch"] = f"{log.made} DynamoDB calls made, {len(log.calls)} seen by the hooks"
-    progress(
-        f"{size} other items ({total} in the table, {indexed} in the due index): {log.items} items read "
-        f"({result['index_items_read']} from the due index in {len(queries)} queries)"
+    return read_summary(
+        log,
+        size=size,
+        written=written,
+        total=total,
+        indexed=indexed,
+        due=DUE_SENDS + DUE_NO_RESPONSE,
+        reported=("run_items_read_reported", outcome.items_read),
+        messages_sent=len(sender.sent) - sent_before,
+        progress=progress,
     )
-    return result
 
 
 def measure(sizes: tuple[int, ...], progress: Callable[[str], None]) -> dict[str, Any]:

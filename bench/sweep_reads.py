@@ -242,18 +242,45 @@ def measure_one(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
             f"the sweep did not act on the 10 due cases: alerted {outcome.alerted}, "
             f"escalated {outcome.escalated}, breached {outcome.breached}"
         )
+    return read_summary(
+        log,
+        size=size,
+        written=written,
+        total=total,
+        indexed=indexed,
+        due=DUE_ESCALATIONS + DUE_LOST_ALERTS,
+        reported=("sweep_items_read_reported", outcome.items_read),
+        messages_sent=len(sender.sent) - sent_before,
+        progress=progress,
+    )
+
+
+def read_summary(
+    log: Any,
+    *,
+    size: int,
+    written: int,
+    total: int,
+    indexed: int,
+    due: int,
+    reported: tuple[str, int],
+    messages_sent: int,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
+    """One table size's figures for a scheduled run (the sweep, the follow-up run): what the call hooks
+    counted, what the run reported, and a progress line."""
     queries = [call for call in log.calls if call["operation"] == "Query"]
     result = {
         "other_items": written,
         "table_items": total,
         "due_index_items": indexed,
-        "due": DUE_ESCALATIONS + DUE_LOST_ALERTS,
+        "due": due,
         "items_read": log.items,
         "index_items_read": sum(call["items"] for call in queries),
         "queries": len(queries),
         "reads_by_operation": log.by_operation(),
-        "sweep_items_read_reported": outcome.items_read,
-        "messages_sent": len(sender.sent) - sent_before,
+        reported[0]: reported[1],
+        "messages_sent": messages_sent,
         "writes": sum(1 for call in log.calls if call["operation"] not in READ_OPERATIONS),
         "dynamodb_calls": len(log.calls),
         "dynamodb_calls_made": log.made,

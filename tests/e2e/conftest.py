@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import ROOT
+
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60
 
@@ -161,3 +163,16 @@ def start_runtime(runtime_launcher: RuntimeLauncher) -> Iterator[Callable[..., R
     yield start
     for running in started:
         runtime_launcher.stop(running)
+
+
+def admin_cli(runtime: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m recovery.admin_cli` against a running runtime, with its admin key."""
+    command = [sys.executable, "-m", "recovery.admin_cli", "--url", runtime["api_url"]]
+    return subprocess.run(
+        [*command, "--key", runtime["admin_key"], *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT / "layers" / "recovery"), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )

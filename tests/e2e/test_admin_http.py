@@ -11,34 +11,15 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.e2e.conftest import admin_cli
 from tests.support import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
 
 
-def cli(runtime: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "recovery.admin_cli",
-        "--url",
-        runtime["api_url"],
-        "--key",
-        runtime["admin_key"],
-    ]
-    return subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PYTHONPATH": str(ROOT / "layers" / "recovery"), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
-
-
 def test_cli_reads_replaces_and_refuses(start_runtime: Any, tmp_path: Path) -> None:
     runtime = start_runtime()
-    shown = cli(runtime, "alerting", "get")
+    shown = admin_cli(runtime, "alerting", "get")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["routing"]["default_team"] == "support-emea"
 
@@ -46,15 +27,15 @@ def test_cli_reads_replaces_and_refuses(start_runtime: Any, tmp_path: Path) -> N
     document["teams"][0]["ack_sla_minutes"] = 5
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(document))
-    assert cli(runtime, "alerting", "put", str(good)).returncode == 0
+    assert admin_cli(runtime, "alerting", "put", str(good)).returncode == 0
 
     document["teams"][1]["levels"][1][0]["email"] = "not-an-address"
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(document))
-    refused = cli(runtime, "alerting", "put", str(bad))
+    refused = admin_cli(runtime, "alerting", "put", str(bad))
     assert refused.returncode == 1 and "teams/1/levels/1/0/email" in refused.stderr
 
-    kept = json.loads(cli(runtime, "alerting", "get").stdout)
+    kept = json.loads(admin_cli(runtime, "alerting", "get").stdout)
     assert (
         kept["teams"][0]["ack_sla_minutes"] == 5
         and kept["teams"][1]["levels"]["1"][0]["email"] == "yuki@example.com"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 
 from recovery.sources import config, signatures
-from tests.support import ROOT
+from tests.e2e.conftest import admin_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
 DEMO = "demo-typeform"
@@ -84,26 +82,6 @@ def test_a_signed_typeform_delivery_opens_a_case_and_is_logged(runtime: Any) -> 
     # AND a tampered copy is refused and logged with its reason
     status, problem = http("POST", source["hook_url"], raw.replace(b"Waited", b"waited"), headers)
     assert status == 401 and problem["detail"] == "bad signature"
-    shown = cli(runtime, "sources", "log", DEMO, "--limit", "1")
+    shown = admin_cli(runtime, "sources", "log", DEMO, "--limit", "1")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["items"][0]["reason"] == "bad signature"
-
-
-def cli(runtime: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "recovery.admin_cli",
-        "--url",
-        runtime["api_url"],
-        "--key",
-        runtime["admin_key"],
-    ]
-    return subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PYTHONPATH": str(ROOT / "layers" / "recovery"), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )

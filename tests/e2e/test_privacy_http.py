@@ -4,8 +4,6 @@ nothing of the person left in the table (read through the runtime's moto server)
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 from typing import Any
 
@@ -13,8 +11,8 @@ import boto3
 import pytest
 import requests
 
-from tests.e2e.conftest import RuntimeProcess
-from tests.support import EVENTS, ROOT
+from tests.e2e.conftest import RuntimeProcess, admin_cli
+from tests.support import EVENTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
 
@@ -106,25 +104,12 @@ def test_cli_exports_and_erases_by_email(runtime: RuntimeProcess) -> None:
     # GIVEN a customer the survey tool knows only by email
     who = customer()
     post(runtime, {"email": who["email"], "name": who["name"]}, 3, "Nobody picked up the phone")
-    command = [sys.executable, "-m", "recovery.admin_cli", "--url", runtime["api_url"], "--key"]
-    command.append(runtime["admin_key"])
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*command, *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={"PYTHONPATH": str(ROOT / "layers" / "recovery"), "PATH": "/usr/bin:/bin"},
-            check=False,
-        )
-
     # WHEN the CLI exports, then erases them
-    exported = cli("customers", "export", who["email"], "--by", "email")
-    erased = cli("customers", "erase", who["email"], "--by", "email")
+    exported = admin_cli(runtime, "customers", "export", who["email"], "--by", "email")
+    erased = admin_cli(runtime, "customers", "erase", who["email"], "--by", "email")
     # THEN the export held their comment and the erase removed it
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["feedback"][0]["detail"]["comment"] == "Nobody picked up the phone"
     assert erased.returncode == 0 and json.loads(erased.stdout)["redacted"]["feedback"] == 1
     assert items_holding(runtime, who["email"], "Nobody picked up the phone") == []
-    assert cli("customers", "export", "nobody@example.com", "--by", "email").returncode == 1
+    assert admin_cli(runtime, "customers", "export", "nobody@example.com", "--by", "email").returncode == 1

@@ -8,8 +8,7 @@ recording sender stands in for SES and SNS; the follow-up page runs as its handl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
@@ -30,36 +29,11 @@ from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.followups import FollowupStore
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FeedbackItem, FollowupItem
-from tests.integration.conftest import Api
+from tests.integration.conftest import DAYTIME, Api, Clock
 from tests.support import ROOT, Context, Stack, event, load_function
 
-# Monday 23 November 2026, 11:00 in Oslo.
-RESOLVED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+RESOLVED = DAYTIME  # Monday 23 November 2026, 11:00 in Oslo: the conftest's virtual clock starts here
 HASHER = PiiHasher(b"k" * 32)
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def virtual_clock() -> Iterator[Clock]:
-    moment = Clock(RESOLVED)
-    clock.set_source(moment)
-    yield moment
-    clock.reset()
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
 
 
 @pytest.fixture
