@@ -18,7 +18,7 @@ import requests
 from recovery.notify.webhooks import verify
 from tests.e2e import test_closed_loop_http
 from tests.e2e.conftest import RuntimeProcess
-from tests.e2e.test_admin_http import cli
+from tests.e2e.conftest import admin_cli as cli
 from tests.e2e.test_alerts_http import negative, wait_for
 from tests.e2e.test_closed_loop_http import advance, change, sign_in
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -136,8 +136,12 @@ def test_due_is_never_early_and_always_inside_the_hours(
     assert due >= resolved + timedelta(days=delay)
     wall = local(due, zone)
     assert start * 60 <= wall.hour * 60 + wall.minute < end * 60 or due == resolved + timedelta(days=delay)
-    # and never more than a day (plus a DST hour) after the earliest time
-    assert due - (resolved + timedelta(days=delay)) <= timedelta(hours=25)
+    # and never more than a day (plus a DST hour) after the earliest time, but for a day whose whole
+    # window falls in a spring-forward gap: that day has no such hours, and is skipped (duty.py)
+    earliest = resolved + timedelta(days=delay)
+    first = local(earliest, zone).date()
+    gap_days = sum(_window_in_gap(first + timedelta(days=n), start, end, zone) for n in range(3))
+    assert due - earliest <= timedelta(hours=25 + 24 * gap_days)
 
 
 # --- outcome and delta ----------------------------------------------------------------------------------
@@ -225,3 +229,14 @@ def test_nps_outcome_agrees_with_delta(before: int, after: int) -> None:
         assert change > 0
     if result == "not_recovered":
         assert change <= 0
+
+
+def _window_in_gap(day: date, start: int, end: int, zone: str) -> bool:
+    """Do the local hours [start, end) of `day` not exist at all (the clock jumps over them)?"""
+    tz = ZoneInfo(zone)
+
+    def missing(hour: int) -> bool:
+        wall = datetime(day.year, day.month, day.day, hour, tzinfo=tz)
+        return wall.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall.replace(tzinfo=None)
+
+    return all(missing(hour) for hour in range(start, end))

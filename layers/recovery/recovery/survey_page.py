@@ -69,7 +69,7 @@ class FormTokens:
         issued, nonce, mac = int(match[1]), match[2], match[3]
         if not hmac.compare_digest(mac, self._mac(source_id, issued, nonce)):
             return TokenCheck.BAD_SIGNATURE, None
-        age = now.timestamp() - issued
+        age = int(now.timestamp()) - issued  # whole seconds on both sides, as the token holds its time
         if age > TOKEN_TTL.total_seconds() or age < -CLOCK_SKEW.total_seconds():
             return TokenCheck.EXPIRED, None
         return TokenCheck.OK, FormToken(issued, nonce)
