@@ -31,11 +31,16 @@ class Sizes:
     console_open_cases: int = 1000
     console_samples: int = 30
     hook_samples: int = 100
+    report_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
+    dashboard_feedback: int = 100_000
+    dashboard_samples: int = 20
 
 
 FULL = Sizes(50, 10, 100, 2000, 5, 10, 15, 100, (1_000, 10_000, 100_000), 2000, 200)
-QUICK = Sizes(10, 3, 100, 300, 3, 3, 5, 30, (1_000, 10_000), 300, 100, 300, 10, 30)
-PARTS = ("all", "intake", "alerts", "connectors")
+QUICK = Sizes(
+    10, 3, 100, 300, 3, 3, 5, 30, (1_000, 10_000), 300, 100, 300, 10, 30, (1_000, 10_000), 10_000, 5
+)
+PARTS = ("all", "intake", "alerts", "connectors", "reports")
 MIX_NEGATIVE_SHARE = 0.2
 
 
@@ -131,6 +136,14 @@ def budgets(results: dict[str, Any]) -> list[Any]:
         from bench import hook_latency
 
         rows += hook_latency.budgets(results["hook_latency"])
+    if "report_reads" in results:
+        from bench import report_reads
+
+        rows += report_reads.budgets(results["report_reads"])
+    if "dashboard" in results:
+        from bench import dashboard_first_byte
+
+        rows += dashboard_first_byte.budgets(results["dashboard"])
     return rows
 
 
@@ -517,6 +530,19 @@ def run_connectors(sizes: Sizes, results: dict[str, Any]) -> None:
     results["hook_latency"] = hook_latency.measure(sizes.hook_samples, progress)
 
 
+def run_reports(sizes: Sizes, results: dict[str, Any]) -> None:
+    """Budgets 11-12: items read by a 30-day report by feedback count; the dashboard's first byte."""
+    from bench import dashboard_first_byte, report_reads
+
+    print("11. items read by a 30-day report with 10 groups, by feedback count (under moto)", flush=True)
+    results["report_reads"] = report_reads.measure(sizes.report_sizes, progress)
+
+    print("12. dashboard data, first byte (embedded runtime)", flush=True)
+    results["dashboard"] = dashboard_first_byte.measure(
+        sizes.dashboard_feedback, sizes.dashboard_samples, progress
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -529,7 +555,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         choices=PARTS,
         default="all",
-        help="run only the intake (1-5), alert and case (6-9) or connector (10) budgets; result file only",
+        help="run only the intake (1-5), alert and case (6-9), connector (10) or report (11-12) budgets; "
+        "result file only",
     )
     parser.add_argument(
         "--load-posts", type=int, default=None, metavar="N", help="posts in the load run (default 2000)"
@@ -552,6 +579,8 @@ def main(argv: list[str] | None = None) -> int:
         run_alerts(sizes, results)
     if args.only in ("all", "connectors"):
         run_connectors(sizes, results)
+    if args.only in ("all", "reports"):
+        run_reports(sizes, results)
 
     rows = budgets(results)
     duration = time.perf_counter() - started

@@ -71,6 +71,11 @@ def test_sample_event_runs(name: str, stack: Stack) -> None:
     elif function == "survey_page":
         assert result["statusCode"] == 200  # the seeded demo source's hosted page
         assert 'lang="ja"' in result["body"] and 'value="oslo-1"' in result["body"]
+    elif function == "reports" and "job" in sample:
+        assert result == {"job": "anomalies", "skipped": "no teams configured"}  # an empty table
+    elif function == "reports":
+        assert result["statusCode"] == 404  # Kari's team is not configured in this empty table
+        assert result["headers"]["Content-Type"] == "application/problem+json"
     elif function == "hooks":
         assert result["statusCode"] == 404  # the sample's source is not in this table: the only 404
         assert result["headers"]["Content-Type"] == "application/problem+json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,17 +23,22 @@ class RecordingBus:
         self.events.extend(events)
 
 
-def counters(stack: Stack) -> dict[tuple[str, str], dict[str, int]]:
+def counters(stack: Stack) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every counter item as stored, by (pk, sk): read independently of the reader under test."""
     table = boto3.resource("dynamodb", region_name=REGION).Table(stack.table)
-    found: dict[tuple[str, str], dict[str, int]] = {}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for item in table.scan()["Items"]:
         if str(item["pk"]).startswith("STAT#"):
             found[(str(item["pk"]), str(item["sk"]))] = {
-                metric: int(item[metric])
-                for metric in ("volume", "negatives", "cases")
-                if isinstance(item.get(metric), Decimal)
+                name: value for name, value in item.items() if isinstance(value, Decimal)
             }
     return found
+
+
+def team(stats: dict[tuple[str, str], dict[str, Any]], hour: str = "10", name: str = "support-emea") -> Any:
+    """The whole-team feedback counters of one hour."""
+    counts = stats[(f"STAT#{name}", f"H#2026-11-22T{hour}")]
+    return {metric: int(counts[metric]) for metric in ("volume", "negatives", "cases") if metric in counts}
 
 
 def feedback(external_id: str, score: int, team: str = "support-emea", hour: str = "10") -> dict[str, Any]:
@@ -67,8 +73,8 @@ def test_batch_publishes_events_and_counts(api: Api, stack: Stack, stream: Any) 
     # WHEN the stream function handles the batch
     result = stream.lambda_handler({"Records": records}, Context())
 
-    # THEN one CaseOpened, one FeedbackReceived listing the three responses, and counters by
-    # team/channel/source/hour
+    # THEN one CaseOpened, one FeedbackReceived listing the three responses, and counters for the
+    # team and its channel/source/agent groups in the interaction's hour
     kinds = sorted(e.detail_type for e in bus.events)
     assert kinds == ["CaseOpened", "FeedbackReceived"]
     received = next(e for e in bus.events if e.detail_type == "FeedbackReceived")
@@ -80,10 +86,12 @@ def test_batch_publishes_events_and_counts(api: Api, stack: Stack, stream: Any) 
     assert all("@" not in str(e.detail) and "cust-" not in str(e.detail) for e in bus.events)
     assert result["events"] == 2
     stats = counters(stack)
-    assert stats[("STAT#team#support-emea", "H#2026-11-22T10")] == {"volume": 3, "negatives": 1, "cases": 1}
-    assert stats[("STAT#all#all", "H#2026-11-22T10")] == {"volume": 3, "negatives": 1, "cases": 1}
-    assert stats[("STAT#source#demo-web", "H#2026-11-22T10")]["volume"] == 3
-    assert stats[("STAT#channel#phone", "H#2026-11-22T10")]["volume"] == 3
+    assert team(stats) == {"volume": 3, "negatives": 1, "cases": 1}
+    counts = stats[("STAT#support-emea", "H#2026-11-22T10")]
+    assert counts["volume|source|demo-web"] == 3 and counts["volume|channel|phone"] == 3
+    assert counts["negatives|source|demo-web"] == 1
+    # and the case opened by the negative counts under the same team and hour
+    assert counts["opened"] == 1
 
 
 def test_replayed_batch_changes_no_counter(api: Api, stack: Stack, stream: Any) -> None:
@@ -101,7 +109,7 @@ def test_replayed_batch_changes_no_counter(api: Api, stack: Stack, stream: Any) 
 
     # THEN no counter moved
     assert counters(stack) == before
-    assert before[("STAT#all#all", "H#2026-11-22T10")] == {"volume": 2, "negatives": 1, "cases": 1}
+    assert team(before) == {"volume": 2, "negatives": 1, "cases": 1}
 
 
 def test_update_moves_counters_by_the_difference(api: Api, stack: Stack, stream: Any) -> None:
@@ -120,7 +128,7 @@ def test_update_moves_counters_by_the_difference(api: Api, stack: Stack, stream:
     stream.lambda_handler({"Records": records}, Context())
 
     # THEN volume stays 2; negatives and cases move by one each
-    assert counters(stack)[("STAT#all#all", "H#2026-11-22T10")] == {"volume": 2, "negatives": 1, "cases": 1}
+    assert team(counters(stack)) == {"volume": 2, "negatives": 1, "cases": 1}
 
 
 def test_update_that_moves_the_hour_moves_the_count(api: Api, stack: Stack, stream: Any) -> None:
@@ -131,8 +139,8 @@ def test_update_that_moves_the_hour_moves_the_count(api: Api, stack: Stack, stre
     api.post("/v1/feedback", feedback("r1", 9, hour="11"))
     stream.lambda_handler({"Records": reader.read()}, Context())
     stats = counters(stack)
-    assert stats[("STAT#all#all", "H#2026-11-22T10")] == {"volume": 0}
-    assert stats[("STAT#all#all", "H#2026-11-22T11")] == {"volume": 1}
+    assert team(stats, "10") == {"volume": 0}
+    assert team(stats, "11") == {"volume": 1}
 
 
 def test_events_reach_the_bus(api: Api, stack: Stack, stream: Any) -> None:
@@ -155,3 +163,56 @@ def test_events_reach_the_bus(api: Api, stack: Stack, stream: Any) -> None:
 
     detail = json.loads(messages[0]["Body"])["detail"]
     assert detail["priority"] == "P1" and detail["case_id"].startswith("cs_")
+
+
+def test_an_item_with_more_than_a_chunk_of_counters_is_applied_once(stack: Stack, stream: Any) -> None:
+    # GIVEN a batch with one team-hour of 250 counters (an exact decimal among them) and 120 other items
+    from recovery.store.counters import CounterReader, CounterStore
+
+    big = {f"volume|tag|t{i:03}": 1 for i in range(249)} | {"comp:EUR": Decimal("12.50")}
+    deltas: dict[tuple[str, str], dict[str, Any]] = {("support-emea", "2026-11-22T10"): big}
+    deltas |= {(f"team-{i:03}", "2026-11-22T10"): {"volume": 2} for i in range(120)}
+    now = datetime(2026, 11, 22, 11, tzinfo=UTC)
+
+    # WHEN applied, then delivered again
+    first = CounterStore().apply("batch-big", deltas, now)
+    again = CounterStore().apply("batch-big", deltas, now)
+
+    # THEN every counter holds its amount once: the item was updated in chunks in separate parts
+    assert first >= 3 and again == 0
+    stored = counters(stack)[("STAT#support-emea", "H#2026-11-22T10")]
+    assert stored == big
+    assert counters(stack)[("STAT#team-119", "H#2026-11-22T10")] == {"volume": 2}
+    # and the reader returns the same, ints as ints and the amount as an exact Decimal
+    read = CounterReader().hours("support-emea", "2026-11-22T00", "2026-11-22T23")
+    assert read == {"2026-11-22T10": big} and read.items_read == 1
+    assert isinstance(read["2026-11-22T10"]["volume|tag|t000"], int)
+
+
+def test_reader_reads_a_range_and_exact_hours(api: Api, stack: Stack, stream: Any) -> None:
+    # GIVEN feedback counted in three hours of one team and one hour of another
+    from recovery.store.counters import CounterReader
+
+    reader = StreamReader(stack.table)
+    stream.outbox = Outbox(stream.outbox._counters, RecordingBus())
+    for external_id, hour in (("a", "08"), ("b", "10"), ("c", "10"), ("d", "12")):
+        api.post("/v1/feedback", feedback(external_id, 9, hour=hour))
+    api.post("/v1/feedback", feedback("e", 9, team="support-apac", hour="10"))
+    stream.lambda_handler({"Records": reader.read()}, Context())
+
+    # WHEN a range and exact hours are read
+    ranged = CounterReader().hours("support-emea", "2026-11-22T09", "2026-11-22T12")
+    exact = CounterReader().get("support-emea", ["2026-11-22T08", "2026-11-22T11", "2026-11-22T12"])
+
+    # THEN the range holds 10 and 12 only (bounds inclusive), the exact read the counted hours asked for
+    assert {hour: counts["volume"] for hour, counts in ranged.items()} == {
+        "2026-11-22T10": 2,
+        "2026-11-22T12": 1,
+    }
+    assert ranged.items_read == 2
+    assert {hour: counts["volume"] for hour, counts in exact.items()} == {
+        "2026-11-22T08": 1,
+        "2026-11-22T12": 1,
+    }
+    assert exact.items_read == 2
+    assert "team" not in ranged["2026-11-22T10"] and "hour" not in ranged["2026-11-22T10"]

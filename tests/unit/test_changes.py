@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recovery.domain.changes import Change, CounterKey, counter_deltas, domain_events
+from recovery.domain.changes import Change, counter_deltas, domain_events
 
 FB = {
     "pk": "FB#web#r1",
@@ -22,29 +22,34 @@ def change(name: str, old: dict | None, new: dict | None, event_id: str = "e1") 
     return Change(event_id, name, "FB#web#r1", old, new)  # type: ignore[arg-type]
 
 
-def test_insert_counts_every_dimension_once() -> None:
+TEAM_HOUR = ("emea", "2026-11-22T10")
+
+
+def test_insert_counts_the_team_and_every_group_once() -> None:
     deltas = counter_deltas([change("INSERT", None, FB)])
-    hour = "2026-11-22T10"
     assert deltas == {
-        CounterKey("all", "all", hour): {"volume": 1},
-        CounterKey("channel", "chat", hour): {"volume": 1},
-        CounterKey("source", "web", hour): {"volume": 1},
-        CounterKey("team", "emea", hour): {"volume": 1},
+        TEAM_HOUR: {
+            "volume": 1,
+            "volume|agent|none": 1,
+            "volume|channel|chat": 1,
+            "volume|source|web": 1,
+        }
     }
 
 
 def test_modify_applies_only_the_difference() -> None:
     worse = {**FB, "verdict": "negative", "case_id": "cs_1", "content_hash": "b"}
     deltas = counter_deltas([change("MODIFY", FB, worse)])
-    assert deltas[CounterKey("team", "emea", "2026-11-22T10")] == {"cases": 1, "negatives": 1}
+    assert {name: n for name, n in deltas[TEAM_HOUR].items() if "|" not in name} == {
+        "cases": 1,
+        "negatives": 1,
+    }
 
 
 def test_held_counts_nothing_until_scored() -> None:
     held = {**FB, "status": "held", "verdict": None}
     assert counter_deltas([change("INSERT", None, held)]) == {}
-    assert counter_deltas([change("MODIFY", held, FB)])[CounterKey("all", "all", "2026-11-22T10")] == {
-        "volume": 1
-    }
+    assert counter_deltas([change("MODIFY", held, FB)])[TEAM_HOUR]["volume"] == 1
 
 
 def test_unchanged_rewrite_moves_nothing_and_publishes_nothing() -> None:
@@ -67,9 +72,9 @@ def test_retention_expiry_keeps_what_was_counted() -> None:
     assert counter_deltas([change("REMOVE", FB, None)]) == {}
     # while an insert and an erasure's in-place rewrite in the same batch still count once
     erased = {**FB, "detail": "{}"}
-    assert counter_deltas([change("INSERT", None, FB), change("MODIFY", FB, erased)])[
-        CounterKey("all", "all", "2026-11-22T10")
-    ] == {"volume": 1}
+    assert (
+        counter_deltas([change("INSERT", None, FB), change("MODIFY", FB, erased)])[TEAM_HOUR]["volume"] == 1
+    )
 
 
 CASE = {"pk": "CASE#cs_1", "sk": "CASE", "case_id": "cs_1", "priority": 2, "status": "open"}

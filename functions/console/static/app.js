@@ -1,9 +1,11 @@
-// The console's entry: language, sign-in state and the views (#/ the queue, #/cases/<id> a case; for
-// admins #/sources and #/sources/<id> a source's delivery log).
+// The console's entry: language, sign-in state and the views (#/ the queue, #/cases/<id> a case,
+// #/dashboard the team's dashboard; for admins #/sources and #/sources/<id> a source's delivery log).
 
 import * as api from "./api.js";
 import { LANGUAGES, currentLanguage, preferredLanguage, setLanguage, t, translatePage } from "./i18n.js";
 import { h, clear, options } from "./dom.js";
+import { disposeCharts } from "./charts.js";
+import { renderDashboard } from "./views/dashboard.js";
 import { renderSignIn } from "./views/signin.js";
 import { renderQueue } from "./views/queue.js";
 import { renderCase } from "./views/case.js";
@@ -14,11 +16,17 @@ const languagePicker = document.getElementById("language");
 const signOutButton = document.getElementById("sign-out");
 const who = document.getElementById("who");
 const sourcesNav = document.getElementById("nav-sources");
+const dashboardNav = document.getElementById("nav-dashboard");
 let signInReason = "";
 
 function queueState() {
   const query = new URLSearchParams(location.hash.split("?")[1] || "");
   return { status: query.get("status") || "open", team: query.get("team") || "" };
+}
+
+function dashboardState() {
+  const query = new URLSearchParams(location.hash.split("?")[1] || "");
+  return { team: query.get("team") || "", from: query.get("from") || "", to: query.get("to") || "" };
 }
 
 async function route() {
@@ -28,6 +36,8 @@ async function route() {
   signOutButton.hidden = !signedIn;
   who.textContent = signedIn ? api.userName() : "";
   sourcesNav.hidden = !(signedIn && api.isAdmin());
+  dashboardNav.hidden = !signedIn;
+  disposeCharts();
   if (!signedIn) {
     renderSignIn(main, { reason: signInReason, onSignedIn: () => { signInReason = ""; route(); } });
     return;
@@ -38,6 +48,7 @@ async function route() {
     if (match) await renderCase(main, decodeURIComponent(match[1]));
     else if (source) await renderDeliveries(main, decodeURIComponent(source[1]));
     else if (location.hash.startsWith("#/sources")) await renderSources(main);
+    else if (location.hash.startsWith("#/dashboard")) await renderDashboard(main, dashboardState());
     else await renderQueue(main, queueState());
   } catch (error) {
     if (error instanceof api.ApiError && error.status === 401) return; // already back at sign-in

@@ -35,3 +35,12 @@ export function sourcesLink() {
 export function deliveriesLink(sourceId) {
   return `#/sources/${encodeURIComponent(sourceId)}`;
 }
+
+export function dashboardLink({ team, from, to } = {}) {
+  const query = new URLSearchParams();
+  if (team) query.set("team", team);
+  if (from) query.set("from", from);
+  if (to) query.set("to", to);
+  const text = query.toString();
+  return text ? `#/dashboard?${text}` : "#/dashboard";
+}

@@ -26,7 +26,7 @@ from recovery.domain.routing import Config, Contact, Subject, Team, route
 from recovery.notify.render import AlertContext, mask_email, mask_phone, render_alert
 from recovery.notify.senders import Sender, SendFailed, send_with_retry
 from recovery.store.alerting import AlertStore, ConfigStore, delivery_pk
-from recovery.store.cases import queue_partition, queue_sort_key
+from recovery.store.cases import history_partition, history_sort_key, queue_partition, queue_sort_key
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseItem, CustomerItem, FeedbackItem
@@ -235,6 +235,10 @@ class Alerts:
             CaseItem.due_at.set(clock.iso(deadline)),
             CaseItem.queue_pk.set(queue_partition(team.id, "open")),
             CaseItem.queue_sk.set(queue_sort_key(int(case.priority), deadline, case.case_id)),
+            # The reports' drill-down index, keyed by the team alerted (not set at intake: its write
+            # budget is spent).
+            CaseItem.hist_pk.set(history_partition(team.id, case.occurred_at)),
+            CaseItem.hist_sk.set(history_sort_key(case.occurred_at, case.case_id)),
         ]
         if case.alerted_at is None:
             actions.append(CaseItem.alerted_at.set(now))

@@ -248,6 +248,7 @@ class Followups:
                 FollowupItem.due_at.set(clock.iso(now + timedelta(days=policy.answer_days))),
             ]
             self._store.change(item, FollowupItem.state == "sending", sent)
+            self._store.mark_case_sent(case, now)
             self._metric("FollowupsSent", 1, "Count")
             return "sent"
         self._store.uncount_followup(customer, stamp)

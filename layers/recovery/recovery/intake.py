@@ -311,6 +311,7 @@ class Intake:
             team=item["team"],
             channel=item["channel"],
             agent=item["agent"],
+            tags=list(item["detail"].get("tags", ())),  # counters break case metrics down by tag
             customer_key=customer_pk.removeprefix("CUST#"),
             opened_at=now,
             occurred_at=item["occurred_at"],

@@ -51,6 +51,9 @@ PROTECTED = frozenset(
         "due_at",
         "queue_pk",
         "queue_sk",
+        "hist_pk",
+        "hist_sk",
+        "tags",  # a case's tags (copied from the feedback): labels, not personal data; counters group by them
         "source",
         "team",
         "channel",

@@ -1,22 +1,40 @@
 """Table changes as the stream delivers them, and what they mean: domain events and counter deltas.
 
-Counters: volume, negatives and cases per (dimension, value, UTC hour of the interaction), for the
-dimensions team, channel, source and "all". A change contributes its new image minus its old one, so
-an updated response moves the counters by the difference only.
+Counters (v2, docs/counters.md): one item per team and UTC hour of the interaction, each of its
+attributes a counter named `<metric>` for the whole team or `<metric>|<dimension>|<quoted value>` for
+one group (`counter_name`). Feedback metrics come from scored `FB#` items; case metrics from `CASE#`
+items (sk `CASE`), each a function of the case's current image. A change contributes its new image
+minus its old one, so an updated response or a case moving on shifts the counters by the difference
+only.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
+from urllib.parse import quote, unquote
 
-DIMENSIONS = ("team", "channel", "source")
-METRICS = ("volume", "negatives", "cases")
+from recovery.domain.metrics import bucket_of
+
 EVENT_SOURCE = "recovery.loop"
 Image = Mapping[str, Any]
+Amount = int | Decimal
+TeamHour = tuple[str, str]  # (team id or "unrouted", UTC hour "2026-11-22T10")
+Deltas = dict[TeamHour, dict[str, Amount]]
+
+UNROUTED = "unrouted"
+NONE = "none"  # the group of a missing agent, channel or source
+GROUPED = ("agent", "channel", "source")  # one group each, taken from the image's own attribute
+DIMENSIONS = ("agent", "tag", "channel", "source", "cause", "comptype")
+ANSWERED = ("recovered", "improved", "not_recovered")
+OUTCOMES = (*ANSWERED, "no_response")
+GIVEN = ("granted", "approved")  # compensation statuses that cost money
 
 
 @dataclass(frozen=True)
@@ -32,57 +50,232 @@ class Change:
         return self.pk.split("#", 1)[0]
 
 
-@dataclass(frozen=True, order=True)
-class CounterKey:
-    dimension: str
-    value: str
-    hour: str  # "2026-11-22T10", UTC
-
-
 @dataclass(frozen=True)
 class DomainEvent:
     detail_type: str
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+# --- counter names ----------------------------------------------------------------------------------
+
+
+def counter_name(metric: str, dimension: str | None = None, value: str | None = None) -> str:
+    """`metric` for the whole team, `metric|dimension|quoted value` for one group. The value is
+    percent-quoted (`urllib.parse.quote(value, safe="")`), so a `|` in it can't split the name."""
+    if dimension is None:
+        return metric
+    return f"{metric}|{dimension}|{quote(value if value is not None else NONE, safe='')}"
+
+
+def parse_name(name: str) -> tuple[str, str | None, str | None]:
+    """(metric, dimension, value unquoted) of a counter name; dimension and value None for the team."""
+    metric, bar, rest = name.partition("|")
+    if not bar:
+        return name, None, None
+    dimension, _, value = rest.partition("|")
+    return metric, dimension, unquote(value)
+
+
+# --- what one image adds ----------------------------------------------------------------------------
+
+Slot = tuple[TeamHour, str]
+
+
 def _hour(value: Any) -> str:
+    return _moment(value).strftime("%Y-%m-%dT%H")
+
+
+def _moment(value: Any) -> datetime:
     moment = (
         value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     )
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    return moment.astimezone(UTC)
 
 
-def contribution(image: Image | None) -> dict[tuple[CounterKey, str], int]:
-    """What one stored feedback adds to the counters. Held responses (no score yet) add nothing."""
+def _json(value: Any) -> Any:
+    """A JSON attribute as the stream delivers it (a string), or already decoded (tests)."""
+    if isinstance(value, str | bytes):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _tags(value: Any) -> list[str]:
+    tags = _json(value) if isinstance(value, str) else value
+    if not isinstance(tags, list | tuple | set):
+        return []
+    return sorted({str(tag) for tag in tags if tag not in (None, "")})
+
+
+def _groups(image: Image, tags: Iterable[str]) -> list[tuple[str, str]]:
+    groups = [(dimension, str(image.get(dimension) or NONE)) for dimension in GROUPED]
+    return groups + [("tag", tag) for tag in tags]
+
+
+def _spread(
+    team_hour: TeamHour, amounts: Mapping[str, Amount], groups: Iterable[tuple[str, str]]
+) -> dict[Slot, Amount]:
+    """Each metric for the whole team and once per group."""
+    slots: dict[Slot, Amount] = {}
+    for metric, amount in amounts.items():
+        if not amount:
+            continue
+        slots[(team_hour, counter_name(metric))] = amount
+        for dimension, value in groups:
+            slots[(team_hour, counter_name(metric, dimension, value))] = amount
+    return slots
+
+
+def _team_hour(image: Image) -> TeamHour:
+    return str(image.get("team") or UNROUTED), _hour(image["occurred_at"])
+
+
+def feedback_contribution(image: Image | None) -> dict[Slot, Amount]:
+    """What one stored feedback adds. Held responses (no score yet) add nothing."""
     if not image or image.get("status") != "scored":
         return {}
-    hour = _hour(image["occurred_at"])
-    amounts = {
+    amounts: dict[str, Amount] = {
         "volume": 1,
         "negatives": 1 if image.get("verdict") == "negative" else 0,
         "cases": 1 if image.get("case_id") else 0,
     }
-    keys = [CounterKey("all", "all", hour)]
-    keys += [CounterKey(dimension, str(image.get(dimension) or "none"), hour) for dimension in DIMENSIONS]
-    return {(key, metric): amount for key in keys for metric, amount in amounts.items() if amount}
+    detail = _json(image.get("detail"))
+    tags = _tags(detail.get("tags") if isinstance(detail, Mapping) else None)
+    return _spread(_team_hour(image), amounts, _groups(image, tags))
 
 
-def counter_deltas(changes: Iterable[Change]) -> dict[CounterKey, dict[str, int]]:
-    """The net counter movement of a batch of changes, zeros dropped."""
-    totals: dict[tuple[CounterKey, str], int] = defaultdict(int)
+def _bound(seconds: float) -> str:
+    bound = bucket_of(seconds)
+    return "inf" if math.isinf(bound) else str(int(bound))
+
+
+def _seconds(image: Image, end: str, start: str = "opened_at") -> float | None:
+    if not image.get(end) or not image.get(start):
+        return None
+    return (_moment(image[end]) - _moment(image[start])).total_seconds()
+
+
+def score_value(score: Any) -> tuple[str, str] | None:
+    """(type, value) of a stored rating for the score distributions; None when unreadable.
+    Custom scores count by their normalised position rounded to one decimal ("0.3")."""
+    score = _json(score)
+    if not isinstance(score, Mapping) or not score.get("type") or score.get("value") is None:
+        return None
+    kind, value = str(score["type"]), score["value"]
+    try:
+        if kind == "thumbs":
+            return kind, str(value)
+        if kind == "custom":
+            low, high = float(score["min"]), float(score["max"])
+            position = (float(value) - low) / (high - low)
+            if score.get("higher_is_better") is False:
+                position = 1.0 - position
+            rounded = Decimal(str(position)).quantize(Decimal("0.1"))
+            return kind, str(rounded)
+        return kind, str(int(value))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, InvalidOperation):
+        return None
+
+
+def _compensations(value: Any) -> Iterator[tuple[str, str, Decimal]]:
+    """(currency, type, amount) of each compensation given."""
+    entries = _json(value)
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping) or entry.get("status") not in GIVEN:
+            continue
+        try:
+            amount = Decimal(str(entry.get("amount")))
+        except InvalidOperation:
+            continue
+        if amount.is_finite() and entry.get("currency"):
+            yield str(entry["currency"]).upper(), str(entry.get("type") or NONE), amount
+
+
+def _acked_in_sla(image: Image) -> bool:
+    """Acknowledged by the team's first deadline: before any escalation (an escalation moves the level
+    up and the deadline on, so only a level-1 case's deadline is the team's SLA)."""
+    due = image.get("ack_due_at")
+    if image.get("sla_breached") or int(image.get("level") or 1) != 1 or not due:
+        return False
+    return _moment(image["acked_at"]) <= _moment(due)
+
+
+def case_contribution(image: Image | None) -> dict[Slot, Amount]:
+    """What one case adds, all of it read from the case's current image (see the module notes)."""
+    if not image or image.get("sk") != "CASE" or not image.get("occurred_at"):
+        return {}
+    amounts: dict[str, Amount] = {"opened": 1, "repeats": 1 if image.get("repeat_failure") else 0}
+    alerted = _seconds(image, "alerted_at")
+    if alerted is not None:
+        amounts |= {"alerted": 1, f"alert_s:{_bound(alerted)}": 1}
+    acked = _seconds(image, "acked_at")
+    if acked is not None:
+        amounts |= {
+            "acked": 1,
+            f"ack_s:{_bound(acked)}": 1,
+            "ack_in_sla": 1 if _acked_in_sla(image) else 0,
+        }
+    resolution = _json(image.get("resolution"))
+    cause = resolution.get("root_cause") if isinstance(resolution, Mapping) else None
+    resolved = image.get("status") == "resolved"
+    if resolved:
+        amounts["resolved"] = 1
+        took = _seconds(image, "resolved_at")
+        if took is not None:
+            amounts[f"resolve_s:{_bound(took)}"] = 1
+            due = image.get("resolve_due_at")
+            amounts["resolve_in_sla"] = 1 if due and _moment(image["resolved_at"]) <= _moment(due) else 0
+    if image.get("followup_sent_at"):
+        amounts["followup_sent"] = 1
+    outcome = image.get("outcome")
+    if outcome in OUTCOMES:
+        amounts[str(outcome)] = 1
+    if outcome in ANSWERED:
+        amounts["answered"] = 1
+        for prefix, rating in (("before", "rating_before"), ("after", "rating_after")):
+            scored = score_value(image.get(rating))
+            if scored is not None:
+                amounts[f"{prefix}:{scored[0]}:{scored[1]}"] = 1
+                if outcome == "recovered":
+                    amounts[f"r{prefix}:{scored[0]}:{scored[1]}"] = 1
+    groups = _groups(image, _tags(image.get("tags")))
+    if resolved and cause:
+        groups.append(("cause", str(cause)))
+    team_hour = _team_hour(image)
+    slots = _spread(team_hour, amounts, groups)
+    for currency, kind, amount in _compensations(image.get("compensations")):
+        given: dict[str, Amount] = {f"comp:{currency}": amount, "comp_n": 1}
+        for slot, value in _spread(team_hour, given, [*groups, ("comptype", kind)]).items():
+            slots[slot] = slots.get(slot, 0) + value
+    return slots
+
+
+def contribution(change: Change, image: Image | None) -> dict[Slot, Amount]:
+    if change.kind == "FB":
+        return feedback_contribution(image)
+    if change.kind == "CASE":
+        return case_contribution(image)
+    return {}
+
+
+def counter_deltas(changes: Iterable[Change]) -> Deltas:
+    """The net counter movement of a batch of changes, per (team, hour), zeros dropped."""
+    totals: dict[Slot, Amount] = defaultdict(int)
     for change in changes:
         # A REMOVE is the retention TTL expiring raw feedback (nothing else deletes it): what was
         # counted stays counted, so reports over past months do not shrink.
-        if change.kind != "FB" or change.name == "REMOVE":
+        if change.name == "REMOVE":
             continue
-        for slot, amount in contribution(change.new).items():
+        for slot, amount in contribution(change, change.new).items():
             totals[slot] += amount
-        for slot, amount in contribution(change.old).items():
+        for slot, amount in contribution(change, change.old).items():
             totals[slot] -= amount
-    deltas: dict[CounterKey, dict[str, int]] = defaultdict(dict)
-    for (key, metric), amount in sorted(totals.items()):
+    deltas: Deltas = defaultdict(dict)
+    for (team_hour, name), amount in sorted(totals.items()):
         if amount:
-            deltas[key][metric] = amount
+            deltas[team_hour][name] = amount
     return dict(deltas)
 
 

@@ -31,6 +31,17 @@ _MIDNIGHT_END = "24:00"
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
+def zone_name(value: str) -> str:
+    """`value` if it names an IANA time zone; a pydantic error (for a validator) otherwise."""
+    if value in _NOT_ZONES:
+        raise PydanticCustomError("timezone", "not an IANA time zone")
+    try:
+        _zone(value)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise PydanticCustomError("timezone", "not an IANA time zone") from err
+    return value
+
+
 def _minutes(value: str) -> int:
     if value == _MIDNIGHT_END:
         return 24 * 60
@@ -118,13 +129,7 @@ class OnDuty(_Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        if value in _NOT_ZONES:
-            raise PydanticCustomError("timezone", "not an IANA time zone")
-        try:
-            _zone(value)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise PydanticCustomError("timezone", "not an IANA time zone") from err
-        return value
+        return zone_name(value)
 
     @field_validator("windows")
     @classmethod

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from recovery.domain import contacts
-from recovery.domain.duty import DAYS, Day, OnDuty
+from recovery.domain.duty import DAYS, Day, OnDuty, zone_name
 from recovery.domain.feedback import SCORE_TYPES
 
 _ID = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -97,6 +97,13 @@ class Team(_Config):
     # What a lead may grant alone, per currency and type ("EUR": {"refund": 50}); above it, or for a
     # type or currency not listed, a level-2 contact approves.
     compensation_limits: dict[Currency, dict[CompensationType, Decimal]] = Field(default_factory=dict)
+    # The team's clock for reports (local dates, hour of day, weekday) and the weekly digest.
+    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Oslo")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return zone_name(value)
 
     @field_validator("compensation_limits")
     @classmethod

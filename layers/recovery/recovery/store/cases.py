@@ -12,7 +12,7 @@ import binascii
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -57,6 +57,17 @@ def queue_sort_key(priority: int, deadline: datetime, case_id: str) -> str:
     from recovery import clock
 
     return f"P{int(priority)}#{clock.iso(deadline)}#{case_id}"
+
+
+def history_partition(team: str, occurred_at: datetime) -> str:
+    """The `history` index partition of a team's cases from one month (UTC) of interactions."""
+    return f"HIST#{team}#{occurred_at.astimezone(UTC).strftime('%Y-%m')}"
+
+
+def history_sort_key(occurred_at: datetime, case_id: str) -> str:
+    from recovery import clock
+
+    return f"{clock.iso(occurred_at)}#{case_id}"
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:

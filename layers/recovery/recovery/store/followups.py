@@ -72,6 +72,22 @@ class FollowupStore:
             raise
         return True
 
+    def mark_case_sent(self, case: CaseItem, now: datetime) -> bool:
+        """Stamp the case's `followup_sent_at` once (reports count it); a retried run keeps the first
+        stamp. One UpdateItem; False when it was stamped before or the case is gone."""
+        try:
+            with transient_as_domain():
+                case.update(
+                    actions=[CaseItem.followup_sent_at.set(now)],
+                    condition=CaseItem.pk.exists() & CaseItem.followup_sent_at.does_not_exist(),
+                    add_version_condition=False,
+                )
+        except UpdateError as error:
+            if error.cause_response_code == _CONDITION_FAILED:
+                return False
+            raise
+        return True
+
     def count_followup(
         self, customer: CustomerItem, now: datetime, fits: Callable[[list[str]], list[str] | None]
     ) -> tuple[bool, CustomerItem]:

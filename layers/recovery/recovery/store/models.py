@@ -3,12 +3,12 @@
 | item      | pk                          | sk                | GSIs                          |
 |-----------|-----------------------------|-------------------|-------------------------------|
 | feedback  | FB#<source>#<response id>   | FB                | by_customer                   |
-| case      | CASE#<case id>              | CASE              | by_customer, due, queue       |
+| case      | CASE#<case id>              | CASE              | by_customer, due, queue, history |
 | customer  | CUST#<hmac(customer key)>   | CUST              |                               |
 | source    | CFG#SOURCE#<source id>      | CFG               |                               |
 | sources   | CFG#SOURCES                 | <source id>       |                               |
 | hook log  | HOOKLOG#<source id>         | <iso time>#<rand> |                               |
-| counter   | STAT#<dimension>#<value>    | H#<UTC hour>      |                               |
+| counter   | STAT#<team>                 | H#<UTC hour>      |                               |
 | batch     | BATCH#<stream batch id>     | BATCH             |                               |
 | follow-up | FUP#<case id>               | FUP               | by_customer, due              |
 | scheduled customer message | SMSG#<case id>#<kind> | SMSG       | due                           |
@@ -109,6 +109,18 @@ class CustomerIndex(GlobalSecondaryIndex["CaseItem"]):
     cust_sk = UnicodeAttribute(range_key=True)
 
 
+class HistoryIndex(GlobalSecondaryIndex["CaseItem"]):
+    """Sparse: a team's alerted cases by month of the interaction (`HIST#<team>#<YYYY-MM>`), ordered by
+    `<occurred_at>#<case id>`; set with the first alert. Reports drill down through it."""
+
+    class Meta:
+        index_name = "history"
+        projection = AllProjection()
+
+    hist_pk = UnicodeAttribute(hash_key=True)
+    hist_sk = UnicodeAttribute(range_key=True)
+
+
 class CaseItem(_Item):
     class Meta(_Item.Meta):
         pass
@@ -116,6 +128,7 @@ class CaseItem(_Item):
     due_index = DueIndex()
     queue_index = QueueIndex()
     customer_index = CustomerIndex()
+    history_index = HistoryIndex()
 
     case_id = UnicodeAttribute()
     feedback_pk = UnicodeAttribute()
@@ -155,6 +168,11 @@ class CaseItem(_Item):
     rating_delta = NumberAttribute(null=True)
     # Records in other systems: {"<endpoint id>": {"kind": "zendesk_ticket", "id", "url"}} (outbound)
     external_links = JSONAttribute(null=True)
+    tags = ListAttribute[str](default=list)  # the feedback's tags, copied at intake: counters group by them
+    followup_sent_at = UTCDateTimeAttribute(null=True)  # when the follow-up went out
+    # Sparse "history" index: set with the first alert (the drill-down of reports).
+    hist_pk = UnicodeAttribute(null=True)
+    hist_sk = UnicodeAttribute(null=True)
     # Sparse "due" index: present only while the case has scheduled work.
     due_pk = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
@@ -335,15 +353,16 @@ class RateLimitItem(_Item):
 
 
 class CounterItem(_Item):
+    """One team's counters for one UTC hour of the interaction: `STAT#<team>` / `H#<YYYY-MM-DDTHH>`.
+    Every attribute besides `team` and `hour` is a counter named `<metric>` or
+    `<metric>|<dimension>|<quoted value>` (docs/counters.md); none is declared here, as names are
+    open-ended. Written only by `recovery.store.counters`, read raw by its `CounterReader`."""
+
     class Meta(_Item.Meta):
         pass
 
-    dimension = UnicodeAttribute(null=True)
-    value = UnicodeAttribute(null=True)
+    team = UnicodeAttribute(null=True)
     hour = UnicodeAttribute(null=True)
-    volume = NumberAttribute(null=True)
-    negatives = NumberAttribute(null=True)
-    cases = NumberAttribute(null=True)
 
 
 class BatchMarkerItem(_Item):
@@ -353,6 +372,37 @@ class BatchMarkerItem(_Item):
     applied_at = UTCDateTimeAttribute()
     records = NumberAttribute()
     expires_at = TTLAttribute()
+
+
+class MarkerItem(_Item):
+    """A release or change marker: `MARKER` / `<at, ISO UTC>#<random id>`, so a time range is one Query.
+    Bound by `recovery.store.markers` (it follows the other models' table and connection)."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    marker_id = UnicodeAttribute()
+    component = UnicodeAttribute()
+    version = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    tags = ListAttribute[str](default=list)
+    note = UnicodeAttribute(null=True)
+    recorded_at = UTCDateTimeAttribute()
+
+
+class AnomalyStateItem(_Item):
+    """One team's anomaly state: `ANOM#<team>` / `STATE`. `groups` maps a group (`agent|mark`) to its open
+    anomaly; `history` holds the last closed ones, newest first. Bound by `recovery.store.anomalies`."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    team = UnicodeAttribute()
+    last_hour = UnicodeAttribute(null=True)  # the UTC hour judged last ("2026-11-23T09")
+    groups = JSONAttribute(default=dict)
+    history = JSONAttribute(default=list)
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
 
 
 class ScheduledMessageDueIndex(GlobalSecondaryIndex["ScheduledMessageItem"]):

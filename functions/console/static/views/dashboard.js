@@ -1,0 +1,619 @@
+// The dashboard: GET /v1/reports/dashboard for one team and date range (the API's default: the last 30
+// days in the team's time zone), drawn as headline numbers and charts. Every chart opens the cases
+// behind what was clicked (GET /v1/reports/cases with the matching filter); the table under each chart
+// holds the same figures with a button per row, so the drill-down works by keyboard too.
+
+import * as api from "../api.js";
+import { priorityLabel } from "../cases.js";
+import { disposeCharts, drawChart, loadCharts } from "../charts.js";
+import { h, clear, field, options } from "../dom.js";
+import { dateTime, duration, locale, t, term } from "../i18n.js";
+import { announce, caseLink, dashboardLink, focusHeading } from "../nav.js";
+
+const HEADLINE = [
+  "volume",
+  "negative_rate",
+  "alerted_within_1m",
+  "alert_p90_s",
+  "ack_in_sla_rate",
+  "resolve_in_sla_rate",
+  "followup_response_rate",
+  "recovery_rate",
+  "nps_after_recovered",
+];
+const SHARES = new Set(["negative_rate", "alerted_within_1m", "ack_in_sla_rate", "resolve_in_sla_rate", "followup_response_rate", "recovery_rate"]);
+const SECONDS = new Set(["alert_p90_s"]);
+const LOWER_IS_BETTER = new Set(["negative_rate", "alert_p90_s"]);
+const STEPS = ["negative", "alerted", "acknowledged", "resolved", "followed_up", "answered", "recovered"];
+const FILTERABLE = new Set(["agent", "tag", "channel", "source", "cause"]); // group dimensions /cases takes
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const SEARCH_PAGES = 10; // pages the drill-down reads on while they hold no match
+const COLOURS = { accent: "#0b5cad", before: "#8c959f", danger: "#b42318", warn: "#b35900", ok: "#1a7f37" };
+
+export async function renderDashboard(main, state) {
+  disposeCharts();
+  clear(main).append(h("p", { class: "loading" }, t("app.loading")));
+  const { data: me } = await api.get("/v1/me");
+  const teams = (me.teams || []).map((team) => (typeof team === "string" ? { id: team, name: team } : team));
+  const choices = me.admin ? [...teams, { id: "all", name: t("dashboard.allTeams") }] : teams;
+  const team = choices.find((each) => each.id === state.team)?.id || teams[0]?.id || (me.admin ? "all" : "");
+  const range = { from: DAY.test(state.from) ? state.from : "", to: DAY.test(state.to) ? state.to : "" };
+
+  const message = h("p", { class: "notice", role: "status" });
+  const body = h("div", { class: "dashboard-body" });
+  const picker = filters(choices, team, range);
+  const teamName = choices.find((each) => each.id === team)?.name || team;
+  clear(main).append(
+    h(
+      "section",
+      { class: "dashboard", "aria-labelledby": "dashboard-title" },
+      h("h1", { id: "dashboard-title" }, teamName ? t("dashboard.titleTeam", { team: teamName }) : t("dashboard.title")),
+      picker.form,
+      message,
+      body,
+    ),
+  );
+  focusHeading(main);
+  if (!team) {
+    message.textContent = t("dashboard.noTeam");
+    return;
+  }
+
+  let report;
+  let echarts;
+  try {
+    [{ data: report }, echarts] = await Promise.all([
+      api.get("/v1/reports/dashboard", { team, from: range.from, to: range.to }),
+      loadCharts(),
+    ]);
+  } catch (error) {
+    if (error.status === 401) return;
+    message.textContent = error.status === 403 ? t("dashboard.forbidden") : error.detail || error.message;
+    return;
+  }
+  picker.from.value = report.from || "";
+  picker.to.value = report.to || "";
+  const context = { echarts, report, query: { team, from: report.from, to: report.to }, drill: drillPanel() };
+  body.append(
+    h("p", { class: "hint", id: "dashboard-range" }, t("dashboard.range", { from: report.from, to: report.to, timezone: report.timezone || "UTC" })),
+    headline(report),
+  );
+  const sections = [
+    ["funnel", t("dashboard.funnel"), t("dashboard.funnelHint"), funnel],
+    ["scores", t("dashboard.scores"), t("dashboard.scoresHint"), scores],
+    ["heatmap", t("dashboard.heatmap"), t("dashboard.heatmapHint", { timezone: report.timezone || "UTC" }), heatmap],
+    ["control", t("dashboard.control"), t("dashboard.controlHint"), control],
+    ["causes", t("dashboard.causes"), t("dashboard.causesHint"), pareto],
+  ];
+  for (const [key, title, hint, draw] of sections) {
+    const section = h(
+      "section",
+      { class: "card chart-card", id: `chart-${key}`, "aria-labelledby": `chart-${key}-title`, dataset: { chart: key } },
+      h("h2", { id: `chart-${key}-title` }, title),
+      h("p", { class: "hint" }, hint),
+    );
+    body.append(section);
+    draw(section, context);
+  }
+  body.append(anomalies(report, context));
+  announce(t("dashboard.loaded"));
+}
+
+// --- the team and date range --------------------------------------------------------------------
+
+function filters(choices, team, range) {
+  const select = h("select", { name: "team" }, options(choices.map((each) => [each.id, each.name || each.id]), team));
+  const from = h("input", { type: "date", name: "from", value: range.from });
+  const to = h("input", { type: "date", name: "to", value: range.to });
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h(
+    "form",
+    { class: "dashboard-filters", novalidate: true },
+    choices.length > 1 ? field(t("dashboard.team"), select) : null,
+    h("div", { class: "range" }, field(t("dashboard.from"), from), field(t("dashboard.to"), to)),
+    error,
+    h("button", { type: "submit", class: "primary" }, t("dashboard.show")),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (from.value && to.value && from.value > to.value) {
+      error.textContent = t("dashboard.badRange");
+      from.focus();
+      return;
+    }
+    error.textContent = "";
+    location.hash = dashboardLink({ team: select.value, from: from.value, to: to.value });
+  });
+  return { form, from, to };
+}
+
+// --- headline numbers ---------------------------------------------------------------------------
+
+function headline(report) {
+  const figures = report.headline || {};
+  return h(
+    "section",
+    { class: "headline", "aria-labelledby": "headline-title" },
+    h("h2", { id: "headline-title" }, t("dashboard.headline")),
+    h("p", { class: "hint" }, report.previous ? t("dashboard.previous", { from: report.previous.from, to: report.previous.to }) : null),
+    h(
+      "dl",
+      { class: "figures" },
+      HEADLINE.filter((metric) => metric in figures).map((metric) => {
+        const figure = figures[metric] || {};
+        return h(
+          "div",
+          { class: "figure", dataset: { metric } },
+          h("dt", {}, t(`metric.${metric}`)),
+          h("dd", { class: "value" }, formatMetric(metric, figure.value)),
+          h("dd", { class: `change ${trend(metric, figure.change)}` }, changeText(metric, figure)),
+        );
+      }),
+    ),
+  );
+}
+
+function formatMetric(metric, value) {
+  if (value === null || value === undefined || value === "") return t("dashboard.noValue");
+  const figure = Number(value);
+  if (SHARES.has(metric)) return percent(figure);
+  if (SECONDS.has(metric)) return duration(figure * 1000);
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(figure);
+}
+
+function changeText(metric, figure) {
+  if (figure.change === null || figure.change === undefined) return t("dashboard.noChange");
+  const change = Number(figure.change);
+  const signed = { signDisplay: "exceptZero", maximumFractionDigits: 1 };
+  if (SHARES.has(metric)) {
+    const points = new Intl.NumberFormat(locale(), signed).format(change * 100);
+    return t("dashboard.changePoints", { change: points });
+  }
+  if (figure.relative !== null && figure.relative !== undefined) {
+    const relative = new Intl.NumberFormat(locale(), { ...signed, style: "percent" }).format(Number(figure.relative));
+    return t("dashboard.change", { change: relative });
+  }
+  return t("dashboard.change", { change: new Intl.NumberFormat(locale(), signed).format(change) });
+}
+
+// "better", "worse" or "same", for the colour of a change (a lower negative rate is better).
+function trend(metric, change) {
+  const value = Number(change);
+  if (change === null || change === undefined || !value) return "same";
+  return value > 0 !== LOWER_IS_BETTER.has(metric) ? "better" : "worse";
+}
+
+function percent(share) {
+  return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 1 }).format(share);
+}
+
+// --- charts -------------------------------------------------------------------------------------
+
+// A chart block and, under it, its figures as a table with a "show cases" button on each row.
+function chartWithTable(section, context, { option, rows, columns, filterOf, pick, label }) {
+  if (!rows.length) {
+    section.append(h("p", { class: "notice" }, t("dashboard.empty")));
+    return;
+  }
+  const canvas = h("div", { class: "chart", role: "img", "aria-label": label });
+  section.append(canvas, dataTable(section, context, columns, rows, filterOf));
+  drawChart(context.echarts, canvas, option, (params) => {
+    const row = pick(params);
+    if (row) openDrill(section, context, filterOf(row));
+  });
+}
+
+function dataTable(section, context, columns, rows, filterOf) {
+  return h(
+    "details",
+    { class: "chart-data" },
+    h("summary", {}, t("dashboard.data")),
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, columns.map(([name]) => h("th", { scope: "col" }, name)), h("th", { scope: "col" }, t("dashboard.cases")))),
+        h(
+          "tbody",
+          {},
+          rows.map((row) =>
+            h(
+              "tr",
+              {},
+              columns.map(([, value], index) => h(index ? "td" : "th", index ? {} : { scope: "row" }, value(row))),
+              h(
+                "td",
+                {},
+                h("button", { type: "button", class: "drill-button", onclick: () => openDrill(section, context, filterOf(row)) }, t("dashboard.showCases")),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function funnel(section, context) {
+  const counts = new Map((context.report.funnel || []).map((step) => [step.step, Number(step.count) || 0]));
+  const rows = STEPS.filter((step) => counts.has(step)).map((step) => ({ step, count: counts.get(step) }));
+  const total = rows.some((row) => row.count > 0);
+  chartWithTable(section, context, {
+    rows: total ? rows : [],
+    label: t("dashboard.funnel"),
+    columns: [
+      [t("dashboard.step"), (row) => term("step", row.step)],
+      [t("dashboard.count"), (row) => count(row.count)],
+    ],
+    filterOf: (row) => ({ step: row.step, label: term("step", row.step) }),
+    pick: (params) => rows[params.dataIndex],
+    option: {
+      grid: { left: 8, right: 48, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", inverse: true, data: rows.map((row) => term("step", row.step)) },
+      series: [
+        {
+          type: "bar",
+          name: t("dashboard.count"),
+          data: rows.map((row) => row.count),
+          itemStyle: { color: COLOURS.accent },
+          label: { show: true, position: "right" },
+          cursor: "pointer",
+        },
+      ],
+    },
+  });
+}
+
+function scores(section, context) {
+  const byType = context.report.scores || {};
+  const types = Object.keys(byType).filter((type) => {
+    const { before = {}, after = {} } = byType[type] || {};
+    return Object.keys(before).length || Object.keys(after).length;
+  });
+  if (!types.length) {
+    section.append(h("p", { class: "notice" }, t("dashboard.empty")));
+    return;
+  }
+  for (const type of types) {
+    const { before = {}, after = {} } = byType[type];
+    const values = sortScores([...new Set([...Object.keys(before), ...Object.keys(after)])]);
+    const rows = values.map((value) => ({ type, value, before: Number(before[value] || 0), after: Number(after[value] || 0) }));
+    const part = h("div", { class: "score-type", dataset: { scoreType: type } }, h("h3", {}, t("dashboard.scoreType", { type: scoreTypeName(type) })));
+    section.append(part);
+    chartWithTable(part, context, {
+      rows,
+      label: t("dashboard.scoreType", { type: scoreTypeName(type) }),
+      columns: [
+        [t("dashboard.score"), (row) => row.value],
+        [t("dashboard.before"), (row) => count(row.before)],
+        [t("dashboard.after"), (row) => count(row.after)],
+      ],
+      // The drill-down filters by funnel step, not by score: these are the cases that answered.
+      filterOf: () => ({ step: "answered", label: term("step", "answered") }),
+      pick: (params) => rows[params.dataIndex],
+      option: {
+        grid: { left: 8, right: 8, top: 32, bottom: 8, containLabel: true },
+        legend: { top: 0 },
+        xAxis: { type: "category", data: values },
+        yAxis: { type: "value", minInterval: 1 },
+        series: [
+          { type: "bar", name: t("dashboard.before"), data: rows.map((row) => row.before), itemStyle: { color: COLOURS.before }, cursor: "pointer" },
+          { type: "bar", name: t("dashboard.after"), data: rows.map((row) => row.after), itemStyle: { color: COLOURS.accent }, cursor: "pointer" },
+        ],
+      },
+    });
+  }
+}
+
+function sortScores(values) {
+  const numeric = values.every((value) => !Number.isNaN(Number(value)));
+  return numeric ? values.sort((a, b) => Number(a) - Number(b)) : values.sort();
+}
+
+function scoreTypeName(type) {
+  return ["nps", "csat", "ces"].includes(type) ? type.toUpperCase() : term("scoreType", type);
+}
+
+function heatmap(section, context) {
+  const cells = (context.report.heatmap || []).filter((cell) => Number(cell.negatives) > 0);
+  const days = weekdayNames("short");
+  const longDays = weekdayNames("long");
+  const rows = [...cells].sort((a, b) => a.weekday - b.weekday || a.hour - b.hour);
+  const highest = Math.max(1, ...rows.map((cell) => Number(cell.negatives)));
+  const cellLabel = (cell) => t("dashboard.cell", { weekday: longDays[cell.weekday], hour: hourSpan(cell.hour) });
+  chartWithTable(section, context, {
+    rows,
+    label: t("dashboard.heatmap"),
+    columns: [
+      [t("dashboard.when"), cellLabel],
+      [t("dashboard.negatives"), (cell) => count(cell.negatives)],
+      [t("dashboard.volume"), (cell) => count(cell.volume)],
+    ],
+    filterOf: (cell) => ({ weekday: cell.weekday, hour: cell.hour, label: cellLabel(cell) }),
+    pick: (params) => rows.find((cell) => cell.hour === params.data[0] && cell.weekday === params.data[1]),
+    option: {
+      grid: { left: 4, right: 8, top: 8, bottom: 48, containLabel: true },
+      xAxis: { type: "category", data: [...Array(24).keys()].map(String), splitArea: { show: true } },
+      yAxis: { type: "category", data: days, inverse: true, splitArea: { show: true } },
+      visualMap: {
+        min: 0,
+        max: highest,
+        calculable: false,
+        orient: "horizontal",
+        left: "center",
+        bottom: 0,
+        itemHeight: 120,
+        inRange: { color: ["#fdecea", COLOURS.danger] },
+      },
+      series: [
+        {
+          type: "heatmap",
+          name: t("dashboard.negatives"),
+          data: rows.map((cell) => [cell.hour, cell.weekday, Number(cell.negatives)]),
+          cursor: "pointer",
+        },
+      ],
+    },
+  });
+}
+
+// Weekday names Monday first (the API's weekday 0), in the lead's language.
+function weekdayNames(width) {
+  const format = new Intl.DateTimeFormat(locale(), { weekday: width, timeZone: "UTC" });
+  return [...Array(7).keys()].map((day) => format.format(Date.UTC(2024, 0, 1 + day))); // 2024-01-01 was a Monday
+}
+
+function hourSpan(hour) {
+  const two = (n) => String(n).padStart(2, "0");
+  return `${two(hour)}:00–${two((hour + 1) % 24)}:00`;
+}
+
+function control(section, context) {
+  const chart = context.report.control || {};
+  const points = chart.points || [];
+  const group = chart.group || {};
+  const groupFilter = FILTERABLE.has(group.dimension) && group.value ? { [group.dimension]: group.value } : {};
+  const days = points.map((point) => point.day);
+  const zone = context.report.timezone || "UTC";
+  const releases = (context.report.markers || [])
+    .map((marker) => ({ marker, day: localDay(marker.at, zone) }))
+    .filter(({ day }) => days.includes(day));
+  if (group.dimension && group.dimension !== "team") {
+    section.append(h("p", { class: "hint" }, t("dashboard.controlGroup", { dimension: term("dimension", group.dimension), value: group.value })));
+  }
+  const rate = (value) => (value === null || value === undefined ? null : Number(value) * 100);
+  chartWithTable(section, context, {
+    rows: points.some((point) => Number(point.volume) > 0) ? points : [],
+    label: t("dashboard.control"),
+    columns: [
+      [t("dashboard.day"), (point) => point.day],
+      [t("dashboard.volume"), (point) => count(point.volume)],
+      [t("dashboard.negatives"), (point) => count(point.negatives)],
+      [t("dashboard.rate"), (point) => (point.rate === null || point.rate === undefined ? t("dashboard.noValue") : percent(Number(point.rate)))],
+      [t("dashboard.limit"), (point) => (point.limit === null || point.limit === undefined ? t("dashboard.noValue") : percent(Number(point.limit)))],
+    ],
+    filterOf: (point) => ({ from: point.day, to: point.day, ...groupFilter, label: t("dashboard.dayFilter", { day: point.day }) }),
+    pick: (params) => (params.componentType === "series" && params.seriesIndex === 0 ? points[params.dataIndex] : null),
+    option: {
+      grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+      legend: { top: 0 },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: days, boundaryGap: false },
+      yAxis: { type: "value", min: 0, axisLabel: { formatter: "{value} %" } },
+      series: [
+        {
+          type: "line",
+          name: t("dashboard.rate"),
+          data: points.map((point) => rate(point.rate)),
+          itemStyle: { color: COLOURS.accent },
+          symbolSize: 8,
+          cursor: "pointer",
+          markLine: {
+            symbol: "none",
+            silent: true,
+            lineStyle: { color: COLOURS.warn, type: "solid" },
+            label: { formatter: (params) => params.name, position: "insideEndTop" },
+            data: releases.map(({ marker, day }) => ({ name: `${marker.component} ${marker.version}`, xAxis: day })),
+          },
+        },
+        { type: "line", name: t("dashboard.centre"), data: points.map((point) => rate(point.centre)), showSymbol: false, lineStyle: { type: "dashed", color: COLOURS.ok }, itemStyle: { color: COLOURS.ok } },
+        { type: "line", name: t("dashboard.limit"), data: points.map((point) => rate(point.limit)), showSymbol: false, lineStyle: { type: "dashed", color: COLOURS.danger }, itemStyle: { color: COLOURS.danger } },
+      ],
+    },
+  });
+  if (releases.length) {
+    section.append(
+      h(
+        "ul",
+        { class: "markers", "aria-label": t("dashboard.markers") },
+        releases.map(({ marker }) => h("li", {}, t("dashboard.marker", { component: marker.component, version: marker.version, at: dateTime(marker.at) }))),
+      ),
+    );
+  }
+}
+
+// The local date (YYYY-MM-DD) of an instant in a time zone.
+function localDay(iso, zone) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  try {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+  } catch {
+    return iso.slice(0, 10);
+  }
+}
+
+function pareto(section, context) {
+  const rows = (context.report.causes || []).filter((cause) => Number(cause.count) > 0);
+  const name = (cause) => term("rootCause", cause.cause);
+  chartWithTable(section, context, {
+    rows,
+    label: t("dashboard.causes"),
+    columns: [
+      [t("dashboard.cause"), name],
+      [t("dashboard.count"), (cause) => count(cause.count)],
+      [t("dashboard.share"), (cause) => percent(Number(cause.share))],
+      [t("dashboard.cumulative"), (cause) => percent(Number(cause.cumulative))],
+    ],
+    filterOf: (cause) => ({ cause: cause.cause, label: t("dashboard.causeFilter", { cause: name(cause) }) }),
+    pick: (params) => rows[params.dataIndex],
+    option: {
+      grid: { left: 8, right: 8, top: 32, bottom: 8, containLabel: true },
+      legend: { top: 0 },
+      xAxis: { type: "category", data: rows.map(name), axisLabel: { interval: 0, rotate: 30 } },
+      yAxis: [
+        { type: "value", minInterval: 1 },
+        { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value} %" } },
+      ],
+      series: [
+        { type: "bar", name: t("dashboard.count"), data: rows.map((cause) => Number(cause.count)), itemStyle: { color: COLOURS.accent }, cursor: "pointer" },
+        {
+          type: "line",
+          name: t("dashboard.cumulative"),
+          yAxisIndex: 1,
+          data: rows.map((cause) => Math.round(Number(cause.cumulative) * 1000) / 10),
+          itemStyle: { color: COLOURS.warn },
+          cursor: "pointer",
+        },
+      ],
+    },
+  });
+}
+
+function anomalies(report, context) {
+  const open = (report.anomalies || []).filter((anomaly) => anomaly.open !== false);
+  const section = h(
+    "section",
+    { class: "card", id: "anomalies", "aria-labelledby": "anomalies-title" },
+    h("h2", { id: "anomalies-title" }, t("dashboard.anomalies")),
+  );
+  if (!open.length) {
+    section.append(h("p", { class: "hint" }, t("dashboard.noAnomalies")));
+    return section;
+  }
+  section.append(
+    h(
+      "ul",
+      { class: "anomalies" },
+      open.map((anomaly) => {
+        const group = { dimension: term("dimension", anomaly.dimension), value: anomaly.value };
+        const filter = FILTERABLE.has(anomaly.dimension) ? { [anomaly.dimension]: anomaly.value } : {};
+        return h(
+          "li",
+          { dataset: { dimension: anomaly.dimension } },
+          h("span", { class: "row-title" }, t("dashboard.anomalyGroup", group)),
+          h(
+            "span",
+            { class: "row-meta" },
+            t("dashboard.anomalyFacts", {
+              since: dateTime(anomaly.since),
+              rate: anomaly.rate === null || anomaly.rate === undefined ? t("dashboard.noValue") : percent(Number(anomaly.rate)),
+              limit: anomaly.limit === null || anomaly.limit === undefined ? t("dashboard.noValue") : percent(Number(anomaly.limit)),
+            }),
+          ),
+          anomaly.marker
+            ? h("span", { class: "row-meta cause" }, t("dashboard.likelyCause", { component: anomaly.marker.component, version: anomaly.marker.version, at: dateTime(anomaly.marker.at) }))
+            : null,
+          h(
+            "button",
+            { type: "button", class: "drill-button", onclick: () => openDrill(section, context, { ...filter, label: t("dashboard.anomalyGroup", group) }) },
+            t("dashboard.showCases"),
+          ),
+        );
+      }),
+    ),
+  );
+  return section;
+}
+
+function count(value) {
+  return new Intl.NumberFormat(locale()).format(Number(value) || 0);
+}
+
+// --- drill-down ---------------------------------------------------------------------------------
+
+function drillPanel() {
+  const title = h("h2", { id: "drill-title", tabindex: "-1" });
+  const list = h("ul", { class: "cases", "aria-labelledby": "drill-title" });
+  const message = h("p", { class: "notice", role: "status" });
+  const more = h("button", { type: "button", class: "more", hidden: true }, t("dashboard.more"));
+  const close = h("button", { type: "button", class: "close" }, t("dashboard.close"));
+  const element = h("section", { class: "card drill", id: "drill", hidden: true, "aria-labelledby": "drill-title" }, h("div", { class: "drill-head" }, title, close), message, list, more);
+  const panel = { element, title, list, message, more, origin: null, load: null };
+  close.addEventListener("click", () => {
+    element.hidden = true;
+    panel.origin?.querySelector("h2, h3")?.setAttribute("tabindex", "-1");
+    panel.origin?.querySelector("h2, h3")?.focus();
+  });
+  more.addEventListener("click", () => panel.load?.());
+  return panel;
+}
+
+// Lists the cases behind a chart element under the chart's section, page by page.
+async function openDrill(section, context, filter) {
+  const panel = context.drill;
+  const { label, ...query } = filter;
+  panel.origin = section.closest(".card") || section;
+  panel.origin.after(panel.element);
+  panel.element.hidden = false;
+  panel.element.dataset.filter = new URLSearchParams(query).toString();
+  panel.title.textContent = t("dashboard.drillTitle", { filter: label });
+  clear(panel.list);
+  panel.message.textContent = t("app.loading");
+  panel.more.hidden = true;
+  panel.title.focus();
+  if (context.query.team === "all") {
+    panel.load = null;
+    panel.message.textContent = t("dashboard.pickTeam");
+    return;
+  }
+  let cursor = null;
+  const load = async () => {
+    panel.more.disabled = true;
+    try {
+      // A narrow filter over a long period can answer a page with no match yet and a cursor: read on.
+      let items = [];
+      for (let pages = 0; pages < SEARCH_PAGES; pages += 1) {
+        const { data } = await api.get("/v1/reports/cases", { ...context.query, ...query, cursor });
+        if (panel.load !== load) return; // another drill-down replaced this one meanwhile
+        items = data.cases || [];
+        cursor = data.next_cursor || null;
+        if (items.length || !cursor) break;
+      }
+      panel.list.append(...items.map(caseRow));
+      panel.more.hidden = !cursor;
+      panel.message.textContent = panel.list.children.length ? "" : t("dashboard.noCases");
+      announce(t("dashboard.casesShown", { count: panel.list.children.length }));
+    } catch (error) {
+      if (error.status !== 401 && panel.load === load) panel.message.textContent = error.detail || error.message;
+    } finally {
+      panel.more.disabled = false;
+    }
+  };
+  panel.load = load;
+  await load();
+}
+
+function caseRow(item) {
+  const priority = priorityLabel(item.priority);
+  const meta = [term("status", item.status), term("channel", item.channel), item.agent, dateTime(item.opened_at)];
+  return h(
+    "li",
+    { class: "case-row", dataset: { caseId: item.id } },
+    h(
+      "a",
+      { href: caseLink(item.id) },
+      h(
+        "span",
+        { class: "row-head" },
+        priority ? h("span", { class: `badge priority ${priority.toLowerCase()}` }, priority) : null,
+        item.repeat_failure ? h("span", { class: "badge repeat" }, t("case.repeat")) : null,
+        h("span", { class: "row-title" }, t("case.title", { id: item.id })),
+      ),
+      h("span", { class: "row-meta" }, meta.filter(Boolean).join(" · ")),
+    ),
+  );
+}

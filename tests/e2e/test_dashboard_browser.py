@@ -1,0 +1,240 @@
+"""The dashboard in a real headless Chromium at phone size (390x844), against the embedded runtime: a
+known history seeded through the intake and case APIs on the virtual clock, then every chart drawn with
+no console error, the headline numbers shown, and drill-downs that open exactly the cases behind a
+funnel bar (by mouse) and a heatmap cell (by keyboard).
+
+History (team Support EMEA, Europe/Oslo, UTC+1 in January), seen on Sunday 2030-01-13:
+- A: negative, Tuesday 09:30 local, acknowledged, resolved (root cause delivery), follow-up answered 9;
+- B: negative, Tuesday 09:45 local, acknowledged;
+- C: negative, Wednesday 15:10 local, left open;
+- P: positive, Wednesday 11:00 local.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+
+from tests.e2e.browser import chromium, wait
+from tests.e2e.conftest import RuntimeLauncher, RuntimeProcess
+from tests.support import EVENTS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
+THURSDAY_NOON = "2030-01-10T12:00:00Z"
+CHARTS = ("funnel", "scores", "heatmap", "control", "causes")
+
+
+def feedback(runtime: RuntimeProcess, occurred_at: str, score: int) -> str | None:
+    sample = json.loads((EVENTS / "ingest_feedback_negative.json").read_text())
+    body: dict[str, Any] = json.loads(sample["body"])
+    body["external_id"] = f"resp-{uuid.uuid4().hex[:10]}"
+    body["customer"]["id"] = f"cust-{uuid.uuid4().hex[:10]}"
+    body["occurred_at"] = occurred_at
+    body["score"] = {"type": "nps", "value": score}
+    body["comment"] = "Waited forever." if score < 7 else "Quick and kind."
+    key = runtime["sources"][0]["key"]
+    answer = requests.post(
+        runtime.url("/v1/feedback"), json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json().get("case_id")
+
+
+def auth(runtime: RuntimeProcess) -> dict[str, str]:
+    answer = requests.post(runtime.url("/v1/session"), json=runtime["console_login"], timeout=10)
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def change(runtime: RuntimeProcess, token: dict[str, str], case_id: str, operation: str, body: Any) -> None:
+    current = requests.get(runtime.url(f"/v1/cases/{case_id}"), headers=token, timeout=10)
+    assert current.status_code == 200, current.text
+    answer = requests.post(
+        runtime.url(f"/v1/cases/{case_id}/{operation}"),
+        json=body,
+        headers={**token, "If-Match": current.headers["ETag"]},
+        timeout=30,
+    )
+    assert answer.status_code in (200, 202), answer.text
+
+
+def move_clock(runtime: RuntimeProcess, **how: Any) -> None:
+    moved = requests.post(runtime.url("/_local/clock"), json={**how, "catch_up": "last"}, timeout=300)
+    assert moved.status_code == 200, moved.text
+
+
+def until(check: Any, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def history(runtime_launcher: RuntimeLauncher) -> Iterator[tuple[RuntimeProcess, dict[str, str]]]:
+    """A runtime of the module's own (its clock moves) holding the history in the module docstring."""
+    runtime = runtime_launcher.start()
+    move_clock(runtime, set=THURSDAY_NOON)
+    cases = {
+        "A": feedback(runtime, "2030-01-08T08:30:00Z", 3),
+        "B": feedback(runtime, "2030-01-08T08:45:00Z", 2),
+        "C": feedback(runtime, "2030-01-09T14:10:00Z", 4),
+    }
+    assert feedback(runtime, "2030-01-09T10:00:00Z", 10) is None
+    move_clock(runtime, advance_seconds=60)  # alerts and the customer's acknowledgement go out
+    token = auth(runtime)
+    for name in ("A", "B"):
+        change(runtime, token, cases[name], "ack", {})
+    change(runtime, token, cases["A"], "resolve", {"root_cause": "delivery", "summary": "Parcel re-sent."})
+    move_clock(runtime, advance_seconds=3 * 24 * 3600 + 3600)  # the follow-up is due after three days
+
+    def followup_link() -> str | None:
+        messages = requests.get(runtime.url("/_local/outbox.json"), timeout=10).json()
+        for message in messages:
+            if message["case_id"] == cases["A"] and message["kind"] == "followup":
+                return next(link for link in message["links"] if "/f/" in link)
+        return None
+
+    form = until(followup_link)
+    assert form, "no follow-up was sent for case A"
+    answered = requests.post(form, data={"score": "9", "satisfied": "yes"}, timeout=10)
+    assert answered.status_code == 200, answered.text
+    yield runtime, {name: str(case_id) for name, case_id in cases.items()}
+    runtime_launcher.stop(runtime)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    with chromium() as driver:
+        yield driver
+
+
+def open_dashboard(browser: WebDriver, runtime: RuntimeProcess) -> WebDriver:
+    """Sign in on the console, then open the dashboard by its link in the top bar."""
+    browser.get(runtime.url("/console"))
+    browser.execute_script("sessionStorage.clear(); localStorage.clear(); location.hash = '#/';")
+    browser.refresh()
+    login = runtime["console_login"]
+    wait(browser, lambda b: b.find_element(By.NAME, "username")).send_keys(login["username"])
+    browser.find_element(By.NAME, "password").send_keys(login["password"])
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait(browser, lambda b: b.find_element(By.CSS_SELECTOR, "section.queue h1"))
+    browser.get_log("browser")  # the log from here on belongs to the dashboard
+    browser.find_element(By.ID, "nav-dashboard").click()
+    wait(browser, lambda b: b.find_element(By.ID, "anomalies"), timeout=30)
+    return browser
+
+
+def painted_pixels(browser: WebDriver, chart: WebElement) -> int:
+    """Pixels the chart's canvases paint (not transparent)."""
+    script = """
+      let painted = 0;
+      for (const canvas of arguments[0].querySelectorAll('canvas')) {
+        if (!canvas.width || !canvas.height) continue;
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 3; i < data.length; i += 4) if (data[i]) painted += 1;
+      }
+      return painted;
+    """
+    return int(browser.execute_script(script, chart))
+
+
+def drilled_cases(browser: WebDriver) -> set[str]:
+    """The case ids the drill-down lists, once it has finished loading."""
+
+    def listed(driver: WebDriver) -> set[str] | bool:
+        panel = driver.find_element(By.ID, "drill")
+        if not panel.is_displayed() or panel.find_element(By.CSS_SELECTOR, ".notice").text.strip():
+            return False
+        rows = panel.find_elements(By.CSS_SELECTOR, "li.case-row")
+        return {str(row.get_attribute("data-case-id")) for row in rows} or False
+
+    return set(wait(browser, listed, timeout=20))
+
+
+def test_the_dashboard_draws_every_chart_and_drills_down_to_the_right_cases(
+    history: tuple[RuntimeProcess, dict[str, str]],
+    browser: WebDriver,
+) -> None:
+    runtime, cases = history
+    # GIVEN the reports API agrees the history is counted (the stream function runs after each write)
+    token = auth(runtime)
+
+    def counted() -> dict[str, Any] | None:
+        answer = requests.get(
+            runtime.url("/v1/reports/dashboard"), params={"team": "support-emea"}, headers=token, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+        document: dict[str, Any] = answer.json()
+        funnel = {step["step"]: step["count"] for step in document["funnel"]}
+        return document if funnel.get("negative") == 3 and funnel.get("answered") == 1 else None
+
+    assert until(counted), "the dashboard never counted the seeded history"
+
+    # WHEN the lead opens the dashboard
+    page = open_dashboard(browser, runtime)
+
+    # THEN the headline numbers are those of the history: 4 feedback, 3 of them negative
+    figure = page.find_element(By.CSS_SELECTOR, '.figure[data-metric="volume"] .value')
+    assert figure.text == "4"
+    assert page.find_element(By.CSS_SELECTOR, '.figure[data-metric="negative_rate"] .value').text == "75%"
+    # AND every chart is drawn on a canvas that has something on it
+    for name in CHARTS:
+        section = page.find_element(By.ID, f"chart-{name}")
+        charts = section.find_elements(By.CSS_SELECTOR, ".chart")
+        assert charts, f"{name} has no chart: {section.text}"
+        for chart in charts:
+            assert chart.find_elements(By.TAG_NAME, "canvas"), name
+            assert painted_pixels(page, chart) > 500, name
+    # AND the Pareto chart's table names the one root cause recorded
+    causes = page.find_elements(By.CSS_SELECTOR, "#chart-causes tbody th")
+    assert [cause.get_attribute("textContent") for cause in causes] == ["Delivery"]
+
+    # WHEN the lead clicks the funnel's "Resolved" bar
+    funnel = page.find_element(By.CSS_SELECTOR, "#chart-funnel .chart")
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", funnel)
+    x, y = page.execute_script(
+        "const chart = echarts.getInstanceByDom(arguments[0]);"
+        "return chart.convertToPixel({seriesIndex: 0}, [0.5, 3]);",  # half a case into the 4th bar
+        funnel,
+    )
+    size = funnel.size
+    ActionChains(page).move_to_element_with_offset(
+        funnel, int(x - size["width"] / 2) + 2, int(y - size["height"] / 2)
+    ).click().perform()
+    # THEN the drill-down lists exactly the one resolved case, with a link to its page
+    assert drilled_cases(page) == {cases["A"]}
+    assert "Resolved" in page.find_element(By.ID, "drill-title").text
+    link = page.find_element(By.CSS_SELECTOR, f'#drill li[data-case-id="{cases["A"]}"] a')
+    assert link.get_attribute("href").endswith(f"#/cases/{cases['A']}")
+
+    # WHEN the lead opens the heatmap's table and, by keyboard, asks for Tuesday 09:00-10:00
+    heatmap = page.find_element(By.ID, "chart-heatmap")
+    summary = heatmap.find_element(By.CSS_SELECTOR, "details summary")
+    page.execute_script("arguments[0].focus()", summary)
+    ActionChains(page).send_keys(Keys.ENTER).perform()
+    rows = heatmap.find_elements(By.CSS_SELECTOR, "tbody tr")
+    tuesday = next(row for row in rows if row.text.startswith("Tuesday, 09:00"))
+    button = tuesday.find_element(By.CSS_SELECTOR, "button.drill-button")
+    page.execute_script("arguments[0].focus()", button)
+    ActionChains(page).send_keys(Keys.ENTER).perform()
+    # THEN exactly the two Tuesday-morning cases are listed, and focus is on the list's heading
+    assert drilled_cases(page) == {cases["A"], cases["B"]}
+    assert page.switch_to.active_element.get_attribute("id") == "drill-title"
+    assert "Tuesday" in page.find_element(By.ID, "drill-title").text
+
+    # AND nothing failed in the page: no script error, nothing the policy refused
+    assert [entry["message"] for entry in page.get_log("browser") if entry["level"] == "SEVERE"] == []
