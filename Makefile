@@ -5,13 +5,15 @@ VENV := .venv
 SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
-ENV ?= dev
+ENV ?=
+ENVS := dev prod
 ARGS ?=
 
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq lead qr clean browser
+.PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq lead qr clean browser \
+	env-check bootstrap smoke cost
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -44,8 +46,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+## validate: SAM's lint, then the repository's guardrails (lint_rules/: log retention, failure paths,
+##           no wildcard data actions, table protection)
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
+	$(SAM_VENV)/bin/cfn-lint --append-rules lint_rules -- template.yaml
 
 ## bench: measure the budgets in DESIGN.md; JSON goes to bench/results/
 bench: $(VENV)/.installed
@@ -55,8 +60,31 @@ bench: $(VENV)/.installed
 build: $(SAM_VENV)/.installed
 	$(SAM) build
 
-deploy: build
+## deploy: sam build, then sam deploy --config-env $(ENV): make deploy ENV=dev|prod (see docs/operations.md)
+deploy: env-check build
 	$(SAM) deploy --config-env $(ENV)
+
+env-check:
+	@if [ -z "$(ENV)" ]; then echo "ENV is required: make $(MAKECMDGOALS) ENV=<one of: $(ENVS)>" >&2; exit 2; fi
+	@case " $(ENVS) " in *" $(ENV) "*) ;; \
+		*) echo "unknown ENV '$(ENV)': use one of $(ENVS) (the environments of samconfig.toml)" >&2; exit 2;; esac
+
+## bootstrap: first admin, admin key, first team and source of a deployed stack; prints secrets once
+##            make bootstrap ENV=dev ARGS="--admin-email ops@example.com"
+bootstrap: env-check $(VENV)/.installed
+	@PYTHONPATH=layers/recovery $(PY) -m recovery.bootstrap --env $(ENV) $(ARGS)
+
+## smoke: one test feedback followed to its case and alert, then erased; exits 1 naming the failed step
+##        make smoke URL=<ApiUrl> KEY=<source key> ADMIN_KEY=<admin key>  (or SMOKE_SOURCE_KEY, RECOVERY_ADMIN_KEY)
+smoke: $(VENV)/.installed
+	@if [ -z "$(URL)" ]; then echo "URL is required: make smoke URL=<ApiUrl> KEY=<source key>" >&2; exit 2; fi
+	@PYTHONPATH=layers/recovery $(PY) -m recovery.smoke --url "$(URL)" \
+		$(if $(KEY),--key "$(KEY)") $(if $(ADMIN_KEY),--admin-key "$(ADMIN_KEY)") $(ARGS)
+
+## cost: monthly estimate from the benchmark's cost model: make cost VOLUME=200000 NEGATIVE=15%
+cost: $(VENV)/.installed
+	@if [ -z "$(VOLUME)" ]; then echo "VOLUME is required: make cost VOLUME=<feedback per month> NEGATIVE=<share>" >&2; exit 2; fi
+	@PYTHONPATH=layers/recovery $(PY) -m recovery.cost_estimate --volume "$(VOLUME)" --negative "$(or $(NEGATIVE),0.2)" $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
@@ -71,10 +99,10 @@ seed: $(VENV)/.installed
 admin: $(VENV)/.installed
 	@PYTHONPATH=layers/recovery $(PY) -m recovery.admin_cli $(ARGS)
 
-## replay-dlq: move a dead-letter queue's messages back into processing (deployed stack, AWS credentials)
-##             make replay-dlq ARGS="--queue-url <AlertDLQUrl> --bus <EventBusName>"
+## replay-dlq: move every DLQ's messages back into processing (deployed stack, AWS credentials)
+##             make replay-dlq ENV=dev ARGS=--dry-run   (or ARGS="--queue-url <AlertDLQUrl> --bus <EventBusName>")
 replay-dlq: $(VENV)/.installed
-	@PYTHONPATH=layers/recovery $(PY) -m recovery.ops_cli replay-dlq $(ARGS)
+	@PYTHONPATH=layers/recovery $(PY) -m recovery.ops_cli replay-dlq $(if $(ENV),--env $(ENV)) $(ARGS)
 
 ## lead: add a console user to the deployed user pool (AWS credentials), e.g.
 ##       make lead ARGS="--pool <UserPoolId> --email kari@example.com --team support-emea"

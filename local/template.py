@@ -19,6 +19,8 @@ from samtranslator.yaml_helper import yaml_parse
 
 _LOCAL_BUCKET = "local"
 _INTEGRATION_FUNCTION = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
+# With AutoPublishAlias the integration invokes the alias: `${<Function>Alias<name>}`.
+_INTEGRATION_ALIAS = re.compile(r"\$\{([A-Za-z0-9]+)\}/invocations")
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 _ANY_METHOD = "x-amazon-apigateway-any-method"
 
@@ -99,7 +101,18 @@ def load(path: Path, region: str) -> Template:
     finally:
         if previous_region is not None:
             os.environ["AWS_DEFAULT_REGION"] = previous_region
-    resources: dict[str, dict[str, Any]] = expanded.get("Resources", {})
+    parameters = {
+        name: spec.get("Default")
+        for name, spec in expanded.get("Parameters", {}).items()
+        if isinstance(spec, dict)
+    }
+    conditions = _conditions(expanded.get("Conditions", {}), parameters)
+    # A resource whose condition is false with the parameters' defaults does not exist here either.
+    resources: dict[str, dict[str, Any]] = {
+        logical_id: resource
+        for logical_id, resource in expanded.get("Resources", {}).items()
+        if conditions.get(resource.get("Condition", ""), True)
+    }
     base = path.parent
     layers = {
         logical_id: _local_path(base, props.get("Content"), logical_id)
@@ -112,17 +125,57 @@ def load(path: Path, region: str) -> Template:
         for logical_id, resource in resources.items()
         if resource.get("Type") == "AWS::Lambda::Function"
     }
+    # Aliases (AutoPublishAlias) run their function's code: the runtime has no versions.
+    aliases = {
+        logical_id: resource["Properties"]["FunctionName"]["Ref"]
+        for logical_id, resource in resources.items()
+        if resource.get("Type") == "AWS::Lambda::Alias"
+        and isinstance(resource.get("Properties", {}).get("FunctionName"), dict)
+        and "Ref" in resource["Properties"]["FunctionName"]
+    }
     apis = [
-        _http_api(logical_id, resource.get("Properties", {}))
+        _http_api(logical_id, resource.get("Properties", {}), aliases)
         for logical_id, resource in resources.items()
         if resource.get("Type") == "AWS::ApiGatewayV2::Api"
     ]
-    parameters = {
-        name: spec.get("Default")
-        for name, spec in expanded.get("Parameters", {}).items()
-        if isinstance(spec, dict)
-    }
     return Template(path, resources, parameters, functions, apis)
+
+
+def _conditions(declared: dict[str, Any], parameters: dict[str, Any]) -> dict[str, bool]:
+    """Every condition of the template, evaluated with the parameters' defaults."""
+    values: dict[str, bool] = {}
+
+    def value(expression: Any) -> Any:
+        if not isinstance(expression, dict) or len(expression) != 1:
+            return expression
+        (key, argument), *_ = expression.items()
+        if key == "Ref":
+            if argument not in parameters:
+                raise TemplateError(f"a condition refers to {argument}, which is not a parameter")
+            return parameters[argument]
+        if key == "Condition":
+            return condition(argument)
+        if key == "Fn::Equals":
+            left, right = (value(item) for item in argument)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not value(argument[0])
+        if key == "Fn::And":
+            return all(value(item) for item in argument)
+        if key == "Fn::Or":
+            return any(value(item) for item in argument)
+        raise TemplateError(f"{key} in a condition is not supported by the embedded runtime")
+
+    def condition(name: str) -> bool:
+        if name not in values:
+            if name not in declared:
+                raise TemplateError(f"no condition named {name}")
+            values[name] = bool(value(declared[name]))
+        return values[name]
+
+    for name in declared:
+        condition(name)
+    return values
 
 
 class _NoManagedPolicies:
@@ -170,7 +223,7 @@ def _function(
     )
 
 
-def _http_api(logical_id: str, properties: dict[str, Any]) -> HttpApiDef:
+def _http_api(logical_id: str, properties: dict[str, Any], aliases: dict[str, str]) -> HttpApiDef:
     body = properties.get("Body") or {}
     routes = []
     for path, operations in body.get("paths", {}).items():
@@ -181,7 +234,7 @@ def _http_api(logical_id: str, properties: dict[str, Any]) -> HttpApiDef:
                 method = key.upper()
             else:
                 continue
-            function = _integration_function(operation.get("x-amazon-apigateway-integration", {}))
+            function = _integration_function(operation.get("x-amazon-apigateway-integration", {}), aliases)
             if function is None:
                 continue
             authorizer, scopes = _security(operation.get("security"))
@@ -195,13 +248,16 @@ def _http_api(logical_id: str, properties: dict[str, Any]) -> HttpApiDef:
     return HttpApiDef(logical_id, tuple(routes), authorizers)
 
 
-def _integration_function(integration: dict[str, Any]) -> str | None:
+def _integration_function(integration: dict[str, Any], aliases: dict[str, str]) -> str | None:
     uri = integration.get("uri")
     text = uri.get("Fn::Sub") if isinstance(uri, dict) else uri
     if isinstance(text, list):
         text = text[0]
     match = _INTEGRATION_FUNCTION.search(text or "")
-    return match.group(1) if match else None
+    if match:
+        return match.group(1)
+    alias = _INTEGRATION_ALIAS.search(text or "")
+    return aliases.get(alias.group(1)) if alias else None
 
 
 def _security(requirements: Any) -> tuple[str | None, tuple[str, ...]]:

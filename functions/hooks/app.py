@@ -24,7 +24,7 @@ from recovery.domain.identity import PiiHasher
 from recovery.errors import TransientFailure
 from recovery.hooks import Connectors, Delivery, HookAnswer, Hooks, UnknownSource
 from recovery.intake import Intake
-from recovery.observability import logger, metrics
+from recovery.observability import count_feedback, logger, metrics
 from recovery.settings import Settings
 from recovery.store import models, secrets
 from recovery.store.feedback import FeedbackStore
@@ -66,6 +66,7 @@ def deliver(event: dict[str, Any]) -> Response[str]:
     except TransientFailure:
         answer = HookAnswer(503, "failed", "storage failed transiently")
     metrics.add_metric(name=f"Hook{answer.outcome.capitalize()}", unit=MetricUnit.Count, value=1)
+    count_feedback(answer.outcome, answer.verdict)
     fields = {"source": source_id, "status": answer.status, "outcome": answer.outcome}
     logger.info("hook delivery", extra={**fields, "reason": answer.reason, "case_id": answer.case_id})
     if answer.status >= 400:

@@ -18,7 +18,7 @@ from recovery.domain.feedback import BatchItemResult, BatchResult, FeedbackBatch
 from recovery.domain.identity import PiiHasher
 from recovery.errors import Conflict, TransientFailure, Unauthorized
 from recovery.intake import Intake, SourceDirectory
-from recovery.observability import logger, metrics
+from recovery.observability import count_feedback, logger, metrics
 from recovery.settings import Settings
 from recovery.store import models, secrets
 from recovery.store.feedback import FeedbackStore
@@ -71,6 +71,7 @@ def post_feedback(feedback: Annotated[FeedbackIn, Body(embed=False)]) -> Respons
     outcome = intake.receive(source, feedback)
     _log(outcome.result)
     metrics.add_metric(name=f"Feedback{outcome.result.status.capitalize()}", unit=MetricUnit.Count, value=1)
+    count_feedback(outcome.result.status, outcome.result.verdict)
     return Response(outcome.status_code, "application/json", outcome.result.model_dump_json())
 
 
@@ -82,6 +83,7 @@ def post_feedback_batch(batch: Annotated[FeedbackBatchIn, Body(embed=False)]) ->
     outcomes = intake.receive_many(source, batch.items)
     for outcome in outcomes:
         _log(outcome.result)
+        count_feedback(outcome.result.status, outcome.result.verdict)
     metrics.add_metric(name="FeedbackBatchItems", unit=MetricUnit.Count, value=len(outcomes))
     return BatchResult(
         results=[

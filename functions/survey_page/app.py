@@ -21,7 +21,7 @@ from recovery.domain.identity import PiiHasher
 from recovery.errors import TransientFailure
 from recovery.intake import Intake
 from recovery.notify.render import LANGUAGES, language_of
-from recovery.observability import logger, metrics
+from recovery.observability import count_feedback, logger, metrics
 from recovery.pages import page
 from recovery.settings import Settings
 from recovery.store import models, secrets
@@ -175,6 +175,7 @@ def submit(source_id: str) -> Response[str]:
         metrics.add_metric(name="SurveyPageRateLimited", unit=MetricUnit.Count, value=1)
         return _message(429, language, "busy", {"Retry-After": str(limited.retry_after)})
     metrics.add_metric(name="SurveyPageSubmitted", unit=MetricUnit.Count, value=1)
+    count_feedback(outcome.result.status, outcome.result.verdict)
     if outcome.result.case_id:
         logger.info(
             "survey page feedback",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from typing import Any
@@ -49,6 +50,7 @@ def test_table_is_protected_and_streams() -> None:
         "by_customer",
         "due",
         "queue",
+        "history",
     }
 
 
@@ -101,3 +103,145 @@ def test_policies_are_least_privilege() -> None:
 
 def test_no_local_only_routes_in_the_template() -> None:
     assert not re.search(r"/_local", (ROOT / "template.yaml").read_text())
+
+
+def test_parameters_are_the_ones_ops_set_and_samconfig_uses_only_those() -> None:
+    parameters = template()["Parameters"]
+    assert {"Environment", "LogLevel", "RetentionDays", "SenderEmail", "SenderDomain", "AlarmEmail"} <= set(
+        parameters
+    )
+    assert parameters["CustomDomain"]["Default"] == "" and parameters["CertificateArn"]["Default"] == ""
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    for environment in ("dev", "prod"):
+        overrides = config[environment]["deploy"]["parameters"]["parameter_overrides"].split()
+        names = {override.split("=", 1)[0] for override in overrides}
+        assert names <= set(parameters), environment
+        assert {"SenderEmail", "SenderDomain", "AlarmEmail", "RetentionDays"} <= names, environment
+
+
+def test_ingest_deploys_by_canary_that_its_error_and_latency_alarms_roll_back() -> None:
+    ingest = RESOURCES["IngestFunction"]["Properties"]
+    assert ingest["AutoPublishAlias"] == "live"
+    preference = ingest["DeploymentPreference"]
+    assert preference["Type"] == "Canary10Percent5Minutes"
+    assert preference["Alarms"] == [{"Ref": "IngestErrorsAlarm"}, {"Ref": "IngestLatencyAlarm"}]
+    latency = RESOURCES["IngestLatencyAlarm"]["Properties"]
+    assert (latency["MetricName"], latency["ExtendedStatistic"]) == ("Duration", "p99")
+    dimensions = {d["Name"]: d["Value"] for d in latency["Dimensions"]}
+    assert dimensions["Resource"] == {"Fn::Sub": "${IngestFunction}:live"}
+
+
+def test_custom_domain_is_optional_and_the_webhook_base_url_is_an_output_either_way() -> None:
+    conditions = template()["Conditions"]
+    assert "HasCustomDomain" in conditions
+    for name in ("ApiDomain", "ApiDomainMapping"):
+        assert RESOURCES[name]["Condition"] == "HasCustomDomain", name
+    assert RESOURCES["ApiDomainMapping"]["Properties"]["ApiId"] == {"Ref": "HttpApi"}
+    base_url = template()["Outputs"]["WebhookBaseUrl"]["Value"]["Fn::If"]
+    assert base_url[0] == "HasCustomDomain" and base_url[1] == {"Fn::Sub": "https://${CustomDomain}"}
+
+
+def test_sender_domain_has_easy_dkim_and_its_records_are_outputs() -> None:
+    identity = RESOURCES["SenderIdentity"]["Properties"]
+    assert identity["EmailIdentity"] == {"Ref": "SenderDomain"}
+    assert identity["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
+    assert identity["ConfigurationSetAttributes"]["ConfigurationSetName"] == {
+        "Ref": "DeliveryConfigurationSet"
+    }
+    outputs = template()["Outputs"]
+    for index in (1, 2, 3):
+        value = outputs[f"SenderDkimRecord{index}"]["Value"]["Fn::Sub"]
+        assert f"${{SenderIdentity.DkimDNSTokenName{index}}}" in value
+        assert f"${{SenderIdentity.DkimDNSTokenValue{index}}}" in value
+    assert "DMARC" in outputs["SenderSpfDmarc"]["Value"]["Fn::Sub"]
+
+
+def test_bounces_and_complaints_reach_the_deliveries_function() -> None:
+    destination = RESOURCES["DeliveryEventDestination"]["Properties"]
+    assert destination["ConfigurationSetName"] == {"Ref": "DeliveryConfigurationSet"}
+    events = destination["EventDestination"]
+    assert set(events["MatchingEventTypes"]) == {"bounce", "complaint"}
+    topic = events["SnsDestination"]["TopicARN"]
+    triggers = RESOURCES["DeliveriesFunction"]["Properties"]["Events"].values()
+    assert any(t["Type"] == "SNS" and t["Properties"]["Topic"] == topic for t in triggers)
+
+
+def test_alarms_mail_the_alarm_email_when_one_is_given() -> None:
+    subscription = RESOURCES["OpsAlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert template()["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]
+    }
+    properties = subscription["Properties"]
+    assert (properties["TopicArn"], properties["Protocol"], properties["Endpoint"]) == (
+        {"Ref": "OpsTopic"},
+        "email",
+        {"Ref": "AlarmEmail"},
+    )
+
+
+def dashboard() -> dict[str, Any]:
+    body = RESOURCES["OpsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    return json.loads(re.sub(r"\$\{[^}]+\}", "x", body))
+
+
+def test_dashboard_shows_feedback_latency_failures_dlqs_and_errors() -> None:
+    widgets = {w["properties"]["title"]: w["properties"] for w in dashboard()["widgets"]}
+    assert set(widgets) == {
+        "Feedback and negatives",
+        "Negative rate (%)",
+        "Alert latency p95 (s)",
+        "Time to acknowledge (min)",
+        "Deliveries failed",
+        "DLQ depths",
+        "Function errors",
+    }
+    alert = [m for m in widgets["Alert latency p95 (s)"]["metrics"] if "TimeToAlert" in m]
+    assert alert and alert[0][-1]["stat"] == "p95"
+    body = RESOURCES["OpsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for queue in of_type("AWS::SQS::Queue"):
+        if queue.endswith("DLQ"):
+            assert f"${{{queue}.QueueName}}" in body, queue
+    assert "{AWS/Lambda,FunctionName} MetricName=" in json.dumps(widgets["Function errors"])
+
+
+def test_every_metric_on_the_dashboard_is_emitted_by_the_code() -> None:
+    code = "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("functions", "layers/recovery/recovery")
+        for path in (ROOT / folder).rglob("*.py")
+    )
+    ours = {
+        metric[1]
+        for widget in dashboard()["widgets"]
+        for metric in widget["properties"]["metrics"]
+        if metric and metric[0] == "RecoveryLoop"
+    }
+    assert ours >= {
+        "FeedbackAccepted",
+        "FeedbackNegative",
+        "TimeToAlert",
+        "TimeToAcknowledge",
+        "DeliveriesFailed",
+    }
+    for name in ours:
+        assert f'"{name}"' in code, name
+
+
+def test_runbook_covers_every_alarm() -> None:
+    runbook = (ROOT / "docs/runbook.md").read_text(encoding="utf-8")
+    missing = [name for name in of_type("AWS::CloudWatch::Alarm") if f"`{name}`" not in runbook]
+    assert missing == []
+
+
+def test_embedded_runtime_serves_ingest_through_its_alias_and_skips_conditional_resources() -> None:
+    from local.template import load
+
+    # GIVEN the template with ingest behind a `live` alias and resources behind empty-default conditions
+    loaded = load(ROOT / "template.yaml", "us-east-1")
+    # THEN the ingest routes still reach the ingest function, and the false conditions created nothing
+    routes = {route.route_key: route.function for route in loaded.apis[0].routes}
+    assert routes["POST /v1/feedback"] == "IngestFunction"
+    assert routes["POST /v1/feedback/batch"] == "IngestFunction"
+    assert "OpsAlarmEmailSubscription" not in loaded.resources and "ApiDomain" not in loaded.resources
+    assert "SenderIdentity" in loaded.resources

@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics import MetricUnit
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
 # Phone numbers reach us in E.164, so a "+" starts them; a bare digit run (a timestamp, an account id in
@@ -52,6 +53,18 @@ NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "RecoveryLoop")
 
 logger = Logger(service=SERVICE, logger_formatter=MaskingFormatter())
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
+
+
+def count_feedback(status: str, verdict: str | None) -> None:
+    """The dashboard's feedback rate and negatives, the same from every intake path (API, hooks, page).
+
+    Only new responses count: an updated or duplicate delivery is the same feedback again.
+    """
+    if status != "created":
+        return
+    metrics.add_metric(name="FeedbackAccepted", unit=MetricUnit.Count, value=1)
+    if verdict == "negative":
+        metrics.add_metric(name="FeedbackNegative", unit=MetricUnit.Count, value=1)
 
 
 @cache

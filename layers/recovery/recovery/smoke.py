@@ -1,0 +1,211 @@
+"""Smoke test of a running stack, deployed or embedded: one negative test feedback, followed end to end.
+
+    python -m recovery.smoke --url https://... --key rlk_... --admin-key rla_... [--timeout 60]
+    (`make smoke URL=... KEY=... ADMIN_KEY=...`; the keys default to SMOKE_SOURCE_KEY, RECOVERY_ADMIN_KEY)
+
+Steps, each printed with its time; the first that fails is named and the exit status is 1:
+1. health: `GET /v1/health` answers 200.
+2. feedback: `POST /v1/feedback` with the source key: NPS 0 from a reserved test customer
+   (`rl-smoke-test-<run>`), tagged `smoke-test`, answered 201 with a case.
+3. case: the admin API's export of that customer holds the case, open.
+4. delivery: the case's timeline records the alert as sent to at least one recipient (the `alerted`
+   event the alert function writes after its delivery rows are sent).
+5. cleanup: the test customer is erased through the privacy API (runs even when a step failed after
+   the feedback was accepted).
+Where the case goes is up to routing: route the tag `smoke-test` to a team of your own (see
+docs/operations.md) so that no real lead is alerted by a smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+CUSTOMER_PREFIX = "rl-smoke-test-"  # reserved: never a real customer's id
+TAG = "smoke-test"
+
+
+class StepFailed(RuntimeError):
+    """A step did not get what it expected; the message says what it got."""
+
+
+def _request(
+    method: str, url: str, key: str | None = None, body: Any = None, timeout: float = 30
+) -> tuple[int, Any]:
+    data = json.dumps(body).encode("utf-8") if body is not None else None
+    headers = {"Accept": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - http(s) only
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        try:
+            return error.code, json.loads(raw or b"null")
+        except json.JSONDecodeError:
+            return error.code, raw[:300].decode("utf-8", "replace")
+
+
+class Smoke:
+    def __init__(
+        self,
+        url: str,
+        source_key: str,
+        admin_key: str,
+        timeout: float = 60,
+        say: Callable[[str], None] = print,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.source_key = source_key
+        self.admin_key = admin_key
+        self.timeout = timeout
+        self.say = say
+        self.poll_seconds = poll_seconds
+        self.run_id = uuid.uuid4().hex[:12]
+        self.customer_id = f"{CUSTOMER_PREFIX}{self.run_id}"
+        self.case_id: str | None = None
+        self.recipients: list[str] = []
+
+    def run(self) -> str | None:
+        """Every step in order; the name of the first failing step, or None when all passed."""
+        failed: str | None = None
+        started = time.monotonic()
+        steps = (
+            ("health", self.health),
+            ("feedback", self.feedback),
+            ("case", self.case),
+            ("delivery", self.delivery),
+        )
+        for name, step in steps:
+            if not self._step(name, step):
+                failed = name
+                break
+        # Whatever failed after the feedback was accepted, the test customer is erased.
+        if self.case_id is not None and not self._step("cleanup", self.cleanup):
+            failed = failed or "cleanup"
+        total = time.monotonic() - started
+        self.say(f"{'FAILED at ' + failed if failed else 'passed'} in {total:.2f} s (run {self.run_id})")
+        return failed
+
+    def _step(self, name: str, step: Callable[[], str]) -> bool:
+        started = time.monotonic()
+        try:
+            detail = step()
+        except (StepFailed, OSError, ValueError) as error:
+            self.say(f"FAIL {name:<9} {time.monotonic() - started:6.2f} s  {error}")
+            return False
+        self.say(f"ok   {name:<9} {time.monotonic() - started:6.2f} s  {detail}")
+        return True
+
+    def health(self) -> str:
+        status, _ = _request("GET", f"{self.url}/v1/health")
+        if status != 200:
+            raise StepFailed(f"GET /v1/health answered {status}")
+        return "GET /v1/health 200"
+
+    def feedback(self) -> str:
+        body = {
+            "external_id": f"smoke-{self.run_id}",
+            "customer": {"id": self.customer_id, "name": "Smoke Test"},
+            "interaction": {"channel": "smoke-test"},
+            "score": {"type": "nps", "value": 0},
+            "comment": "Smoke test of the deployment: please ignore.",
+            "tags": [TAG],
+            "metadata": {"smoke_test": True, "run": self.run_id},
+        }
+        status, answer = _request("POST", f"{self.url}/v1/feedback", self.source_key, body)
+        if status != 201 or not isinstance(answer, dict) or not answer.get("case_id"):
+            raise StepFailed(f"POST /v1/feedback answered {status} {answer!r}; expected 201 with a case")
+        self.case_id = str(answer["case_id"])
+        return f"201, case {self.case_id}"
+
+    def case(self) -> str:
+        found = self._until(
+            lambda export: self._case(export) is not None, "the case in the customer's export"
+        )
+        case = self._case(found) or {}
+        if case.get("status") != "open":
+            raise StepFailed(f"case {self.case_id} is {case.get('status')!r}, expected open")
+        return f"case {self.case_id} open, {case.get('priority', '?')}, team {case.get('team', '?')}"
+
+    def delivery(self) -> str:
+        found = self._until(lambda export: bool(self._alerted(export)), "an alert sent for the case")
+        sent = self._alerted(found)
+        self.recipients = [str(recipient) for recipient in sent[0].get("recipients", [])]
+        failed = sent[0].get("failed")
+        return f"alerted {', '.join(self.recipients)}" + (f" (failed: {failed})" if failed else "")
+
+    def cleanup(self) -> str:
+        path = urllib.parse.quote(self.customer_id, safe="")
+        status, answer = _request("DELETE", f"{self.url}/v1/admin/customers/{path}", self.admin_key)
+        if status != 200:
+            raise StepFailed(f"erasing the test customer answered {status} {answer!r}")
+        return f"test customer {self.customer_id} erased"
+
+    def _export(self) -> dict[str, Any] | None:
+        path = urllib.parse.quote(self.customer_id, safe="")
+        status, answer = _request("GET", f"{self.url}/v1/admin/customers/{path}", self.admin_key)
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(answer, dict):
+            raise StepFailed(f"GET /v1/admin/customers answered {status} {answer!r}")
+        return answer
+
+    def _case(self, export: dict[str, Any]) -> dict[str, Any] | None:
+        for entry in export.get("cases", []):
+            if entry.get("case", {}).get("case_id") == self.case_id:
+                return dict(entry["case"])
+        return None
+
+    def _alerted(self, export: dict[str, Any]) -> list[dict[str, Any]]:
+        sent = []
+        for entry in export.get("cases", []):
+            if entry.get("case", {}).get("case_id") != self.case_id:
+                continue
+            for event in entry.get("timeline", []):
+                detail = event.get("detail") or {}
+                if event.get("kind") == "alerted" and detail.get("recipients"):
+                    sent.append(dict(detail))
+        return sent
+
+    def _until(self, ready: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            export = self._export()
+            if export is not None and ready(export):
+                return export
+            if time.monotonic() >= deadline:
+                raise StepFailed(f"no {what} within {self.timeout:g} s")
+            time.sleep(self.poll_seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m recovery.smoke", description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="API base URL (stack output ApiUrl)")
+    parser.add_argument("--key", default=os.environ.get("SMOKE_SOURCE_KEY"), help="a test source's API key")
+    parser.add_argument("--admin-key", default=os.environ.get("RECOVERY_ADMIN_KEY"), help="the admin key")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for the case and alert")
+    args = parser.parse_args(argv)
+    if not args.key or not args.admin_key:
+        print("error: --key (a source key) and --admin-key are needed", file=sys.stderr)
+        return 2
+    failed = Smoke(args.url, args.key, args.admin_key, args.timeout).run()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
