@@ -28,10 +28,12 @@ from recovery.observability import logger, metrics
 from recovery.reports import (
     ALL,
     BY,
+    CONTROL_DIMENSIONS,
     DEFAULT_DAYS,
     INTERVALS,
     MAX_DAYS,
     BadPeriod,
+    Group,
     Reports,
     UnknownTeam,
     to_csv,
@@ -40,7 +42,7 @@ from recovery.reports import build_reports as _build_reports
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore
 from recovery.store.cases import BadCursor
-from recovery.store.history import STEPS, CaseFilter, CaseHistory
+from recovery.store.history import STEPS, WHEN, CaseFilter, CaseHistory, parse_score
 
 config = CachedConfig(ConfigStore())
 reports: Reports = _build_reports(config)
@@ -52,6 +54,7 @@ app = APIGatewayHttpResolver()
 REPORTS = ("summary", "trend", "dashboard", "cases", "anomalies", "markers")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TEXT_FILTERS = ("agent", "tag", "channel", "source", "cause")
+_GROUP_VALUE = 200  # characters of a tag or agent a control-chart group may name
 
 
 class _Answer(Exception):
@@ -75,7 +78,7 @@ def report(report: str) -> Response[str]:
         interval = _choice(query, "interval", INTERVALS) or "day"
         document = reports.trend(team, date_from, date_to, interval)  # type: ignore[arg-type]
     elif report == "dashboard":
-        document = reports.dashboard(team, date_from, date_to)
+        document = reports.dashboard(team, date_from, date_to, _group(query))
     elif report == "cases":
         document = _cases(team, zone, date_from, date_to, query)
     elif report == "anomalies":
@@ -104,6 +107,7 @@ def _cases(team: str, zone: str, date_from: date, date_to: date, query: dict[str
         hour=_whole(query, "hour", 23),
         weekday=_whole(query, "weekday", 6),
         step=_choice(query, "step", STEPS),
+        **_score(query),
         timezone=zone,
     )
     start, end = _instants(date_from, date_to, zone)
@@ -114,6 +118,36 @@ def _cases(team: str, zone: str, date_from: date, date_to: date, query: dict[str
         "next_cursor": page.next_cursor,
         "items_read": page.items_read,
     }
+
+
+def _group(query: dict[str, str]) -> Group | None:
+    """`group=<tag|agent>:<value>`: whose control chart the dashboard draws (default the team's)."""
+    text = query.get("group")
+    if text is None:
+        return None
+    dimension, _, value = text.partition(":")
+    fits = 0 < len(value) <= _GROUP_VALUE and value.isprintable()
+    if dimension not in CONTROL_DIMENSIONS or not fits:
+        detail = f"group must be tag:<tag> or agent:<agent>, at most {_GROUP_VALUE} characters"
+        raise _Answer(_bad("/group", detail))
+    return Group(dimension, value)
+
+
+def _score(query: dict[str, str]) -> dict[str, Any]:
+    """`score=<type>:<value>` with `when=before|after`: the cases with that rating."""
+    text, when = query.get("score"), query.get("when")
+    if text is None:
+        if when is not None:
+            raise _Answer(_bad("/when", "when goes with score="))
+        return {}
+    try:
+        score = parse_score(text)
+    except ValueError:
+        detail = "score must be <type>:<value>, e.g. nps:9, thumbs:up or custom:0.3, within the type's scale"
+        raise _Answer(_bad("/score", detail)) from None
+    if when not in WHEN:
+        raise _Answer(_bad("/when", "when must be before or after (the original or the follow-up rating)"))
+    return {"score": score, "when": when}
 
 
 def _lead() -> rules.Lead:

@@ -451,3 +451,84 @@ def test_csv_and_bad_parameters(seeded: ReportsApi) -> None:
     # and nobody signed in gets 401
     status, _, problem = ReportsApi(seeded.module, None).report("summary")
     assert status == 401 and problem["status"] == 401
+
+
+def test_an_admin_breaks_every_team_down_by_team(seeded: ReportsApi) -> None:
+    # WHEN an admin asks for every team, by team
+    status, _, found = ReportsApi(seeded.module, ADMIN).report("summary", f"{PERIOD}&team=all&by=team")
+    # THEN each team's metrics equal its own seeded history
+    assert status == 200, found
+    assert [group["value"] for group in found["groups"]] == ["support-apac", "support-emea"]
+    for group in found["groups"]:
+        same(group["metrics"], expected(team_plan(group["value"])))
+
+
+def test_a_groups_control_chart_and_causes_by_category(seeded: ReportsApi) -> None:
+    # WHEN the dashboard is asked for the control chart of the tag "wait-time"
+    status, _, board = seeded.report("dashboard", f"{PERIOD}&group=tag:wait-time")
+    assert status == 200, board
+    # THEN its daily points count only that tag's feedback
+    tagged = [p for p in team_plan() if "wait-time" in p.tags]
+    points = board["control"]["points"]
+    assert board["control"]["group"] == {"dimension": "tag", "value": "wait-time"}
+    assert {p["day"]: (p["volume"], p["negatives"]) for p in points} == {
+        day: (
+            sum(1 for p in tagged if local(p).date().isoformat() == day),
+            sum(1 for p in tagged if p.negative and local(p).date().isoformat() == day),
+        )
+        for day in ("2026-11-22", "2026-11-23")
+    }
+    # AND the groups to pick from are the team's tags and agents
+    agents = {p.agent or "none" for p in team_plan()}
+    tags = {tag for p in team_plan() for tag in p.tags}
+    assert board["control_groups"] == sorted(
+        [{"dimension": "agent", "value": a} for a in agents]
+        + [{"dimension": "tag", "value": t} for t in tags],
+        key=lambda group: (group["dimension"], group["value"]),
+    )
+    # AND the root causes (wait time, billing) are both in the "process" category
+    causes: dict[str, int] = {}
+    for p in team_plan():
+        if p.cause and p.resolve_after is not None:
+            causes[p.cause] = causes.get(p.cause, 0) + 1
+    assert board["causes_by_category"] == [
+        {
+            "category": "process",
+            "count": sum(causes.values()),
+            "causes": [
+                {"cause": c, "count": n} for c, n in sorted(causes.items(), key=lambda i: (-i[1], i[0]))
+            ],
+        }
+    ]
+
+
+def test_drill_down_by_score_lists_the_cases_with_that_rating(seeded: ReportsApi) -> None:
+    answered = [p for p in team_plan() if p.answer is not None]
+    for score, when, want in (
+        ("nps:3", "before", {p.case_id for p in answered if p.score == 3}),
+        ("nps:9", "after", {p.case_id for p in answered if p.answer == 9}),
+        ("nps:5", "after", {p.case_id for p in answered if p.answer == 5}),
+        ("nps:7", "after", set()),
+    ):
+        # WHEN a lead clicks a score bar
+        status, _, found = seeded.report("cases", f"{PERIOD}&score={score}&when={when}")
+        # THEN exactly the answered cases with that rating are listed
+        assert status == 200, found
+        assert {case["id"] for case in found["cases"]} == want, (score, when)
+    assert len({p.case_id for p in answered if p.score == 3}) == 3
+
+
+def test_bad_group_score_and_when_name_the_parameter(seeded: ReportsApi) -> None:
+    for report, query, pointer in (
+        ("dashboard", f"{PERIOD}&group=planet:mars", "/group"),
+        ("dashboard", f"{PERIOD}&group=tag:", "/group"),
+        ("dashboard", f"{PERIOD}&group=" + "tag:" + "x" * 201, "/group"),
+        ("cases", f"{PERIOD}&score=nps:11&when=after", "/score"),
+        ("cases", f"{PERIOD}&score=stars:up&when=after", "/score"),
+        ("cases", f"{PERIOD}&score=nps:9", "/when"),
+        ("cases", f"{PERIOD}&score=nps:9&when=later", "/when"),
+        ("cases", f"{PERIOD}&when=after", "/when"),
+    ):
+        status, headers, problem = seeded.report(report, query)
+        assert status == 400 and headers["content-type"] == "application/problem+json", query
+        assert problem["errors"][0]["pointer"] == pointer, query

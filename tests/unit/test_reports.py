@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from recovery.reports import ALL, BadPeriod, Reports, UnknownTeam, parse_name, to_csv
+from recovery.domain.cases import CATEGORY_OF_CAUSE, CAUSE_CATEGORIES, ROOT_CAUSES, cause_category
+from recovery.reports import ALL, BadPeriod, Group, Reports, UnknownTeam, parse_name, to_csv
 
 
 class Hours(dict[str, dict[str, Any]]):
@@ -362,3 +363,105 @@ def test_csv_of_a_trend_and_of_a_list() -> None:
     assert [(row["period"], row["volume"]) for row in rows] == [("2026-11-23", "2"), ("2026-11-24", "0")]
     listed = _read_csv(to_csv({"cases": [{"id": "cs_1", "status": "open"}], "next_cursor": None}))
     assert listed == [{"id": "cs_1", "status": "open"}]
+
+
+def test_all_teams_broken_down_by_team() -> None:
+    # GIVEN two teams with feedback on the same UTC day
+    items = {
+        "support-emea": {"2026-11-23T10": {"volume": 4, "negatives": 1}},
+        "support-apac": {"2026-11-23T02": {"volume": 2, "negatives": 2}},
+    }
+    # WHEN an admin asks for every team by team
+    summary = reports(items).summary(ALL, DAY, DAY, by="team")
+    # THEN each team is a group with its own metrics, and the whole is their sum
+    assert summary["by"] == "team" and summary["metrics"]["volume"] == 6
+    assert [
+        (g["value"], g["metrics"]["volume"], g["metrics"]["negative_rate"]) for g in summary["groups"]
+    ] == [
+        ("support-apac", 2, 1.0),
+        ("support-emea", 4, 0.25),
+    ]
+    # AND as CSV, one row per team
+    rows = _read_csv(to_csv(summary))
+    assert [(row["by"], row["value"], row["volume"]) for row in rows] == [
+        ("team", "support-apac", "2"),
+        ("team", "support-emea", "4"),
+    ]
+
+
+def test_control_chart_of_a_tag_and_the_groups_to_pick_from() -> None:
+    # GIVEN a tag whose value needs quoting, an agent, and the team's own figures on two days
+    items = {
+        "support-emea": {
+            "2026-11-23T10": {
+                "volume": 10,
+                "negatives": 2,
+                "volume|tag|check%20out": 4,
+                "negatives|tag|check%20out": 3,
+                "volume|agent|mark": 5,
+            },
+            "2026-11-24T10": {"volume": 6, "negatives": 1, "volume|tag|check%20out": 2},
+        }
+    }
+    source = reports(items)
+    # WHEN the dashboard is asked for the tag's control chart
+    board = source.dashboard("support-emea", DAY, date(2026, 11, 24), Group("tag", "check out"))
+    # THEN the chart is the tag's daily p-chart: its counts, its pooled centre, its limits
+    chart = board["control"]
+    assert chart["group"] == {"dimension": "tag", "value": "check out"}
+    assert [(p["volume"], p["negatives"], p["rate"]) for p in chart["points"]] == [(4, 3, 0.75), (2, 0, 0.0)]
+    assert chart["points"][0]["centre"] == 0.5
+    assert chart["points"][1]["limit"] == pytest.approx(min(1.0, 0.5 + 3 * (0.25 / 2) ** 0.5))
+    # AND the document lists the groups a chart can be drawn for
+    assert board["control_groups"] == [
+        {"dimension": "agent", "value": "mark"},
+        {"dimension": "tag", "value": "check out"},
+    ]
+    # AND without a group the chart is the team's
+    team_chart = source.dashboard("support-emea", DAY, date(2026, 11, 24))["control"]
+    assert team_chart["group"] == {"dimension": "team", "value": "support-emea"}
+    assert [p["volume"] for p in team_chart["points"]] == [10, 6]
+
+
+def test_root_causes_by_cause_and_effect_category() -> None:
+    # GIVEN resolved cases with causes from three categories (one not a known root cause)
+    counts = {
+        "resolved": 9,
+        "resolved|cause|wait_time": 3,
+        "resolved|cause|billing": 1,
+        "resolved|cause|staff_behaviour": 2,
+        "resolved|cause|communication": 2,
+        "resolved|cause|mystery": 1,
+        "opened|cause|delivery": 1,  # not resolved: not counted
+    }
+    source = reports({"support-emea": {"2026-11-23T10": counts}})
+    # WHEN the dashboard and the summary by category are read
+    board = source.dashboard("support-emea", DAY, DAY)
+    summary = source.summary("support-emea", DAY, DAY, by="category")
+    # THEN categories are most frequent first (ties by name), each with its causes
+    assert board["causes_by_category"] == [
+        {
+            "category": "people",
+            "count": 4,
+            "causes": [{"cause": "communication", "count": 2}, {"cause": "staff_behaviour", "count": 2}],
+        },
+        {
+            "category": "process",
+            "count": 4,
+            "causes": [{"cause": "wait_time", "count": 3}, {"cause": "billing", "count": 1}],
+        },
+        {"category": "other", "count": 1, "causes": [{"cause": "mystery", "count": 1}]},
+    ]
+    # AND the summary groups by category with case figures
+    assert [(g["value"], g["metrics"]["resolved"]) for g in summary["groups"]] == [
+        ("other", 1),
+        ("partners", 0),
+        ("people", 4),
+        ("process", 4),
+    ]
+
+
+def test_every_root_cause_has_a_category() -> None:
+    assert set(CATEGORY_OF_CAUSE) == set(ROOT_CAUSES)
+    assert set(CATEGORY_OF_CAUSE.values()) <= set(CAUSE_CATEGORIES)
+    assert cause_category("delivery") == "partners" and cause_category("unheard-of") == "other"

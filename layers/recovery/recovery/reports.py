@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from recovery.domain import metrics as m
 from recovery.domain.anomaly import upper_limit
+from recovery.domain.cases import CAUSE_CATEGORIES, cause_category
 from recovery.domain.routing import Team
 
 if TYPE_CHECKING:
@@ -30,7 +31,10 @@ if TYPE_CHECKING:
 ALL = "all"  # every configured team, summed, in UTC
 DIMENSIONS = ("agent", "tag", "cause", "channel", "source", "comptype")  # carried in counter names
 LOCAL_DIMENSIONS = ("hour", "weekday")  # derived from the hour key in the team's zone
-BY = DIMENSIONS + LOCAL_DIMENSIONS
+# "team": each team's own counters (for "all": every team); "category": root causes summed by
+# their cause-and-effect category
+BY = DIMENSIONS + LOCAL_DIMENSIONS + ("team", "category")
+CONTROL_DIMENSIONS = ("tag", "agent")  # the groups the anomaly check watches, besides the team
 INTERVALS = ("day", "week")
 MAX_DAYS = 400
 DEFAULT_DAYS = 30
@@ -74,6 +78,14 @@ class UnknownTeam(LookupError):
 
 class BadPeriod(ValueError):
     """A date range a report refuses (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group of a counter dimension, as the control chart and the anomaly check name it."""
+
+    dimension: str  # "tag" or "agent"
+    value: str
 
 
 def parse_name(name: str) -> tuple[str, str | None, str | None]:
@@ -300,21 +312,22 @@ class Reports:
             raise UnknownTeam(f"no team {team_id!r}")
         return Scope(team.id, (team.id,), getattr(team, "timezone", None) or "UTC")
 
-    def _read(self, scope: Scope, date_from: date, date_to: date) -> dict[str, dict[str, Number]]:
-        """{UTC hour key: counters summed over the scope's teams} for the local dates given."""
+    def _read_each(
+        self, scope: Scope, date_from: date, date_to: date
+    ) -> dict[str, dict[str, Mapping[str, Number]]]:
+        """{team: {UTC hour key: counters}} of each of the scope's teams for the local dates given."""
         keys = m.utc_hours(date_from, date_to, scope.timezone)
         wanted = set(keys)
-        summed: dict[str, dict[str, Number]] = {}
+        each: dict[str, dict[str, Mapping[str, Number]]] = {}
         for team in scope.teams:
             found = self._reader.hours(team, keys[0], keys[-1])
             self.items_read += int(getattr(found, "items_read", len(found)))
-            for hour, counts in found.items():
-                if hour not in wanted:
-                    continue
-                target = summed.setdefault(hour, {})
-                for name, value in counts.items():
-                    target[name] = target.get(name, 0) + value
-        return summed
+            each[team] = {hour: counts for hour, counts in found.items() if hour in wanted}
+        return each
+
+    def _read(self, scope: Scope, date_from: date, date_to: date) -> dict[str, dict[str, Number]]:
+        """{UTC hour key: counters summed over the scope's teams} for the local dates given."""
+        return _sum_teams(self._read_each(scope, date_from, date_to))
 
     def open_anomalies(self, team_id: str) -> list[dict[str, Any]]:
         """The open anomalies of a team (of every team for "all"), as the dashboard lists them."""
@@ -333,8 +346,16 @@ class Reports:
         check_period(date_from, date_to)
         self.items_read = 0
         scope = self.scope(team_id)
-        hours = self._read(scope, date_from, date_to)
+        each = self._read_each(scope, date_from, date_to)
+        hours = _sum_teams(each)
         summed = tally(hours.values())
+        if by == "team":
+            groups = [
+                {"value": team, "metrics": team_metrics(tally(team_hours.values()))}
+                for team, team_hours in sorted(each.items())
+            ]
+        else:
+            groups = breakdown(hours, summed, by, scope.timezone) if by else []
         return {
             "team": scope.team,
             "timezone": scope.timezone,
@@ -342,7 +363,7 @@ class Reports:
             "to": date_to.isoformat(),
             "metrics": team_metrics(summed),
             "by": by,
-            "groups": breakdown(hours, summed, by, scope.timezone) if by else [],
+            "groups": groups,
         }
 
     def trend(
@@ -369,7 +390,10 @@ class Reports:
             ],
         }
 
-    def dashboard(self, team_id: str, date_from: date, date_to: date) -> dict[str, Any]:
+    def dashboard(
+        self, team_id: str, date_from: date, date_to: date, group: Group | None = None
+    ) -> dict[str, Any]:
+        """The dashboard document; `group` makes `control` that tag's or agent's p-chart."""
         check_period(date_from, date_to)
         self.items_read = 0
         scope = self.scope(team_id)
@@ -393,11 +417,23 @@ class Reports:
             "funnel": [{"step": step, "count": _int(summed.total, name)} for step, name in FUNNEL],
             "scores": scores(summed.total),
             "heatmap": heatmap(current_hours, scope.timezone),
-            "control": control(current_hours, scope, date_from, date_to),
+            "control": control(current_hours, scope, date_from, date_to, group),
+            "control_groups": control_groups(summed),
             "causes": pareto(summed),
+            "causes_by_category": causes_by_category(summed),
             "anomalies": self.open_anomalies(scope.team),
             "markers": self._markers(start, end) if self._markers else [],
         }
+
+
+def _sum_teams(each: Mapping[str, Mapping[str, Mapping[str, Number]]]) -> dict[str, dict[str, Number]]:
+    summed: dict[str, dict[str, Number]] = {}
+    for hours in each.values():
+        for hour, counts in hours.items():
+            target = summed.setdefault(hour, {})
+            for name, value in counts.items():
+                target[name] = target.get(name, 0) + value
+    return summed
 
 
 # ------------------------------------------------------------------------------ dashboard parts
@@ -413,6 +449,11 @@ def breakdown(
             at = m.local_hour_and_weekday(hour, zone)
             local[at.hour if by == "hour" else at.weekday].add(counts)
         return [{"value": index, "metrics": team_metrics(part)} for index, part in enumerate(local)]
+    if by == "category":
+        return [
+            {"value": category, "metrics": compute(counts)}
+            for category, counts in sorted(_by_category(summed).items())
+        ]
     groups = sorted(
         (value, counts) for (dimension, value), counts in summed.groups.items() if dimension == by
     )
@@ -458,15 +499,20 @@ def heatmap(hours: Mapping[str, Mapping[str, Number]], zone: str) -> list[dict[s
 
 
 def control(
-    hours: Mapping[str, Mapping[str, Number]], scope: Scope, date_from: date, date_to: date
+    hours: Mapping[str, Mapping[str, Number]],
+    scope: Scope,
+    date_from: date,
+    date_to: date,
+    group: Group | None = None,
 ) -> dict[str, Any]:
-    """A p-chart of the daily negative rate: the centre is the period's pooled rate, the limit the
-    3-sigma upper control limit for each day's volume."""
+    """A p-chart of the daily negative rate of the team, or of one tag or agent: the centre is the
+    period's pooled rate, the limit the 3-sigma upper control limit for each day's volume."""
+    suffix = f"|{group.dimension}|{quote(group.value, safe='')}" if group else ""
     days = {day: [0, 0] for day in _days(date_from, date_to)}
     for key, counts in hours.items():
         entry = days[local_date(key, scope.timezone)]
-        entry[0] += _int(counts, "volume")
-        entry[1] += _int(counts, "negatives")
+        entry[0] += _int(counts, "volume" + suffix)
+        entry[1] += _int(counts, "negatives" + suffix)
     volume = sum(entry[0] for entry in days.values())
     centre = m.rate(sum(entry[1] for entry in days.values()), volume)
     points = [
@@ -480,7 +526,50 @@ def control(
         }
         for day, (day_volume, negatives) in sorted(days.items())
     ]
-    return {"group": {"dimension": "team", "value": scope.team}, "points": points}
+    named = {"dimension": group.dimension, "value": group.value} if group else None
+    return {"group": named or {"dimension": "team", "value": scope.team}, "points": points}
+
+
+def control_groups(summed: Tally) -> list[dict[str, str]]:
+    """The tags and agents with feedback in the period: the groups a control chart can be drawn for."""
+    return [
+        {"dimension": dimension, "value": value}
+        for dimension, value in sorted(summed.groups)
+        if dimension in CONTROL_DIMENSIONS and _int(summed.groups[(dimension, value)], "volume")
+    ]
+
+
+def _by_category(summed: Tally) -> dict[str, dict[str, Number]]:
+    """The counters of the `cause` groups summed by cause-and-effect category."""
+    found: dict[str, dict[str, Number]] = {}
+    for (dimension, value), counts in summed.groups.items():
+        if dimension == "cause":
+            target = found.setdefault(cause_category(value), {})
+            for name, amount in counts.items():
+                target[name] = target.get(name, 0) + amount
+    return found
+
+
+def causes_by_category(summed: Tally) -> list[dict[str, Any]]:
+    """Resolved cases by cause-and-effect category and, within each, by root cause; both most
+    frequent first (ties by name). Categories with no resolved case are left out."""
+    found: dict[str, list[tuple[str, int]]] = {category: [] for category in CAUSE_CATEGORIES}
+    for (dimension, value), group in summed.groups.items():
+        if dimension == "cause" and _int(group, "resolved"):
+            found[cause_category(value)].append((value, _int(group, "resolved")))
+    result = [
+        {
+            "category": category,
+            "count": sum(count for _, count in causes),
+            "causes": [
+                {"cause": cause, "count": count}
+                for cause, count in sorted(causes, key=lambda item: (-item[1], item[0]))
+            ],
+        }
+        for category, causes in found.items()
+        if causes
+    ]
+    return sorted(result, key=lambda entry: (-entry["count"], entry["category"]))
 
 
 def pareto(summed: Tally) -> list[dict[str, Any]]:

@@ -34,6 +34,30 @@ RootCause = Literal[
 ]
 ROOT_CAUSES: tuple[RootCause, ...] = get_args(RootCause)
 
+# The cause-and-effect (fishbone) category of each root cause, the service-industry grouping:
+# people, process, product (and the technology it runs on), policy, partners (delivery by others),
+# other. A cause that is not one of ROOT_CAUSES counts as "other".
+CauseCategory = Literal["people", "process", "product", "policy", "partners", "other"]
+CAUSE_CATEGORIES: tuple[CauseCategory, ...] = get_args(CauseCategory)
+CATEGORY_OF_CAUSE: dict[RootCause, CauseCategory] = {
+    "staff_behaviour": "people",
+    "communication": "people",
+    "service_delay": "process",
+    "wait_time": "process",
+    "billing": "process",
+    "product_defect": "product",
+    "technical": "product",
+    "policy": "policy",
+    "delivery": "partners",
+    "other": "other",
+}
+
+
+def cause_category(cause: str) -> CauseCategory:
+    """The cause-and-effect category of a root cause ("other" for one this version does not know)."""
+    return CATEGORY_OF_CAUSE.get(cause, "other")  # type: ignore[call-overload]
+
+
 # operation -> (the statuses it is allowed from, why it is refused otherwise)
 _ALLOWED: dict[Operation, tuple[frozenset[str], str]] = {
     "ack": (frozenset({"open"}), "only an open case can be acknowledged"),

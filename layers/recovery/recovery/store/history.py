@@ -2,7 +2,7 @@
 
 The index holds a team's alerted cases by UTC month of the interaction (`HIST#<team>#<YYYY-MM>`),
 ordered by `<occurred_at>#<case id>`. A page reads the months in range in order, 50 index items a Query,
-and filters in code (agent, tag, channel, source, cause, local hour, weekday, funnel step): at most
+and filters in code (agent, tag, channel, source, cause, local hour, weekday, funnel step, score): at most
 `MAX_READS` Queries a request, so a narrow filter over a long period answers with what it found so far
 and a cursor to continue. The cursor names the team and period it was made for; any other is refused.
 """
@@ -14,8 +14,10 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from recovery.domain.changes import score_value
 from recovery.domain.metrics import hour_key, local_hour_and_weekday
 from recovery.store.cases import BadCursor, history_partition
 from recovery.store.errors import transient_as_domain
@@ -26,6 +28,7 @@ MAX_READS = 10  # Queries a request may make before it answers with a cursor
 NONE = "none"  # the group of a case without an agent, channel or source, as the counters name it
 ANSWERED = ("recovered", "improved", "not_recovered")
 STEPS = ("negative", "alerted", "acknowledged", "resolved", "followed_up", "answered", "recovered")
+WHEN = ("before", "after")  # the original rating, or the follow-up's
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class CaseFilter:
     hour: int | None = None  # local hour of the interaction, 0..23
     weekday: int | None = None  # 0 = Monday
     step: str | None = None  # how far down the recovery funnel the case got
+    # (type, value) of a rating as the score distributions count it ("nps", "9"; "thumbs", "up";
+    # "custom", "0.3"), matched on the rating `when` says, of answered cases only (the
+    # distributions' population)
+    score: tuple[str, str] | None = None
+    when: str = "before"
     timezone: str = "UTC"
 
     def accepts(self, case: CaseItem) -> bool:
@@ -60,7 +68,35 @@ class CaseFilter:
                 return False
             if self.weekday is not None and local.weekday != self.weekday:
                 return False
+        if self.score is not None:
+            rating = case.rating_after if self.when == "after" else case.rating_before
+            if case.outcome not in ANSWERED or score_value(rating) != self.score:
+                return False
         return self.step is None or reached(case, self.step)
+
+
+_WHOLE_SCALES = {"nps": (0, 10), "csat": (1, 5), "stars": (1, 5), "ces": (1, 7)}
+
+
+def parse_score(text: str) -> tuple[str, str]:
+    """`<type>:<value>` as the score distributions name it -> (type, value); ValueError otherwise.
+    Whole-number scales take their range (nps 0-10, csat and stars 1-5, ces 1-7), thumbs up or
+    down, custom a position from 0.0 to 1.0 with one decimal."""
+    kind, _, value = text.partition(":")
+    if kind in _WHOLE_SCALES:
+        low, high = _WHOLE_SCALES[kind]
+        if value.isascii() and value.isdigit() and low <= int(value) <= high:
+            return kind, str(int(value))
+    elif kind == "thumbs" and value in ("up", "down"):
+        return kind, value
+    elif kind == "custom" and len(value) <= 4:
+        try:
+            position = Decimal(value)
+        except InvalidOperation:
+            position = Decimal(-1)
+        if position.is_finite() and 0 <= position <= 1:
+            return kind, str(position.quantize(Decimal("0.1")))
+    raise ValueError(f"not a score: {text!r}")
 
 
 def reached(case: CaseItem, step: str) -> bool:
