@@ -26,7 +26,7 @@ function queueState() {
 
 function dashboardState() {
   const query = new URLSearchParams(location.hash.split("?")[1] || "");
-  return { team: query.get("team") || "", from: query.get("from") || "", to: query.get("to") || "" };
+  return { team: query.get("team") || "", from: query.get("from") || "", to: query.get("to") || "", group: query.get("group") || "" };
 }
 
 async function route() {

@@ -36,11 +36,12 @@ export function deliveriesLink(sourceId) {
   return `#/sources/${encodeURIComponent(sourceId)}`;
 }
 
-export function dashboardLink({ team, from, to } = {}) {
+export function dashboardLink({ team, from, to, group } = {}) {
   const query = new URLSearchParams();
   if (team) query.set("team", team);
   if (from) query.set("from", from);
   if (to) query.set("to", to);
+  if (group) query.set("group", group);
   const text = query.toString();
   return text ? `#/dashboard?${text}` : "#/dashboard";
 }

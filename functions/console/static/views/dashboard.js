@@ -26,6 +26,7 @@ const SECONDS = new Set(["alert_p90_s"]);
 const LOWER_IS_BETTER = new Set(["negative_rate", "alert_p90_s"]);
 const STEPS = ["negative", "alerted", "acknowledged", "resolved", "followed_up", "answered", "recovered"];
 const FILTERABLE = new Set(["agent", "tag", "channel", "source", "cause"]); // group dimensions /cases takes
+const CONTROL_GROUP = /^(tag|agent):./; // the groups a control chart can be drawn for (`group=`)
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const SEARCH_PAGES = 10; // pages the drill-down reads on while they hold no match
 const COLOURS = { accent: "#0b5cad", before: "#8c959f", danger: "#b42318", warn: "#b35900", ok: "#1a7f37" };
@@ -38,10 +39,11 @@ export async function renderDashboard(main, state) {
   const choices = me.admin ? [...teams, { id: "all", name: t("dashboard.allTeams") }] : teams;
   const team = choices.find((each) => each.id === state.team)?.id || teams[0]?.id || (me.admin ? "all" : "");
   const range = { from: DAY.test(state.from) ? state.from : "", to: DAY.test(state.to) ? state.to : "" };
+  const group = CONTROL_GROUP.test(state.group || "") ? state.group : "";
 
   const message = h("p", { class: "notice", role: "status" });
   const body = h("div", { class: "dashboard-body" });
-  const picker = filters(choices, team, range);
+  const picker = filters(choices, team, range, group);
   const teamName = choices.find((each) => each.id === team)?.name || team;
   clear(main).append(
     h(
@@ -63,7 +65,7 @@ export async function renderDashboard(main, state) {
   let echarts;
   try {
     [{ data: report }, echarts] = await Promise.all([
-      api.get("/v1/reports/dashboard", { team, from: range.from, to: range.to }),
+      api.get("/v1/reports/dashboard", { team, from: range.from, to: range.to, group }),
       loadCharts(),
     ]);
   } catch (error) {
@@ -73,7 +75,7 @@ export async function renderDashboard(main, state) {
   }
   picker.from.value = report.from || "";
   picker.to.value = report.to || "";
-  const context = { echarts, report, query: { team, from: report.from, to: report.to }, drill: drillPanel() };
+  const context = { echarts, report, query: { team, from: report.from, to: report.to }, group, drill: drillPanel() };
   body.append(
     h("p", { class: "hint", id: "dashboard-range" }, t("dashboard.range", { from: report.from, to: report.to, timezone: report.timezone || "UTC" })),
     headline(report),
@@ -84,6 +86,7 @@ export async function renderDashboard(main, state) {
     ["heatmap", t("dashboard.heatmap"), t("dashboard.heatmapHint", { timezone: report.timezone || "UTC" }), heatmap],
     ["control", t("dashboard.control"), t("dashboard.controlHint"), control],
     ["causes", t("dashboard.causes"), t("dashboard.causesHint"), pareto],
+    ["categories", t("dashboard.categories"), t("dashboard.categoriesHint"), categories],
   ];
   for (const [key, title, hint, draw] of sections) {
     const section = h(
@@ -96,12 +99,13 @@ export async function renderDashboard(main, state) {
     draw(section, context);
   }
   body.append(anomalies(report, context));
+  if (group) document.getElementById("chart-control")?.scrollIntoView({ block: "start" });
   announce(t("dashboard.loaded"));
 }
 
 // --- the team and date range --------------------------------------------------------------------
 
-function filters(choices, team, range) {
+function filters(choices, team, range, group) {
   const select = h("select", { name: "team" }, options(choices.map((each) => [each.id, each.name || each.id]), team));
   const from = h("input", { type: "date", name: "from", value: range.from });
   const to = h("input", { type: "date", name: "to", value: range.to });
@@ -122,7 +126,9 @@ function filters(choices, team, range) {
       return;
     }
     error.textContent = "";
-    location.hash = dashboardLink({ team: select.value, from: from.value, to: to.value });
+    // The control chart's group is kept while the team is: another team has other tags and agents.
+    const kept = select.value === team ? group : "";
+    location.hash = dashboardLink({ team: select.value, from: from.value, to: to.value, group: kept });
   });
   return { form, from, to };
 }
@@ -190,20 +196,24 @@ function percent(share) {
 // --- charts -------------------------------------------------------------------------------------
 
 // A chart block and, under it, its figures as a table with a "show cases" button on each row.
-function chartWithTable(section, context, { option, rows, columns, filterOf, pick, label }) {
+// `buttons` ([[text, filterOf], ...]) puts several drill-downs on a row; `pick` may then answer
+// [row, index of the button whose cases a click on the chart opens].
+function chartWithTable(section, context, { option, rows, columns, filterOf, pick, label, buttons }) {
   if (!rows.length) {
     section.append(h("p", { class: "notice" }, t("dashboard.empty")));
     return;
   }
+  const drills = buttons || [[t("dashboard.showCases"), filterOf]];
   const canvas = h("div", { class: "chart", role: "img", "aria-label": label });
-  section.append(canvas, dataTable(section, context, columns, rows, filterOf));
+  section.append(canvas, dataTable(section, context, columns, rows, drills));
   drawChart(context.echarts, canvas, option, (params) => {
-    const row = pick(params);
-    if (row) openDrill(section, context, filterOf(row));
+    const picked = pick(params);
+    const [row, index] = Array.isArray(picked) ? picked : [picked, 0];
+    if (row) openDrill(section, context, drills[index][1](row));
   });
 }
 
-function dataTable(section, context, columns, rows, filterOf) {
+function dataTable(section, context, columns, rows, drills) {
   return h(
     "details",
     { class: "chart-data" },
@@ -214,7 +224,7 @@ function dataTable(section, context, columns, rows, filterOf) {
       h(
         "table",
         {},
-        h("thead", {}, h("tr", {}, columns.map(([name]) => h("th", { scope: "col" }, name)), h("th", { scope: "col" }, t("dashboard.cases")))),
+        h("thead", {}, h("tr", {}, columns.map(([name]) => h("th", { scope: "col" }, name)), h("th", { scope: "col", colspan: drills.length }, t("dashboard.cases")))),
         h(
           "tbody",
           {},
@@ -223,10 +233,8 @@ function dataTable(section, context, columns, rows, filterOf) {
               "tr",
               {},
               columns.map(([, value], index) => h(index ? "td" : "th", index ? {} : { scope: "row" }, value(row))),
-              h(
-                "td",
-                {},
-                h("button", { type: "button", class: "drill-button", onclick: () => openDrill(section, context, filterOf(row)) }, t("dashboard.showCases")),
+              drills.map(([text, filterOf]) =>
+                h("td", {}, h("button", { type: "button", class: "drill-button", onclick: () => openDrill(section, context, filterOf(row)) }, text)),
               ),
             ),
           ),
@@ -291,9 +299,12 @@ function scores(section, context) {
         [t("dashboard.before"), (row) => count(row.before)],
         [t("dashboard.after"), (row) => count(row.after)],
       ],
-      // The drill-down filters by funnel step, not by score: these are the cases that answered.
-      filterOf: () => ({ step: "answered", label: term("step", "answered") }),
-      pick: (params) => rows[params.dataIndex],
+      // A bar lists the answered cases with that rating before (grey) or after (blue) recovery.
+      buttons: [
+        [t("dashboard.showBefore"), (row) => ({ score: `${type}:${row.value}`, when: "before", label: t("dashboard.scoreBefore", { type: scoreTypeName(type), value: row.value }) })],
+        [t("dashboard.showAfter"), (row) => ({ score: `${type}:${row.value}`, when: "after", label: t("dashboard.scoreAfter", { type: scoreTypeName(type), value: row.value }) })],
+      ],
+      pick: (params) => [rows[params.dataIndex], params.seriesIndex === 1 ? 1 : 0],
       option: {
         grid: { left: 8, right: 8, top: 32, bottom: 8, containLabel: true },
         legend: { top: 0 },
@@ -381,8 +392,9 @@ function control(section, context) {
   const releases = (context.report.markers || [])
     .map((marker) => ({ marker, day: localDay(marker.at, zone) }))
     .filter(({ day }) => days.includes(day));
+  section.append(groupPicker(context));
   if (group.dimension && group.dimension !== "team") {
-    section.append(h("p", { class: "hint" }, t("dashboard.controlGroup", { dimension: term("dimension", group.dimension), value: group.value })));
+    section.append(h("p", { class: "hint", id: "control-group" }, t("dashboard.controlGroup", { dimension: term("dimension", group.dimension), value: group.value })));
   }
   const rate = (value) => (value === null || value === undefined ? null : Number(value) * 100);
   chartWithTable(section, context, {
@@ -435,6 +447,22 @@ function control(section, context) {
   }
 }
 
+// The group whose control chart is drawn: the whole team, or one of the tags and agents with feedback
+// in the period (the groups the anomaly check watches). A choice reloads the dashboard with `group=`.
+function groupPicker(context) {
+  const listed = (context.report.control_groups || []).map((each) => `${each.dimension}:${each.value}`);
+  if (context.group && !listed.includes(context.group)) listed.unshift(context.group);
+  const name = (key) => {
+    const [dimension, ...rest] = key.split(":");
+    return t("dashboard.anomalyGroup", { dimension: term("dimension", dimension), value: rest.join(":") });
+  };
+  const select = h("select", { name: "group" }, options([["", t("dashboard.wholeTeam")], ...listed.map((key) => [key, name(key)])], context.group));
+  select.addEventListener("change", () => {
+    location.hash = dashboardLink({ ...context.query, group: select.value });
+  });
+  return h("div", { class: "control-group" }, field(t("dashboard.controlFor"), select));
+}
+
 // The local date (YYYY-MM-DD) of an instant in a time zone.
 function localDay(iso, zone) {
   const date = new Date(iso);
@@ -483,6 +511,40 @@ function pareto(section, context) {
   });
 }
 
+// Root causes by cause-and-effect category: one bar per category (most resolved cases first), split
+// into its causes; a segment, or a row of the table, lists the cases with that root cause.
+function categories(section, context) {
+  const groups = (context.report.causes_by_category || []).filter((group) => Number(group.count) > 0);
+  const rows = groups.flatMap((group) => (group.causes || []).map((cause) => ({ category: group.category, cause: cause.cause, count: Number(cause.count) })));
+  const name = (row) => term("rootCause", row.cause);
+  const palette = [COLOURS.accent, COLOURS.warn, COLOURS.ok, COLOURS.danger, COLOURS.before, "#6639ba", "#1b7c83", "#9a6700", "#bf3989", "#57606a"];
+  chartWithTable(section, context, {
+    rows,
+    label: t("dashboard.categories"),
+    columns: [
+      [t("dashboard.category"), (row) => term("causeCategory", row.category)],
+      [t("dashboard.cause"), name],
+      [t("dashboard.count"), (row) => count(row.count)],
+    ],
+    filterOf: (row) => ({ cause: row.cause, label: t("dashboard.causeFilter", { cause: name(row) }) }),
+    pick: (params) => rows[params.seriesIndex],
+    option: {
+      grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", inverse: true, data: groups.map((group) => term("causeCategory", group.category)) },
+      series: rows.map((row, index) => ({
+        type: "bar",
+        stack: "causes",
+        name: name(row),
+        data: groups.map((group) => (group.category === row.category ? row.count : null)),
+        itemStyle: { color: palette[index % palette.length] },
+        label: { show: true, formatter: name(row), color: "#fff", overflow: "truncate" },
+        cursor: "pointer",
+      })),
+    },
+  });
+}
+
 function anomalies(report, context) {
   const open = (report.anomalies || []).filter((anomaly) => anomaly.open !== false);
   const section = h(
@@ -501,6 +563,7 @@ function anomalies(report, context) {
       open.map((anomaly) => {
         const group = { dimension: term("dimension", anomaly.dimension), value: anomaly.value };
         const filter = FILTERABLE.has(anomaly.dimension) ? { [anomaly.dimension]: anomaly.value } : {};
+        const chartOf = CONTROL_GROUP.test(`${anomaly.dimension}:${anomaly.value}`) ? `${anomaly.dimension}:${anomaly.value}` : "";
         return h(
           "li",
           { dataset: { dimension: anomaly.dimension } },
@@ -518,9 +581,18 @@ function anomalies(report, context) {
             ? h("span", { class: "row-meta cause" }, t("dashboard.likelyCause", { component: anomaly.marker.component, version: anomaly.marker.version, at: dateTime(anomaly.marker.at) }))
             : null,
           h(
-            "button",
-            { type: "button", class: "drill-button", onclick: () => openDrill(section, context, { ...filter, label: t("dashboard.anomalyGroup", group) }) },
-            t("dashboard.showCases"),
+            "span",
+            { class: "row-actions" },
+            h(
+              "button",
+              { type: "button", class: "drill-button", onclick: () => openDrill(section, context, { ...filter, label: t("dashboard.anomalyGroup", group) }) },
+              t("dashboard.showCases"),
+            ),
+            h(
+              "a",
+              { class: "control-link", href: dashboardLink({ ...context.query, group: chartOf }), "aria-label": `${t("dashboard.controlLink")}: ${t("dashboard.anomalyGroup", group)}` },
+              t("dashboard.controlLink"),
+            ),
           ),
         );
       }),
