@@ -46,7 +46,9 @@ class Provisioner:
         self.template = template
         self.clients = clients
         self.region = clients.region
-        self.names = Names(refs={**pseudo_parameters(self.region), **template.parameters})
+        self.names = Names(
+            refs={**pseudo_parameters(self.region), **template.parameters}, conditions=template.conditions
+        )
 
     def run(self) -> Names:
         self._name_passive_resources()

@@ -35,10 +35,12 @@ def pseudo_parameters(region: str) -> dict[str, Any]:
 
 @dataclass
 class Names:
-    """What `Ref` and `Fn::GetAtt` answer, filled in as resources are created."""
+    """What `Ref` and `Fn::GetAtt` answer, filled in as resources are created; `conditions` are the
+    template's conditions, evaluated with the parameters' defaults (for `Fn::If`)."""
 
     refs: dict[str, Any] = field(default_factory=dict)
     attrs: dict[tuple[str, str], Any] = field(default_factory=dict)
+    conditions: dict[str, bool] = field(default_factory=dict)
 
     def ref(self, name: str) -> Any:
         if name not in self.refs:
@@ -66,6 +68,12 @@ def resolve(value: Any, names: Names) -> Any:
             return names.get_att(resource, attribute)
         if key == "Fn::Sub":
             return _sub(argument, names)
+        if key == "Fn::If":
+            # Only the chosen branch is resolved: the other may name a resource that does not exist here.
+            condition, when_true, when_false = argument
+            if condition not in names.conditions:
+                raise UnresolvedReference(f"Fn::If {condition}")
+            return resolve(when_true if names.conditions[condition] else when_false, names)
         if key == "Fn::Join":
             separator, items = argument
             return separator.join(str(item) for item in resolve(items, names))

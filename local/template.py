@@ -80,6 +80,7 @@ class Template:
     parameters: dict[str, Any]
     functions: dict[str, FunctionDef]
     apis: list[HttpApiDef]
+    conditions: dict[str, bool] = field(default_factory=dict)
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         """Properties of every resource of `resource_type`, by logical id, in template order."""
@@ -138,7 +139,7 @@ def load(path: Path, region: str) -> Template:
         for logical_id, resource in resources.items()
         if resource.get("Type") == "AWS::ApiGatewayV2::Api"
     ]
-    return Template(path, resources, parameters, functions, apis)
+    return Template(path, resources, parameters, functions, apis, conditions)
 
 
 def _conditions(declared: dict[str, Any], parameters: dict[str, Any]) -> dict[str, bool]:

@@ -52,8 +52,21 @@ def test_unknown_names_and_functions_are_reported(names: Names) -> None:
         resolve({"Ref": "Missing"}, names)
     with pytest.raises(UnresolvedReference, match=r"Table\.Nope"):
         resolve({"Fn::Sub": "${Table.Nope}"}, names)
-    with pytest.raises(UnresolvedReference, match="Fn::If"):
+    with pytest.raises(UnresolvedReference, match="Fn::If IsProd"):
         resolve({"Fn::If": ["IsProd", "a", "b"]}, names)
+    with pytest.raises(UnresolvedReference, match="Fn::FindInMap"):
+        resolve({"Fn::FindInMap": ["M", "a", "b"]}, names)
+
+
+def test_if_resolves_only_the_branch_its_condition_chooses(names: Names) -> None:
+    # GIVEN one condition true and one false, each with a branch that names an unknown resource
+    names.conditions.update({"HasCustomDomain": False, "IsDev": True})
+    on_api = {"Fn::If": ["HasCustomDomain", {"Fn::GetAtt": "Missing.Url"}, {"Ref": "Environment"}]}
+    on_dev = {"Fn::If": ["IsDev", {"Fn::Sub": "https://${Environment}"}, {"Ref": "Missing"}]}
+
+    # WHEN both are resolved THEN each gives its chosen branch, and the other is never looked up
+    assert resolve(on_api, names) == "dev"
+    assert resolve({"V": on_dev}, names) == {"V": "https://dev"}
 
 
 def test_environment_values_are_strings() -> None:

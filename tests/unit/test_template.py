@@ -141,6 +141,23 @@ def test_custom_domain_is_optional_and_the_webhook_base_url_is_an_output_either_
     assert base_url[0] == "HasCustomDomain" and base_url[1] == {"Fn::Sub": "https://${CustomDomain}"}
 
 
+def test_every_link_base_is_set_once_and_follows_the_custom_domain() -> None:
+    # GIVEN the shared function environment
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+    # THEN links and hook URLs use the custom domain when set, else the API's own endpoint
+    assert variables["PUBLIC_BASE_URL"] == {
+        "Fn::If": [
+            "HasCustomDomain",
+            {"Fn::Sub": "https://${CustomDomain}"},
+            {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]},
+        ]
+    }
+    # AND no function sets its own copy, which would override the custom domain
+    for name, resource in of_type("AWS::Serverless::Function").items():
+        own = resource["Properties"].get("Environment", {}).get("Variables", {})
+        assert "PUBLIC_BASE_URL" not in own, name
+
+
 def test_sender_domain_has_easy_dkim_and_its_records_are_outputs() -> None:
     identity = RESOURCES["SenderIdentity"]["Properties"]
     assert identity["EmailIdentity"] == {"Ref": "SenderDomain"}
