@@ -6,6 +6,7 @@ outbound webhook endpoints, read (secrets as fingerprints) and replaced whole (`
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 from typing import Any
@@ -18,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from recovery import clock, http
+from recovery.case_deliveries import BadCaseId, CaseDeliveries, CaseNotFound
 from recovery.domain import keys
 from recovery.domain.identity import PiiHasher
 from recovery.domain.routing import ConfigError, parse_config
@@ -31,7 +33,7 @@ from recovery.sources.fetch import FetchInputError
 from recovery.sources.mapping import MappingError
 from recovery.store import models, secrets
 from recovery.store.admin import AdminKeyStore
-from recovery.store.alerting import ConfigStore, StaleConfig
+from recovery.store.alerting import CaseDeliveryStore, ConfigStore, StaleConfig
 from recovery.store.hook_log import BadCursor, HookLog
 from recovery.store.outbound import OutboundStore
 from recovery.store.privacy import PrivacyStore
@@ -45,6 +47,24 @@ privacy = Privacy(PrivacyStore(), hasher=lambda: PiiHasher(secrets.secret_bytes(
 source_admin = SourceAdmin(SourceStore(), HookLog(), os.environ.get("PUBLIC_BASE_URL", ""))
 connectors = Connectors(SourceStore())  # the dry run: maps and classifies, writes nothing
 outbound_store = OutboundStore()
+
+
+@functools.cache
+def _hasher() -> PiiHasher:
+    """The PII key, read on first use and kept for the container's life (one read per cold start)."""
+    return PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn))
+
+
+def _address_hash(address: str) -> str:
+    return _hasher().digest("address", address.lower())
+
+
+def _current_config() -> Any:
+    found = config_store.get()
+    return found[0] if found else None
+
+
+case_deliveries = CaseDeliveries(CaseDeliveryStore(), _current_config, _address_hash)
 app = APIGatewayHttpResolver()
 
 
@@ -201,6 +221,12 @@ def source_deliveries(source_id: str) -> Response[str]:
     return Response(200, "application/json", json.dumps(document))
 
 
+@app.get("/v1/admin/cases/<case_id>/deliveries")
+def deliveries_of_case(case_id: str) -> Response[str]:
+    """The case's alert messages to leads, recipients masked (the smoke test follows a case here)."""
+    return Response(200, "application/json", json.dumps(case_deliveries.of_case(unquote(case_id))))
+
+
 def _json_object() -> dict[str, Any]:
     try:
         document = json.loads(app.current_event.decoded_body or "")
@@ -229,6 +255,16 @@ def bad_source_request(error: BadSourceRequest) -> Response[str]:
 @app.exception_handler(BadCursor)
 def bad_cursor(error: BadCursor) -> Response[str]:
     return http.problem(400, "Invalid cursor", str(error))
+
+
+@app.exception_handler(BadCaseId)
+def bad_case_id(error: BadCaseId) -> Response[str]:
+    return http.problem(400, "Invalid case id", str(error))
+
+
+@app.exception_handler(CaseNotFound)
+def unknown_case(error: CaseNotFound) -> Response[str]:
+    return http.problem(404, "Not found", str(error))
 
 
 @app.exception_handler(UnknownSource)

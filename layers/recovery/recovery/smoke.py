@@ -8,8 +8,8 @@ Steps, each printed with its time; the first that fails is named and the exit st
 2. feedback: `POST /v1/feedback` with the source key: NPS 0 from a reserved test customer
    (`rl-smoke-test-<run>`), tagged `smoke-test`, answered 201 with a case.
 3. case: the admin API's export of that customer holds the case, open.
-4. delivery: the case's timeline records the alert as sent to at least one recipient (the `alerted`
-   event the alert function writes after its delivery rows are sent).
+4. delivery: the case's delivery rows (`GET /v1/admin/cases/{case_id}/deliveries`, recipients masked)
+   hold at least one message sent to a lead.
 5. cleanup: the test customer is erased through the privacy API (runs even when a step failed after
    the feedback was accepted).
 Where the case goes is up to routing: route the tag `smoke-test` to a team of your own (see
@@ -143,11 +143,25 @@ class Smoke:
         return f"case {self.case_id} open, {case.get('priority', '?')}, team {case.get('team', '?')}"
 
     def delivery(self) -> str:
-        found = self._until(lambda export: bool(self._alerted(export)), "an alert sent for the case")
-        sent = self._alerted(found)
-        self.recipients = [str(recipient) for recipient in sent[0].get("recipients", [])]
-        failed = sent[0].get("failed")
-        return f"alerted {', '.join(self.recipients)}" + (f" (failed: {failed})" if failed else "")
+        deadline = time.monotonic() + self.timeout
+        rows = self._deliveries()
+        while not any(row.get("state") == "sent" for row in rows):
+            if time.monotonic() >= deadline:
+                seen = ", ".join(
+                    f"{row.get('contact_id')}:{row.get('channel')} {row.get('state')}" for row in rows
+                )
+                raise StepFailed(f"no delivery sent within {self.timeout:g} s (rows: {seen or 'none'})")
+            time.sleep(self.poll_seconds)
+            rows = self._deliveries()
+        self.recipients = [
+            f"{row['contact_id']}:{row['channel']}" for row in rows if row.get("state") == "sent"
+        ]
+        others = [
+            f"{row['contact_id']}:{row['channel']} {row['state']}"
+            for row in rows
+            if row.get("state") != "sent"
+        ]
+        return f"sent to {', '.join(self.recipients)}" + (f" (also: {', '.join(others)})" if others else "")
 
     def cleanup(self) -> str:
         path = urllib.parse.quote(self.customer_id, safe="")
@@ -165,22 +179,19 @@ class Smoke:
             raise StepFailed(f"GET /v1/admin/customers answered {status} {answer!r}")
         return answer
 
+    def _deliveries(self) -> list[dict[str, Any]]:
+        path = urllib.parse.quote(str(self.case_id), safe="")
+        url = f"{self.url}/v1/admin/cases/{path}/deliveries"
+        status, answer = _request("GET", url, self.admin_key)
+        if status != 200 or not isinstance(answer, dict):
+            raise StepFailed(f"GET /v1/admin/cases/{{case_id}}/deliveries answered {status} {answer!r}")
+        return [dict(row) for row in answer.get("deliveries", [])]
+
     def _case(self, export: dict[str, Any]) -> dict[str, Any] | None:
         for entry in export.get("cases", []):
             if entry.get("case", {}).get("case_id") == self.case_id:
                 return dict(entry["case"])
         return None
-
-    def _alerted(self, export: dict[str, Any]) -> list[dict[str, Any]]:
-        sent = []
-        for entry in export.get("cases", []):
-            if entry.get("case", {}).get("case_id") != self.case_id:
-                continue
-            for event in entry.get("timeline", []):
-                detail = event.get("detail") or {}
-                if event.get("kind") == "alerted" and detail.get("recipients"):
-                    sent.append(dict(detail))
-        return sent
 
     def _until(self, ready: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.timeout

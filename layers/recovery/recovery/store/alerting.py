@@ -139,3 +139,23 @@ class AlertStore:
                 actor=actor,
                 detail=detail,
             ).save()
+
+
+class CaseDeliveryStore:
+    """Reads for the admin view of a case's deliveries: the case, its timeline (one Query on the case's
+    partition) and the delivery rows by key (BatchGetItem). Delivery rows are keyed per recipient, so
+    they share no partition; their keys come from the timeline and the configuration."""
+
+    def case(self, case_id: str) -> CaseItem | None:
+        with transient_as_domain():
+            return get_item(CaseItem, f"CASE#{case_id}", "CASE")
+
+    def timeline(self, case_id: str) -> list[CaseEventItem]:
+        with transient_as_domain():
+            return list(CaseEventItem.query(f"CASE#{case_id}", CaseEventItem.sk.startswith("EVT#")))
+
+    def deliveries(self, pks: list[str]) -> list[DeliveryItem]:
+        if not pks:
+            return []
+        with transient_as_domain():
+            return list(DeliveryItem.batch_get([(pk, "DLV") for pk in dict.fromkeys(pks)]))
