@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq lead qr clean browser \
-	env-check bootstrap smoke cost
+	env-check deploy-check bootstrap smoke cost
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -61,8 +61,12 @@ build: $(SAM_VENV)/.installed
 	$(SAM) build
 
 ## deploy: sam build, then sam deploy --config-env $(ENV): make deploy ENV=dev|prod (see docs/operations.md)
-deploy: env-check build
+##         refused before the build while samconfig.toml's overrides for ENV hold example.com placeholders
+deploy: env-check deploy-check build
 	$(SAM) deploy --config-env $(ENV)
+
+deploy-check: env-check
+	@PYTHONPATH=layers/recovery $(PYTHON) -m recovery.samconfig_check --env $(ENV)
 
 env-check:
 	@if [ -z "$(ENV)" ]; then echo "ENV is required: make $(MAKECMDGOALS) ENV=<one of: $(ENVS)>" >&2; exit 2; fi
