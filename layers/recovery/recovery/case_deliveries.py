@@ -85,10 +85,11 @@ class CaseDeliveries:
         return {"case_id": case_id, "status": case.status, "deliveries": deliveries}
 
     def _candidates(self, case_id: str, timeline: list[CaseEventItem]) -> dict[str, _Candidate]:
+        details = [event.detail or {} for event in timeline if event.kind in _ALERT_KINDS]
         alerted = {
-            (int(event.detail["level"]), str(event.detail["team"]))
-            for event in timeline
-            if event.kind in _ALERT_KINDS and "level" in event.detail and "team" in event.detail
+            (int(detail["level"]), str(detail["team"]))
+            for detail in details
+            if "level" in detail and "team" in detail
         }
         config = self._config() if alerted else None
         if config is None:
