@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import re
 from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
@@ -378,3 +379,80 @@ class TableProtection(CloudFormationLintRule):
             if not _is_true(properties.get("DeletionProtectionEnabled")):
                 matches.append(RuleMatch(path, f"{name} does not enable deletion protection"))
         return matches
+
+
+def _dependencies(value: Any, names: set[str], found: set[str]) -> set[str]:
+    """The resources `value` refers to: `Ref`, `Fn::GetAtt`, `${X}` / `${X.Attr}` in `Fn::Sub`, both
+    branches of an `Fn::If` (which one deploys depends on parameters)."""
+    if isinstance(value, list):
+        for item in value:
+            _dependencies(item, names, found)
+    elif isinstance(value, dict):
+        for key, argument in value.items():
+            if key == "Ref" and isinstance(argument, str):
+                found.add(argument)
+            elif key == "Fn::GetAtt":
+                found.add(argument.split(".", 1)[0] if isinstance(argument, str) else str(argument[0]))
+            elif key == "Fn::Sub":
+                text = argument if isinstance(argument, str) else argument[0]
+                found.update(match.split(".", 1)[0] for match in _SUBSTITUTION.findall(str(text)))
+                if isinstance(argument, list) and len(argument) > 1:
+                    _dependencies(argument[1], names, found)
+            else:
+                _dependencies(argument, names, found)
+    return found & names
+
+
+_SUBSTITUTION = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def dependency_cycle(resources: dict[str, dict[str, Any]]) -> list[str] | None:
+    """One cycle among the resources (each waits for the next, the last for the first), or None."""
+    names = set(resources)
+    graph: dict[str, set[str]] = {}
+    for name, resource in resources.items():
+        depends = resource.get("DependsOn", [])
+        graph[name] = _dependencies(resource.get("Properties", {}), names, set()) | (
+            set(_as_list(depends)) & names
+        )
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in sorted(graph):
+        if state.get(start):
+            continue
+        path, stack = [start], [iter(sorted(graph[start]))]
+        state[start] = 1
+        while stack:
+            following = next(stack[-1], None)
+            if following is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(following) == 1:
+                return path[path.index(following) :]
+            elif not state.get(following):
+                state[following] = 1
+                path.append(following)
+                stack.append(iter(sorted(graph[following])))
+    return None
+
+
+class NoCircularDependency(CloudFormationLintRule):
+    """CloudFormation refuses a stack whose resources wait for each other. SAM makes one easily: an
+    HttpApi's definition holds the ARN of every function it routes to, so such a function can't name the
+    API (its endpoint, say) in its own environment. `sam validate --lint` doesn't see it: it lints the SAM
+    shorthand."""
+
+    id = "E9005"
+    shortdesc = "No circular dependency once SAM is expanded"
+    description = "The expanded template's resources must not refer to each other in a cycle"
+    source_url = SOURCE
+    tags = ["recovery-loop", "deploy"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        return _guarded(self._check, cfn, report=False)
+
+    def _check(self, cfn: Any) -> list[RuleMatch]:
+        cycle = dependency_cycle(_resources(cfn))
+        if cycle is None:
+            return []
+        message = "circular dependency: " + " -> ".join([*cycle, cycle[0]])
+        return [RuleMatch(_path(cfn, cycle[0]), message)]

@@ -20,6 +20,7 @@ class AwsClients:
     secrets: Any
     ses: Any
     cognito: Any
+    ssm: Any
 
     @classmethod
     def create(cls, region: str) -> AwsClients:
@@ -38,6 +39,7 @@ class AwsClients:
             secrets=session.client("secretsmanager"),
             ses=session.client("ses"),
             cognito=session.client("cognito-idp"),
+            ssm=session.client("ssm"),
         )
 
 

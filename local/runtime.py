@@ -153,6 +153,7 @@ class Runtime:
         with self.invoke_lock:
             self.names = Provisioner(self.template, self.clients).run()
         self._bind_api()
+        self._put_parameters()
         self.function_configs = self._function_configs()
         self._verify_senders()
 
@@ -315,6 +316,17 @@ class Runtime:
         for logical_id, attribute in list(self.names.attrs):
             if attribute == "ApiEndpoint":
                 self.names.attrs[(logical_id, attribute)] = self.api_url
+
+    def _put_parameters(self) -> None:
+        """`AWS::SSM::Parameter` resources, once the API's own URL is known: a parameter may hold it (the
+        functions an HttpApi routes to read the public base URL from one; see template.yaml)."""
+        for logical_id, properties in self.template.of_type("AWS::SSM::Parameter").items():
+            name = str(resolve(properties["Name"], self.names))
+            value = str(resolve(properties["Value"], self.names))
+            kind = str(properties.get("Type", "String"))
+            with self.invoke_lock:
+                self.clients.ssm.put_parameter(Name=name, Value=value, Type=kind, Overwrite=True)
+            self.names.refs[logical_id] = name
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self._app(environ, start_response)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import functools
 import json
-import os
 from typing import Any
 from urllib.parse import unquote
 
@@ -28,7 +27,7 @@ from recovery.hooks import BadSourceRequest, Connectors, Delivery, Rotation, Sou
 from recovery.observability import logger, metrics
 from recovery.outbound import OutboundConfigError, parse_outbound, public_view, with_secrets
 from recovery.privacy import BadLookup, CustomerNotFound, Privacy, identify
-from recovery.settings import Settings
+from recovery.settings import Settings, public_base_url
 from recovery.sources.fetch import FetchInputError
 from recovery.sources.mapping import MappingError
 from recovery.store import models, secrets
@@ -44,7 +43,7 @@ models.bind(settings.table_name, settings.region)
 admin_keys = AdminKeyStore()
 config_store = ConfigStore()
 privacy = Privacy(PrivacyStore(), hasher=lambda: PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)))
-source_admin = SourceAdmin(SourceStore(), HookLog(), os.environ.get("PUBLIC_BASE_URL", ""))
+source_admin = SourceAdmin(SourceStore(), HookLog(), public_base_url())
 connectors = Connectors(SourceStore())  # the dry run: maps and classifies, writes nothing
 outbound_store = OutboundStore()
 

@@ -4,7 +4,6 @@ compensation approval page (`/c/{code}`) that a level-2 contact opens from their
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,6 +26,7 @@ from recovery.notify.approval import approval_strings, browser_language, compens
 from recovery.notify.render import language_of
 from recovery.observability import logger, metrics
 from recovery.pages import page
+from recovery.settings import public_base_url
 from recovery.store.cases import BadCursor, StaleCase
 from recovery.store.hook_log import BadCursor as BadLogCursor
 from recovery.store.hook_log import HookLog
@@ -34,7 +34,7 @@ from recovery.store.sources import SourceStore
 
 cases = build_cases(AlertSettings.from_env())
 client_id = user_pool_client_id()
-source_admin = SourceAdmin(SourceStore(), HookLog(), os.environ.get("PUBLIC_BASE_URL", ""))
+source_admin = SourceAdmin(SourceStore(), HookLog(), public_base_url())
 app = APIGatewayHttpResolver()
 
 REQUESTS: dict[str, type[BaseModel]] = {

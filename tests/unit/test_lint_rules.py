@@ -86,7 +86,14 @@ def test_table_without_recovery_or_protection_fails_e9004() -> None:
     ]
 
 
-@pytest.mark.parametrize("rule", ["E9001", "E9002", "E9003", "E9004"])
+def test_function_naming_the_api_that_routes_to_it_fails_e9005() -> None:
+    # GIVEN a function with an HttpApi route whose environment holds the API's endpoint
+    messages = rule_messages("api_url_cycle.yaml", "E9005")
+    # THEN the cycle is named, as CloudFormation would refuse it
+    assert messages == ["circular dependency: HttpApi -> LinkFunction -> HttpApi"], messages
+
+
+@pytest.mark.parametrize("rule", ["E9001", "E9002", "E9003", "E9004", "E9005"])
 def test_each_fixture_fails_only_its_own_rule(rule: str) -> None:
     # GIVEN the fixtures, each written to break one rule
     owner = {
@@ -94,6 +101,7 @@ def test_each_fixture_fails_only_its_own_rule(rule: str) -> None:
         "E9002": "async_without_failure_path.yaml",
         "E9003": "wildcard_data_action.yaml",
         "E9004": "table_unprotected.yaml",
+        "E9005": "api_url_cycle.yaml",
     }[rule]
     # THEN the rule fires on its fixture and on no other
     fired = {name for name, matches in findings().items() if any(m["Rule"]["Id"] == rule for m in matches)}

@@ -141,21 +141,45 @@ def test_custom_domain_is_optional_and_the_webhook_base_url_is_an_output_either_
     assert base_url[0] == "HasCustomDomain" and base_url[1] == {"Fn::Sub": "https://${CustomDomain}"}
 
 
-def test_every_link_base_is_set_once_and_follows_the_custom_domain() -> None:
-    # GIVEN the shared function environment
-    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
-    # THEN links and hook URLs use the custom domain when set, else the API's own endpoint
-    assert variables["PUBLIC_BASE_URL"] == {
+def test_every_link_base_follows_the_custom_domain_without_a_circular_dependency() -> None:
+    # GIVEN the base URL every link and hook URL starts with
+    base = {
         "Fn::If": [
             "HasCustomDomain",
             {"Fn::Sub": "https://${CustomDomain}"},
             {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]},
         ]
     }
-    # AND no function sets its own copy, which would override the custom domain
-    for name, resource in of_type("AWS::Serverless::Function").items():
-        own = resource["Properties"].get("Environment", {}).get("Variables", {})
-        assert "PUBLIC_BASE_URL" not in own, name
+    parameter = RESOURCES["PublicBaseUrl"]["Properties"]
+    name = "/recovery-loop/${Environment}/public-base-url"
+    # THEN the stack's parameter holds it: the custom domain when set, else the API's own endpoint
+    assert parameter["Value"] == base and parameter["Name"] == {"Fn::Sub": name}
+    # AND every function knows the parameter's name (a plain string, no reference to the API)
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["PUBLIC_BASE_URL_PARAMETER"] == {"Fn::Sub": name}
+    for function_name, resource in of_type("AWS::Serverless::Function").items():
+        properties = resource["Properties"]
+        own = properties.get("Environment", {}).get("Variables", {})
+        routed = any(event["Type"] == "HttpApi" for event in properties.get("Events", {}).values())
+        if routed:
+            # AND a function the API routes to never names the API (the API holds its ARN): it may read
+            # the parameter instead
+            assert "PUBLIC_BASE_URL" not in own, function_name
+        elif "PUBLIC_BASE_URL" in own:
+            # AND the others get the same value directly
+            assert own["PUBLIC_BASE_URL"] == base, function_name
+    readers = {
+        function_name
+        for function_name, resource in of_type("AWS::Serverless::Function").items()
+        if any("SSMParameterReadPolicy" in policy for policy in resource["Properties"].get("Policies", []))
+    }
+    assert readers == {
+        "AckFunction",
+        "AdminFunction",
+        "CasesFunction",
+        "FollowupPageFunction",
+        "ReportsFunction",
+    }
 
 
 def test_sender_domain_has_easy_dkim_and_its_records_are_outputs() -> None:

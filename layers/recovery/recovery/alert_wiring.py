@@ -12,7 +12,7 @@ from recovery.alerts import Alerts, CachedConfig
 from recovery.deliverability import SuppressionStore
 from recovery.domain.identity import PiiHasher
 from recovery.observability import metrics
-from recovery.settings import Settings, SettingsError
+from recovery.settings import Settings, SettingsError, public_base_url
 from recovery.store import models, secrets
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.feedback import FeedbackStore
@@ -30,11 +30,13 @@ class AlertSettings:
     def from_env(cls) -> AlertSettings:
         base = Settings.from_env()
         sender = os.environ.get("SENDER_ADDRESS", "").strip()
-        public_url = os.environ.get("PUBLIC_BASE_URL", "").strip()
+        public_url = public_base_url()
         if not sender:
             raise SettingsError("environment variable SENDER_ADDRESS is not set")
         if not public_url.startswith(("https://", "http://")):
-            raise SettingsError("environment variable PUBLIC_BASE_URL must be an http(s) URL")
+            raise SettingsError(
+                "PUBLIC_BASE_URL (or the parameter PUBLIC_BASE_URL_PARAMETER names) must be an http(s) URL"
+            )
         return cls(base, sender, public_url, os.environ.get("SES_CONFIGURATION_SET") or None)
 
 

@@ -41,3 +41,22 @@ class Settings:
             feedback_retention_days=int(retention),
             environment=env.get("ENVIRONMENT", "dev"),
         )
+
+
+def public_base_url() -> str:
+    """The base of every link and hook URL a function hands out: `PUBLIC_BASE_URL`, or else the SSM
+    parameter `PUBLIC_BASE_URL_PARAMETER` names, read once per container.
+
+    A function the HttpApi routes to can't name the API in its own environment: the API's definition
+    holds the function's ARN, so each would wait for the other (a circular dependency CloudFormation
+    refuses). Those functions read the stack's parameter instead; the others get the URL directly.
+    """
+    direct = os.environ.get("PUBLIC_BASE_URL", "").strip()
+    if direct:
+        return direct
+    name = os.environ.get("PUBLIC_BASE_URL_PARAMETER", "").strip()
+    if not name:
+        return ""
+    from recovery.store.secrets import parameter_value
+
+    return parameter_value(name).strip()

@@ -1,4 +1,5 @@
-"""The PII hash key, fetched from Secrets Manager once per container and cached."""
+"""The PII hash key from Secrets Manager, and plain settings from SSM Parameter Store: each fetched once per
+container and cached."""
 
 from __future__ import annotations
 
@@ -12,3 +13,10 @@ def secret_bytes(secret_arn: str) -> bytes:
     client = boto3.client("secretsmanager")
     value = client.get_secret_value(SecretId=secret_arn)["SecretString"]
     return str(value).encode("utf-8")
+
+
+@lru_cache(maxsize=4)
+def parameter_value(name: str) -> str:
+    import boto3
+
+    return str(boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
