@@ -22,8 +22,8 @@ from recovery.domain.links import Verdict
 from recovery.domain.routing import Contact
 from recovery.errors import TransientFailure
 from recovery.hooks import SourceAdmin, UnknownSource
-from recovery.notify.approval import approval_strings, browser_language, compensation_text, sentence
-from recovery.notify.render import language_of
+from recovery.notify.approval import approval_strings, browser_language, compensation_text
+from recovery.notify.render import language_of, sentence
 from recovery.observability import logger, metrics
 from recovery.pages import page
 from recovery.settings import public_base_url

@@ -9,18 +9,19 @@ release, and links to the console dashboard.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from recovery.notify.render import LANGUAGES, TEMPLATES, environment, language_of
-
-_I18N = TEMPLATES / "anomaly"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+from recovery.notify.render import (
+    environment,
+    language_of,
+    one_line,
+    sentence,
+    wording,
+    zone_abbreviation,
+    zone_of,
+)
 
 
 class RenderedAnomaly(NamedTuple):
@@ -61,34 +62,16 @@ class AnomalyContext:
             raise ValueError("dashboard_url must be an http(s) URL")
 
 
-@cache
 def anomaly_strings(language: str) -> dict[str, Any]:
     """The anomaly wording for a BCP 47 tag, each missing key taken from English."""
-    english: dict[str, Any] = json.loads((_I18N / "en.json").read_text("utf-8"))
-    lang = language_of(language)
-    if lang == "en" or lang not in LANGUAGES:
-        return english
-    own: dict[str, Any] = json.loads((_I18N / f"{lang}.json").read_text("utf-8"))
-    return {**english, **own}
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _abbreviation(local: datetime) -> str:
-    name = local.tzname() or "UTC"
-    return name if name[:1].isalpha() else f"UTC{name}"
+    return wording("anomaly", language_of(language))
 
 
 def hour_text(start: datetime, timezone: str) -> str:
     """`2026-11-23 09:00-10:00 CET (Europe/Oslo)` (with an en dash): the hour in the team's zone."""
-    zone = _zone(timezone)
+    zone = zone_of(timezone)
     local, end = start.astimezone(zone), (start + timedelta(hours=1)).astimezone(zone)
-    text = f"{local:%Y-%m-%d %H:%M}–{end:%H:%M} {_abbreviation(local)}"
+    text = f"{local:%Y-%m-%d %H:%M}–{end:%H:%M} {zone_abbreviation(local)}"
     return text if zone.key == "UTC" else f"{text} ({zone.key})"
 
 
@@ -101,11 +84,7 @@ def percent(share: float, language: str) -> str:
 def group_text(dimension: str, value: str, language: str) -> str:
     """`agent mark`, `Tag „checkout“`, `the whole team`."""
     t = anomaly_strings(language)
-    return str(t["groups"].get(dimension, "{value}").format(value=_one_line(value)))
-
-
-def _one_line(text: str) -> str:
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return str(t["groups"].get(dimension, "{value}").format(value=one_line(value)))
 
 
 def render_anomaly(ctx: AnomalyContext) -> RenderedAnomaly:
@@ -115,22 +94,22 @@ def render_anomaly(ctx: AnomalyContext) -> RenderedAnomaly:
     hour = hour_text(ctx.hour, ctx.timezone)
     rate, limit, centre = (percent(share, lang) for share in (ctx.rate, ctx.limit, ctx.centre))
     if ctx.cause_component is not None and ctx.cause_at is not None:
-        at = ctx.cause_at.astimezone(_zone(ctx.timezone))
+        at = ctx.cause_at.astimezone(zone_of(ctx.timezone))
         cause = t["cause"].format(
             component=ctx.cause_component,
             version=ctx.cause_version or "",
-            at=f"{at:%Y-%m-%d %H:%M} {_abbreviation(at)}",
+            at=f"{at:%Y-%m-%d %H:%M} {zone_abbreviation(at)}",
         )
     else:
         cause = t["no_cause"].format(hours=ctx.window_hours)
-    subject = _one_line(t["subject"].format(group=group, team=ctx.team))
+    subject = one_line(t["subject"].format(group=group, team=ctx.team))
     facts = [
         (t["label_group"], group),
         (t["label_hour"], hour),
         (t["label_rate"], f"{rate} ({ctx.negatives}/{ctx.volume})"),
         (t["label_limit"], limit),
         (t["label_centre"], centre),
-        (t["label_cause"], cause[:1].upper() + cause[1:]),
+        (t["label_cause"], sentence(cause)),
     ]
     values = {
         "lang": lang,

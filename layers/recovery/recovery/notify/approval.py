@@ -10,20 +10,15 @@ the link.
 
 from __future__ import annotations
 
-import json
-import re
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any, NamedTuple
 
 from recovery.domain import sms
-from recovery.notify.render import LANGUAGES, TEMPLATES, environment, language_of
+from recovery.notify.render import environment, language_of, one_line, sentence, wording
 
 SMS_SEGMENTS = 2
-_I18N = TEMPLATES / "approval"
 # Common ISO 4217 currencies without minor units: 8000.00 JPY reads 8,000 JPY.
 ZERO_DECIMAL = frozenset({"CLP", "ISK", "JPY", "KRW", "PYG", "UGX", "VND", "XAF", "XOF"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 class RenderedApproval(NamedTuple):
@@ -33,15 +28,9 @@ class RenderedApproval(NamedTuple):
     sms: str
 
 
-@cache
 def approval_strings(language: str) -> dict[str, Any]:
     """The approval wording for a BCP 47 tag, each missing key taken from English."""
-    english: dict[str, Any] = json.loads((_I18N / "en.json").read_text("utf-8"))
-    lang = language_of(language)
-    if lang == "en" or lang not in LANGUAGES:
-        return english
-    own: dict[str, Any] = json.loads((_I18N / f"{lang}.json").read_text("utf-8"))
-    return {**english, **own}
+    return wording("approval", language_of(language))
 
 
 def browser_language(accept_language: str | None) -> str:
@@ -85,18 +74,10 @@ def compensation_text(kind: str, amount: str, currency: str, language: str) -> s
     return str(t["compensation"].format(kind=kind_name(kind, language), amount=amount_text))
 
 
-def sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _one_line(text: str) -> str:
-    return " ".join(_CONTROL.sub(" ", text).split())
-
-
 def _sms(values: dict[str, str], requester: str, url: str, language: str, t: dict[str, Any]) -> str:
     before, _, after = t["sms"].partition("{requester}")
     head, tail = before.format(**values), after.format(url=url, **values)
-    body = _one_line(requester)
+    body = one_line(requester)
     if sms.encoding_for(language, "") == "GSM-7":
         # Languages that may go out as GSM-7 lose that (and half their length) to one odd space or quote.
         head, body, tail = (sms.plain_punctuation(part) for part in (head, body, tail))
@@ -126,7 +107,7 @@ def render_approval(
     t = approval_strings(lang)
     compensation = compensation_text(kind, amount, currency, lang)
     values = {"compensation": compensation, "case": case_id, "priority": f"P{int(priority)}"}
-    subject = _one_line(t["subject"].format(**values))
+    subject = one_line(t["subject"].format(**values))
     facts = [
         (t["label_compensation"], sentence(compensation)),
         (t["label_requester"], requester),

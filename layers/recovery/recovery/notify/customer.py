@@ -10,30 +10,21 @@ HTML is autoescaped: a lead's text and the customer's name never become markup.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from recovery.customer_contact import CustomerMessage, MessageLinks
 from recovery.domain import sms
-from recovery.notify.render import LANGUAGES, TEMPLATES, environment
+from recovery.notify.render import environment, wording, zone_of
 
 SMS_SEGMENTS = 2
-_I18N = TEMPLATES / "customer" / "i18n"
 QUARTER = timedelta(minutes=15)
 
 
-@cache
 def customer_strings(language: str) -> dict[str, Any]:
     """The customer wording for `language`, each missing key taken from English."""
-    english: dict[str, Any] = json.loads((_I18N / "en.json").read_text("utf-8"))
-    if language == "en" or language not in LANGUAGES:
-        return english
-    own: dict[str, Any] = json.loads((_I18N / f"{language}.json").read_text("utf-8"))
-    return {**english, **own}
+    return wording("customer/i18n", language)
 
 
 def first_name(name: str | None) -> str | None:
@@ -50,17 +41,10 @@ def round_up_quarter(moment: datetime) -> datetime:
     return base + quarters * QUARTER
 
 
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def when_text(moment: datetime, zone_name: str | None, language: str, now: datetime) -> str:
     """`11:15 today (CET)`, `morgen, 09:00 Uhr (CET)`: the moment in the customer's own words and zone."""
     t = customer_strings(language)
-    zone = _zone(zone_name)
+    zone = zone_of(zone_name)
     local, today = moment.astimezone(zone), now.astimezone(zone).date()
     clock_time = f"{local:%H:%M}"
     if local.date() == today:

@@ -13,21 +13,17 @@ the previous four weeks is relative for counts and money (`+12%`), in percentage
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from recovery.domain.metrics import PeriodChange
 from recovery.notify.approval import money
-from recovery.notify.render import LANGUAGES, TEMPLATES, environment, language_of
+from recovery.notify.render import environment, language_of, wording, zone_of
 
 Unit = Literal["count", "share", "seconds", "money"]
 Better = Literal["up", "down"] | None
-_I18N = TEMPLATES / "digest"
 _MISSING = "—"
 _MINUS = "−"
 
@@ -90,15 +86,9 @@ class RenderedDigest:
     html: str
 
 
-@cache
 def digest_strings(language: str) -> dict[str, Any]:
     """The digest wording for a BCP 47 tag, each missing key taken from English."""
-    english: dict[str, Any] = json.loads((_I18N / "en.json").read_text("utf-8"))
-    lang = language_of(language)
-    if lang == "en" or lang not in LANGUAGES:
-        return english
-    own: dict[str, Any] = json.loads((_I18N / f"{lang}.json").read_text("utf-8"))
-    return {**english, **own}
+    return wording("digest", language_of(language))
 
 
 # --- numbers in the reader's language ---------------------------------------------------------------
@@ -208,16 +198,9 @@ def tone(figure: Figure) -> Literal["good", "bad", "neutral"]:
 # --- times ------------------------------------------------------------------------------------------
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def local_time(moment: datetime, zone: str) -> str:
     """`2026-11-23 10:15`, on the team's clock."""
-    return f"{moment.astimezone(_zone(zone)):%Y-%m-%d %H:%M}"
+    return f"{moment.astimezone(zone_of(zone)):%Y-%m-%d %H:%M}"
 
 
 def _moment(value: Any) -> datetime | None:

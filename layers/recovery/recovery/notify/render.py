@@ -134,6 +134,18 @@ def strings(language: str) -> Strings:
 
 
 @cache
+def wording(folder: str, language: str) -> dict[str, Any]:
+    """The wording in `templates/<folder>/<language>.json`, each key it lacks taken from English.
+
+    `language` is a supported language already (see language_of); any other reads English."""
+    english: dict[str, Any] = json.loads((TEMPLATES / folder / "en.json").read_text("utf-8"))
+    if language == "en" or language not in LANGUAGES:
+        return english
+    own: dict[str, Any] = json.loads((TEMPLATES / folder / f"{language}.json").read_text("utf-8"))
+    return {**english, **own}
+
+
+@cache
 def environment() -> Environment:
     """Built once per process, on first use, so importing this module stays cheap."""
     return Environment(
@@ -170,34 +182,36 @@ def mask_phone(number: str) -> str:
     return f"+{country} *** ** {digits[-3:]}"
 
 
-def _zone(name: str) -> ZoneInfo:
-    # A contact's zone is validated with the team config; an unknown one must still not stop an alert.
+def zone_of(name: str | None) -> ZoneInfo:
+    """The named zone, or UTC: a zone is validated with the config, but an unknown one must still not
+    stop a message."""
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
 
-def _abbreviation(local: datetime) -> str:
+def zone_abbreviation(local: datetime) -> str:
     name = local.tzname() or "UTC"
     return name if name[:1].isalpha() else f"UTC{name}"  # "+03" says less than "UTC+03"
 
 
 def deadline_long(moment: datetime, zone_name: str) -> str:
     """`2026-11-22 11:15 CET (Europe/Oslo)`: local time, its abbreviation and the zone."""
-    zone = _zone(zone_name)
+    zone = zone_of(zone_name)
     local = moment.astimezone(zone)
-    text = f"{local:%Y-%m-%d %H:%M} {_abbreviation(local)}"
+    text = f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}"
     return text if zone.key == "UTC" else f"{text} ({zone.key})"
 
 
 def deadline_short(moment: datetime, zone_name: str) -> str:
     """`11:15 CET`, for the SMS and the subject."""
-    local = moment.astimezone(_zone(zone_name))
-    return f"{local:%H:%M} {_abbreviation(local)}"
+    local = moment.astimezone(zone_of(zone_name))
+    return f"{local:%H:%M} {zone_abbreviation(local)}"
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """Control characters and runs of whitespace become one space: safe for a subject or an SMS."""
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
@@ -210,7 +224,8 @@ def _escalation(ctx: AlertContext, t: Strings, short: bool) -> str | None:
     return t.escalation_missed.format(level=ctx.level, deadline=when)
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
+    """The text with its first letter capitalised, the rest as it is."""
     return text[:1].upper() + text[1:]
 
 
@@ -221,7 +236,7 @@ def _subject(ctx: AlertContext, t: Strings) -> str:
         line = t.subject_alert.format(score=ctx.score_text, team=ctx.team)
     else:
         line = t.subject_escalation.format(escalation=escalation, score=ctx.score_text, team=ctx.team)
-    return _one_line(f"[{tags}] {line}")
+    return one_line(f"[{tags}] {line}")
 
 
 def _customer(ctx: AlertContext) -> str:
@@ -242,8 +257,8 @@ def _sms(ctx: AlertContext, t: Strings) -> str:
     if ctx.kind == "escalation":
         head_parts.append(t.sms_escalation.format(level=ctx.level))
     head_parts += [ctx.score_text, who]
-    head = _one_line(plain(" ".join(head_parts)))
-    comment = _one_line(plain(ctx.comment or ""))
+    head = one_line(plain(" ".join(head_parts)))
+    comment = one_line(plain(ctx.comment or ""))
     ack = t.sms_ack.format(time=deadline_short(ctx.ack_deadline, ctx.timezone))
     tail = f" {ack} {ctx.ack_url}"
     if comment:
@@ -282,7 +297,7 @@ def render_alert(ctx: AlertContext) -> RenderedAlert:
         "urgent": ctx.priority == "P1" or ctx.repeat_failure,
         "repeat_failure": ctx.repeat_failure,
         "greeting": t.greeting.format(name=ctx.recipient_name),
-        "escalation": _sentence(escalation) if escalation else None,
+        "escalation": sentence(escalation) if escalation else None,
         "intro": t.intro.format(team=ctx.team, deadline=deadline),
         "facts": facts,
         "comment": (ctx.comment or "").strip() or None,
