@@ -1,10 +1,13 @@
 """Builds the alerting service from a function's environment: shared by the alert, sweep and ack
-functions so each handler stays a few lines."""
+functions so each handler stays a few lines. The sender, address hash and metric here serve every other
+wiring too (customer messages, follow-ups, anomaly alerts, the digest)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -17,6 +20,9 @@ from recovery.store import models, secrets
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
+
+if TYPE_CHECKING:
+    from recovery.notify.senders import AwsSender
 
 
 @dataclass(frozen=True)
@@ -40,34 +46,43 @@ class AlertSettings:
         return cls(base, sender, public_url, os.environ.get("SES_CONFIGURATION_SET") or None)
 
 
-def _metric(name: str, value: float, unit: str) -> None:
+def record_metric(name: str, value: float, unit: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
 
 
-def build_alerts(settings: AlertSettings) -> Alerts:
+def aws_sender(settings: AlertSettings) -> AwsSender:
+    """SES and SNS, from the sender address and configuration set; binds the models too."""
     import boto3
 
     from recovery.notify.senders import AwsSender
 
     models.bind(settings.base.table_name, settings.base.region)
-    sender = AwsSender(
+    return AwsSender(
         boto3.client("ses"), boto3.client("sns"), settings.sender_address, settings.configuration_set
     )
+
+
+def address_hasher(settings: AlertSettings) -> Callable[[str], str]:
+    """The keyed hash of an address that delivery rows and the suppression list are keyed by."""
 
     def address_hash(address: str) -> str:
         return PiiHasher(secrets.secret_bytes(settings.base.pii_key_secret_arn)).digest(
             "address", address.lower()
         )
 
-    suppressions = SuppressionStore()
+    return address_hash
+
+
+def build_alerts(settings: AlertSettings) -> Alerts:
+    sender = aws_sender(settings)
     return Alerts(
         AlertStore(),
         FeedbackStore(),
         CachedConfig(ConfigStore()),
         LinkStore(),
         sender,
-        address_hash,
+        address_hasher(settings),
         settings.public_url,
-        _metric,
-        suppressed=suppressions.is_suppressed,
+        record_metric,
+        suppressed=SuppressionStore().is_suppressed,
     )

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -31,9 +30,10 @@ from recovery.domain import anomaly
 from recovery.domain.anomaly import Check, Counts, Group, State
 from recovery.domain.changes import counter_name, parse_name
 from recovery.domain.routing import Contact, Team
+from recovery.lead_mail import LeadMailer, Metric
 from recovery.markers import Markers
-from recovery.notify.anomaly import AnomalyContext, render_anomaly
-from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.notify.anomaly import AnomalyContext, RenderedAnomaly, render_anomaly
+from recovery.notify.senders import Sender
 from recovery.store.alerting import AlertStore
 from recovery.store.anomalies import HISTORY, AnomalyStore, TeamAnomalies
 from recovery.store.markers import StoredMarker
@@ -46,10 +46,6 @@ class HourReader(Protocol):
     """`recovery.store.counters.CounterReader.get`: the counters of exactly these hours of a team."""
 
     def get(self, team: str, hour_keys: Sequence[str]) -> Mapping[str, Mapping[str, int | Decimal]]: ...
-
-
-class Metric(Protocol):
-    def __call__(self, name: str, value: float, unit: str) -> None: ...
 
 
 def last_finished_hour(now: datetime) -> datetime:
@@ -122,13 +118,9 @@ class AnomalyRun:
         self._store = store
         self._markers = markers
         self._teams = teams
-        self._deliveries = deliveries
-        self._sender = sender
-        self._hash = address_hash
+        self._mailer = LeadMailer(deliveries, sender, address_hash, metric, suppressed, sleep)
         self._dashboard = public_url.rstrip("/") + "/console/#/dashboard"
         self._metric = metric
-        self._suppressed = suppressed
-        self._sleep = sleep
 
     # --------------------------------------------------------------------------------------------- run
     def run(self, now: datetime) -> dict[str, Any]:
@@ -211,18 +203,25 @@ class AnomalyRun:
     def _email(
         self, team: Team, contact: Contact, address: str, result: Check, entry: Mapping[str, Any]
     ) -> str:
-        now = clock.now()
-        address_hash = self._hash(address)
         subject = f"ANOM#{team.id}"
-        pk = f"DLV#{subject}#{anomaly.hour_key(result.hour)}#{group_key(result.group)}#email#{address_hash}"
-        row = self._deliveries.claim_delivery(pk, subject, 1, "email", contact.id, KIND, now)
-        if row is None:
-            return "done before"
-        if self._suppressed(address_hash):
-            self._deliveries.finish_delivery(row, "suppressed", now)
-            return "failed"
+        where = f"{anomaly.hour_key(result.hour)}#{group_key(result.group)}"
+        outcome = self._mailer.send(
+            contact,
+            address,
+            lambda address_hash: f"DLV#{subject}#{where}#email#{address_hash}",
+            subject,
+            KIND,
+            clock.now(),
+            lambda: self._render(team, contact, result, entry),
+            {"kind": KIND},
+        )
+        return "failed" if outcome == "suppressed" else outcome
+
+    def _render(
+        self, team: Team, contact: Contact, result: Check, entry: Mapping[str, Any]
+    ) -> RenderedAnomaly:
         marker = entry.get("marker") or {}
-        rendered = render_anomaly(
+        return render_anomaly(
             AnomalyContext(
                 team=team.name,
                 dimension=result.group.dimension,
@@ -244,17 +243,6 @@ class AnomalyRun:
                 cause_at=datetime.fromisoformat(marker["at"]) if marker else None,
             )
         )
-        send = partial(
-            self._sender.send_email, address, rendered.subject, rendered.text, rendered.html, {"kind": KIND}
-        )
-        try:
-            message_id = send_with_retry(send, sleep=self._sleep) if self._sleep else send_with_retry(send)
-        except SendFailed as error:
-            self._deliveries.finish_delivery(row, "failed", clock.now(), error=str(error)[:500])
-            self._metric("DeliveriesFailed", 1, "Count")
-            return "failed"
-        self._deliveries.finish_delivery(row, "sent", clock.now(), message_id=message_id)
-        return "sent"
 
     # ------------------------------------------------------------------------------------------- views
     def open_anomalies(self, team_id: str) -> list[dict[str, Any]]:
@@ -295,34 +283,16 @@ def _opened(result: Check, marker: StoredMarker | None) -> dict[str, Any]:
 
 def build_anomaly_run() -> AnomalyRun:
     """The hourly run, wired from the function's environment (the reports function)."""
-    import boto3
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from recovery.alert_wiring import AlertSettings
+    from recovery.alert_wiring import AlertSettings, address_hasher, aws_sender, record_metric
     from recovery.alerts import CachedConfig
     from recovery.deliverability import SuppressionStore
-    from recovery.domain.identity import PiiHasher
-    from recovery.notify.senders import AwsSender
-    from recovery.observability import metrics
-    from recovery.store import models, secrets
     from recovery.store.alerting import ConfigStore
     from recovery.store.counters import CounterReader
     from recovery.store.markers import MarkerStore
 
     settings = AlertSettings.from_env()
-    models.bind(settings.base.table_name, settings.base.region)
-    sender = AwsSender(
-        boto3.client("ses"), boto3.client("sns"), settings.sender_address, settings.configuration_set
-    )
+    sender = aws_sender(settings)
     config = CachedConfig(ConfigStore())
-
-    def address_hash(address: str) -> str:
-        return PiiHasher(secrets.secret_bytes(settings.base.pii_key_secret_arn)).digest(
-            "address", address.lower()
-        )
-
-    def metric(name: str, value: float, unit: str) -> None:
-        metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
 
     return AnomalyRun(
         CounterReader(),
@@ -331,8 +301,8 @@ def build_anomaly_run() -> AnomalyRun:
         lambda: config.get().teams,
         AlertStore(),
         sender,
-        address_hash,
+        address_hasher(settings),
         settings.public_url,
-        metric,
+        record_metric,
         suppressed=SuppressionStore().is_suppressed,
     )

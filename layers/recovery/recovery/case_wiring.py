@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from recovery.alert_wiring import AlertSettings, _metric
+from recovery.alert_wiring import AlertSettings, aws_sender, record_metric
 from recovery.alerts import CachedConfig
 from recovery.cases import Cases
 from recovery.customer_wiring import build_messenger
@@ -24,20 +24,14 @@ def user_pool_client_id() -> str:
 
 
 def build_cases(settings: AlertSettings, sender: Any | None = None) -> Cases:
-    import boto3
-
-    from recovery.notify.senders import AwsSender
-
     models.bind(settings.base.table_name, settings.base.region)
-    sender = sender or AwsSender(
-        boto3.client("ses"), boto3.client("sns"), settings.sender_address, settings.configuration_set
-    )
+    sender = sender or aws_sender(settings)
     return Cases(
         CaseStore(),
         CachedConfig(ConfigStore()),
         LinkStore(),
         sender,
         settings.public_url,
-        _metric,
+        record_metric,
         messenger=build_messenger(settings),
     )

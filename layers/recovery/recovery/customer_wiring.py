@@ -3,13 +3,11 @@ to a customer) and the instant acknowledgement."""
 
 from __future__ import annotations
 
-from recovery.alert_wiring import AlertSettings
+from recovery.alert_wiring import AlertSettings, address_hasher, aws_sender
 from recovery.alerts import CachedConfig
 from recovery.customer_ack import CustomerAcks
 from recovery.customer_contact import CustomerMessenger
 from recovery.deliverability import SuppressionStore
-from recovery.domain.identity import PiiHasher
-from recovery.store import models, secrets
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.customer_messages import ScheduledMessageStore
 from recovery.store.feedback import FeedbackStore
@@ -18,26 +16,12 @@ from recovery.store.links import LinkStore
 
 def build_messenger(settings: AlertSettings) -> CustomerMessenger:
     """SES and SNS behind the guardrails; binds the models."""
-    import boto3
-
-    from recovery.notify.senders import AwsSender
-
-    models.bind(settings.base.table_name, settings.base.region)
-    sender = AwsSender(
-        boto3.client("ses"), boto3.client("sns"), settings.sender_address, settings.configuration_set
-    )
-
-    def address_hash(address: str) -> str:
-        # The same keyed hash the suppression list and alert deliveries use.
-        return PiiHasher(secrets.secret_bytes(settings.base.pii_key_secret_arn)).digest(
-            "address", address.lower()
-        )
-
+    sender = aws_sender(settings)
     return CustomerMessenger(
         AlertStore(),
         LinkStore(),
         sender,
-        address_hash,
+        address_hasher(settings),  # the same keyed hash the suppression list and alert deliveries use
         settings.public_url,
         suppressed=SuppressionStore().is_suppressed,
     )

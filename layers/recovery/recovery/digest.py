@@ -20,16 +20,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from recovery import clock
 from recovery.alerts import CachedConfig, Metrics
 from recovery.domain.metrics import PREVIOUS_WEEKS, period_change, previous_weeks_mean
 from recovery.domain.routing import Contact, Team
+from recovery.lead_mail import LeadMailer
 from recovery.notify.digest import Better, DigestContext, Figure, NearCase, Unit, render_digest
-from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.notify.senders import Sender
 from recovery.observability import logger
 from recovery.store.alerting import AlertStore, delivery_pk
 from recovery.store.cases import CaseStore
@@ -180,13 +179,9 @@ class DigestRun:
         self._week_metrics = week_metrics
         self._open_anomalies = open_anomalies
         self._cases = cases
-        self._store = store
-        self._sender = sender
-        self._hash = address_hash
+        self._mailer = LeadMailer(store, sender, address_hash, metric, suppressed, sleep)
         self._public_url = public_url.rstrip("/")
         self._metric = metric
-        self._suppressed = suppressed
-        self._sleep = sleep
 
     def run(self, now: datetime) -> dict[str, Any]:
         """Send the digest to every team whose digest hour `now` is; a summary for the log.
@@ -254,42 +249,24 @@ class DigestRun:
         if not contact.email:
             outcome.skipped += 1  # the digest is an email; an SMS-only lead has none to receive
             return
-        address_hash = self._hash(contact.email)
-        row = self._store.claim_delivery(
-            digest_delivery_pk(team.id, context.week_from, address_hash),
+        result = self._mailer.send(
+            contact,
+            contact.email,
+            lambda address_hash: digest_delivery_pk(team.id, context.week_from, address_hash),
             digest_subject(team.id, context.week_from),
-            1,
-            "email",
-            contact.id,
             "digest",
             now,
+            lambda: render_digest(context),
+            {"kind": "digest", "team": team.id},
         )
-        if row is None:
+        if result == "done before":
             outcome.skipped += 1  # sent (or being sent) before: never twice
-            return
-        if self._suppressed(address_hash):
-            # The address bounced or complained before: SES would refuse it, and it hurts the sender.
-            self._store.finish_delivery(row, "suppressed", now)
+        elif result == "suppressed":
             outcome.suppressed += 1
-            return
-        rendered = render_digest(context)
-        tags = {"kind": "digest", "team": team.id}
-        send = partial(
-            self._sender.send_email, contact.email, rendered.subject, rendered.text, rendered.html, tags
-        )
-        try:
-            message_id = send_with_retry(send, **self._retry())
-        except SendFailed as error:
-            state = "suppressed" if error.code == "OptedOut" else "failed"
-            self._store.finish_delivery(row, state, clock.now(), error=str(error)[:500])
-            self._metric("DeliveriesFailed", 1, "Count")
+        elif result == "failed":
             outcome.failed += 1
-            return
-        self._store.finish_delivery(row, "sent", clock.now(), message_id=message_id)
-        outcome.sent += 1
-
-    def _retry(self) -> dict[str, Any]:
-        return {"sleep": self._sleep} if self._sleep is not None else {}
+        else:
+            outcome.sent += 1
 
     def _case_url(self, case_id: str) -> str:
         return f"{self._public_url}/console/#/cases/{case_id}"
@@ -297,32 +274,14 @@ class DigestRun:
 
 def build_digest_run() -> DigestRun:
     """The weekly run, wired from the function's environment (the reports function)."""
-    import boto3
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from recovery.alert_wiring import AlertSettings
+    from recovery.alert_wiring import AlertSettings, address_hasher, aws_sender, record_metric
     from recovery.anomalies import build_anomaly_run
     from recovery.deliverability import SuppressionStore
-    from recovery.domain.identity import PiiHasher
-    from recovery.notify.senders import AwsSender
-    from recovery.observability import metrics
     from recovery.reports import build_reports
-    from recovery.store import models, secrets
     from recovery.store.alerting import ConfigStore
 
     settings = AlertSettings.from_env()
-    models.bind(settings.base.table_name, settings.base.region)
-    sender = AwsSender(
-        boto3.client("ses"), boto3.client("sns"), settings.sender_address, settings.configuration_set
-    )
-
-    def address_hash(address: str) -> str:
-        return PiiHasher(secrets.secret_bytes(settings.base.pii_key_secret_arn)).digest(
-            "address", address.lower()
-        )
-
-    def metric(name: str, value: float, unit: str) -> None:
-        metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
+    sender = aws_sender(settings)
 
     return DigestRun(
         CachedConfig(ConfigStore()),
@@ -331,8 +290,8 @@ def build_digest_run() -> DigestRun:
         CaseStore(),
         AlertStore(),
         sender,
-        address_hash,
+        address_hasher(settings),
         settings.public_url,
-        metric,
+        record_metric,
         suppressed=SuppressionStore().is_suppressed,
     )

@@ -3,25 +3,17 @@ follow-up page so each handler stays a few lines."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
-
-from recovery.alert_wiring import AlertSettings
+from recovery.alert_wiring import AlertSettings, address_hasher, aws_sender, record_metric
 from recovery.alerts import CachedConfig
 from recovery.customer_contact import CustomerMessenger
 from recovery.deliverability import SuppressionStore
 from recovery.domain.classify import Thresholds
-from recovery.domain.identity import PiiHasher
 from recovery.followups import Followups
-from recovery.observability import logger, metrics
-from recovery.store import models, secrets
+from recovery.observability import logger
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.followups import FollowupStore
 from recovery.store.links import LinkStore
 from recovery.store.sources import SourceStore
-
-
-def _metric(name: str, value: float, unit: str) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
 
 
 def source_thresholds(source_id: str) -> Thresholds | None:
@@ -37,26 +29,13 @@ def source_thresholds(source_id: str) -> Thresholds | None:
 
 
 def build_followups(settings: AlertSettings) -> Followups:
-    import boto3
-
-    from recovery.notify.senders import AwsSender
-
-    models.bind(settings.base.table_name, settings.base.region)
-    sender = AwsSender(
-        boto3.client("ses"), boto3.client("sns"), settings.sender_address, settings.configuration_set
-    )
-
-    def address_hash(address: str) -> str:
-        return PiiHasher(secrets.secret_bytes(settings.base.pii_key_secret_arn)).digest(
-            "address", address.lower()
-        )
-
+    sender = aws_sender(settings)
     links = LinkStore()
     messenger = CustomerMessenger(
         AlertStore(),
         links,
         sender,
-        address_hash,
+        address_hasher(settings),
         settings.public_url,
         suppressed=SuppressionStore().is_suppressed,
     )
@@ -66,6 +45,6 @@ def build_followups(settings: AlertSettings) -> Followups:
         links,
         messenger,
         settings.public_url,
-        _metric,
+        record_metric,
         thresholds=source_thresholds,
     )
