@@ -14,7 +14,6 @@ History (team Support EMEA, Europe/Oslo, UTC+1 in January), seen on Sunday 2030-
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +28,8 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from tests.e2e.browser import chromium, wait
 from tests.e2e.conftest import RuntimeLauncher, RuntimeProcess
+from tests.e2e.test_alerts_http import wait_for
+from tests.e2e.test_closed_loop_http import change, sign_in
 from tests.support import EVENTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
@@ -52,36 +53,9 @@ def feedback(runtime: RuntimeProcess, occurred_at: str, score: int) -> str | Non
     return answer.json().get("case_id")
 
 
-def auth(runtime: RuntimeProcess) -> dict[str, str]:
-    answer = requests.post(runtime.url("/v1/session"), json=runtime["console_login"], timeout=10)
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['token']}"}
-
-
-def change(runtime: RuntimeProcess, token: dict[str, str], case_id: str, operation: str, body: Any) -> None:
-    current = requests.get(runtime.url(f"/v1/cases/{case_id}"), headers=token, timeout=10)
-    assert current.status_code == 200, current.text
-    answer = requests.post(
-        runtime.url(f"/v1/cases/{case_id}/{operation}"),
-        json=body,
-        headers={**token, "If-Match": current.headers["ETag"]},
-        timeout=30,
-    )
-    assert answer.status_code in (200, 202), answer.text
-
-
 def move_clock(runtime: RuntimeProcess, **how: Any) -> None:
     moved = requests.post(runtime.url("/_local/clock"), json={**how, "catch_up": "last"}, timeout=300)
     assert moved.status_code == 200, moved.text
-
-
-def until(check: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +70,7 @@ def history(runtime_launcher: RuntimeLauncher) -> Iterator[tuple[RuntimeProcess,
     }
     assert feedback(runtime, "2030-01-09T10:00:00Z", 10) is None
     move_clock(runtime, advance_seconds=60)  # alerts and the customer's acknowledgement go out
-    token = auth(runtime)
+    token = sign_in(runtime)
     for name in ("A", "B"):
         change(runtime, token, cases[name], "ack", {})
     change(runtime, token, cases["A"], "resolve", {"root_cause": "delivery", "summary": "Parcel re-sent."})
@@ -109,7 +83,7 @@ def history(runtime_launcher: RuntimeLauncher) -> Iterator[tuple[RuntimeProcess,
                 return next(link for link in message["links"] if "/f/" in link)
         return None
 
-    form = until(followup_link)
+    form = wait_for(followup_link, timeout=20.0)
     assert form, "no follow-up was sent for case A"
     answered = requests.post(form, data={"score": "9", "satisfied": "yes"}, timeout=10)
     assert answered.status_code == 200, answered.text
@@ -172,7 +146,7 @@ def test_the_dashboard_draws_every_chart_and_drills_down_to_the_right_cases(
 ) -> None:
     runtime, cases = history
     # GIVEN the reports API agrees the history is counted (the stream function runs after each write)
-    token = auth(runtime)
+    token = sign_in(runtime)
 
     def counted() -> dict[str, Any] | None:
         answer = requests.get(
@@ -183,7 +157,7 @@ def test_the_dashboard_draws_every_chart_and_drills_down_to_the_right_cases(
         funnel = {step["step"]: step["count"] for step in document["funnel"]}
         return document if funnel.get("negative") == 3 and funnel.get("answered") == 1 else None
 
-    assert until(counted), "the dashboard never counted the seeded history"
+    assert wait_for(counted, timeout=20.0), "the dashboard never counted the seeded history"
 
     # WHEN the lead opens the dashboard
     page = open_dashboard(browser, runtime)

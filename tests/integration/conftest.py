@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -122,13 +123,25 @@ class Clock:
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
 
+    def set(self, moment: datetime) -> None:
+        self.now = moment
+
+
+@contextmanager
+def clock_at(start: datetime) -> Iterator[Clock]:
+    """Every handler's clock reads `start` (and whatever the test moves it to) until the block ends."""
+    moment = Clock(start)
+    clock.set_source(moment)
+    try:
+        yield moment
+    finally:
+        clock.reset()
+
 
 @pytest.fixture
 def virtual_clock() -> Iterator[Clock]:
-    moment = Clock(DAYTIME)
-    clock.set_source(moment)
-    yield moment
-    clock.reset()
+    with clock_at(DAYTIME) as moment:
+        yield moment
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from recovery.store.anomalies import AnomalyStore
 from recovery.store.counters import CounterReader, counter_pk, hour_sk
 from recovery.store.markers import MarkerStore
 from recovery.store.models import CounterItem
-from tests.integration.conftest import Clock
+from tests.integration.conftest import Clock, clock_at
 from tests.support import REGION, Stack
 
 TEAM = "support-emea"
@@ -171,15 +171,8 @@ def expected_limit(
 # ------------------------------------------------------------------------------------------ fixtures
 @pytest.fixture
 def run_clock(stack: Stack) -> Iterator[Clock]:
-    moment = Clock(MONDAY)
-    clock.set_source(moment)
-    yield moment
-    clock.reset()
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
+    with clock_at(MONDAY) as moment:
+        yield moment
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from recovery.store.customer_messages import ScheduledMessageStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, ScheduledMessageItem
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, Clock, clock_at
 from tests.support import REGION, ROOT, Context, Stack, event, load_function
 
 # 18:00 UTC on a Monday: 19:00 in Oslo (inside 09:00-20:00), 03:00 on Tuesday in Tokyo (outside).
@@ -53,28 +53,10 @@ TOKYO_CUSTOMER = {
 APAC = {"id": "t-1", "channel": "chat", "agent": "ken", "team": "support-apac"}
 
 
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment
-
-
 @pytest.fixture
 def virtual_clock() -> Iterator[Clock]:
-    moment = Clock(EVENING_UTC)
-    clock.set_source(moment)
-    yield moment
-    clock.reset()
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
+    with clock_at(EVENING_UTC) as moment:
+        yield moment
 
 
 def address_hash(address: str) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 import boto3
 import pytest
 
-from recovery import clock
 from recovery.alerts import CachedConfig
 from recovery.digest import DigestFailed, DigestRun
 from recovery.domain.identity import PiiHasher
@@ -22,7 +21,7 @@ from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.cases import CaseStore, queue_partition, queue_sort_key
 from recovery.store.counters import CounterReader
 from recovery.store.models import CaseItem, DeliveryItem
-from tests.integration.conftest import Clock
+from tests.integration.conftest import Clock, clock_at
 from tests.support import REGION, Stack
 
 # Monday 23 November 2026, 08:10 in Oslo (UTC+1): Oslo's digest hour; 02:10 in New York.
@@ -149,10 +148,8 @@ def put_case(case_id: str, team: str, status: str, priority: int, deadline: date
 
 @pytest.fixture
 def virtual_clock() -> Iterator[Clock]:
-    moment = Clock(OSLO_MONDAY_0810)
-    clock.set_source(moment)
-    yield moment
-    clock.reset()
+    with clock_at(OSLO_MONDAY_0810) as moment:
+        yield moment
 
 
 @pytest.fixture
@@ -172,11 +169,6 @@ def seeded(stack: Stack) -> Stack:
     put_case("acked-last", "emea", "acknowledged", 3, at + timedelta(days=2))
     put_case("other-team", "nyc", "open", 1, at - timedelta(hours=1))
     return stack
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
 
 
 @pytest.fixture
