@@ -21,7 +21,7 @@ from bench import history
 from bench.alerts_latency import percentile, runtime
 from bench.console_queue import _summary, first_byte
 
-WARMUP = 3
+WARMUP = 1
 
 
 def _bind(moto_url: str) -> None:

@@ -33,7 +33,7 @@ class Sizes:
     hook_samples: int = 100
     report_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
     dashboard_feedback: int = 100_000
-    dashboard_samples: int = 20
+    dashboard_samples: int = 5
 
 
 FULL = Sizes(50, 10, 100, 2000, 5, 10, 15, 100, (1_000, 10_000, 100_000), 2000, 200)

@@ -463,11 +463,13 @@ def bind(table_name: str, region: str, **connection: Any) -> None:
     a client per model class, each costing time on the first request of a container.
     """
     shared = None
+    # No host given means AWS's own endpoint: an earlier binding's (a local server's) must not linger.
+    settings = {"host": None, **connection}
     # CaseItem first: its indexes must be in the shared connection's table description for queries.
     for model in sorted(MODELS, key=lambda model: model is not CaseItem):
         model.Meta.table_name = table_name
         model.Meta.region = region
-        for key, value in connection.items():
+        for key, value in settings.items():
             setattr(model.Meta, key, value)
         model._connection = None
         table_connection = model._get_connection()  # builds no client yet: no network, no cost
