@@ -76,9 +76,11 @@ def seed_open_cases(moto_url: str, count: int, now: datetime) -> str:
     return table
 
 
-def first_byte(host: str, port: int, path: str, headers: dict[str, str]) -> tuple[float, int, bytes]:
+def first_byte(
+    host: str, port: int, path: str, headers: dict[str, str], timeout: float = 60
+) -> tuple[float, int, bytes]:
     """Seconds from sending the request to the status line and headers; a fresh connection each time."""
-    connection = http.client.HTTPConnection(host, port, timeout=60)
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         connection.connect()
         started = time.perf_counter()
