@@ -19,15 +19,13 @@ PAGE = 25
 WARMUP = 5
 
 
-def seed_open_cases(moto_url: str, count: int, now: datetime) -> str:
-    """`count` open, alerted cases of the demo team, written straight into the runtime's table."""
+def bind_to_runtime(moto_url: str) -> str:
+    """Point the models at the runtime's table on its moto server; returns the table's name."""
     import os
 
     import boto3
 
     from recovery.store import models
-    from recovery.store.cases import queue_partition, queue_sort_key
-    from recovery.store.models import CaseItem
 
     dynamodb = boto3.client(
         "dynamodb",
@@ -36,10 +34,35 @@ def seed_open_cases(moto_url: str, count: int, now: datetime) -> str:
         aws_access_key_id="x",
         aws_secret_access_key="x",
     )
-    table = next(name for name in dynamodb.list_tables()["TableNames"])
+    table = str(next(name for name in dynamodb.list_tables()["TableNames"]))
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "testing")  # moto's server takes any credentials
     models.bind(table, "us-east-1", host=moto_url)
+    return table
+
+
+def sign_in(host: str, port: int, login: dict[str, str]) -> dict[str, str]:
+    """The demo lead's bearer header, from `POST /v1/session`."""
+    connection = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        connection.request(
+            "POST",
+            "/v1/session",
+            body=json.dumps({"username": login["username"], "password": login["password"]}),
+            headers={"content-type": "application/json"},
+        )
+        token = json.loads(connection.getresponse().read())["token"]
+    finally:
+        connection.close()
+    return {"authorization": f"Bearer {token}"}
+
+
+def seed_open_cases(moto_url: str, count: int, now: datetime) -> str:
+    """`count` open, alerted cases of the demo team, written straight into the runtime's table."""
+    from recovery.store.cases import queue_partition, queue_sort_key
+    from recovery.store.models import CaseItem
+
+    table = bind_to_runtime(moto_url)
     with CaseItem.batch_write() as batch:
         for index in range(count):
             case_id = f"cs_bench{index:016d}"
@@ -106,18 +129,7 @@ def measure(open_cases: int, samples: int, progress: Callable[[str], None]) -> d
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
         seed_open_cases(running.info["moto_url"], open_cases, running.clock())
         progress(f"{open_cases} open cases in the {TEAM} queue")
-        login = running.info["console_login"]
-        connection = http.client.HTTPConnection(host, port, timeout=60)
-        connection.request(
-            "POST",
-            "/v1/session",
-            body=json.dumps({"username": login["username"], "password": login["password"]}),
-            headers={"content-type": "application/json"},
-        )
-        answer = connection.getresponse()
-        token = json.loads(answer.read())["token"]
-        connection.close()
-        auth = {"authorization": f"Bearer {token}"}
+        auth = sign_in(host, port, running.info["console_login"])
         queue_path = f"/v1/cases?status=open&limit={PAGE}"
         queue: list[float] = []
         health: list[float] = []

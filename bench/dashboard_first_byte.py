@@ -10,7 +10,6 @@ twice the range's hours, plus markers and anomalies.
 
 from __future__ import annotations
 
-import http.client
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,45 +18,11 @@ from urllib.parse import urlsplit
 
 from bench import history
 from bench.alerts_latency import percentile, runtime
-from bench.console_queue import _summary, first_byte
+from bench.console_queue import _summary, bind_to_runtime, first_byte, sign_in
 
 WARMUP = 1
 # moto serialises every attribute of every counter item it answers a Query with, at tens of
 # microseconds each: at 100k feedback the dashboard's two 720-item reads take minutes in the runtime.
-
-
-def _bind(moto_url: str) -> None:
-    import os
-
-    import boto3
-
-    from recovery.store import models
-
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=moto_url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
-    table = next(name for name in dynamodb.list_tables()["TableNames"])
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(name, "testing")  # moto's server takes any credentials
-    models.bind(table, "us-east-1", host=moto_url)
-
-
-def _token(host: str, port: int, login: dict[str, str]) -> str:
-    connection = http.client.HTTPConnection(host, port, timeout=60)
-    try:
-        connection.request(
-            "POST",
-            "/v1/session",
-            body=json.dumps({"username": login["username"], "password": login["password"]}),
-            headers={"content-type": "application/json"},
-        )
-        return str(json.loads(connection.getresponse().read())["token"])
-    finally:
-        connection.close()
 
 
 def measure(feedback: int, samples: int, progress: Callable[[str], None]) -> dict[str, Any]:
@@ -66,10 +31,10 @@ def measure(feedback: int, samples: int, progress: Callable[[str], None]) -> dic
     with runtime() as running:
         parts = urlsplit(running.api_url)
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
-        _bind(running.info["moto_url"])
+        bind_to_runtime(running.info["moto_url"])
         seeded = history.seed(feedback, today, progress)
         progress(f"{feedback:,} feedback counted into the runtime's table ({seeded['batches']} batches)")
-        auth = {"authorization": f"Bearer {_token(host, port, running.info['console_login'])}"}
+        auth = sign_in(host, port, running.info["console_login"])
         path = f"/v1/reports/dashboard?team={history.TEAM}&from={date_from}&to={date_to}"
         dashboard: list[float] = []
         health: list[float] = []
