@@ -56,9 +56,10 @@ validate: $(SAM_VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m bench $(ARGS)
 
-## build: needs python3.12 on PATH (see README)
+## build: sam build; the layer's wheels are fetched for arm64 and python3.12 (layers/recovery/Makefile),
+##        with the pip of .venv-sam, so no python3.12 is needed
 build: $(SAM_VENV)/.installed
-	$(SAM) build
+	PIP="$(abspath $(SAM_VENV))/bin/python -m pip" $(SAM) build
 
 ## deploy: sam build, then sam deploy --config-env $(ENV): make deploy ENV=dev|prod (see docs/operations.md)
 ##         refused before the build while samconfig.toml's overrides for ENV hold example.com placeholders

@@ -37,6 +37,8 @@ def test_layer_ships_what_the_runtime_lacks_at_the_pinned_versions() -> None:
     )
     assert shipped and all(pins[name] == version for name, version in shipped.items())
     assert "boto3" not in shipped and not any(name.startswith("aws-lambda-powertools") for name in shipped)
+    # The runtime's botocore, not one of our own ahead of it; time zones without the OS database.
+    assert "botocore" not in shipped and "tzdata" in shipped
 
 
 def test_table_is_protected_and_streams() -> None:
