@@ -169,6 +169,147 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _statements(document: Any) -> list[tuple[int, dict[str, Any]]]:
+    """A policy document's statements with their index (a lone statement may stand without a list)."""
+    if not isinstance(document, dict):
+        return []
+    statements = _as_list(document.get("Statement", []))
+    return [(index, statement) for index, statement in enumerate(statements) if isinstance(statement, dict)]
+
+
+def _iam_statements(cfn: Any) -> list[tuple[str, list[Any], dict[str, Any]]]:
+    """Every statement of the IAM policies (roles' inline policies, policies, managed policies):
+    (the resource that holds it, where it is, the statement)."""
+    found = []
+    for name, resource in _resources(cfn).items():
+        properties = _properties(resource)
+        documents: list[tuple[list[Any], Any]] = []
+        if resource.get("Type") == "AWS::IAM::Role":
+            for index, policy in enumerate(_as_list(properties.get("Policies", []))):
+                if isinstance(policy, dict):
+                    path = _path(cfn, name, "Properties", "Policies", index, "PolicyDocument")
+                    documents.append((path, policy.get("PolicyDocument")))
+        elif resource.get("Type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            path = _path(cfn, name, "Properties", "PolicyDocument")
+            documents.append((path, properties.get("PolicyDocument")))
+        for path, document in documents:
+            for index, statement in _statements(document):
+                found.append((name, [*path, "Statement", index], statement))
+    return found
+
+
+def _pattern_matches(pattern: Any, name: str) -> bool:
+    """IAM's matching of an action or ARN pattern: `*` any run of characters, `?` one; actions ignore case."""
+    if not isinstance(pattern, str):
+        return False
+    expression = re.escape(pattern.strip()).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(expression, name, re.IGNORECASE) is not None
+
+
+def _allows_action(statement: dict[str, Any], action: str) -> bool:
+    """Whether an Allow statement grants `action` (through Action, or a NotAction that leaves it out)."""
+    if statement.get("Effect") != "Allow":
+        return False
+    if "NotAction" in statement:
+        return not any(_pattern_matches(p, action) for p in _as_list(statement["NotAction"]))
+    return any(_pattern_matches(p, action) for p in _as_list(statement.get("Action", [])))
+
+
+def _arn_patterns(value: Any) -> list[str]:
+    """ARN patterns a Resource value can stand for; what the template fills in (`${...}`, a `Ref` in an
+    `Fn::Join`) counts as `*`. A whole `Ref` or `Fn::GetAtt` is a resource of its own, so no pattern."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [pattern for item in value for pattern in _arn_patterns(item)]
+    if isinstance(value, dict) and len(value) == 1:
+        (key, argument), *_ = value.items()
+        if key == "Fn::Sub":
+            text = argument[0] if isinstance(argument, list) and argument else argument
+            return [_SUBSTITUTION_ANY.sub("*", text)] if isinstance(text, str) else []
+        if key == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
+            separator, parts = argument
+            if isinstance(separator, str) and isinstance(parts, list):
+                return [separator.join(part if isinstance(part, str) else "*" for part in parts)]
+        if key == "Fn::If" and isinstance(argument, list) and len(argument) == 3:
+            return _arn_patterns(argument[1]) + _arn_patterns(argument[2])
+    return []
+
+
+_SUBSTITUTION_ANY = re.compile(r"\$\{[^}]*\}")
+NO_VALUE = object()
+
+
+def _values(cfn: Any, value: Any) -> list[Any]:
+    """The values `value` may take: itself, a parameter's default, either branch of an `Fn::If`;
+    `NO_VALUE` for `AWS::NoValue`. Empty when the template does not say."""
+    if isinstance(value, dict) and len(value) == 1:
+        (key, argument), *_ = value.items()
+        if key == "Ref" and argument == "AWS::NoValue":
+            return [NO_VALUE]
+        if key == "Ref" and isinstance(argument, str):
+            spec = cfn.template.get("Parameters", {}).get(argument)
+            return [spec["Default"]] if isinstance(spec, dict) and "Default" in spec else []
+        if key == "Fn::If" and isinstance(argument, list) and len(argument) == 3:
+            return _values(cfn, argument[1]) + _values(cfn, argument[2])
+        return []
+    return [value]
+
+
+def _seconds(cfn: Any, value: Any, default: float) -> list[float] | None:
+    """The numbers a duration property may be (its default when absent), or None when one can't be read."""
+    numbers = []
+    for candidate in [NO_VALUE] if value is None else _values(cfn, value):
+        if candidate is NO_VALUE:
+            numbers.append(default)
+            continue
+        try:
+            numbers.append(float(candidate))
+        except (TypeError, ValueError):
+            return None
+    return numbers or None
+
+
+def _seconds_text(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _function_of(cfn: Any, value: Any) -> str | None:
+    """The function a FunctionName or ARN names: the function itself, or the function of an alias."""
+    resources = _resources(cfn)
+    for name in sorted(_dependencies(value, set(resources), set())):
+        resource = resources[name]
+        if resource.get("Type") == "AWS::Lambda::Function":
+            return name
+        if resource.get("Type") == "AWS::Lambda::Alias":
+            return _function_of(cfn, _properties(resource).get("FunctionName"))
+    return None
+
+
+def _service_principals(principal: Any) -> list[str]:
+    """The service principals of a Principal, lower case; `*` for anyone."""
+    if principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*"):
+        return ["*"]
+    if not isinstance(principal, dict):
+        return []
+    services = []
+    for service in _as_list(principal.get("Service", [])):
+        text = service.get("Fn::Sub") if isinstance(service, dict) else service
+        if isinstance(text, str):
+            services.append(text.replace("${AWS::URLSuffix}", "amazonaws.com").lower())
+    return services
+
+
+def _condition_keys(statement: dict[str, Any]) -> set[str]:
+    """The condition keys a statement tests, lower case (IAM compares them without regard to case)."""
+    keys = set()
+    condition = statement.get("Condition")
+    for test in condition.values() if isinstance(condition, dict) else []:
+        if isinstance(test, dict):
+            keys.update(str(key).lower() for key in test)
+    return keys
+
+
 class FunctionLogRetention(CloudFormationLintRule):
     """Every function logs to its own log group with a retention (Lambda's default keeps logs forever)."""
 
@@ -317,35 +458,19 @@ class NoWildcardDataActions(CloudFormationLintRule):
 
     def _check(self, cfn: Any) -> list[RuleMatch]:
         matches = []
-        for name, resource in _resources(cfn).items():
-            resource_type = resource.get("Type")
-            properties = _properties(resource)
-            documents: list[tuple[list[Any], Any]] = []
-            if resource_type == "AWS::IAM::Role":
-                for index, policy in enumerate(_as_list(properties.get("Policies", []))):
-                    if isinstance(policy, dict):
-                        path = _path(cfn, name, "Properties", "Policies", index, "PolicyDocument")
-                        documents.append((path, policy.get("PolicyDocument")))
-                for index, arn in enumerate(_as_list(properties.get("ManagedPolicyArns", []))):
-                    if isinstance(arn, str) and arn.rsplit("/", 1)[-1] in BROAD_MANAGED_POLICIES:
-                        path = _path(cfn, name, "Properties", "ManagedPolicyArns", index)
-                        matches.append(RuleMatch(path, f"{name} attaches the broad managed policy {arn}"))
-            elif resource_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-                documents.append(
-                    (_path(cfn, name, "Properties", "PolicyDocument"), properties.get("PolicyDocument"))
-                )
-            for path, document in documents:
-                if not isinstance(document, dict):
-                    continue
-                for index, statement in enumerate(_as_list(document.get("Statement", []))):
-                    if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-                        continue
-                    where = [*path, "Statement", index]
-                    if "NotAction" in statement:
-                        matches.append(RuleMatch(where, f"{name} allows NotAction: everything but a list"))
-                    for action in _as_list(statement.get("Action", [])):
-                        if isinstance(action, str) and _wildcard_on_data(action):
-                            matches.append(RuleMatch(where, f"{name} allows the wildcard action {action!r}"))
+        for name, role in _of_type(cfn, "AWS::IAM::Role").items():
+            for index, arn in enumerate(_as_list(_properties(role).get("ManagedPolicyArns", []))):
+                if isinstance(arn, str) and arn.rsplit("/", 1)[-1] in BROAD_MANAGED_POLICIES:
+                    path = _path(cfn, name, "Properties", "ManagedPolicyArns", index)
+                    matches.append(RuleMatch(path, f"{name} attaches the broad managed policy {arn}"))
+        for name, where, statement in _iam_statements(cfn):
+            if statement.get("Effect") != "Allow":
+                continue
+            if "NotAction" in statement:
+                matches.append(RuleMatch(where, f"{name} allows NotAction: everything but a list"))
+            for action in _as_list(statement.get("Action", [])):
+                if isinstance(action, str) and _wildcard_on_data(action):
+                    matches.append(RuleMatch(where, f"{name} allows the wildcard action {action!r}"))
         return matches
 
 
@@ -456,3 +581,376 @@ class NoCircularDependency(CloudFormationLintRule):
             return []
         message = "circular dependency: " + " -> ".join([*cycle, cycle[0]])
         return [RuleMatch(_path(cfn, cycle[0]), message)]
+
+
+SES_SEND_ACTIONS = (
+    "ses:SendEmail",
+    "ses:SendRawEmail",
+    "ses:SendTemplatedEmail",
+    "ses:SendBulkEmail",
+    "ses:SendBulkTemplatedEmail",
+)
+# Any configuration set's ARN: a Resource pattern that matches it covers configuration sets.
+SAMPLE_CONFIGURATION_SET_ARN = "arn:aws:ses:us-east-1:123456789012:configuration-set/any-set"
+_CONFIGURATION_SET_VARIABLE = re.compile(r"CONFIG(URATION)?_?SET", re.IGNORECASE)
+
+
+class SesSendCoversConfigurationSet(CloudFormationLintRule):
+    """A send that names a configuration set (or goes through an identity's default set) is authorised by
+    SES against the set's ARN as well as the identity's: a grant on `identity/...` alone sends nothing.
+
+    Statements are checked in every role when the template declares an AWS::SES::ConfigurationSet, and
+    otherwise in the roles of functions whose environment names one (`..._CONFIGURATION_SET`)."""
+
+    id = "E9006"
+    shortdesc = "SES send permissions cover the configuration set"
+    description = (
+        "An IAM statement allowing ses:Send* also covers a configuration-set/... ARN when sends name "
+        "a configuration set"
+    )
+    source_url = SOURCE
+    tags = ["recovery-loop", "iam", "ses"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        return _guarded(self._check, cfn, report=False)
+
+    def _check(self, cfn: Any) -> list[RuleMatch]:
+        everywhere = bool(_of_type(cfn, "AWS::SES::ConfigurationSet"))
+        roles = set() if everywhere else _roles_of_functions_naming_a_configuration_set(cfn)
+        policy_roles = _policy_roles(cfn)
+        matches = []
+        for name, where, statement in _iam_statements(cfn):
+            if not everywhere and not ({name} | policy_roles.get(name, set())) & roles:
+                continue
+            actions = [action for action in SES_SEND_ACTIONS if _allows_action(statement, action)]
+            if not actions or _covers_configuration_sets(statement):
+                continue
+            message = (
+                f"{name} allows {', '.join(actions)} without a configuration-set/... resource: SES "
+                "authorises a send against its configuration set as well as its identity, so it is refused"
+            )
+            matches.append(RuleMatch(where, message))
+        return matches
+
+
+def _covers_configuration_sets(statement: dict[str, Any]) -> bool:
+    if "NotResource" in statement:
+        excluded = _arn_patterns(statement["NotResource"])
+        return not any(_pattern_matches(p, SAMPLE_CONFIGURATION_SET_ARN) for p in excluded)
+    patterns = _arn_patterns(statement.get("Resource", []))
+    return any(_pattern_matches(p, SAMPLE_CONFIGURATION_SET_ARN) for p in patterns)
+
+
+def _roles_of_functions_naming_a_configuration_set(cfn: Any) -> set[str]:
+    roles = set()
+    for function in _of_type(cfn, "AWS::Lambda::Function").values():
+        properties = _properties(function)
+        variables = (properties.get("Environment") or {}).get("Variables") or {}
+        if any(_CONFIGURATION_SET_VARIABLE.search(str(key)) for key in variables):
+            role = _logical_id(properties.get("Role"))
+            if role:
+                roles.add(role)
+    return roles
+
+
+def _policy_roles(cfn: Any) -> dict[str, set[str]]:
+    """The roles each AWS::IAM::Policy or ManagedPolicy is attached to."""
+    attached: dict[str, set[str]] = {}
+    for resource_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for name, policy in _of_type(cfn, resource_type).items():
+            roles = {_logical_id(role) for role in _as_list(_properties(policy).get("Roles", []))}
+            attached[name] = {role for role in roles if role}
+    return attached
+
+
+class EventSourceQueueVisibility(CloudFormationLintRule):
+    """A queue that feeds a function hides a message for at least 6 times the function's timeout (AWS's
+    advice): otherwise a batch still running, or waiting out a throttle, is handed out again."""
+
+    id = "E9007"
+    shortdesc = "Event source queue visibility at least 6x the function timeout"
+    description = (
+        "An SQS queue that is an AWS::Lambda::EventSourceMapping's source has VisibilityTimeout >= 6 x "
+        "the function's Timeout (defaults: 30 s and 3 s)"
+    )
+    source_url = SOURCE
+    tags = ["recovery-loop", "sqs", "resilience"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        return _guarded(self._check, cfn, report=False)
+
+    def _check(self, cfn: Any) -> list[RuleMatch]:
+        queues = _of_type(cfn, "AWS::SQS::Queue")
+        resources = _resources(cfn)
+        matches = []
+        for name, mapping in _of_type(cfn, "AWS::Lambda::EventSourceMapping").items():
+            properties = _properties(mapping)
+            queue = _logical_id(properties.get("EventSourceArn"))
+            function = _function_of(cfn, properties.get("FunctionName"))
+            if queue not in queues or function is None:
+                continue
+            path = _path(cfn, queue, "Properties")
+            visibility = _seconds(cfn, _properties(queues[queue]).get("VisibilityTimeout"), 30)
+            timeout = _seconds(cfn, _properties(resources[function]).get("Timeout"), 3)
+            if visibility is None or timeout is None:
+                unread = "VisibilityTimeout" if visibility is None else f"{function}'s Timeout"
+                message = f"{queue} feeds {function} ({name}), but {unread} is not a number to compare"
+                matches.append(RuleMatch(path, message))
+            elif min(visibility) < 6 * max(timeout):
+                message = (
+                    f"{queue}'s VisibilityTimeout ({_seconds_text(min(visibility))}) is under 6 x the "
+                    f"Timeout of {function} ({_seconds_text(max(timeout))}), which it feeds through {name}: "
+                    f"make it at least {_seconds_text(6 * max(timeout))}"
+                )
+                matches.append(RuleMatch(path, message))
+        return matches
+
+
+HTTP_API_LIMIT_MS = 30_000
+_ANY_METHOD = "x-amazon-apigateway-any-method"
+_OPENAPI_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", _ANY_METHOD)
+
+
+class HttpFunctionTimesOutFirst(CloudFormationLintRule):
+    """A function behind an HTTP API stops before the API gives up on it (30 s, or the integration's
+    timeoutInMillis): then the caller gets the function's answer, not a bare 504, and no work goes on
+    after nobody waits for it."""
+
+    id = "E9008"
+    shortdesc = "HTTP-routed functions time out before the API"
+    description = (
+        "A function an AWS::ApiGatewayV2 integration invokes has Timeout under 30 s and under the "
+        "integration's TimeoutInMillis"
+    )
+    source_url = SOURCE
+    tags = ["recovery-loop", "api", "lambda"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        return _guarded(self._check, cfn, report=False)
+
+    def _check(self, cfn: Any) -> list[RuleMatch]:
+        resources = _resources(cfn)
+        # function -> the strictest limit (ms) of the routes that invoke it, and that route
+        limits: dict[str, tuple[float, str]] = {}
+
+        def integration(uri: Any, timeout_ms: Any, route: str) -> None:
+            function = _function_of(cfn, uri)
+            if function is None:
+                return
+            given = _seconds(cfn, timeout_ms, HTTP_API_LIMIT_MS)
+            limit = min([HTTP_API_LIMIT_MS, *(given or [])])
+            if function not in limits or limit < limits[function][0]:
+                limits[function] = (limit, route)
+
+        for api_name, api in _of_type(cfn, "AWS::ApiGatewayV2::Api").items():
+            body = _properties(api).get("Body")
+            paths = body.get("paths") if isinstance(body, dict) else None
+            for route_path, operations in (paths or {}).items():
+                for method, operation in (operations or {}).items():
+                    if method.lower() not in _OPENAPI_METHODS or not isinstance(operation, dict):
+                        continue
+                    settings = operation.get("x-amazon-apigateway-integration") or {}
+                    route = f"{api_name} {'ANY' if method.lower() == _ANY_METHOD else method.upper()}"
+                    integration(settings.get("uri"), settings.get("timeoutInMillis"), f"{route} {route_path}")
+        for name, resource in _of_type(cfn, "AWS::ApiGatewayV2::Integration").items():
+            properties = _properties(resource)
+            integration(properties.get("IntegrationUri"), properties.get("TimeoutInMillis"), name)
+
+        matches = []
+        for function, (limit_ms, route) in sorted(limits.items()):
+            timeout = _seconds(cfn, _properties(resources[function]).get("Timeout"), 3)
+            path = _path(cfn, function, "Properties")
+            if timeout is None:
+                message = f"{function} serves {route}, but its Timeout is not a number this rule can read"
+                matches.append(RuleMatch(path, message))
+            elif max(timeout) * 1000 >= limit_ms:
+                message = (
+                    f"{function} may run {_seconds_text(max(timeout))}, but the HTTP API gives up on {route} "
+                    f"after {_seconds_text(limit_ms / 1000)}: set its Timeout below that, so the function "
+                    "stops first"
+                )
+                matches.append(RuleMatch(path, message))
+        return matches
+
+
+class ServicePolicyHasSourceCondition(CloudFormationLintRule):
+    """A queue or topic policy that lets an AWS service (or anyone) send names whose resources may: an
+    `aws:SourceArn` or `aws:SourceAccount` condition. Without it any account's rule, topic or bucket of
+    that service can write into the queue (the confused deputy)."""
+
+    id = "E9009"
+    shortdesc = "Queue and topic policies for services carry a source condition"
+    description = (
+        "An AWS::SQS::QueuePolicy (or AWS::SNS::TopicPolicy) statement allowing a service principal or `*` "
+        "sqs:SendMessage (sns:Publish) has an aws:SourceArn or aws:SourceAccount condition"
+    )
+    source_url = SOURCE
+    tags = ["recovery-loop", "iam", "sqs", "sns"]
+
+    SOURCE_KEYS = frozenset({"aws:sourcearn", "aws:sourceaccount"})
+    POLICIES = {"AWS::SQS::QueuePolicy": "sqs:SendMessage", "AWS::SNS::TopicPolicy": "sns:Publish"}
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        return _guarded(self._check, cfn, report=False)
+
+    def _check(self, cfn: Any) -> list[RuleMatch]:
+        matches = []
+        for resource_type, action in self.POLICIES.items():
+            for name, policy in _of_type(cfn, resource_type).items():
+                document = _properties(policy).get("PolicyDocument")
+                for index, statement in _statements(document):
+                    principals = _service_principals(statement.get("Principal"))
+                    if not principals or not _allows_action(statement, action):
+                        continue
+                    if _condition_keys(statement) & self.SOURCE_KEYS:
+                        continue
+                    who = "anyone" if "*" in principals else ", ".join(principals)
+                    path = _path(cfn, name, "Properties", "PolicyDocument", "Statement", index)
+                    message = (
+                        f"{name} allows {who} {action} with no aws:SourceArn or aws:SourceAccount "
+                        "condition: any account's resources of that service could use it"
+                    )
+                    matches.append(RuleMatch(path, message))
+        return matches
+
+
+# Topics that may go without a key of their own carry this in their Metadata:
+#   Metadata: { recovery-loop: { personal-data: none } }
+NO_PERSONAL_DATA = ("recovery-loop", "personal-data", "none")
+
+
+class ServiceTopicKey(CloudFormationLintRule):
+    """An SNS topic an AWS service publishes to (CloudWatch alarms, SES events, S3 or EventBridge
+    notifications, a topic policy granting a service sns:Publish) is encrypted with a customer-managed key
+    whose policy lets that service use it, or carries no personal data and says so. With the AWS-managed
+    key (alias/aws/sns) the service may not use the key, and nothing it publishes arrives."""
+
+    id = "E9011"
+    shortdesc = "Topics AWS services publish to use a key those services may use"
+    description = (
+        "An SNS topic a service publishes to has KmsMasterKeyId naming an AWS::KMS::Key or Alias of the "
+        "template whose KeyPolicy allows that service kms:GenerateDataKey* and kms:Decrypt, or no key and "
+        "Metadata recovery-loop.personal-data: none"
+    )
+    source_url = SOURCE
+    tags = ["recovery-loop", "sns", "kms"]
+
+    KEY_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        return _guarded(self._check, cfn, report=False)
+
+    def _check(self, cfn: Any) -> list[RuleMatch]:
+        resources = _resources(cfn)
+        matches = []
+        for topic, publishers in sorted(_service_publishers(cfn).items()):
+            resource = resources[topic]
+            path = _path(cfn, topic, "Properties")
+            key_id = _properties(resource).get("KmsMasterKeyId")
+            services = sorted(publishers)
+            via = "; ".join(f"{service} ({_some(publishers[service])})" for service in services)
+            if key_id is None:
+                if not _marked_without_personal_data(resource):
+                    message = (
+                        f"{topic} is published to by {via} and has neither a customer-managed key "
+                        "(KmsMasterKeyId) nor Metadata recovery-loop.personal-data: none"
+                    )
+                    matches.append(RuleMatch(path, message))
+                continue
+            key = _customer_key(cfn, key_id)
+            if key is None:
+                if isinstance(key_id, str) and "alias/aws/" in key_id:
+                    problem = f"is the AWS-managed key {key_id}, whose key policy no service may use"
+                else:
+                    problem = "names no AWS::KMS::Key or Alias of this template (its policy is unknown)"
+                message = f"{topic} is published to by {via}, but its KmsMasterKeyId {problem}"
+                matches.append(RuleMatch(path, message))
+                continue
+            for service in services:
+                missing = [a for a in self.KEY_ACTIONS if not _key_allows(resources[key], service, a)]
+                if missing:
+                    message = (
+                        f"{key}'s KeyPolicy does not allow {service} {' and '.join(missing)}, which it needs "
+                        f"to publish to {topic} ({_some(publishers[service])})"
+                    )
+                    matches.append(RuleMatch(_path(cfn, key, "Properties", "KeyPolicy"), message))
+        return matches
+
+
+def _service_publishers(cfn: Any) -> dict[str, dict[str, set[str]]]:
+    """topic -> service principal -> the resources through which that service publishes to it."""
+    topics = set(_of_type(cfn, "AWS::SNS::Topic"))
+    publishers: dict[str, dict[str, set[str]]] = {}
+
+    def publishes(service: str, target: Any, via: str) -> None:
+        topic = _logical_id(target)
+        if topic in topics:
+            publishers.setdefault(topic, {}).setdefault(service, set()).add(via)
+
+    for name, alarm in _of_type(cfn, "AWS::CloudWatch::Alarm").items():
+        properties = _properties(alarm)
+        for key in ("AlarmActions", "OKActions", "InsufficientDataActions"):
+            for action in _as_list(properties.get(key, [])):
+                publishes("cloudwatch.amazonaws.com", action, name)
+    for name, destination in _of_type(cfn, "AWS::SES::ConfigurationSetEventDestination").items():
+        sns = (_properties(destination).get("EventDestination") or {}).get("SnsDestination") or {}
+        publishes("ses.amazonaws.com", sns.get("TopicARN"), name)
+    for name, rule in _of_type(cfn, "AWS::SES::ReceiptRule").items():
+        for action in _as_list((_properties(rule).get("Rule") or {}).get("Actions", [])):
+            for settings in action.values() if isinstance(action, dict) else []:
+                if isinstance(settings, dict):
+                    publishes("ses.amazonaws.com", settings.get("TopicArn"), name)
+    for name, bucket in _of_type(cfn, "AWS::S3::Bucket").items():
+        notifications = _properties(bucket).get("NotificationConfiguration") or {}
+        for configuration in _as_list(notifications.get("TopicConfigurations", [])):
+            if isinstance(configuration, dict):
+                publishes("s3.amazonaws.com", configuration.get("Topic"), name)
+    for name, rule in _of_type(cfn, "AWS::Events::Rule").items():
+        for target in _as_list(_properties(rule).get("Targets", [])):
+            if isinstance(target, dict):
+                publishes("events.amazonaws.com", target.get("Arn"), name)
+    for name, policy in _of_type(cfn, "AWS::SNS::TopicPolicy").items():
+        properties = _properties(policy)
+        for _, statement in _statements(properties.get("PolicyDocument")):
+            if not _allows_action(statement, "sns:Publish"):
+                continue
+            for service in _service_principals(statement.get("Principal")):
+                if service != "*":
+                    for topic in _as_list(properties.get("Topics", [])):
+                        publishes(service, topic, name)
+    return publishers
+
+
+def _some(names: set[str], shown: int = 3) -> str:
+    """A few names, and how many more: a finding stays one readable line."""
+    ordered = sorted(names)
+    more = f" and {len(ordered) - shown} more" if len(ordered) > shown else ""
+    return ", ".join(ordered[:shown]) + more
+
+
+def _marked_without_personal_data(resource: dict[str, Any]) -> bool:
+    section, key, value = NO_PERSONAL_DATA
+    metadata = resource.get("Metadata")
+    marker = metadata.get(section) if isinstance(metadata, dict) else None
+    return isinstance(marker, dict) and str(marker.get(key)).lower() == value
+
+
+def _customer_key(cfn: Any, key_id: Any) -> str | None:
+    """The AWS::KMS::Key of the template a KmsMasterKeyId names, directly or through an alias."""
+    resources = _resources(cfn)
+    name = _logical_id(key_id)
+    resource = resources.get(name or "", {})
+    if resource.get("Type") == "AWS::KMS::Alias":
+        name = _logical_id(_properties(resource).get("TargetKeyId"))
+        resource = resources.get(name or "", {})
+    return name if resource.get("Type") == "AWS::KMS::Key" else None
+
+
+def _key_allows(key: dict[str, Any], service: str, action: str) -> bool:
+    """Whether a key policy allows the service principal `action` (`kms:GenerateDataKey*`: every
+    GenerateDataKey variant SNS may call, so the pattern must cover kms:GenerateDataKey)."""
+    wanted = action.rstrip("*")
+    for _, statement in _statements(_properties(key).get("KeyPolicy")):
+        if service in _service_principals(statement.get("Principal")) and _allows_action(statement, wanted):
+            return True
+    return False
