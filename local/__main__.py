@@ -29,6 +29,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="the SAM template")
     parser.add_argument("--config", type=Path, default=Path("config"), help="demo configuration to seed")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="do not authorise the functions' AWS calls against their roles (on by default, as on AWS)",
+    )
     args = parser.parse_args(argv)
     if args.speed <= 0:
         parser.error("--speed must be positive")
@@ -40,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         template=args.template,
         config_dir=args.config,
         host=args.host,
+        iam=not args.no_iam,
     )
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from local import iam
+
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +48,7 @@ class FunctionConfig:
     environment: dict[str, str]
     timeout: int
     memory: int
+    role: iam.Role | None = None  # None: its calls are not authorised (IAM enforcement off)
 
 
 @dataclass
@@ -159,7 +162,8 @@ class FunctionHost:
         scope = ModuleScope((config.code_dir, *config.layer_dirs))
         with self.lock, self.environment.applied(config.environment), scope.active():
             self._prepare_scope()
-            module = importlib.import_module(module_path.replace("/", "."))
+            with iam.acting_as(config.role):  # module-level code calls AWS with the function's role too
+                module = importlib.import_module(module_path.replace("/", "."))
             handler = getattr(module, attribute)
         self._functions[config.logical_id] = HostedFunction(config, scope, handler)
         for key in (config.logical_id, config.name, config.arn):
@@ -199,7 +203,12 @@ class FunctionHost:
             log_stream_name="local",
             timeout_seconds=config.timeout,
         )
-        with self.lock, self.environment.applied(config.environment), hosted.scope.active():
+        with (
+            self.lock,
+            self.environment.applied(config.environment),
+            hosted.scope.active(),
+            iam.acting_as(config.role),
+        ):
             try:
                 return hosted.handler(event, context)
             except Exception as error:

@@ -25,7 +25,7 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import auth, demo, moto_fixes, state, template
+from local import auth, demo, iam, moto_fixes, state, template
 from local.aws import AwsClients
 from local.bus import BusTap
 from local.capture import Capture
@@ -57,6 +57,7 @@ class Options:
     template: Path = Path("template.yaml")
     config_dir: Path = Path("config")
     host: str = "127.0.0.1"
+    iam: bool = True  # authorise each function's AWS calls against its role in the template
 
 
 def claim_stdout() -> TextIO:
@@ -90,6 +91,7 @@ def run(options: Options) -> int:
 
     capture = Capture()  # before any boto3 session exists: see local.capture
     capture.install()
+    iam.install()  # likewise; it acts only while a function with a role runs
 
     mock = mock_aws()
     mock.start()
@@ -171,6 +173,7 @@ class Runtime:
 
     def _function_configs(self) -> list[FunctionConfig]:
         configs = []
+        roles = iam.roles(self.template, self.names) if self.options.iam else {}
         for logical_id, function in self.template.functions.items():
             name = self.names.ref(logical_id)
             variables = {
@@ -196,6 +199,7 @@ class Runtime:
                     environment=variables,
                     timeout=function.timeout,
                     memory=function.memory,
+                    role=roles.get(logical_id),
                 )
             )
         return configs

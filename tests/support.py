@@ -1,14 +1,15 @@
 """Test helpers shared by unit, integration and benchmark code: AWS resources built from template.yaml
-and functions imported the way Lambda imports them."""
+and functions imported the way Lambda imports them, each acting with its own role from the template."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,10 @@ from typing import Any
 
 import boto3
 from samtranslator.yaml_helper import yaml_parse
+
+from local import iam
+from local import template as sam
+from local.refs import ACCOUNT_ID, STACK_NAME, Names, pseudo_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -97,8 +102,76 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def load_function(name: str) -> ModuleType:
-    """Import functions/<name>/app.py as a fresh module, as a new Lambda container would."""
-    return load_module(ROOT / "functions" / name / "app.py", f"fn_{name}_{uuid.uuid4().hex[:8]}")
+    """Import functions/<name>/app.py as a fresh module, as a new Lambda container would.
+
+    Its import and every call of its handler act with the function's role from template.yaml, so a call
+    the role does not allow fails with AccessDenied, as on AWS (where local.iam's hooks are installed:
+    tests/conftest.py installs them for every test).
+    """
+    role = function_role(name)
+    with iam.acting_as(role):
+        module = load_module(ROOT / "functions" / name / "app.py", f"fn_{name}_{uuid.uuid4().hex[:8]}")
+    module.lambda_handler = _acting_as(role, module.lambda_handler)
+    return module
+
+
+def _acting_as(role: iam.Role, handler: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(handler)
+    def call(event: Any, context: Any) -> Any:
+        with iam.acting_as(role):
+            return handler(event, context)
+
+    return call
+
+
+@functools.cache
+def expanded_template() -> sam.Template:
+    """template.yaml as the SAM translator expands it (roles with their policy templates expanded)."""
+    return sam.load(ROOT / "template.yaml", REGION)
+
+
+def function_role(name: str) -> iam.Role:
+    """The role of functions/<name>, resolved against the test stack the environment names."""
+    template = expanded_template()
+    code_dir = (ROOT / "functions" / name).resolve()
+    logical_id = next(key for key, function in template.functions.items() if function.code_dir == code_dir)
+    return iam.roles(template, StackNames.from_environment(template))[logical_id]
+
+
+class StackNames(Names):
+    """What the template's references name in a test stack: its table, bus, secret and environment come
+    from the variables the functions get (Stack.env()); any other resource gets a name of its own."""
+
+    @classmethod
+    def from_environment(cls, template: sam.Template) -> StackNames:
+        names = cls(refs={**pseudo_parameters(REGION), **template.parameters}, conditions=template.conditions)
+        env = os.environ
+        names.refs["Environment"] = env.get("ENVIRONMENT", "test")
+        if "TABLE_NAME" in env:
+            names.refs["Table"] = env["TABLE_NAME"]
+            names.attrs[("Table", "Arn")] = (
+                f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{env['TABLE_NAME']}"
+            )
+        if "EVENT_BUS_NAME" in env:
+            names.refs["EventBus"] = env["EVENT_BUS_NAME"]
+            names.attrs[("EventBus", "Arn")] = (
+                f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{env['EVENT_BUS_NAME']}"
+            )
+        if "PII_KEY_SECRET_ARN" in env:
+            names.refs["PiiKeySecret"] = env["PII_KEY_SECRET_ARN"]
+        if "SES_CONFIGURATION_SET" in env:
+            names.refs["DeliveryConfigurationSet"] = env["SES_CONFIGURATION_SET"]
+        return names
+
+    def ref(self, name: str) -> Any:
+        return self.refs.get(name, f"{STACK_NAME}-{name}")
+
+    def get_att(self, resource: str, attribute: str) -> Any:
+        if (resource, attribute) in self.attrs:
+            return self.attrs[(resource, attribute)]
+        if attribute == "Arn":
+            return f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{STACK_NAME}-{resource}"
+        return f"{STACK_NAME}-{resource}"
 
 
 def load_module(path: Path, module_name: str) -> ModuleType:
