@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from local import lambda_events
+from botocore.exceptions import ClientError
+
+from local import iam, lambda_events
 from local.aws import AwsClients
 from local.clock import iso
 from local.functions import FunctionError, FunctionHost
@@ -90,7 +92,9 @@ class Deliverer:
                 self._after_failure(logical_id, event, attempts, error.cause, policy, fallback_dead_letter)
                 return False
             if policy.on_success:
-                self.send(policy.on_success, self._success_record(logical_id, event, result))
+                config = self.host.find(logical_id)
+                with iam.acting_as(config.role if config else None):
+                    self.send(policy.on_success, self._success_record(logical_id, event, result))
             return True
 
     def _after_failure(
@@ -104,13 +108,19 @@ class Deliverer:
     ) -> None:
         config = self.host.find(logical_id)
         arn = config.arn if config else logical_id
-        if policy.on_failure:
-            record = lambda_events.async_failure_record(
-                function_arn=arn, event=event, attempts=attempts, error=error, now=self.now()
-            )
-            self.send(policy.on_failure, record)
-        elif policy.dead_letter:
-            self.send(policy.dead_letter, event, {"ErrorMessage": str(error), "ErrorCode": "200"})
+        if policy.on_failure or policy.dead_letter:
+            # Lambda sends to a function's own destination or dead-letter queue with the function's role.
+            try:
+                with iam.acting_as(config.role if config else None):
+                    if policy.on_failure:
+                        record = lambda_events.async_failure_record(
+                            function_arn=arn, event=event, attempts=attempts, error=error, now=self.now()
+                        )
+                        self.send(policy.on_failure, record)
+                    elif policy.dead_letter:
+                        self.send(policy.dead_letter, event, {"ErrorMessage": str(error), "ErrorCode": "200"})
+            except ClientError as denied:
+                log.error("%s failed %d times and its failure was lost: %s", logical_id, attempts, denied)
         elif fallback_dead_letter:
             log.warning(
                 "%s failed %d times; its event goes to the rule target's dead-letter queue. In AWS that "

@@ -4,6 +4,10 @@ Messages are received, handed over in the Lambda SQS event shape and deleted whe
 succeeds. A failure leaves them on the queue: they come back after the queue's visibility timeout, and
 the queue's own RedrivePolicy moves them to its dead-letter queue, exactly as in AWS.
 
+Receiving, deleting and reading the queue's attributes act with the function's role, as the mapping does
+in AWS (the policy SAM attaches for an SQS event grants them); hiding a failed message again is the
+runtime's own doing, not Lambda's, so it is not authorised.
+
 The visibility timeout runs on the virtual clock, as every other wait in the runtime does: moto times
 it by the wall clock, so a failed message is hidden there for longer than any test waits
 (`HOLD_SECONDS`) and made visible again once the virtual clock has passed its timeout.
@@ -21,7 +25,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local import lambda_events
+from local import iam, lambda_events
 from local.aws import AwsClients
 from local.functions import FunctionError, FunctionHost
 from local.streams import Mapping
@@ -42,6 +46,11 @@ class QueuePoller:
     # receipt handle -> virtual time its failed message becomes visible again
     hidden: dict[str, datetime] = field(default_factory=dict)
     _visibility: timedelta | None = None
+
+    @property
+    def role(self) -> iam.Role | None:
+        function = self.host.find(self.mapping.function)
+        return function.role if function else None
 
     def poll(self) -> bool:
         released = self._release_due()
@@ -91,7 +100,7 @@ class QueuePoller:
 
     def _visibility_timeout(self) -> timedelta:
         if self._visibility is None:
-            with self.lock:
+            with self.lock, iam.acting_as(self.role):
                 attributes = self.clients.sqs.get_queue_attributes(
                     QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"]
                 )["Attributes"]
@@ -102,7 +111,7 @@ class QueuePoller:
     def _receive(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         while len(messages) < self.mapping.batch_size:
-            with self.lock:
+            with self.lock, iam.acting_as(self.role):
                 response = self.clients.sqs.receive_message(
                     QueueUrl=self.queue_url,
                     MaxNumberOfMessages=min(10, self.mapping.batch_size - len(messages)),
@@ -143,7 +152,7 @@ class QueuePoller:
             entries = [
                 {"Id": str(index), "ReceiptHandle": r["receiptHandle"]} for index, r in enumerate(chunk)
             ]
-            with self.lock:
+            with self.lock, iam.acting_as(self.role):
                 self.clients.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
 
 

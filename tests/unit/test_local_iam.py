@@ -6,8 +6,10 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -19,7 +21,9 @@ from local import iam
 from local import template as sam
 from local.functions import Environment, FunctionConfig, FunctionHost
 from local.iam_requests import Call, Lookups, Request, requests
+from local.queues import QueuePoller
 from local.refs import ACCOUNT_ID, Names, pseudo_parameters
+from local.streams import Mapping
 from tests.support import REGION, environment
 
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/t"
@@ -294,3 +298,21 @@ def test_the_runtime_hosts_a_function_with_its_role_at_import_and_in_its_handler
     answer = host.invoke("Fn", {})
     # THEN both calls were denied
     assert answer == {"import": "AccessDeniedException", "handler": "AccessDeniedException"}
+
+
+def test_a_queue_mapping_receives_with_the_functions_role(aws: None, tmp_path: Path) -> None:
+    # GIVEN a queue whose mapping's function may read a table but not receive from the queue
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="outbound")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="case.opened")
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:outbound"
+    role = table_role(tmp_path)
+    host: Any = SimpleNamespace(find=lambda name: SimpleNamespace(role=role))
+    clients: Any = SimpleNamespace(sqs=sqs, region=REGION)
+    mapping = Mapping("Outbound", "Fn", arn, 10, 0, None, (), report_item_failures=True)
+    poller = QueuePoller(mapping, url, clients, host, threading.RLock(), lambda: datetime.now(UTC))
+    # WHEN it polls THEN SQS refuses, as it refuses Lambda when the role lacks sqs:ReceiveMessage
+    with pytest.raises(ClientError) as denied:
+        poller.poll()
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert f"sqs:ReceiveMessage on resource: {arn}" in str(denied.value)
