@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?=
@@ -13,7 +14,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq lead qr clean browser \
-	env-check deploy-check bootstrap smoke cost
+	env-check deploy-check bootstrap smoke cost lambda-check iam-report
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -26,12 +27,17 @@ $(SAM_VENV)/.installed: requirements/sam.lock
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/sam.lock
 	@touch $@
 
+$(CHECKOV_VENV)/.installed: requirements/checkov.lock
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/checkov.lock
+	@touch $@
+
 ## run: start the embedded runtime (no AWS account, no Docker). ARGS="--port 0 --state .local/state"
 run: $(VENV)/.installed
 	@$(PY) -m local $(ARGS)
 
-## test: lint, type-check, validate the template, run every test
-test: lint validate browser
+## test: lint, type-check, validate the template, import every function as deployed, run every test
+test: lint validate lambda-check browser
 	$(PY) -m pytest -n 2 --dist loadgroup $(ARGS)
 
 ## browser: Debian's chromium and chromium-driver for the console's browser tests (needs root)
@@ -46,11 +52,26 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-## validate: SAM's lint, then the repository's guardrails (lint_rules/: log retention, failure paths,
-##           no wildcard data actions, table protection)
-validate: $(SAM_VENV)/.installed
+## validate: SAM's lint, the repository's guardrails (lint_rules/guardrails.py, E9001-E9011, listed in
+##           docs/operations.md), then checkov held to its baseline (lint_rules/checkov-baseline.yaml)
+validate: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint --append-rules lint_rules -- template.yaml
+	$(SAM_VENV)/bin/python -m tools.checkov_gate --checkov $(CHECKOV_VENV)/bin/checkov
+
+## lambda-check: build the layer and the functions for arm64/python3.12 (.lambda-check/), then import each
+##               function in a clean interpreter with only its package, the layers and the runtime's boto3,
+##               and call it with its events/ samples against moto (docs/operations.md)
+lambda-check: $(VENV)/.installed
+	$(PY) -m tools.lambda_check $(ARGS)
+
+## iam-report: per function, the actions its role grants and those the integration and end-to-end suites
+##             used (every authorisation recorded by local.iam); the unused ones are candidates for removal
+iam-report: $(VENV)/.installed browser
+	@mkdir -p .local && rm -f .local/iam-seen.jsonl
+	RECOVERY_IAM_SEEN=$(CURDIR)/.local/iam-seen.jsonl $(PY) -m pytest -n 2 --dist loadgroup -q -p no:cacheprovider \
+		tests/integration tests/e2e $(ARGS)
+	$(PY) -m tools.iam_report .local/iam-seen.jsonl
 
 ## bench: measure the budgets in DESIGN.md; JSON goes to bench/results/
 bench: $(VENV)/.installed
@@ -92,7 +113,7 @@ cost: $(VENV)/.installed
 	@PYTHONPATH=layers/recovery $(PY) -m recovery.cost_estimate --volume "$(VOLUME)" --negative "$(or $(NEGATIVE),0.2)" $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .local .lambda-check .pytest_cache .mypy_cache .ruff_cache
 
 ## seed: write config/sources.yaml to a deployed table and print new source keys
 ##       (needs AWS credentials and TABLE_NAME, EVENT_BUS_NAME, PII_KEY_SECRET_ARN from the stack outputs)

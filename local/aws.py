@@ -23,23 +23,30 @@ class AwsClients:
     ssm: Any
 
     @classmethod
-    def create(cls, region: str) -> AwsClients:
+    def create(cls, region: str, endpoint_url: str | None = None) -> AwsClients:
+        """Clients for moto in-process (`mock_aws`), or for a moto server at `endpoint_url`."""
         session = boto3.session.Session(region_name=region)
+
+        def client(service: str) -> Any:
+            return session.client(service, endpoint_url=endpoint_url)
+
         return cls(
             region=region,
-            dynamodb=session.client("dynamodb"),
-            # moto answers DynamoDB Streams only on this explicit endpoint (DESIGN.md, Known traps).
+            dynamodb=client("dynamodb"),
+            # In-process, moto answers DynamoDB Streams only on this explicit endpoint (DESIGN.md, Known
+            # traps); a server answers every service on its own URL.
             streams=session.client(
-                "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com"
+                "dynamodbstreams",
+                endpoint_url=endpoint_url or f"https://streams.dynamodb.{region}.amazonaws.com",
             ),
-            sqs=session.client("sqs"),
-            sns=session.client("sns"),
-            events=session.client("events"),
-            scheduler=session.client("scheduler"),
-            secrets=session.client("secretsmanager"),
-            ses=session.client("ses"),
-            cognito=session.client("cognito-idp"),
-            ssm=session.client("ssm"),
+            sqs=client("sqs"),
+            sns=client("sns"),
+            events=client("events"),
+            scheduler=client("scheduler"),
+            secrets=client("secretsmanager"),
+            ses=client("ses"),
+            cognito=client("cognito-idp"),
+            ssm=client("ssm"),
         )
 
 
