@@ -58,8 +58,12 @@ class PolicyError(TemplateError):
 
 @dataclass(frozen=True)
 class Statement:
-    """A statement as written in the template, for reports."""
+    """A statement as written in the template, for reports; `policy` names where it comes from, and
+    `managed` is true for an AWS managed policy (what SAM attaches for Lambda itself: logs, X-Ray, event
+    sources)."""
 
+    policy: str
+    managed: bool
     effect: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
@@ -115,15 +119,22 @@ def roles(template: Template, names: Names) -> dict[str, Role]:
             if resource.get("Type") == "AWS::IAM::Policy"
             and {"Ref": role_id} in resource.get("Properties", {}).get("Roles", [])
         ]
-        for arn in role.get("Properties", {}).get("ManagedPolicyArns", []):
-            documents.append(_managed(template, arn, names))
-        resolved = [(source, resolve(document, names)) for source, document in documents]
+        arns = role.get("Properties", {}).get("ManagedPolicyArns", [])
+        resolved = [(source, resolve(document, names), False) for source, document in documents]
+        resolved += [
+            (source, resolve(document, names), aws)
+            for source, document, aws in _managed(template, arns, names)
+        ]
         found[logical_id] = Role(
             function=logical_id,
             name=str(names.ref(role_id)),
             session=str(names.ref(logical_id)),
-            documents=tuple(json.dumps(_normalised(source, document)) for source, document in resolved),
-            statements=tuple(statement for _, document in resolved for statement in _statements(document)),
+            documents=tuple(json.dumps(_normalised(source, document)) for source, document, _ in resolved),
+            statements=tuple(
+                statement
+                for source, document, aws in resolved
+                for statement in _statements(source, aws, document)
+            ),
         )
     return found
 
@@ -135,16 +146,21 @@ def _role_of(reference: Any) -> str | None:
     return None
 
 
-def _managed(template: Template, arn: Any, names: Names) -> tuple[str, Any]:
-    if isinstance(arn, dict) and "Ref" in arn and arn["Ref"] in template.resources:
-        policy = template.resources[arn["Ref"]]
-        if policy.get("Type") == "AWS::IAM::ManagedPolicy":
-            return arn["Ref"], policy["Properties"]["PolicyDocument"]
-    name = str(resolve(arn, names)).rsplit("/", 1)[-1]
-    managed = _aws_managed_policies()
-    if name not in managed:
-        raise PolicyError(f"the managed policy {name} is not known to the embedded runtime")
-    return name, managed[name]["Document"]
+def _managed(template: Template, arns: list[Any], names: Names) -> list[tuple[str, Any, bool]]:
+    """Each managed policy's name, document, and whether AWS manages it."""
+    found = []
+    for arn in arns:
+        if isinstance(arn, dict) and "Ref" in arn and arn["Ref"] in template.resources:
+            policy = template.resources[arn["Ref"]]
+            if policy.get("Type") == "AWS::IAM::ManagedPolicy":
+                found.append((str(arn["Ref"]), policy["Properties"]["PolicyDocument"], False))
+                continue
+        name = str(resolve(arn, names)).rsplit("/", 1)[-1]
+        managed = _aws_managed_policies()
+        if name not in managed:
+            raise PolicyError(f"the managed policy {name} is not known to the embedded runtime")
+        found.append((name, managed[name]["Document"], True))
+    return found
 
 
 @cache
@@ -159,9 +175,11 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _statements(document: dict[str, Any]) -> list[Statement]:
+def _statements(policy: str, managed: bool, document: dict[str, Any]) -> list[Statement]:
     return [
         Statement(
+            policy,
+            managed,
             str(statement.get("Effect")),
             tuple(str(action) for action in _as_list(statement.get("Action", []))),
             tuple(str(resource) for resource in _as_list(statement.get("Resource", []))),

@@ -53,6 +53,21 @@ class Names:
         return self.attrs[(resource, attribute)]
 
 
+class PlaceholderNames(Names):
+    """Names that answer every reference: what is not known gets a name (and an ARN) of its own. For
+    reading a template's policies without creating anything (tests, reports); nothing checks them."""
+
+    def ref(self, name: str) -> Any:
+        return self.refs.get(name, f"{STACK_NAME}-{name}")
+
+    def get_att(self, resource: str, attribute: str) -> Any:
+        if (resource, attribute) in self.attrs:
+            return self.attrs[(resource, attribute)]
+        if attribute == "Arn":
+            return f"arn:aws:local:us-east-1:{ACCOUNT_ID}:{STACK_NAME}-{resource}"
+        return f"{STACK_NAME}-{resource}"
+
+
 def resolve(value: Any, names: Names) -> Any:
     """Resolve every intrinsic function inside `value` (recursively)."""
     if isinstance(value, list):

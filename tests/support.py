@@ -21,7 +21,7 @@ from samtranslator.yaml_helper import yaml_parse
 
 from local import iam
 from local import template as sam
-from local.refs import ACCOUNT_ID, STACK_NAME, Names, pseudo_parameters
+from local.refs import ACCOUNT_ID, PlaceholderNames, pseudo_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -138,7 +138,7 @@ def function_role(name: str) -> iam.Role:
     return iam.roles(template, StackNames.from_environment(template))[logical_id]
 
 
-class StackNames(Names):
+class StackNames(PlaceholderNames):
     """What the template's references name in a test stack: its table, bus, secret and environment come
     from the variables the functions get (Stack.env()); any other resource gets a name of its own."""
 
@@ -148,10 +148,9 @@ class StackNames(Names):
         env = os.environ
         names.refs["Environment"] = env.get("ENVIRONMENT", "test")
         if "TABLE_NAME" in env:
-            names.refs["Table"] = env["TABLE_NAME"]
-            names.attrs[("Table", "Arn")] = (
-                f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{env['TABLE_NAME']}"
-            )
+            table = env["TABLE_NAME"]
+            names.refs["Table"] = table
+            names.attrs[("Table", "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{table}"
         if "EVENT_BUS_NAME" in env:
             names.refs["EventBus"] = env["EVENT_BUS_NAME"]
             names.attrs[("EventBus", "Arn")] = (
@@ -162,16 +161,6 @@ class StackNames(Names):
         if "SES_CONFIGURATION_SET" in env:
             names.refs["DeliveryConfigurationSet"] = env["SES_CONFIGURATION_SET"]
         return names
-
-    def ref(self, name: str) -> Any:
-        return self.refs.get(name, f"{STACK_NAME}-{name}")
-
-    def get_att(self, resource: str, attribute: str) -> Any:
-        if (resource, attribute) in self.attrs:
-            return self.attrs[(resource, attribute)]
-        if attribute == "Arn":
-            return f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{STACK_NAME}-{resource}"
-        return f"{STACK_NAME}-{resource}"
 
 
 def load_module(path: Path, module_name: str) -> ModuleType:
