@@ -259,7 +259,8 @@ def _values(cfn: Any, value: Any) -> list[Any]:
 def _seconds(cfn: Any, value: Any, default: float) -> list[float] | None:
     """The numbers a duration property may be (its default when absent), or None when one can't be read."""
     numbers = []
-    for candidate in [NO_VALUE] if value is None else _values(cfn, value):
+    candidates: list[Any] = [NO_VALUE] if value is None else _values(cfn, value)
+    for candidate in candidates:
         if candidate is NO_VALUE:
             numbers.append(default)
             continue
@@ -302,7 +303,7 @@ def _service_principals(principal: Any) -> list[str]:
 
 def _condition_keys(statement: dict[str, Any]) -> set[str]:
     """The condition keys a statement tests, lower case (IAM compares them without regard to case)."""
-    keys = set()
+    keys: set[str] = set()
     condition = statement.get("Condition")
     for test in condition.values() if isinstance(condition, dict) else []:
         if isinstance(test, dict):
