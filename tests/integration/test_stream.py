@@ -1,8 +1,10 @@
-"""The stream function on real stream records from moto: events on the bus, counters once per batch."""
+"""The stream function on real stream records from moto: events on the bus, counters once per record
+however the records are redelivered, and a record it can't read parked whole in the stream DLQ."""
 
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,9 +12,11 @@ from typing import Any
 import boto3
 import pytest
 
+from local.refs import STACK_NAME
+from recovery.notify.dead_letters import PARKED_RECORD
 from recovery.outbox import Outbox
 from tests.integration.conftest import Api
-from tests.support import REGION, Context, Stack, StreamReader, event, load_function
+from tests.support import REGION, Context, Stack, StreamReader, environment, event, load_function
 
 
 class RecordingBus:
@@ -43,8 +47,6 @@ def team(stats: dict[tuple[str, str], dict[str, Any]], hour: str = "10", name: s
 
 def feedback(external_id: str, score: int, team: str = "support-emea", hour: str = "10") -> dict[str, Any]:
     body: dict[str, Any] = copy.deepcopy(event("ingest_feedback_positive.json"))
-    import json
-
     document = json.loads(body["body"])
     document.update(
         external_id=external_id,
@@ -84,7 +86,7 @@ def test_batch_publishes_events_and_counts(api: Api, stack: Stack, stream: Any) 
         "positive",
     ]
     assert all("@" not in str(e.detail) and "cust-" not in str(e.detail) for e in bus.events)
-    assert result["events"] == 2
+    assert result == {"batchItemFailures": []}
     stats = counters(stack)
     assert team(stats) == {"volume": 3, "negatives": 1, "cases": 1}
     counts = stats[("STAT#support-emea", "H#2026-11-22T10")]
@@ -159,27 +161,31 @@ def test_events_reach_the_bus(api: Api, stack: Stack, stream: Any) -> None:
 
     # THEN the CaseOpened event is on the bus
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-    import json
-
     detail = json.loads(messages[0]["Body"])["detail"]
     assert detail["priority"] == "P1" and detail["case_id"].startswith("cs_")
 
 
 def test_an_item_with_more_than_a_chunk_of_counters_is_applied_once(stack: Stack, stream: Any) -> None:
-    # GIVEN a batch with one team-hour of 250 counters (an exact decimal among them) and 120 other items
-    from recovery.store.counters import CounterReader, CounterStore
+    # GIVEN one record with a team-hour of 250 counters (an exact decimal among them), and 120 other records
+    from recovery.store.counters import Counted, CounterReader, CounterStore, plan_parts
 
     big = {f"volume|tag|t{i:03}": 1 for i in range(249)} | {"comp:EUR": Decimal("12.50")}
-    deltas: dict[tuple[str, str], dict[str, Any]] = {("support-emea", "2026-11-22T10"): big}
-    deltas |= {(f"team-{i:03}", "2026-11-22T10"): {"volume": 2} for i in range(120)}
     now = datetime(2026, 11, 22, 11, tzinfo=UTC)
+    records = [Counted("big", now, {("support-emea", "2026-11-22T10"): big})]
+    records += [
+        Counted(f"r{i:03}", now, {(f"team-{i:03}", "2026-11-22T10"): {"volume": 2}}) for i in range(120)
+    ]
+    store = CounterStore()
 
     # WHEN applied, then delivered again
-    first = CounterStore().apply("batch-big", deltas, now)
-    again = CounterStore().apply("batch-big", deltas, now)
+    first = [store.apply(part, now) for part in plan_parts(records, store.counted(records))]
+    counted = store.counted(records)
+    again = plan_parts(records, counted)
 
-    # THEN every counter holds its amount once: the item was updated in chunks in separate parts
-    assert first >= 3 and again == 0
+    # THEN the big record took parts of its own (chunks of one item in separate transactions), every
+    # record is found counted, and a redelivery plans nothing
+    assert len(first) >= 4 and all(first)
+    assert counted == {record.event_id for record in records} and again == []
     stored = counters(stack)[("STAT#support-emea", "H#2026-11-22T10")]
     assert stored == big
     assert counters(stack)[("STAT#team-119", "H#2026-11-22T10")] == {"volume": 2}
@@ -216,3 +222,50 @@ def test_reader_reads_a_range_and_exact_hours(api: Api, stack: Stack, stream: An
     }
     assert exact.items_read == 2
     assert "team" not in ranged["2026-11-22T10"] and "hour" not in ranged["2026-11-22T10"]
+
+
+def test_a_batch_delivered_again_as_halves_and_as_a_suffix_counts_each_record_once(
+    api: Api, stack: Stack, stream: Any
+) -> None:
+    # GIVEN six responses whose batch was counted once
+    reader = StreamReader(stack.table)
+    for number in range(6):
+        api.post("/v1/feedback", feedback(f"r{number}", 9))
+    records = reader.read()
+    stream.outbox = Outbox(stream.outbox._counters, RecordingBus())
+    assert stream.lambda_handler({"Records": copy.deepcopy(records)}, Context()) == {"batchItemFailures": []}
+
+    # WHEN Lambda delivers it again cut otherwise: the halves of a bisect, then a suffix from a checkpoint
+    for cut in (records[:3], records[3:], records[2:]):
+        assert stream.lambda_handler({"Records": copy.deepcopy(cut)}, Context()) == {"batchItemFailures": []}
+
+    # THEN each response counts once, found by the markers of its records' creation minute
+    assert team(counters(stack)) == {"volume": 6}
+
+
+def test_a_record_that_cannot_be_read_is_parked_whole_and_the_rest_is_counted(api: Api, stack: Stack) -> None:
+    # GIVEN the stream DLQ, and a batch of three responses whose second record can't be read
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq = sqs.create_queue(QueueName=f"{STACK_NAME}-StreamDLQ")["QueueUrl"]  # the template's queue name
+    with environment({"STREAM_DLQ_URL": dlq}):
+        stream = load_function("stream")
+    stream.outbox._bus = RecordingBus()
+    reader = StreamReader(stack.table)
+    for external_id in ("a", "b", "c"):
+        api.post("/v1/feedback", feedback(external_id, 9))
+    records = reader.read()
+    records[1]["dynamodb"]["NewImage"]["verdict"] = {"Q": "positive"}  # no DynamoDB type is called Q
+
+    # WHEN the stream function handles the batch
+    result = stream.lambda_handler({"Records": copy.deepcopy(records)}, Context())
+
+    # THEN the batch succeeds, the two readable responses are published and counted
+    assert result == {"batchItemFailures": []}
+    assert team(counters(stack)) == {"volume": 2}
+    published = [item for e in stream.outbox._bus.events for item in e.detail.get("feedback", [])]
+    assert len(published) == 2
+    # AND the unreadable record waits in the DLQ whole, with the reason, ready to be replayed
+    [message] = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    body = json.loads(message["Body"])
+    assert body["kind"] == PARKED_RECORD and body["record"] == records[1]
+    assert "TypeError" in body["reason"]

@@ -4,11 +4,21 @@ into transactions (no AWS)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from recovery.domain.changes import Change, counter_deltas
-from recovery.store.counters import CHUNK, TRANSACTION_LIMIT, counter_name, parse_name, plan
+from recovery.store.counters import (
+    CHUNK,
+    TRANSACTION_LIMIT,
+    Counted,
+    counter_name,
+    minute_of,
+    parse_name,
+    plan,
+    plan_parts,
+)
 
 HOUR = "2026-11-22T10"
 TEAM_HOUR = ("emea", HOUR)
@@ -308,3 +318,36 @@ def test_an_item_with_more_than_a_chunk_of_counters_is_split_across_parts() -> N
 def test_an_empty_batch_plans_one_empty_part() -> None:
     # GIVEN no deltas WHEN planned THEN one part (its marker still records the batch)
     assert plan({}) == [[]]
+
+
+def test_stream_records_are_planned_whole_by_creation_minute_and_counted_ones_skipped() -> None:
+    # GIVEN records over two creation minutes, 150 teams in the first, and one record already counted
+    start = datetime(2026, 11, 22, 10, 5, 59, tzinfo=UTC)
+    records = [Counted(f"e{i:03}", start, {(f"t{i:03}", HOUR): {"volume": 1}}) for i in range(150)]
+    records += [
+        Counted(f"f{i:03}", start + timedelta(seconds=1), {("t000", HOUR): {"volume": 1}}) for i in range(3)
+    ]
+    # WHEN planned
+    parts = plan_parts(records, counted={"e007"})
+    # THEN each part holds whole records of one minute, within a transaction, in stream order
+    assert [part.minute for part in parts] == ["2026-11-22T10:05", "2026-11-22T10:05", "2026-11-22T10:06"]
+    assert [len(part.completes) for part in parts] == [99, 50, 3]
+    assert all(len(part.operations) <= TRANSACTION_LIMIT - 1 for part in parts)
+    completed = [event_id for part in parts for event_id in part.completes]
+    assert completed == [record.event_id for record in records if record.event_id != "e007"]
+    # the three records of the second minute add up in one update, and every part is named by its records
+    assert parts[2].operations == ((("t000", HOUR), [("volume", 3)]),)
+    assert len({part.key for part in parts}) == 3 and minute_of(start) == parts[0].minute
+
+
+def test_a_record_too_big_for_one_transaction_gets_parts_of_its_own_the_last_completing_it() -> None:
+    # GIVEN a record with 250 counters on one item between two small records
+    moment = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
+    big = Counted("big", moment, {("big", HOUR): {f"m{i:03}": 1 for i in range(250)}})
+    small = [Counted(name, moment, {("t", HOUR): {"volume": 1}}) for name in ("a", "b")]
+    # WHEN planned
+    parts = plan_parts([small[0], big, small[1]], counted=set())
+    # THEN the small ones keep their own parts, the big one has three chunks, and only its last part
+    # marks it counted; planned again (a redelivery) it gets the same parts, so applied ones are skipped
+    assert [part.completes for part in parts] == [("a",), (), (), ("big",), ("b",)]
+    assert [part.key for part in plan_parts([big], counted=set())] == [part.key for part in parts[1:4]]

@@ -76,6 +76,23 @@ def test_stream_trigger_has_a_failure_destination_with_an_alarm() -> None:
     assert destination in alarmed
 
 
+def test_stream_trigger_isolates_a_failing_record_and_fails_over_while_the_stream_holds_it() -> None:
+    function = RESOURCES["StreamFunction"]["Properties"]
+    stream = function["Events"]["TableStream"]["Properties"]
+    # a failing batch is halved, the function names the record to resume from, and a record older than
+    # the maximum age goes to the DLQ while the stream (24 hours) still holds it for a replay
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 0 < stream["MaximumRecordAgeInSeconds"] <= 12 * 3600
+    assert stream["MaximumRetryAttempts"] >= 1
+    # and the function parks a record it can't read in the same DLQ, which it may send to
+    destination = stream["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert function["Environment"]["Variables"]["STREAM_DLQ_URL"] == {"Ref": destination}
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": [destination, "QueueName"]}}} in function[
+        "Policies"
+    ]
+
+
 def test_alarms_cover_errors_5xx_and_notify_ops() -> None:
     alarms = of_type("AWS::CloudWatch::Alarm").values()
     metrics = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms}

@@ -1,42 +1,195 @@
-"""The stream is the outbox: from committed table changes, publish domain events and move counters."""
+"""The stream is the outbox: from committed table changes, publish domain events and move counters.
+
+One delivery of stream records (a batch, a bisected half of one, the rest of one after a checkpoint, a
+replay from the DLQ) goes through four steps:
+1. Each record is read on its own: its change, its events, its counter deltas. A record that can't be
+   read (a poison record: reading it raises) is set aside, and the others go on.
+2. The events of the readable records are published. Consumers are idempotent, so publishing them again
+   on a redelivery is harmless.
+3. Their counters are applied, exactly once per record whatever Lambda redelivers
+   (recovery.store.counters: markers that any later delivery of a record finds again).
+4. Poison records are parked in the stream DLQ, whole, with the reason, so they can be replayed later.
+
+A transient failure (PublishFailed, TransientFailure, ParkFailed) stops the delivery where it is; the
+answer (`batchItemFailures`, as Lambda documents for DynamoDB streams) names the first record not done,
+and Lambda delivers it and everything after it again. Anything else raises, so Lambda bisects the batch
+(BisectBatchOnFunctionError) until the failing record is alone. Either way counters stay exact, because
+step 3 skips what an earlier delivery applied. docs/operations.md ("The stream") has the reasoning.
+
+Powertools' BatchProcessor handles records one at a time; this batch publishes and counts together
+(one PutEvents call and one transaction per ~100 records), so it keeps its own loop.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from recovery import clock
-from recovery.domain.changes import Change, counter_deltas, domain_events
-from recovery.events_bus import EventPublisher
-from recovery.store.counters import CounterStore
+from recovery.domain.changes import (
+    Change,
+    DomainEvent,
+    FeedbackSummary,
+    bus_events,
+    case_events,
+    counter_deltas,
+    feedback_change,
+)
+from recovery.errors import TransientFailure
+from recovery.events_bus import EventPublisher, PublishFailed
+from recovery.notify.dead_letters import DeadLetters, ParkFailed
+from recovery.store.counters import Counted, Part, plan_parts
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse, PartialItemFailures
+
+
+class Counters(Protocol):
+    """The counter store as the outbox uses it (recovery.store.counters.CounterStore)."""
+
+    def counted(self, records: Sequence[Counted]) -> set[str]: ...
+
+    def apply(self, part: Part, now: datetime) -> bool: ...
 
 
 @dataclass(frozen=True)
-class BatchSummary:
-    batch_id: str
+class Reading:
+    """What one stream record means."""
+
+    index: int  # its place in the delivery
+    sequence_number: str
+    events: list[DomainEvent]
+    feedback: FeedbackSummary | None
+    counted: Counted | None  # None: it moves no counter
+
+    @property
+    def publishes(self) -> bool:
+        return bool(self.events) or self.feedback is not None
+
+
+def read_record(index: int, raw: Mapping[str, Any]) -> Reading:
+    """One record as Lambda delivers it -> what it means; raises when the record can't be read."""
+    record = DynamoDBRecord(dict(raw))
+    stream = record.dynamodb
+    if stream is None or not stream.sequence_number:
+        raise ValueError("the record has no dynamodb.SequenceNumber")
+    if record.event_name is None:
+        raise ValueError("the record has no eventName")
+    change = Change(
+        event_id=record.event_id or "",
+        name=record.event_name.name,  # type: ignore[arg-type]
+        pk=str(stream.keys.get("pk", "")),
+        old=stream.old_image or None,
+        new=stream.new_image or None,
+    )
+    deltas = counter_deltas([change])
+    counted = None
+    if deltas:
+        created = stream.approximate_creation_date_time
+        if not record.event_id or created is None:
+            raise ValueError("a record that moves counters needs its eventID and ApproximateCreationDateTime")
+        counted = Counted(record.event_id, datetime.fromtimestamp(created, UTC), deltas)
+    return Reading(index, stream.sequence_number, case_events(change), feedback_change(change), counted)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one delivery; `failed_at` is the sequence number Lambda resumes from."""
+
     records: int
     events: int
-    counters: int
-    applied_parts: int
+    counted: int  # records whose counters were applied now
+    already_counted: int  # records an earlier delivery had counted
+    parts: int  # counter transactions applied now
+    parked: int
+    failed_at: str | None = None
+    failure: str | None = None
 
-
-def batch_id(changes: Sequence[Change]) -> str:
-    """The same records always give the same id: the stream redelivers a failed batch unchanged."""
-    digest = hashlib.sha256("\n".join(change.event_id for change in changes).encode("utf-8"))
-    return digest.hexdigest()[:40]
+    def response(self) -> PartialItemFailureResponse:
+        failures: list[PartialItemFailures] = []
+        if self.failed_at is not None:
+            failures.append({"itemIdentifier": self.failed_at})
+        return {"batchItemFailures": failures}
 
 
 class Outbox:
-    def __init__(self, counters: CounterStore, bus: EventPublisher) -> None:
+    def __init__(
+        self,
+        counters: Counters,
+        bus: EventPublisher,
+        dead_letters: DeadLetters | None = None,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
         self._counters = counters
         self._bus = bus
+        self._dead_letters = dead_letters
+        self._now = now
 
-    def process(self, changes: Sequence[Change]) -> BatchSummary:
-        identity = batch_id(changes)
-        events = domain_events(changes)
-        # Events first: alerts wait on them; counters can trail by a retry.
-        self._bus.publish(events)
-        deltas = counter_deltas(changes)
-        applied = self._counters.apply(identity, deltas, clock.now()) if deltas else 0
-        return BatchSummary(identity, len(changes), len(events), len(deltas), applied)
+    def process(self, records: Sequence[Mapping[str, Any]], park: bool = True) -> Delivery:
+        """Publish and count a delivery of stream records. With `park` False (a replay of parked
+        records) a record that still can't be read is reported as failed instead of parked again."""
+        readings: list[Reading] = []
+        poison: list[tuple[int, Mapping[str, Any], str]] = []
+        for index, raw in enumerate(records):
+            try:
+                readings.append(read_record(index, raw))
+            except Exception as error:  # whatever reading one record raises makes it poison, only it
+                poison.append((index, raw, f"{type(error).__name__}: {error}"))
+
+        not_done: list[int] = []  # places of records that Lambda must deliver again
+        failure: str | None = None
+        events = bus_events((reading.events, reading.feedback) for reading in readings)
+        counted = already = parts = 0
+        try:
+            # Events first: alerts wait on them; counters can trail by a retry.
+            self._bus.publish(events)
+        except PublishFailed as error:
+            failure = str(error)
+            not_done += [r.index for r in readings if r.publishes or r.counted]
+        else:
+            counting = [reading.counted for reading in readings if reading.counted]
+            done: set[str] = set()
+            try:
+                done = self._counters.counted(counting)
+                already = len(done)
+                for part in plan_parts(counting, done):
+                    parts += self._counters.apply(part, self._now())
+                    done.update(part.completes)
+            except TransientFailure as error:
+                failure = f"counters: {error}"
+                not_done += [r.index for r in readings if r.counted and r.counted.event_id not in done]
+            counted = len(done) - already
+
+        parked = 0
+        for index, raw, reason in poison:
+            if not_done and index > min(not_done):
+                break  # delivered again from the checkpoint, and parked then
+            if not park or self._dead_letters is None:
+                not_done.append(index)
+                failure = failure or f"record {index} can't be read: {reason}"
+                break
+            try:
+                self._dead_letters.park(raw, reason, self._now())
+            except ParkFailed as error:
+                not_done.append(index)
+                failure = failure or str(error)
+                break
+            parked += 1
+
+        failed_at = None
+        if not_done:
+            failed_at = _sequence_number(records[min(not_done)])
+        return Delivery(len(records), len(events), counted, already, parts, parked, failed_at, failure)
+
+
+def _sequence_number(raw: Mapping[str, Any]) -> str:
+    """The record's sequence number, to name it to Lambda; without one Lambda can't resume from it, so
+    the whole delivery fails (and is bisected down to that record)."""
+    number = (raw.get("dynamodb") or {}).get("SequenceNumber") if isinstance(raw, Mapping) else None
+    if not number:
+        raise RuntimeError("a record to deliver again has no SequenceNumber")
+    return str(number)

@@ -327,6 +327,7 @@ def _text(value: Any) -> str | None:
 STATUS_EVENTS = {"acknowledged": "CaseAcknowledged", "resolved": "CaseResolved"}
 CASE_EVENT_TYPES = ("CaseOpened", "CaseAcknowledged", "CaseResolved", "CaseRecovered")
 
+FeedbackSummary = tuple[str, dict[str, Any]]  # ("FeedbackReceived" | "FeedbackUpdated", summary)
 FEEDBACK_PER_EVENT = 100  # ~300 bytes each: one event stays well inside EventBridge's 64 KB billing chunk
 
 
@@ -347,7 +348,7 @@ def case_events(change: Change) -> list[DomainEvent]:
     return events
 
 
-def feedback_change(change: Change) -> tuple[str, dict[str, Any]] | None:
+def feedback_change(change: Change) -> FeedbackSummary | None:
     """("FeedbackReceived" | "FeedbackUpdated", summary) for a scored response, else None."""
     new, old = change.new, change.old
     if change.kind != "FB" or new is None or new.get("status") != "scored":
@@ -361,7 +362,12 @@ def feedback_change(change: Change) -> tuple[str, dict[str, Any]] | None:
 
 
 def domain_events(changes: Iterable[Change]) -> list[DomainEvent]:
-    """Events for the bus. No personal data: ids, classification and routing fields only.
+    """Events for the bus. No personal data: ids, classification and routing fields only."""
+    return bus_events((case_events(change), feedback_change(change)) for change in changes)
+
+
+def bus_events(meanings: Iterable[tuple[list[DomainEvent], FeedbackSummary | None]]) -> list[DomainEvent]:
+    """The events of a batch from what each change means: its case events and its feedback summary.
 
     Case events go one per case. Feedback events are grouped per stream batch, up to 100 responses in
     one `{"feedback": [...]}` event, because EventBridge bills per event: one event per response would
@@ -369,9 +375,8 @@ def domain_events(changes: Iterable[Change]) -> list[DomainEvent]:
     """
     events: list[DomainEvent] = []
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for change in changes:
-        events += case_events(change)
-        summary = feedback_change(change)
+    for case, summary in meanings:
+        events += case
         if summary is not None:
             grouped[summary[0]].append(summary[1])
     for detail_type, items in grouped.items():

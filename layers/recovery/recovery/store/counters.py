@@ -1,10 +1,15 @@
 """Pre-aggregated counters (v2, docs/counters.md): one item per team and UTC hour of the interaction.
 
-Writes: the stream function applies a batch's deltas together with a batch marker that must not exist
-yet, so a retried batch changes nothing. One update per (team, hour) item; an item with many counters is
-updated in chunks of `CHUNK` attributes, which keeps each UpdateExpression far under DynamoDB's 4 KB
-limit. A transaction holds at most 100 operations and never the same item twice, so a batch is split
-into parts (each with its own marker) and the chunks of one item always land in different parts.
+Writes: the stream function applies each record's deltas exactly once, however Lambda cuts and redelivers
+its batches (a bisected half, the suffix from a reported checkpoint, a replay from the DLQ). Deltas go in
+transactions (`Part`) that each hold whole records and a marker naming those records; the markers live
+under the records' creation minute (`BATCH#<minute>`), so a later delivery of any of those records finds
+them with one strongly consistent Query per minute and skips what was applied (`counted`, `plan_parts`).
+Each marker must not exist yet, so a part applied twice (a retried call) changes nothing either. One
+update per (team, hour) item; an item with many counters is updated in chunks of `CHUNK` attributes,
+which keeps each UpdateExpression far under DynamoDB's 4 KB limit. A transaction holds at most 100
+operations and never the same item twice; a record too big for one transaction alone gets parts of its
+own, the last of which marks it counted.
 
 Reads: `CounterReader` returns the raw counters of a team's hours, including every name the model
 doesn't declare, and counts the items it read.
@@ -12,8 +17,11 @@ doesn't declare, and counts the items it read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,12 +34,26 @@ from recovery.domain.changes import Amount, TeamHour, counter_name, parse_name
 from recovery.store.errors import transient_as_domain
 from recovery.store.models import BatchMarkerItem, CounterItem
 
-__all__ = ["CounterReader", "CounterStore", "HourCounts", "counter_name", "counter_pk", "parse_name"]
+__all__ = [
+    "Counted",
+    "CounterReader",
+    "CounterStore",
+    "HourCounts",
+    "Part",
+    "counter_name",
+    "counter_pk",
+    "parse_name",
+    "plan_parts",
+]
 
 TRANSACTION_LIMIT = 100
 CHUNK = 100  # counters per UpdateExpression: ~1.5 KB of "#n :v" placeholders, under the 4 KB limit
 BATCH_GET_LIMIT = 100
-MARKER_LIFETIME = timedelta(days=3)  # longer than the 24 h a stream keeps records
+# Longer than the stream DLQ keeps a message (14 days), so a record replayed from it meets its marker.
+MARKER_LIFETIME = timedelta(days=15)
+# A marker names its records by 64 bits of SHA-256 as hex text (text, so any tool can print a stream
+# record): 100 records take 1.6 KB.
+DIGEST_HEX = 16
 PLAIN = frozenset({"pk", "sk", "team", "hour"})  # attributes of a counter item that are not counters
 Counts = dict[str, Amount]
 
@@ -73,32 +95,162 @@ def _actions(team_hour: TeamHour, amounts: Sequence[tuple[str, Amount]]) -> list
     return actions
 
 
+@dataclass(frozen=True)
+class Counted:
+    """One stream record's own counter movement. `created` is the record's ApproximateCreationDateTime:
+    the same on every delivery of the record, so it says under which minute its marker is."""
+
+    event_id: str
+    created: datetime
+    deltas: Mapping[TeamHour, Mapping[str, Amount]]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One transaction: counter updates and the marker `BATCH#<minute>` / `key` that names the records
+    this part completes."""
+
+    minute: str
+    key: str
+    operations: tuple[Operation, ...]
+    completes: tuple[str, ...]  # event ids
+
+
+def minute_of(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def marker_pk(minute: str) -> str:
+    return f"BATCH#{minute}"
+
+
+def record_digest(event_id: str) -> str:
+    return hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:DIGEST_HEX]
+
+
+def _key(event_ids: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(event_ids).encode("utf-8")).hexdigest()[:40]
+
+
+@dataclass
+class _Draft:
+    """Records gathered into one transaction: one minute, at most 99 items, at most CHUNK names each."""
+
+    minute: str
+    records: list[Counted] = field(default_factory=list)
+    names: dict[TeamHour, set[str]] = field(default_factory=dict)
+
+    def fits(self, deltas: Mapping[TeamHour, Mapping[str, Amount]]) -> bool:
+        if len(self.names.keys() | deltas.keys()) > TRANSACTION_LIMIT - 1:
+            return False
+        return all(
+            len(self.names.get(item, set()) | amounts.keys()) <= CHUNK for item, amounts in deltas.items()
+        )
+
+    def add(self, record: Counted) -> None:
+        self.records.append(record)
+        for item, amounts in record.deltas.items():
+            self.names.setdefault(item, set()).update(amounts)
+
+    def part(self) -> Part:
+        totals: dict[TeamHour, dict[str, Amount]] = defaultdict(lambda: defaultdict(int))
+        for record in self.records:
+            for item, amounts in record.deltas.items():
+                for name, amount in amounts.items():
+                    totals[item][name] += amount
+        operations = tuple(
+            (item, sorted((name, amount) for name, amount in totals[item].items() if amount))
+            for item in sorted(totals)
+            if any(totals[item].values())
+        )
+        event_ids = tuple(record.event_id for record in self.records)
+        # Even with nothing left to add (one record took back what another added), the marker is written:
+        # the records are counted, and a later delivery of one of them alone must not count it again.
+        return Part(self.minute, _key(event_ids), operations, event_ids)
+
+
+def plan_parts(records: Sequence[Counted], counted: Set[str]) -> list[Part]:
+    """The transactions that apply `records` not yet `counted`, in stream order.
+
+    A part holds whole records of one creation minute, so the marker that names them is found from any
+    one of them. A record that does not fit one transaction on its own gets parts of its own, keyed by
+    the record alone (a later delivery plans the same ones and skips those applied), the last of which
+    marks it counted.
+    """
+    parts: list[Part] = []
+    draft: _Draft | None = None
+    for record in records:
+        if record.event_id in counted or not record.deltas:
+            continue
+        minute = minute_of(record.created)
+        if not _Draft(minute).fits(record.deltas):
+            if draft is not None:
+                parts.append(draft.part())
+                draft = None
+            parts += _alone(record, minute)
+            continue
+        if draft is not None and (draft.minute != minute or not draft.fits(record.deltas)):
+            parts.append(draft.part())
+            draft = None
+        if draft is None:
+            draft = _Draft(minute)
+        draft.add(record)
+    if draft is not None:
+        parts.append(draft.part())
+    return parts
+
+
+def _alone(record: Counted, minute: str) -> list[Part]:
+    planned = plan(record.deltas)
+    key = _key([record.event_id])
+    return [
+        Part(
+            minute,
+            f"{key}#{index}",
+            tuple(operations),
+            (record.event_id,) if index == len(planned) - 1 else (),
+        )
+        for index, operations in enumerate(planned)
+    ]
+
+
 class CounterStore:
-    def apply(self, batch_id: str, deltas: Mapping[TeamHour, Mapping[str, Amount]], now: datetime) -> int:
-        """Apply the deltas once; returns how many parts were applied now (0: all applied before)."""
-        applied = 0
-        for index, part in enumerate(plan(deltas)):
-            marker = BatchMarkerItem(
-                f"BATCH#{batch_id}#{index}",
-                "BATCH",
-                applied_at=now,
-                records=len(part),
-                expires_at=now + MARKER_LIFETIME,
-            )
-            connection = CounterItem._get_connection().connection
-            try:
-                with transient_as_domain(), TransactWrite(connection=connection) as transaction:
-                    transaction.save(marker, condition=BatchMarkerItem.pk.does_not_exist())
-                    for team_hour, amounts in part:
-                        item = CounterItem(counter_pk(team_hour[0]), hour_sk(team_hour[1]))
-                        transaction.update(item, actions=_actions(team_hour, amounts))
-            except TransactWriteError as error:
-                reasons = error.cancellation_reasons or []
-                if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-                    continue  # this part was applied by an earlier delivery of the same batch
-                raise
-            applied += 1
-        return applied
+    def counted(self, records: Sequence[Counted]) -> set[str]:
+        """The event ids among `records` that an earlier delivery counted: the markers of the records'
+        creation minutes, one strongly consistent Query per minute."""
+        wanted = {record_digest(record.event_id): record.event_id for record in records}
+        found: set[str] = set()
+        for minute in sorted({minute_of(record.created) for record in records}):
+            with transient_as_domain():
+                for marker in BatchMarkerItem.query(
+                    marker_pk(minute), consistent_read=True, attributes_to_get=["event_ids"]
+                ):
+                    found |= marker.event_ids or set()
+        return {event_id for digest, event_id in wanted.items() if digest in found}
+
+    def apply(self, part: Part, now: datetime) -> bool:
+        """Apply one part with its marker; False when the marker exists (this part was applied before)."""
+        marker = BatchMarkerItem(
+            marker_pk(part.minute),
+            part.key,
+            applied_at=now,
+            records=len(part.completes),
+            event_ids={record_digest(event_id) for event_id in part.completes} or None,
+            expires_at=now + MARKER_LIFETIME,
+        )
+        connection = CounterItem._get_connection().connection
+        try:
+            with transient_as_domain(), TransactWrite(connection=connection) as transaction:
+                transaction.save(marker, condition=BatchMarkerItem.pk.does_not_exist())
+                for team_hour, amounts in part.operations:
+                    item = CounterItem(counter_pk(team_hour[0]), hour_sk(team_hour[1]))
+                    transaction.update(item, actions=_actions(team_hour, amounts))
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
 
 class HourCounts(dict[str, Counts]):

@@ -9,7 +9,7 @@
 | sources   | CFG#SOURCES                 | <source id>       |                               |
 | hook log  | HOOKLOG#<source id>         | <iso time>#<rand> |                               |
 | counter   | STAT#<team>                 | H#<UTC hour>      |                               |
-| batch     | BATCH#<stream batch id>     | BATCH             |                               |
+| batch     | BATCH#<UTC minute>          | <part id>         |                               |
 | follow-up | FUP#<case id>               | FUP               | by_customer, due              |
 | scheduled customer message | SMSG#<case id>#<kind> | SMSG       | due                           |
 | rate limit | RATE#<key>#<UTC minute>     | RATE              |                               |
@@ -27,6 +27,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
@@ -366,11 +367,15 @@ class CounterItem(_Item):
 
 
 class BatchMarkerItem(_Item):
+    """Counters applied by one transaction of the stream function (recovery.store.counters): under the
+    creation minute of the stream records it counted, which it names by digest in `event_ids`."""
+
     class Meta(_Item.Meta):
         pass
 
     applied_at = UTCDateTimeAttribute()
     records = NumberAttribute()
+    event_ids = UnicodeSetAttribute(null=True)
     expires_at = TTLAttribute()
 
 
