@@ -24,8 +24,8 @@ class _Body:
 class AwsStub:
     """Answers DynamoDB, Secrets Manager and EventBridge calls.
 
-    GetItem returns the item stored under its `pk` in `items` (wire format) or nothing; every write
-    succeeds; GetSecretValue returns `secret`; PutEvents accepts every entry.
+    GetItem returns the item stored under its `pk` in `items` (wire format) or nothing; a Query finds
+    nothing; every write succeeds; GetSecretValue returns `secret`; PutEvents accepts every entry.
     """
 
     def __init__(self, items: Mapping[str, Mapping[str, Any]], secret: str) -> None:
@@ -50,6 +50,8 @@ class AwsStub:
                 return {}
             if operation == "BatchWriteItem":
                 return {"UnprocessedItems": {}}
+            if operation == "Query":
+                return {"Items": [], "Count": 0, "ScannedCount": 0}
         if service == "secrets-manager" and operation == "GetSecretValue":
             return {"ARN": params["SecretId"], "Name": "pii", "SecretString": self.secret, "VersionId": "v1"}
         if service == "eventbridge" and operation == "PutEvents":
