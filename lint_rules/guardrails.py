@@ -815,6 +815,62 @@ class ServicePolicyHasSourceCondition(CloudFormationLintRule):
         return matches
 
 
+class StreamMappingBisects(CloudFormationLintRule):
+    """A stream batch that fails is retried whole and holds back its shard: the mapping splits it
+    (BisectBatchOnFunctionError) and takes the function's list of failed records
+    (ReportBatchItemFailures), so one bad record neither blocks nor repeats the others."""
+
+    id = "E9010"
+    shortdesc = "Stream mappings bisect and report partial batch failures"
+    description = (
+        "Every AWS::Lambda::EventSourceMapping from a DynamoDB or Kinesis stream has "
+        "BisectBatchOnFunctionError true and FunctionResponseTypes with ReportBatchItemFailures"
+    )
+    source_url = SOURCE
+    tags = ["recovery-loop", "resilience", "streams"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        return _guarded(self._check, cfn, report=False)
+
+    def _check(self, cfn: Any) -> list[RuleMatch]:
+        matches = []
+        for name, mapping in _of_type(cfn, "AWS::Lambda::EventSourceMapping").items():
+            properties = _properties(mapping)
+            kind = _stream_kind(cfn, properties.get("EventSourceArn"))
+            if kind is None:
+                continue
+            missing = []
+            if not _is_true(properties.get("BisectBatchOnFunctionError")):
+                missing.append("BisectBatchOnFunctionError: true")
+            if "ReportBatchItemFailures" not in _as_list(properties.get("FunctionResponseTypes", [])):
+                missing.append("FunctionResponseTypes: [ReportBatchItemFailures]")
+            if missing:
+                message = f"{name} reads a {kind} stream without {' and '.join(missing)}"
+                matches.append(RuleMatch(_path(cfn, name, "Properties"), message))
+        return matches
+
+
+def _stream_kind(cfn: Any, source: Any) -> str | None:
+    """'DynamoDB' or 'Kinesis' when a mapping's EventSourceArn is such a stream."""
+    resources = _resources(cfn)
+    kinds = {
+        "AWS::DynamoDB::Table": "DynamoDB",
+        "AWS::DynamoDB::GlobalTable": "DynamoDB",
+        "AWS::Kinesis::Stream": "Kinesis",
+        "AWS::Kinesis::StreamConsumer": "Kinesis",
+    }
+    for name in _dependencies(source, set(resources), set()):
+        kind = kinds.get(str(resources[name].get("Type")))
+        if kind:
+            return kind
+    text = " ".join(_arn_patterns(source))
+    if ":kinesis:" in text:
+        return "Kinesis"
+    if ":dynamodb:" in text and "/stream/" in text:
+        return "DynamoDB"
+    return None
+
+
 # Topics that may go without a key of their own carry this in their Metadata:
 #   Metadata: { recovery-loop: { personal-data: none } }
 NO_PERSONAL_DATA = ("recovery-loop", "personal-data", "none")

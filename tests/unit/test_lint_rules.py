@@ -139,6 +139,18 @@ def test_service_allowed_to_send_without_a_source_condition_fails_e9009() -> Non
     ]
 
 
+def test_stream_mapping_without_bisect_or_partial_failures_fails_e9010() -> None:
+    # GIVEN a DynamoDB stream mapping with neither setting and a Kinesis one that only bisects
+    messages = rule_messages("stream_no_bisect.yaml", "E9010")
+    # THEN each names what it lacks; the mapping with both passes
+    assert sorted(messages) == [
+        "ClicksFunctionRecords reads a Kinesis stream without "
+        "FunctionResponseTypes: [ReportBatchItemFailures]",
+        "TableFunctionChanges reads a DynamoDB stream without BisectBatchOnFunctionError: true and "
+        "FunctionResponseTypes: [ReportBatchItemFailures]",
+    ]
+
+
 def test_topic_services_publish_to_without_a_key_they_may_use_fails_e9011() -> None:
     # GIVEN topics CloudWatch and SES publish to: under alias/aws/sns, under a key whose policy leaves
     # SES out, and under no key without the no-personal-data marker
@@ -168,6 +180,7 @@ OWN_FIXTURE = {
     "E9007": "queue_visibility_short.yaml",
     "E9008": "http_function_outlasts_api.yaml",
     "E9009": "queue_policy_no_source.yaml",
+    "E9010": "stream_no_bisect.yaml",
     "E9011": "topic_key_for_services.yaml",
 }
 
