@@ -128,19 +128,26 @@ def stream_failure_record(
     shard_id: str,
     records: list[dict[str, Any]],
     attempts: int,
-    error: str,
     now: datetime,
+    condition: str = "RetryAttemptsExhausted",
+    error: str | None = "Unhandled",
 ) -> dict[str, Any]:
-    """What Lambda sends to a stream mapping's OnFailure destination: a pointer to the batch."""
+    """What Lambda sends to a stream mapping's OnFailure destination: a pointer to the records given up.
+
+    `condition` is why (retries used up, or the records grew older than the mapping's maximum age);
+    `error` the function error of the last invocation, None when it answered without one."""
     created = [r["dynamodb"].get("ApproximateCreationDateTime", now.timestamp()) for r in records]
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if error is not None:
+        response["functionError"] = error
     return {
         "requestContext": {
             "requestId": str(uuid.uuid4()),
             "functionArn": function_arn,
-            "condition": "RetryAttemptsExhausted",
+            "condition": condition,
             "approximateInvokeCount": attempts,
         },
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": error},
+        "responseContext": response,
         "version": "1.0",
         "timestamp": iso(now),
         "DDBStreamBatchInfo": {

@@ -308,6 +308,8 @@ class Runtime:
                     filters=filters,
                     report_item_failures="ReportBatchItemFailures" in spec.get("FunctionResponseTypes", []),
                     starting_position=str(spec.get("StartingPosition", "TRIM_HORIZON")),
+                    bisect=bool(spec.get("BisectBatchOnFunctionError", False)),
+                    max_record_age=int(spec.get("MaximumRecordAgeInSeconds", -1)),
                 )
             )
         return mappings

@@ -1,14 +1,28 @@
 """DynamoDB stream -> function, as a Lambda event source mapping does it.
 
 Records are read through the DynamoDB Streams API, filtered by the mapping's FilterCriteria and handed
-over in batches of up to BatchSize. A failing batch is retried, the same batch each time, once per
-dispatcher tick, up to MaximumRetryAttempts; then a pointer to it goes to the OnFailure destination and
-the shard moves on. Positions are kept so a restart with `--state` resumes where it stopped.
+over in batches of up to BatchSize. What happens when a batch fails follows the mapping's settings, as
+AWS documents them (docs/local-runtime.md, "Stream failures"):
+- The function raises (or answers a complete failure): with BisectBatchOnFunctionError the batch is
+  split in two and each half is tried on its own, without using up a retry; a single record, or any
+  batch without bisect, is tried again, up to MaximumRetryAttempts retries.
+- With ReportBatchItemFailures the answer `{"batchItemFailures": [{"itemIdentifier": <SequenceNumber>}]}`
+  checkpoints before the lowest sequence number named: the records before it are done, the rest is tried
+  again (a split when bisect is on, else a retry). An empty list or no key is success; an identifier that
+  is missing, empty or not in the batch fails the whole batch.
+- A record older than MaximumRecordAgeInSeconds is not handed over any more.
+Records given up go to the OnFailure destination as a pointer (`DDBStreamBatchInfo`, Lambda's shape), and
+the shard moves on. A failing batch is tried once per dispatcher tick. Positions are kept so a restart
+with `--state` resumes where it stopped.
+
+The poller's AWS calls are its own methods: `_shards`, `_read`, `_iterator`, `_last_sequence_number`
+(DynamoDB Streams) and `_send_to_destination` (the OnFailure destination).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -41,6 +55,8 @@ class Mapping:
     filters: tuple[str, ...]
     report_item_failures: bool
     starting_position: str = "TRIM_HORIZON"
+    bisect: bool = False  # BisectBatchOnFunctionError
+    max_record_age: int = _FOREVER  # MaximumRecordAgeInSeconds; -1: as long as the stream keeps them
 
     def accepts(self, record: dict[str, Any]) -> bool:
         return not self.filters or any(_pattern(raw).matches_event(record) for raw in self.filters)  # type: ignore[arg-type]
@@ -53,9 +69,18 @@ def _pattern(raw: str) -> EventPattern:
 
 @dataclass
 class _Inflight:
-    records: list[dict[str, Any]]  # the whole batch read from the shard
-    pending: list[dict[str, Any]]  # what still has to succeed
-    attempts: int = 0
+    records: list[dict[str, Any]]  # the whole batch read from the shard (what the filters drop included)
+    pending: list[list[dict[str, Any]]]  # what still has to succeed, in shard order: the batch or its parts
+    attempts: int = 0  # invocations of pending[0]
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """How an invocation failed: from which record on (0: all of it), and whether the function erred
+    (raised, or answered a complete failure) rather than naming a checkpoint."""
+
+    start: int
+    function_error: bool
 
 
 @dataclass
@@ -93,7 +118,7 @@ class StreamPoller:
                 for record in records
             ]
             matched = [record for record in converted if self.mapping.accepts(record)]
-            self._inflight[shard_id] = _Inflight(converted, matched)
+            self._inflight[shard_id] = _Inflight(converted, [matched] if matched else [])
             self._attempt(shard_id)
         return progressed
 
@@ -143,24 +168,60 @@ class StreamPoller:
                 iterator = response["NextShardIterator"]
 
     def _attempt(self, shard_id: str) -> None:
+        """Hand over what is pending, in order, until a batch fails (it is tried again next tick)."""
         inflight = self._inflight[shard_id]
-        if inflight.pending:
+        while inflight.pending:
+            self._expire(shard_id, inflight)
+            if not inflight.pending:
+                break
+            batch = inflight.pending[0]
             inflight.attempts += 1
-            failed_from = self._invoke(inflight.pending)
-            if failed_from is not None:
-                inflight.pending = inflight.pending[failed_from:]
-                retries = inflight.attempts - 1
-                if self.mapping.max_retries == _FOREVER or retries < self.mapping.max_retries:
-                    return  # the same batch again on the next tick
-                self._give_up(shard_id, inflight)
+            failed = self._invoke(batch)
+            if failed is None:
+                self._next(inflight)
+                continue
+            if failed.function_error and self.mapping.bisect and len(batch) > 1:
+                # Split in two; splitting uses up no retry.
+                half = len(batch) // 2
+                inflight.pending[:1] = [batch[:half], batch[half:]]
+                inflight.attempts = 0
+                return
+            if failed.start > 0:
+                inflight.pending[0] = batch[failed.start :]  # the records before the checkpoint are done
+                if self.mapping.bisect:
+                    inflight.attempts = 0  # bisected at the checkpoint: the rest is a batch of its own
+                    return
+            retries = inflight.attempts - 1
+            if self.mapping.max_retries != _FOREVER and retries >= self.mapping.max_retries:
+                self._give_up(shard_id, inflight, "RetryAttemptsExhausted", failed.function_error)
+                continue
+            return  # the same records again on the next tick
         self._commit(shard_id, inflight)
 
-    def _invoke(self, records: list[dict[str, Any]]) -> int | None:
-        """None on success, else the index of the first record to retry from."""
+    def _next(self, inflight: _Inflight) -> None:
+        inflight.pending.pop(0)
+        inflight.attempts = 0
+
+    def _expire(self, shard_id: str, inflight: _Inflight) -> None:
+        """Records older than MaximumRecordAgeInSeconds are not handed over: they go to the destination."""
+        if self.mapping.max_record_age == _FOREVER:
+            return
+        oldest_kept = self.now().timestamp() - self.mapping.max_record_age
+        batch = inflight.pending[0]
+        expired = list(itertools.takewhile(lambda r: _created(r) < oldest_kept, batch))
+        if not expired:
+            return
+        inflight.pending[0] = expired
+        self._give_up(shard_id, inflight, "RecordAgeExceeded", function_error=False)
+        if len(expired) < len(batch):
+            inflight.pending.insert(0, batch[len(expired) :])
+
+    def _invoke(self, records: list[dict[str, Any]]) -> _Failed | None:
+        """None on success, else how it failed."""
         try:
             result = self.host.invoke(self.mapping.function, {"Records": records})
         except FunctionError:
-            return 0
+            return _Failed(0, function_error=True)
         failures = result.get("batchItemFailures") if isinstance(result, dict) else None
         if not failures:
             return None
@@ -172,18 +233,19 @@ class StreamPoller:
             )
             return None
         sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in records]
-        indexes = [
-            sequence_numbers.index(item.get("itemIdentifier"))
-            for item in failures
-            if item.get("itemIdentifier") in sequence_numbers
-        ]
-        # An identifier that is missing or unknown fails the whole batch, as in AWS.
-        return min(indexes) if len(indexes) == len(failures) else 0
+        named = [item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures]
+        if not all(identifier in sequence_numbers for identifier in named):
+            return _Failed(0, function_error=True)  # an identifier missing or unknown: a complete failure
+        return _Failed(min(sequence_numbers.index(identifier) for identifier in named), function_error=False)
 
-    def _give_up(self, shard_id: str, inflight: _Inflight) -> None:
+    def _give_up(self, shard_id: str, inflight: _Inflight, condition: str, function_error: bool) -> None:
+        records = inflight.pending[0]
         log.error(
-            "%s: batch failed %d times; sending it to the failure destination",
+            "%s: %d record(s) given up (%s after %d invocation(s)); sending a pointer to the failure "
+            "destination",
             self.mapping.logical_id,
+            len(records),
+            condition,
             inflight.attempts,
         )
         if self.mapping.on_failure:
@@ -192,16 +254,25 @@ class StreamPoller:
                 function_arn=function.arn if function else self.mapping.function,
                 stream_arn=self.mapping.source_arn,
                 shard_id=shard_id,
-                records=inflight.pending,
+                records=records,
                 attempts=inflight.attempts,
-                error="Unhandled",
+                condition=condition,
+                error="Unhandled" if function_error else None,
                 now=self.now(),
             )
-            self.send_failure(self.mapping.on_failure, record)
+            self._send_to_destination(self.mapping.on_failure, record)
+        self._next(inflight)
+
+    def _send_to_destination(self, destination: str, record: dict[str, Any]) -> None:
+        self.send_failure(destination, record)
 
     def _commit(self, shard_id: str, inflight: _Inflight) -> None:
         self.positions[shard_id] = inflight.records[-1]["dynamodb"]["SequenceNumber"]
         del self._inflight[shard_id]
+
+
+def _created(record: dict[str, Any]) -> float:
+    return float(record["dynamodb"].get("ApproximateCreationDateTime", float("inf")))
 
 
 def _forget_iterator(region: str, iterator: str) -> None:
