@@ -285,25 +285,48 @@ def top_level_name(entry: Path) -> str:
     return name.lower().replace("-", "_")
 
 
+def by_name(entries: Iterable[Path]) -> dict[str, list[str]]:
+    """Top-level entries of a layer grouped by the name they import or install as."""
+    grouped: dict[str, list[str]] = {}
+    for entry in sorted(entries):
+        if entry.name != "__pycache__":
+            grouped.setdefault(top_level_name(entry), []).append(entry.name)
+    return grouped
+
+
 def runtime_packages_in(layer: Path) -> list[str]:
     """What the layer ships that the Lambda runtime already has: on `sys.path` it would come first."""
     return [
-        f"the layer ships {entry.name}, which the Lambda runtime provides: at /opt/python it would shadow "
-        f"the runtime's boto3 stack (install with --no-deps; leave it out of requirements.txt)"
-        for entry in sorted(layer.iterdir())
-        if top_level_name(entry) in RUNTIME_PACKAGES
+        f"the layer ships {name} ({', '.join(entries)}), which the Lambda runtime provides: at /opt/python "
+        f"it would shadow the runtime's boto3 stack (install with --no-deps, and not in requirements.txt)"
+        for name, entries in by_name(layer.iterdir()).items()
+        if name in RUNTIME_PACKAGES
     ]
+
+
+def files_under(entry: Path) -> set[str]:
+    if entry.is_file():
+        return {entry.name}
+    return {
+        str(path.relative_to(entry.parent))
+        for path in entry.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
 
 
 def shared_with_powertools(layer: Path, powertools: Path) -> list[str]:
-    """Both layers unpack into /opt/python: a name in both is overwritten by whichever comes last."""
-    theirs = {top_level_name(entry) for entry in powertools.iterdir() if entry.name != "__pycache__"}
-    return [
-        f"the layer ships {entry.name}, which the Powertools layer also brings: both unpack into "
-        f"/opt/python and one overwrites the other (leave it to Powertools)"
-        for entry in sorted(layer.iterdir())
-        if top_level_name(entry) in theirs and not entry.name.endswith((".dist-info", ".egg-info"))
-    ]
+    """Both layers unpack into /opt/python: a file both ship is overwritten by whichever comes last."""
+    theirs = set().union(*(files_under(entry) for entry in powertools.iterdir()))
+    problems = []
+    for name, entries in by_name(layer.iterdir()).items():
+        clashing = sorted(set().union(*(files_under(layer / entry) for entry in entries)) & theirs)
+        if clashing:
+            problems.append(
+                f"the layer ships {name} ({', '.join(entries)}), which the Powertools layer also brings: "
+                f"both unpack into /opt/python and one overwrites the other ({', '.join(clashing[:3])}"
+                f"{', ...' if len(clashing) > 3 else ''}); leave it to Powertools"
+            )
+    return problems
 
 
 EM_AARCH64 = 183
@@ -380,7 +403,7 @@ class Child:
         """Run tools/lambda_child.py with `spec`; returns its result and its own output (logs)."""
         with tempfile.TemporaryDirectory(prefix="lambda-check-") as scratch:
             spec_path, result_path = Path(scratch) / "spec.json", Path(scratch) / "result.json"
-            full = {**spec, "sys_path": [str(path) for path in self.sys_path], "timezones": TIMEZONES}
+            full = {**spec, "sys_path": [str(path) for path in self.sys_path]}
             spec_path.write_text(json.dumps(full), encoding="utf-8")
             command = [base_python(), "-I", "-S", "-X", f"pycache_prefix={WORK / 'cache' / 'pyc'}"]
             completed = subprocess.run(  # noqa: S603
@@ -561,7 +584,7 @@ def check_function(
     seconds = time.monotonic() - started
     state = "FAILED" if problems else "ok"
     say(f"{function.logical_id}: {state} ({seconds:.1f} s): " + "; ".join(answers))
-    if problems:
+    if len(answers) < len(result["samples"]):
         problems.append(f"{where}: its output ended with:\n{tail(output)}")
     return problems
 
@@ -612,7 +635,7 @@ def check_layer_imports(
     load with the layer's tzdata alone."""
     modules = layer_modules(layer)
     result, output = Child((layer, powertools, runtime), environment).run(
-        {"mode": "modules", "modules": modules}
+        {"mode": "modules", "modules": modules, "timezones": TIMEZONES}
     )
     if "crashed" in result:
         return [f"the layer's import check crashed ({result['crashed']}):\n{tail(output)}"]

@@ -70,14 +70,18 @@ def environment_problems(spec: dict[str, Any]) -> list[str]:
         problems.append("the site module was imported: run with -I -S")
     if os.environ.get("PYTHONTZPATH") == "" and zoneinfo.TZPATH:
         problems.append(f"the OS time-zone database is visible: zoneinfo.TZPATH={zoneinfo.TZPATH}")
+    missing = {}
     for zone in spec.get("timezones", []):
         try:
             zoneinfo.ZoneInfo(zone)
         except Exception as error:  # ZoneInfoNotFoundError, or a broken tzdata
-            problems.append(
-                f"time zone {zone!r} cannot be loaded without the OS database ({type(error).__name__}: "
-                f"{error}): the layer must ship tzdata"
-            )
+            missing[zone] = f"{type(error).__name__}: {error}"
+    if missing:
+        first = next(iter(missing.values()))
+        problems.append(
+            f"time zones {', '.join(missing)} cannot be loaded without the OS database ({first}): "
+            "the layer must ship tzdata"
+        )
     return problems
 
 

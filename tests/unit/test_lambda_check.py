@@ -60,9 +60,12 @@ def test_the_runtimes_packages_in_the_layer_are_named(tmp_path: Path) -> None:
     )
     # WHEN it is checked
     problems = runtime_packages_in(layer)
-    # THEN each of the runtime's packages is named, and nothing else
-    named = {problem.split()[3].rstrip(",") for problem in problems}
-    assert named == {"botocore", "botocore-1.38.36.dist-info", "six.py", "urllib3"}
+    # THEN each of the runtime's packages is named once, with what of it is there, and nothing else
+    assert [problem.split(", which")[0] for problem in problems] == [
+        "the layer ships botocore (botocore, botocore-1.38.36.dist-info)",
+        "the layer ships six (six.py)",
+        "the layer ships urllib3 (urllib3)",
+    ]
     assert all("the Lambda runtime provides" in problem for problem in problems)
 
 
@@ -101,15 +104,29 @@ def test_elf_machine_reads_the_header(tmp_path: Path) -> None:
     assert elf_machine(tmp_path / "c.so") is None
 
 
-def test_a_package_both_layers_ship_is_named(tmp_path: Path) -> None:
+def test_a_file_both_layers_ship_is_named(tmp_path: Path) -> None:
+    # GIVEN both layers with typing_extensions, and each with its own scripts in bin/
     layer = layer_with(
-        tmp_path / "ours", "pynamodb", "typing_extensions.py", "typing_extensions-4.16.0.dist-info"
+        tmp_path / "ours",
+        "pynamodb/__init__.py",
+        "typing_extensions.py",
+        "bin/jp.py",
+        "typing_extensions-4.16.0.dist-info",
     )
     powertools = layer_with(
-        tmp_path / "powertools", "aws_lambda_powertools", "pydantic", "typing_extensions.py"
+        tmp_path / "powertools",
+        "pydantic/__init__.py",
+        "typing_extensions.py",
+        "bin/dotenv",
+        "typing_extensions-4.15.0.dist-info",
     )
+    # WHEN they are compared
     problems = shared_with_powertools(layer, powertools)
-    assert len(problems) == 1 and "typing_extensions.py" in problems[0]
+    # THEN typing_extensions clashes; bin/ merges without a clash
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "the layer ships typing_extensions (typing_extensions-4.16.0.dist-info, typing_extensions.py)"
+    )
 
 
 def test_every_requirement_is_pinned_to_one_version(tmp_path: Path) -> None:
@@ -180,7 +197,13 @@ def run_fake_function(tmp_path: Path, layer: Path, *events: dict[str, object]) -
         path.write_text(json.dumps(event))
         paths.append(str(path))
     child = Child((task, layer), {**CHILD_ENVIRONMENT})
-    result, _ = child.run({"mode": "function", "handler": "app.lambda_handler", "events": paths})
+    spec = {
+        "mode": "function",
+        "handler": "app.lambda_handler",
+        "events": paths,
+        "timezones": ["UTC", "Asia/Tokyo"],
+    }
+    result, _ = child.run(spec)
     return result
 
 
@@ -193,7 +216,10 @@ def test_without_tzdata_in_the_layer_time_zones_fail(tmp_path: Path) -> None:
     (sample,) = result["samples"]
     assert "ZoneInfoNotFoundError" in sample["error"]
     problems = result["environment_problems"]
-    assert any("'Europe/Oslo' cannot be loaded without the OS database" in p for p in problems)
+    assert problems == [
+        "time zones UTC, Asia/Tokyo cannot be loaded without the OS database (ZoneInfoNotFoundError: "
+        "'No time zone found with key UTC'): the layer must ship tzdata"
+    ]
 
 
 def test_with_tzdata_in_the_layer_time_zones_load(tmp_path: Path) -> None:
@@ -217,3 +243,14 @@ def test_a_5xx_answer_fails(tmp_path: Path) -> None:
     result = run_fake_function(tmp_path, tmp_path, {"status": 503}, {"status": 404})
     errors = [sample["error"] for sample in result["samples"]]
     assert errors[0].startswith("answered 503") and errors[1] is None
+
+
+def test_layer_modules_that_do_not_import_are_reported(tmp_path: Path) -> None:
+    # GIVEN a layer package with a CLI that needs PyYAML, which the layer does not ship
+    layer = layer_with(tmp_path, "recovery/__init__.py", "recovery/domain.py")
+    (layer / "recovery/cli.py").write_text("import yaml\n")
+    # WHEN its modules are imported in the clean interpreter
+    modules = layer_modules(layer)
+    result, _ = Child((layer,), {**CHILD_ENVIRONMENT}).run({"mode": "modules", "modules": modules})
+    # THEN only the CLI fails, and why
+    assert result["module_errors"] == {"recovery.cli": "ModuleNotFoundError: No module named 'yaml'"}
