@@ -22,6 +22,7 @@ copies, imports and calls. What this cannot see is in docs/operations.md ("make 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import fnmatch
 import hashlib
 import json
@@ -111,7 +112,6 @@ CHILD_ENVIRONMENT = {
     "TZ": ":UTC",
     "LANG": "C.UTF-8",
     "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
 }
 
 log = logging.getLogger("lambda-check")
@@ -406,15 +406,19 @@ class Child:
             full = {**spec, "sys_path": [str(path) for path in self.sys_path]}
             spec_path.write_text(json.dumps(full), encoding="utf-8")
             command = [base_python(), "-I", "-S", "-X", f"pycache_prefix={WORK / 'cache' / 'pyc'}"]
-            completed = subprocess.run(  # noqa: S603
-                [*command, str(CHILD), str(spec_path), str(result_path)],
-                env=self.environment,
-                cwd=scratch,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
+            try:
+                completed = subprocess.run(  # noqa: S603
+                    [*command, str(CHILD), str(spec_path), str(result_path)],
+                    env=self.environment,
+                    cwd=scratch,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired as expired:
+                output = (expired.stdout or b"").decode() + (expired.stderr or b"").decode()
+                return {"crashed": f"still running after {timeout:.0f} s"}, output
             output = completed.stdout + completed.stderr
             if not result_path.is_file():
                 return {"crashed": f"exit status {completed.returncode}"}, output
@@ -652,7 +656,21 @@ def check_layer_imports(
     return [*result["environment_problems"], *module_problems(errors, modules)]
 
 
+@contextmanager
+def exclusive() -> Iterator[None]:
+    """One run at a time in this checkout: a second waits, rather than rebuilding under the first."""
+    WORK.mkdir(exist_ok=True)
+    with (WORK / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def check(only: set[str] | None = None) -> int:
+    with exclusive():
+        return check_unlocked(only)
+
+
+def check_unlocked(only: set[str] | None) -> int:
     started = time.monotonic()
     prepare_environment()
     build = WORK / "build"
