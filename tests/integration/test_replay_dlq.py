@@ -1,16 +1,26 @@
 """replay-dlq against moto: a dry run lists and moves nothing; a real run puts events back on the bus,
-outbound case events back on their queue, and drops failed scheduled runs; every DLQ of the template is
-covered by the stack-wide run."""
+outbound case events back on their queue, and drops failed scheduled runs; the stream DLQ's parked
+records and Lambda's OnFailure pointers go back through the stream function; every DLQ of the template
+is covered by the stack-wide run."""
 
 from __future__ import annotations
 
+import copy
+import io
 import json
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
 
 import boto3
 import pytest
 
-from recovery.ops_cli import STACK_DLQS, main
-from tests.support import REGION, Stack, event, template
+from local.refs import STACK_NAME
+from recovery.notify.dead_letters import parked_message
+from recovery.ops_cli import STACK_DLQS, Targets, main, replay_queue
+from tests.integration.conftest import Api
+from tests.integration.test_stream import RecordingBus, counters, feedback, team
+from tests.support import REGION, Context, Stack, StreamReader, environment, event, load_function, template
 
 
 def queue(name: str) -> tuple[str, str]:
@@ -109,3 +119,120 @@ def test_the_stack_wide_run_covers_every_dlq_of_the_template() -> None:
         assert outputs[f"{name}Url"]["Value"] == {"Ref": name}
     for _, *others in STACK_DLQS:
         assert all(other is None or other in outputs for other in others)
+
+
+# --- the stream DLQ -----------------------------------------------------------------------------------
+
+
+class StreamFunctionClient:
+    """Lambda's Invoke of the stream function, which runs in-process here."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:
+        request = json.loads(Payload)
+        self.events.append(request)
+        try:
+            answer = self.module.lambda_handler(request, Context())
+        except Exception as error:
+            failed = json.dumps({"errorMessage": str(error)}).encode()
+            return {"FunctionError": "Unhandled", "Payload": io.BytesIO(failed)}
+        return {"Payload": io.BytesIO(json.dumps(answer).encode())}
+
+
+def stream_dlq(stack: Stack) -> tuple[str, ModuleType, Any]:
+    """The stream DLQ, the stream function parking there, and the clients replay-dlq would use."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName=f"{STACK_NAME}-StreamDLQ")["QueueUrl"]  # the template's queue name
+    with environment({"STREAM_DLQ_URL": url}):
+        stream = load_function("stream")
+    stream.outbox._bus = RecordingBus()
+    made = {
+        "sqs": sqs,
+        "lambda": StreamFunctionClient(stream),
+        # moto serves DynamoDB Streams only on the explicit streams endpoint.
+        "dynamodbstreams": boto3.client(
+            "dynamodbstreams",
+            region_name=REGION,
+            endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com",
+        ),
+    }
+    return url, stream, made.__getitem__
+
+
+def test_parked_records_go_back_through_the_stream_function_and_one_still_unreadable_stays(
+    api: Api, stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _, clients = stream_dlq(stack)
+    sqs = boto3.client("sqs", region_name=REGION)
+    # GIVEN two parked records, days old: one readable now (the function was fixed), one still not
+    reader = StreamReader(stack.table)
+    api.post("/v1/feedback", feedback("a", 9))
+    api.post("/v1/feedback", feedback("b", 9))
+    readable, unreadable = reader.read()
+    unreadable["dynamodb"]["NewImage"]["verdict"] = {"Q": "positive"}
+    parked_at = datetime(2026, 11, 20, tzinfo=UTC)
+    for record in (readable, unreadable):
+        sqs.send_message(
+            QueueUrl=url, MessageBody=json.dumps(parked_message(record, "TypeError: Q", parked_at))
+        )
+
+    # WHEN the stream DLQ is replayed, twice
+    first = replay_queue(url, Targets(function="stream"), clients=clients)
+    second = replay_queue(url, Targets(function="stream"), clients=clients)
+
+    # THEN the readable record is counted, once; the unreadable one stays in the queue, not parked again
+    assert first == (1, 0, 1) and second == (0, 0, 1)
+    assert team(counters(stack)) == {"volume": 1} and count(url) == 1
+    [left] = bodies(url)
+    assert left["record"] == unreadable
+    printed = capsys.readouterr()
+    assert "replayed parked record" in printed.out and "INSERT FB#demo-web#a parked 2026-11-20" in printed.out
+    assert "kept parked record" in printed.err and "could not finish from sequence number" in printed.err
+
+
+def test_onfailure_pointers_are_read_again_from_the_stream_and_gone_records_are_named(
+    api: Api, stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _, clients = stream_dlq(stack)
+    sqs = boto3.client("sqs", region_name=REGION)
+    # GIVEN Lambda's OnFailure record for two responses that failed every retry
+    reader = StreamReader(stack.table)
+    api.post("/v1/feedback", feedback("a", 9))
+    api.post("/v1/feedback", feedback("b", 9))
+    records = reader.read()
+    streams = clients("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=records[0]["eventSourceARN"])["StreamDescription"]["Shards"][0]
+    pointer = {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 11},
+        "version": "1.0",
+        "DDBStreamBatchInfo": {
+            "shardId": shard["ShardId"],
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": "2026-11-22T10:05:00Z",
+            "batchSize": 2,
+            "streamArn": records[0]["eventSourceARN"],
+        },
+    }
+    # AND one for records the stream no longer holds (the stream of a table since replaced)
+    gone = copy.deepcopy(pointer)
+    gone["DDBStreamBatchInfo"]["streamArn"] = gone["DDBStreamBatchInfo"]["streamArn"].replace(
+        "/stream/", "-old/stream/"
+    )
+    for body in (pointer, gone):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+
+    # WHEN the stream DLQ is replayed
+    replayed, dropped, kept = replay_queue(url, Targets(function="stream"), clients=clients)
+
+    # THEN the records still in the stream went through the stream function and are counted
+    assert (replayed, dropped, kept) == (1, 0, 1)
+    assert team(counters(stack)) == {"volume": 2}
+    # AND the pointer to records gone says so and stays in the queue
+    assert [body["DDBStreamBatchInfo"]["streamArn"] for body in bodies(url)] == [
+        gone["DDBStreamBatchInfo"]["streamArn"]
+    ]
+    assert "the stream no longer holds these records" in capsys.readouterr().err

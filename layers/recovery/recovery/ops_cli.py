@@ -17,22 +17,35 @@ goes through every DLQ of the stack (the stack outputs name them):
 - Scheduled runs that failed (sweep, follow-ups) are dropped: the next run does their work.
 - Failed asynchronous invocations (the deliveries function's SNS payloads, in the alert DLQ) are
   invoked again with the same payload (`--function`).
-- Stream-batch failure records (the stream DLQ) point at a range of the table's stream. The batch is read
-  again from the stream (records stay 24 hours) and handed back as-is through the stream function's own
-  handler via Lambda invoke (`--function NAME`); past 24 hours the sweep has already caught every case.
-A message is deleted from the queue only after its replay succeeded. Progress is printed as it goes.
-`--dry-run` lists each message and what would be done with it, and moves nothing (the messages are
-visible again when it ends).
+- The stream DLQ holds two kinds, both handed back through the stream function (`--function NAME`,
+  Lambda invoke), which counts each record once however often it sees it:
+  - parked records: a record the function could not read, whole, with the reason. It is invoked with
+    that record alone, marked as coming from the DLQ, so a record that still can't be read is reported
+    back (the message stays) instead of being parked again;
+  - Lambda's OnFailure records (`DDBStreamBatchInfo`): a pointer to records that failed every retry. The
+    records are read again from the table's stream and invoked as Lambda would. The stream keeps records
+    24 hours: past that the message says the records are gone and stays (the sweep has alerted every
+    case; their counters can't be rebuilt from the pointer).
+A message is deleted from the queue only after its replay succeeded (for the stream function: no
+`batchItemFailures`). Progress is printed as it goes. `--dry-run` lists each message and what would be
+done with it, and moves nothing (the messages are visible again when it ends).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from recovery.notify.dead_letters import FROM_DEAD_LETTER_QUEUE, PARKED_RECORD
+
+STREAM_GONE = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException"})
+EMPTY_PAGES = 5  # GetRecords may answer empty pages before it reaches the records of a shard
 
 
 def _replay_event(events: Any, bus: str, body: dict[str, Any]) -> None:
@@ -47,30 +60,84 @@ def _replay_event(events: Any, bus: str, body: dict[str, Any]) -> None:
         raise RuntimeError(f"the bus refused the event: {response['Entries'][0].get('ErrorCode')}")
 
 
+class RecordsGone(RuntimeError):
+    """The stream no longer holds the records an OnFailure record points at."""
+
+
+def _stream_records(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records of an OnFailure pointer, read again from the table's stream."""
+    from botocore.exceptions import ClientError
+
+    first, last = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+    records: list[dict[str, Any]] = []
+    try:
+        iterator = streams.get_shard_iterator(
+            StreamArn=info["streamArn"],
+            ShardId=info["shardId"],
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=info["startSequenceNumber"],
+        )["ShardIterator"]
+        empty = 0
+        while iterator and empty < EMPTY_PAGES:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            empty = 0 if page["Records"] else empty + 1
+            for record in page["Records"]:
+                if int(record["dynamodb"]["SequenceNumber"]) > last:
+                    iterator = None
+                    break
+                records.append(record)
+            else:
+                iterator = page.get("NextShardIterator")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in STREAM_GONE:
+            raise
+        records = []
+    if not records or int(records[0]["dynamodb"]["SequenceNumber"]) != first:
+        arrived = info.get("approximateArrivalOfFirstRecord", "?")
+        raise RecordsGone(
+            f"the stream no longer holds these records (it keeps them 24 hours; the first arrived "
+            f"{arrived}): their events and counters can't be replayed from this pointer; the sweep has "
+            "alerted every case"
+        )
+    return records
+
+
+def _lambda_json(value: Any) -> Any:
+    """boto3's stream record values as Lambda sends them: epoch seconds and base64 text."""
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _invoke_stream_function(lambdas: Any, function: str, event: dict[str, Any]) -> None:
+    payload = json.dumps(event, default=_lambda_json)
+    answer = lambdas.invoke(FunctionName=function, Payload=payload.encode("utf-8"))
+    body = answer["Payload"].read()
+    if answer.get("FunctionError"):
+        raise RuntimeError(f"the stream function failed again: {body[:300]!r}")
+    failures = (json.loads(body or b"null") or {}).get("batchItemFailures") or []
+    if failures:
+        raise RuntimeError(
+            f"the stream function could not finish from sequence number {failures[0].get('itemIdentifier')} "
+            "(see its log)"
+        )
+
+
 def _replay_stream_batch(streams: Any, lambdas: Any, function: str, body: dict[str, Any]) -> int:
     info = body["DDBStreamBatchInfo"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=info["streamArn"],
-        ShardId=info["shardId"],
-        ShardIteratorType="AT_SEQUENCE_NUMBER",
-        SequenceNumber=info["startSequenceNumber"],
-    )["ShardIterator"]
-    records: list[dict[str, Any]] = []
-    last = int(info["endSequenceNumber"])
-    while iterator and len(records) < int(info.get("batchSize", 100)):
-        page = streams.get_records(ShardIterator=iterator, Limit=100)
-        batch = [r for r in page["Records"] if int(r["dynamodb"]["SequenceNumber"]) <= last]
-        records += batch
-        if len(batch) < len(page["Records"]) or not page["Records"]:
-            break
-        iterator = page.get("NextShardIterator")
+    records = _stream_records(streams, info)
     for record in records:
         record["eventSourceARN"] = info["streamArn"]
-    payload = json.dumps({"Records": records}, default=lambda value: int(value.timestamp()))
-    answer = lambdas.invoke(FunctionName=function, Payload=payload.encode("utf-8"))
-    if answer.get("FunctionError"):
-        raise RuntimeError(f"the stream function failed again: {answer['Payload'].read()[:300]!r}")
+    _invoke_stream_function(lambdas, function, {"Records": records})
     return len(records)
+
+
+def _replay_parked_record(lambdas: Any, function: str, body: dict[str, Any]) -> None:
+    _invoke_stream_function(lambdas, function, {"Records": [body["record"]], FROM_DEAD_LETTER_QUEUE: True})
 
 
 @dataclass(frozen=True)
@@ -83,11 +150,14 @@ class Targets:
 
 
 def kind_of(body: Any) -> str:
-    """What a DLQ message holds: a stream batch, a scheduled run, an event, or an invocation payload."""
+    """What a DLQ message holds: a stream batch, a parked stream record, a scheduled run, an event, or an
+    invocation payload."""
     if not isinstance(body, dict):
         return "invocation"
     if "DDBStreamBatchInfo" in body:
         return "stream batch"
+    if body.get("kind") == PARKED_RECORD:
+        return "parked record"
     if body.get("source") == "aws.events" or body.get("detail-type") == "Scheduled Event":
         return "scheduled run"
     if "detail-type" in body and "source" in body:
@@ -108,6 +178,9 @@ def _replay_one(kind: str, message: dict[str, Any], body: Any, targets: Targets,
         raise RuntimeError(f"--function is needed to replay a failed {kind}")
     if kind == "stream batch":
         _replay_stream_batch(clients("dynamodbstreams"), clients("lambda"), targets.function, body)
+        return
+    if kind == "parked record":
+        _replay_parked_record(clients("lambda"), targets.function, body)
         return
     answer = clients("lambda").invoke(FunctionName=targets.function, Payload=message["Body"].encode("utf-8"))
     if answer.get("FunctionError"):
@@ -190,6 +263,11 @@ def _summary(kind: str, body: Any) -> str:
         return (
             f"{info.get('batchSize', '?')} record(s) from {info.get('approximateArrivalOfFirstRecord', '?')}"
         )
+    if kind == "parked record":
+        record = body.get("record") or {}
+        key = ((record.get("dynamodb") or {}).get("Keys") or {}).get("pk", {}).get("S", "?")
+        parked = f"parked {body.get('parkedAt', '?')}: {body.get('reason', '?')}"
+        return f"{record.get('eventName', '?')} {key} {parked}"
     if kind == "scheduled run":
         return str(body.get("time", ""))
     return ""
