@@ -14,7 +14,8 @@ A transient failure (PublishFailed, TransientFailure, ParkFailed) stops the deli
 answer (`batchItemFailures`, as Lambda documents for DynamoDB streams) names the first record not done,
 and Lambda delivers it and everything after it again. Anything else raises, so Lambda bisects the batch
 (BisectBatchOnFunctionError) until the failing record is alone. Either way counters stay exact, because
-step 3 skips what an earlier delivery applied. docs/operations.md ("The stream") has the reasoning.
+step 3 skips what an earlier delivery applied. The reasoning: docs/counters.md ("Writing: exactly once
+per record") and docs/operations.md ("The stream trigger").
 
 Powertools' BatchProcessor handles records one at a time; this batch publishes and counts together
 (one PutEvents call and one transaction per ~100 records), so it keeps its own loop.
