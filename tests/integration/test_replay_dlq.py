@@ -179,6 +179,12 @@ def test_parked_records_go_back_through_the_stream_function_and_one_still_unread
             QueueUrl=url, MessageBody=json.dumps(parked_message(record, "TypeError: Q", parked_at))
         )
 
+    # WHEN a dry run lists them THEN each is named with its reason, and nothing moves
+    assert replay_queue(url, Targets(function="stream"), dry_run=True, clients=clients) == (0, 0, 0)
+    listed = capsys.readouterr().out
+    assert listed.count("would replay parked record") == 2 and "TypeError: Q (2/2)" in listed
+    assert count(url) == 2 and counters(stack) == {}
+
     # WHEN the stream DLQ is replayed, twice
     first = replay_queue(url, Targets(function="stream"), clients=clients)
     second = replay_queue(url, Targets(function="stream"), clients=clients)
