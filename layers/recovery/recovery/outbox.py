@@ -24,7 +24,7 @@ Powertools' BatchProcessor handles records one at a time; this batch publishes a
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -140,51 +140,77 @@ class Outbox:
                 readings.append(read_record(index, raw))
             except Exception as error:  # whatever reading one record raises makes it poison, only it
                 poison.append((index, raw, f"{type(error).__name__}: {error}"))
-
-        not_done: list[int] = []  # places of records that Lambda must deliver again
-        failure: str | None = None
+        progress = _Progress()
         events = bus_events((reading.events, reading.feedback) for reading in readings)
-        counted = already = parts = 0
+        # Events first: alerts wait on them; counters can trail by a retry.
+        if self._publish(events, readings, progress):
+            self._count(readings, progress)
+        self._park(poison, park, progress)
+        failed_at = _sequence_number(records[min(progress.not_done)]) if progress.not_done else None
+        return Delivery(
+            len(records),
+            len(events),
+            progress.counted,
+            progress.already,
+            progress.parts,
+            progress.parked,
+            failed_at,
+            progress.failure,
+        )
+
+    def _publish(self, events: list[DomainEvent], readings: list[Reading], progress: _Progress) -> bool:
         try:
-            # Events first: alerts wait on them; counters can trail by a retry.
             self._bus.publish(events)
         except PublishFailed as error:
-            failure = str(error)
-            not_done += [r.index for r in readings if r.publishes or r.counted]
-        else:
-            counting = [reading.counted for reading in readings if reading.counted]
-            done: set[str] = set()
-            try:
-                done = self._counters.counted(counting)
-                already = len(done)
-                for part in plan_parts(counting, done):
-                    parts += self._counters.apply(part, self._now())
-                    done.update(part.completes)
-            except TransientFailure as error:
-                failure = f"counters: {error}"
-                not_done += [r.index for r in readings if r.counted and r.counted.event_id not in done]
-            counted = len(done) - already
+            progress.fail([r.index for r in readings if r.publishes or r.counted], str(error))
+            return False
+        return True
 
-        parked = 0
+    def _count(self, readings: list[Reading], progress: _Progress) -> None:
+        counting = [reading.counted for reading in readings if reading.counted]
+        done: set[str] = set()
+        try:
+            done = self._counters.counted(counting)
+            progress.already = len(done)
+            for part in plan_parts(counting, done):
+                progress.parts += self._counters.apply(part, self._now())
+                done.update(part.completes)
+        except TransientFailure as error:
+            unfinished = [r.index for r in readings if r.counted and r.counted.event_id not in done]
+            progress.fail(unfinished, f"counters: {error}")
+        progress.counted = len(done) - progress.already
+
+    def _park(
+        self, poison: list[tuple[int, Mapping[str, Any], str]], park: bool, progress: _Progress
+    ) -> None:
         for index, raw, reason in poison:
-            if not_done and index > min(not_done):
-                break  # delivered again from the checkpoint, and parked then
+            if progress.not_done and index > min(progress.not_done):
+                return  # delivered again from the checkpoint, and parked then
             if not park or self._dead_letters is None:
-                not_done.append(index)
-                failure = failure or f"record {index} can't be read: {reason}"
-                break
+                progress.fail([index], f"record {index} can't be read: {reason}")
+                return
             try:
                 self._dead_letters.park(raw, reason, self._now())
             except ParkFailed as error:
-                not_done.append(index)
-                failure = failure or str(error)
-                break
-            parked += 1
+                progress.fail([index], str(error))
+                return
+            progress.parked += 1
 
-        failed_at = None
-        if not_done:
-            failed_at = _sequence_number(records[min(not_done)])
-        return Delivery(len(records), len(events), counted, already, parts, parked, failed_at, failure)
+
+@dataclass
+class _Progress:
+    """How far one delivery got: the places of the records Lambda must deliver again, and why."""
+
+    not_done: list[int] = field(default_factory=list)
+    failure: str | None = None
+    counted: int = 0
+    already: int = 0
+    parts: int = 0
+    parked: int = 0
+
+    def fail(self, places: list[int], reason: str) -> None:
+        self.not_done += places
+        self.failure = self.failure or reason
 
 
 def _sequence_number(raw: Mapping[str, Any]) -> str:
