@@ -16,7 +16,9 @@ the shard moves on. A failing batch is tried once per dispatcher tick. Positions
 with `--state` resumes where it stopped.
 
 The poller's AWS calls are its own methods: `_shards`, `_read`, `_iterator`, `_last_sequence_number`
-(DynamoDB Streams) and `_send_to_destination` (the OnFailure destination).
+(DynamoDB Streams) and `_send_to_destination` (the OnFailure destination). Each acts with the function's
+role, as the mapping does in AWS: reading the stream needs what SAM's AWSLambdaDynamoDBExecutionRole
+grants, and the OnFailure destination needs sqs:SendMessage (or sns:Publish) in the role itself.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from moto.events.models import EventPattern
 
-from local import lambda_events
+from local import iam, lambda_events
 from local.aws import AwsClients
 from local.functions import FunctionError, FunctionHost
 
@@ -102,6 +105,11 @@ class StreamPoller:
                 if shard_id not in self.positions:
                     self.positions[shard_id] = self._last_sequence_number(shard_id)
 
+    @property
+    def role(self) -> iam.Role | None:
+        function = self.host.find(self.mapping.function)
+        return function.role if function else None
+
     def poll(self) -> bool:
         """Process at most one batch per shard; True when new records were consumed."""
         progressed = False
@@ -123,7 +131,7 @@ class StreamPoller:
         return progressed
 
     def _shards(self) -> list[str]:
-        with self.lock:
+        with self.lock, iam.acting_as(self.role):
             description = self.clients.streams.describe_stream(StreamArn=self.mapping.source_arn)
         return [shard["ShardId"] for shard in description["StreamDescription"]["Shards"]]
 
@@ -132,7 +140,7 @@ class StreamPoller:
         # transaction by swapping in a copy of the table and its stream shard, and a kept iterator would
         # go on reading the discarded shard (phantom records of the cancelled writes included). Iterator
         # and read happen under one hold of the lock, so no handler can swap the shard in between.
-        with self.lock:
+        with self.lock, iam.acting_as(self.role):
             iterator = self._iterator(shard_id)
             response = self.clients.streams.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
             _forget_iterator(self.clients.region, iterator)
@@ -148,13 +156,13 @@ class StreamPoller:
             request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=position)
         else:
             request["ShardIteratorType"] = "TRIM_HORIZON"  # nothing done yet ("" = the shard was empty)
-        with self.lock:
+        with self.lock, iam.acting_as(self.role):
             return str(self.clients.streams.get_shard_iterator(**request)["ShardIterator"])
 
     def _last_sequence_number(self, shard_id: str) -> str:
         """The newest record's sequence number now, or "" when the shard holds none."""
         last = ""
-        with self.lock:
+        with self.lock, iam.acting_as(self.role):
             iterator = self.clients.streams.get_shard_iterator(
                 StreamArn=self.mapping.source_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
             )["ShardIterator"]
@@ -264,7 +272,13 @@ class StreamPoller:
         self._next(inflight)
 
     def _send_to_destination(self, destination: str, record: dict[str, Any]) -> None:
-        self.send_failure(destination, record)
+        try:
+            with iam.acting_as(self.role):
+                self.send_failure(destination, record)
+        except ClientError as denied:
+            log.error(
+                "%s: records given up could not reach %s: %s", self.mapping.logical_id, destination, denied
+            )
 
     def _commit(self, shard_id: str, inflight: _Inflight) -> None:
         self.positions[shard_id] = inflight.records[-1]["dynamodb"]["SequenceNumber"]

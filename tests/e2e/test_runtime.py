@@ -290,6 +290,22 @@ def test_an_event_put_on_the_bus_reaches_the_rule_target(probe: RuntimeProcess) 
     assert received[0]["time"].endswith("Z")
 
 
+def test_a_call_the_functions_role_does_not_allow_is_refused_as_on_aws(probe: RuntimeProcess) -> None:
+    # GIVEN the probe's role allows no Secrets Manager call  WHEN it reads a secret
+    response = requests.post(probe.url("/probe/read-secret"), timeout=10)
+    # THEN AWS's refusal, and the runtime's log names the function, the action and the resource
+    assert response.status_code == 403, response.text
+    error = response.json()
+    assert error["Code"] == "AccessDeniedException"
+    assert (
+        "is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:"
+        in error["Message"]
+    )
+    assert (
+        "IAM: ProbeFunction may not secretsmanager:GetSecretValue on arn:aws:secretsmanager:" in probe.logs()
+    )
+
+
 def test_a_queue_message_reaches_the_queue_triggered_function(probe: RuntimeProcess) -> None:
     requests.post(probe.url("/probe/send-message"), data="queued-1", timeout=10).raise_for_status()
     assert wait_for(lambda: [c for c in calls(probe, "sqs") if c["body"] == "queued-1"]), probe.logs()[-3000:]
