@@ -88,7 +88,7 @@ deploy: env-check deploy-check build
 	$(SAM) deploy --config-env $(ENV)
 
 deploy-check: env-check
-	@PYTHONPATH=layers/recovery $(PYTHON) -m recovery.samconfig_check --env $(ENV)
+	@$(PYTHON) -m tools.samconfig_check --env $(ENV)
 
 env-check:
 	@if [ -z "$(ENV)" ]; then echo "ENV is required: make $(MAKECMDGOALS) ENV=<one of: $(ENVS)>" >&2; exit 2; fi
@@ -98,19 +98,19 @@ env-check:
 ## bootstrap: first admin, admin key, first team and source of a deployed stack; prints secrets once
 ##            make bootstrap ENV=dev ARGS="--admin-email ops@example.com"
 bootstrap: env-check $(VENV)/.installed
-	@PYTHONPATH=layers/recovery $(PY) -m recovery.bootstrap --env $(ENV) $(ARGS)
+	@PYTHONPATH=layers/recovery $(PY) -m tools.bootstrap --env $(ENV) $(ARGS)
 
 ## smoke: one test feedback followed to its case and alert, then erased; exits 1 naming the failed step
 ##        make smoke URL=<ApiUrl> KEY=<source key> ADMIN_KEY=<admin key>  (or SMOKE_SOURCE_KEY, RECOVERY_ADMIN_KEY)
 smoke: $(VENV)/.installed
 	@if [ -z "$(URL)" ]; then echo "URL is required: make smoke URL=<ApiUrl> KEY=<source key>" >&2; exit 2; fi
-	@PYTHONPATH=layers/recovery $(PY) -m recovery.smoke --url "$(URL)" \
+	@PYTHONPATH=layers/recovery $(PY) -m tools.smoke --url "$(URL)" \
 		$(if $(KEY),--key "$(KEY)") $(if $(ADMIN_KEY),--admin-key "$(ADMIN_KEY)") $(ARGS)
 
 ## cost: monthly estimate from the benchmark's cost model: make cost VOLUME=200000 NEGATIVE=15%
 cost: $(VENV)/.installed
 	@if [ -z "$(VOLUME)" ]; then echo "VOLUME is required: make cost VOLUME=<feedback per month> NEGATIVE=<share>" >&2; exit 2; fi
-	@PYTHONPATH=layers/recovery $(PY) -m recovery.cost_estimate --volume "$(VOLUME)" --negative "$(or $(NEGATIVE),0.2)" $(ARGS)
+	@PYTHONPATH=layers/recovery $(PY) -m tools.cost --volume "$(VOLUME)" --negative "$(or $(NEGATIVE),0.2)" $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .local .lambda-check .pytest_cache .mypy_cache .ruff_cache
@@ -118,24 +118,24 @@ clean:
 ## seed: write config/sources.yaml to a deployed table and print new source keys
 ##       (needs AWS credentials and TABLE_NAME, EVENT_BUS_NAME, PII_KEY_SECRET_ARN from the stack outputs)
 seed: $(VENV)/.installed
-	PYTHONPATH=layers/recovery $(PY) -m recovery.seed --config config $(ARGS)
+	PYTHONPATH=layers/recovery $(PY) -m tools.seed --config config $(ARGS)
 
 ## admin: the admin CLI against `make run` (or RECOVERY_API_URL/RECOVERY_ADMIN_KEY), e.g.
 ##        make admin ARGS="alerting put config/teams.yaml"
 admin: $(VENV)/.installed
-	@PYTHONPATH=layers/recovery $(PY) -m recovery.admin_cli $(ARGS)
+	@PYTHONPATH=layers/recovery $(PY) -m tools.admin $(ARGS)
 
 ## replay-dlq: move every DLQ's messages back into processing (deployed stack, AWS credentials)
 ##             make replay-dlq ENV=dev ARGS=--dry-run   (or ARGS="--queue-url <AlertDLQUrl> --bus <EventBusName>")
 replay-dlq: $(VENV)/.installed
-	@PYTHONPATH=layers/recovery $(PY) -m recovery.ops_cli replay-dlq $(if $(ENV),--env $(ENV)) $(ARGS)
+	@PYTHONPATH=layers/recovery $(PY) -m tools.ops replay-dlq $(if $(ENV),--env $(ENV)) $(ARGS)
 
 ## lead: add a console user to the deployed user pool (AWS credentials), e.g.
 ##       make lead ARGS="--pool <UserPoolId> --email kari@example.com --team support-emea"
 lead: $(VENV)/.installed
-	@PYTHONPATH=layers/recovery $(PY) -m recovery.ops_cli add-lead $(ARGS)
+	@PYTHONPATH=layers/recovery $(PY) -m tools.ops add-lead $(ARGS)
 
 ## qr: the hosted feedback page's URL, and its QR code as PNG and SVG in ./qr, e.g.
 ##     make qr ARGS="demo-web --store oslo-1"
 qr: $(VENV)/.installed
-	@PYTHONPATH=layers/recovery $(PY) -m recovery.qr_cli $(ARGS)
+	@PYTHONPATH=layers/recovery $(PY) -m tools.qr $(ARGS)

@@ -109,8 +109,8 @@ def _resolved(ingest: Any, index: int, now: datetime, prefix: str) -> str:
 def measure_one(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
     from recovery import clock as recovery_clock
     from recovery.notify.senders import RecordingSender
-    from recovery.seed import seed_alerting
     from recovery.store import models
+    from tools.seed import seed_alerting
 
     # Mondays at 10:00 UTC (11:00 in Oslo): every follow-up falls inside the customers' contact hours.
     today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)

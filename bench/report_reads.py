@@ -55,8 +55,8 @@ def _event(path: str, query: dict[str, str]) -> dict[str, Any]:
 
 
 def measure_one(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
-    from recovery.seed import seed_alerting
     from recovery.store import models
+    from tools.seed import seed_alerting
 
     today = datetime.now(UTC).date()
     date_from, date_to = history.period(today)

@@ -190,8 +190,8 @@ def _fill(table: str, client: Any, templates: list[dict[str, Any]], count: int) 
 def measure_one(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
     from recovery import clock as recovery_clock
     from recovery.notify.senders import RecordingSender
-    from recovery.seed import seed_alerting
     from recovery.store import models
+    from tools.seed import seed_alerting
 
     today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
     start = today if today <= datetime.now(UTC) else today - timedelta(days=1)

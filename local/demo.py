@@ -6,19 +6,17 @@ Keys are generated once and kept with `--state`, so a restart prints the same on
 from __future__ import annotations
 
 import base64
-import importlib
 import importlib.util
-import inspect
 import logging
 import secrets
 from pathlib import Path
-from typing import Any
 
 import yaml
 from botocore.exceptions import ClientError
 
 from local.aws import AwsClients, error_code
 from local.state import RuntimeState
+from tools.seed import seed_from_dir
 
 log = logging.getLogger(__name__)
 
@@ -69,20 +67,16 @@ def ensure_credentials(state: RuntimeState, ids: list[str]) -> RuntimeState:
 
 
 def seed(config_dir: Path, state: RuntimeState, ids: list[str]) -> None:
-    """Call `recovery.seed.seed_from_dir` if the shared package has it (run inside a function scope)."""
-    if importlib.util.find_spec("recovery") is None or importlib.util.find_spec("recovery.seed") is None:
-        log.info("recovery.seed is not there yet; config is not seeded")
+    """Call `tools.seed.seed_from_dir` if the layers hold the shared package (run inside a function scope,
+    whose `recovery` modules the seeding imports when it runs)."""
+    if importlib.util.find_spec("recovery") is None:
+        log.info("the layers hold no recovery package; config is not seeded")
         return
-    seed_module = importlib.import_module("recovery.seed")
-    seed_from_dir = seed_module.seed_from_dir
-    arguments: dict[str, Any] = {}
-    if "admin_key" in inspect.signature(seed_from_dir).parameters:
-        arguments["admin_key"] = state.admin_key
     seed_from_dir(
         config_dir,
         {source_id: state.source_keys[source_id] for source_id in ids},
         {source_id: state.source_secrets[source_id] for source_id in ids},
-        **arguments,
+        admin_key=state.admin_key,
     )
 
 

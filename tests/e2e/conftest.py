@@ -166,13 +166,13 @@ def start_runtime(runtime_launcher: RuntimeLauncher) -> Iterator[Callable[..., R
 
 
 def admin_cli(runtime: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m recovery.admin_cli` against a running runtime, with its admin key."""
-    command = [sys.executable, "-m", "recovery.admin_cli", "--url", runtime["api_url"]]
+    """`python -m tools.admin` against a running runtime, with its admin key."""
+    command = [sys.executable, "-m", "tools.admin", "--url", runtime["api_url"]]
     return subprocess.run(
         [*command, "--key", runtime["admin_key"], *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PYTHONPATH": str(ROOT / "layers" / "recovery"), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         check=False,
     )

@@ -44,7 +44,7 @@ def test_cli_reads_replaces_and_refuses(start_runtime: Any, tmp_path: Path) -> N
         [
             sys.executable,
             "-m",
-            "recovery.admin_cli",
+            "tools.admin",
             "--url",
             runtime["api_url"],
             "--key",
@@ -55,7 +55,7 @@ def test_cli_reads_replaces_and_refuses(start_runtime: Any, tmp_path: Path) -> N
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PYTHONPATH": str(ROOT / "layers" / "recovery")},
+        env={"PYTHONPATH": str(ROOT)},
         check=False,
     )
     assert wrong_key.returncode == 1 and "401" in wrong_key.stderr

@@ -17,13 +17,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
 
 
 def smoke(runtime: RuntimeProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "recovery.smoke", "--url", runtime["api_url"], *args]
+    command = [sys.executable, "-m", "tools.smoke", "--url", runtime["api_url"], *args]
     return subprocess.run(
         command,
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PYTHONPATH": str(ROOT / "layers" / "recovery"), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         check=False,
     )
 

@@ -16,13 +16,13 @@ from recovery.alerts import Alerts, CachedConfig
 from recovery.domain.identity import PiiHasher
 from recovery.intake import hash_key
 from recovery.notify.senders import RecordingSender
-from recovery.seed import seed_alerting
 from recovery.store import models, secrets
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
 from recovery.store.sources import SourceStore
 from tests.support import REGION, ROOT, Context, Stack, create_stack, environment, event, load_function
+from tools.seed import seed_alerting
 
 KEY = "rlk_demo-web_integration-test-key-000000000000"
 OTHER_KEY = "rlk_demo-support_integration-test-key-11111111111"

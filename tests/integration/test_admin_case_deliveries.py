@@ -13,7 +13,6 @@ from recovery.alerts import Alerts, CachedConfig
 from recovery.domain.identity import PiiHasher
 from recovery.intake import hash_key
 from recovery.notify.senders import RecordingSender
-from recovery.seed import seed_alerting
 from recovery.store import secrets
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import AlertStore, ConfigStore
@@ -22,6 +21,7 @@ from recovery.store.links import LinkStore
 from tests.integration.conftest import Api, Clock
 from tests.integration.test_alerts import open_case
 from tests.support import ROOT, Context, Stack, event, load_function
+from tools.seed import seed_alerting
 
 ADMIN_KEY = "rla_integration-test-admin-key-0000000000000000"
 

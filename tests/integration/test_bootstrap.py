@@ -9,12 +9,12 @@ from typing import Any
 import boto3
 import pytest
 
-from recovery import bootstrap
 from recovery.domain import keys
-from recovery.stack_outputs import read_outputs, resolve
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore
 from tests.support import REGION, Stack
+from tools import bootstrap
+from tools.stack_outputs import read_outputs, resolve
 
 ARGS = ["--stack", "recovery-loop-test", "--admin-email", "ops@example.com", "--team-id", "care"]
 
@@ -124,7 +124,7 @@ def test_an_environment_names_its_stack_in_samconfig(tmp_path: Any) -> None:
         '[prod.deploy.parameters]\nstack_name = "rl-prod"\n',
         encoding="utf-8",
     )
-    from recovery.stack_outputs import StackError, environment_stack
+    from tools.stack_outputs import StackError, environment_stack
 
     # WHEN an environment is looked up THEN its stack and region come back; an unknown one is refused
     assert environment_stack("dev", samconfig) == ("rl-dev", "eu-west-1")

@@ -22,7 +22,6 @@ from recovery.domain.identity import PiiHasher
 from recovery.domain.routing import parse_config
 from recovery.notify.customer import render_lead_message
 from recovery.notify.senders import RecordingSender, SentMessage
-from recovery.seed import load_alerting
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.customer_messages import ScheduledMessageStore
 from recovery.store.feedback import FeedbackStore
@@ -30,6 +29,7 @@ from recovery.store.links import LinkStore
 from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, ScheduledMessageItem
 from tests.integration.conftest import Api, Clock, clock_at
 from tests.support import REGION, ROOT, Context, Stack, event, load_function
+from tools.seed import load_alerting
 
 # 18:00 UTC on a Monday: 19:00 in Oslo (inside 09:00-20:00), 03:00 on Tuesday in Tokyo (outside).
 EVENING_UTC = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)

@@ -24,13 +24,13 @@ from recovery.domain.identity import PiiHasher
 from recovery.domain.routing import Team
 from recovery.followups import Followups, cancel_update, followup_put, plan_followup
 from recovery.notify.senders import RecordingSender
-from recovery.seed import seed_alerting
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.followups import FollowupStore
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FeedbackItem, FollowupItem
 from tests.integration.conftest import DAYTIME, Api, Clock
 from tests.support import ROOT, Context, Stack, event, load_function
+from tools.seed import seed_alerting
 
 RESOLVED = DAYTIME  # Monday 23 November 2026, 11:00 in Oslo: the conftest's virtual clock starts here
 HASHER = PiiHasher(b"k" * 32)

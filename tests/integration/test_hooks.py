@@ -424,7 +424,7 @@ def test_the_delivery_log_reads_newest_first_in_pages(
 
 
 def test_seeding_stores_the_demo_connector(stack: Stack) -> None:
-    from recovery.seed import seed_from_dir
+    from tools.seed import seed_from_dir
 
     seed_from_dir(ROOT / "config", {}, {"demo-typeform": SECRET}, only={"demo-typeform"})
     item = SourceStore().get("demo-typeform")
@@ -599,7 +599,7 @@ def test_a_rotation_to_a_supplied_secret_keeps_the_old_one_for_the_window(
 def test_the_cli_sends_a_secret_from_the_environment_or_stdin_never_from_its_arguments(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from recovery import admin_cli
+    from tools import admin as admin_cli
 
     sent: list[tuple[str, str, Any]] = []
 
@@ -629,8 +629,8 @@ def test_the_cli_sends_a_secret_from_the_environment_or_stdin_never_from_its_arg
 def test_page_settings_come_from_config_and_the_admin_add(
     admin: ModuleType, stack: Stack, tmp_path: Path, virtual_clock: Clock
 ) -> None:
-    from recovery.seed import seed_from_dir
     from tests.integration.test_survey_page import call as show_page
+    from tools.seed import seed_from_dir
 
     # GIVEN a configured source whose hosted page asks for CSAT, seeded
     (tmp_path / "sources.yaml").write_text("- id: desk-csat\n  name: Desk\n  page: { score_type: csat }\n")

@@ -7,8 +7,8 @@ import json
 import boto3
 import pytest
 
-from recovery.ops_cli import main
 from tests.support import REGION, Stack, event
+from tools.ops import main
 
 
 def test_failed_events_are_put_back_on_the_bus(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
@@ -39,7 +39,7 @@ def test_add_lead_creates_the_user_in_their_team_group(
 ) -> None:
     import boto3
 
-    from recovery import ops_cli
+    from tools import ops as ops_cli
 
     # WHEN ops adds a lead of support-emea who is also an admin
     args = ["add-lead", "--pool", stack.user_pool_id, "--email", "ola@example.com", "--team", "support-emea"]

@@ -18,11 +18,11 @@ from local import lambda_events
 from recovery import clock
 from recovery.notify import webhooks
 from recovery.outbound import parse_outbound
-from recovery.seed import ConfigError, seed_outbound
 from recovery.store.models import CaseEventItem, CaseItem, DeliveryItem
 from recovery.store.outbound import OutboundStore
 from tests.integration.conftest import Api
 from tests.support import REGION, ROOT, Context, Stack, StreamReader, event, load_function, template
+from tools.seed import ConfigError, seed_outbound
 
 SECRET = "whsec_" + base64.b64encode(b"outbound-test-secret-0123456789ab").decode()
 

@@ -17,10 +17,10 @@ import pytest
 
 from local.refs import STACK_NAME
 from recovery.notify.dead_letters import parked_message
-from recovery.ops_cli import STACK_DLQS, Targets, main, replay_queue
 from tests.integration.conftest import Api
 from tests.integration.test_stream import RecordingBus, counters, feedback, team
 from tests.support import REGION, Context, Stack, StreamReader, environment, event, load_function, template
+from tools.ops import STACK_DLQS, Targets, main, replay_queue
 
 
 def queue(name: str) -> tuple[str, str]:

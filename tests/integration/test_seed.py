@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from recovery.intake import SourceDirectory
-from recovery.seed import ConfigError, load_sources, main
 from recovery.store.sources import SourceStore
 from tests.integration.conftest import table_items
 from tests.support import ROOT, Stack
+from tools.seed import ConfigError, load_sources, main
 
 
 def test_seed_prints_keys_that_authenticate(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from recovery.cost_estimate import (
+from tests.support import ROOT
+from tools.cost import (
     Assumptions,
     CoreFigures,
     alarms_in_template,
@@ -15,7 +16,6 @@ from recovery.cost_estimate import (
     main,
     parse_share,
 )
-from tests.support import ROOT
 
 CORE = CoreFigures(
     all_positive={"http_api": 1.0, "dynamodb": 2.0, "total": 3.0},

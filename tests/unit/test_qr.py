@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import zxingcpp
 
-from recovery.qr_cli import main, page_url, write_codes
+from tools.qr import main, page_url, write_codes
 
 
 def png_pixels(path: Path) -> tuple[int, int, bytes]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from recovery.samconfig_check import main, placeholders
 from tests.support import ROOT
+from tools.samconfig_check import main, placeholders
 
 
 def config(overrides: str) -> dict[str, object]:

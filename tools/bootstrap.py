@@ -1,6 +1,6 @@
 """First-run setup of a deployed stack: the first admin, the admin key, a first team and a first source.
 
-    python -m recovery.bootstrap --env dev --admin-email ops@example.com [--admin-name NAME]
+    python -m tools.bootstrap --env dev --admin-email ops@example.com [--admin-name NAME]
         [--team-id support --team-name Support | --teams config/teams.yaml]
         [--source-id web --source-name "Web survey" | --source-file source.yaml]
     (or --stack NAME instead of --env; `make bootstrap ENV=dev ARGS="--admin-email ..."`)
@@ -12,7 +12,7 @@ It reads the stack's outputs (CloudFormation DescribeStacks) and creates only wh
 - a first source: an API source (`Authorization: Bearer <key>` on `POST /v1/feedback`), or from
   `--source-file` (a preset or signature and mapping, which also gets a hook URL and secret).
 Every URL is printed, and every secret it created, once. Running it again changes nothing and says what
-exists already; secrets are not printed again (only their hashes are kept). Not imported by any Lambda.
+exists already; secrets are not printed again (only their hashes are kept).
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ from recovery.domain.keys import hash_key
 from recovery.domain.routing import ConfigError, parse_config
 from recovery.errors import Conflict
 from recovery.hooks import BadSourceRequest, SourceAdmin, new_source_key
-from recovery.stack_outputs import StackError, StackOutputs, resolve
 from recovery.store import models
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore
 from recovery.store.hook_log import HookLog
 from recovery.store.sources import SourceStore
+from tools.stack_outputs import StackError, StackOutputs, resolve
 
 ADMIN_GROUP = "admin"
 
@@ -196,7 +196,7 @@ def main(
     cognito: Any = None,
     read: Callable[[str | None, str | None], StackOutputs] = resolve,
 ) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recovery.bootstrap", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bootstrap", description=__doc__.splitlines()[0])
     parser.add_argument("--env", help="samconfig.toml environment (dev, prod): its stack and region")
     parser.add_argument("--stack", help="stack name, instead of --env")
     parser.add_argument("--admin-email", required=True, help="the first admin's email (their user name)")

@@ -1,6 +1,6 @@
 """Smoke test of a running stack, deployed or embedded: one negative test feedback, followed end to end.
 
-    python -m recovery.smoke --url https://... --key rlk_... --admin-key rla_... [--timeout 60]
+    python -m tools.smoke --url https://... --key rlk_... --admin-key rla_... [--timeout 60]
     (`make smoke URL=... KEY=... ADMIN_KEY=...`; the keys default to SMOKE_SOURCE_KEY, RECOVERY_ADMIN_KEY)
 
 Steps, each printed with its time; the first that fails is named and the exit status is 1:
@@ -205,7 +205,7 @@ class Smoke:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recovery.smoke", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.smoke", description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="API base URL (stack output ApiUrl)")
     parser.add_argument("--key", default=os.environ.get("SMOKE_SOURCE_KEY"), help="a test source's API key")
     parser.add_argument("--admin-key", default=os.environ.get("RECOVERY_ADMIN_KEY"), help="the admin key")

@@ -1,6 +1,6 @@
 """Refuse a deploy whose samconfig.toml environment still holds the shipped placeholders.
 
-    python -m recovery.samconfig_check --env dev [--config samconfig.toml]
+    python -m tools.samconfig_check --env dev [--config samconfig.toml]
     (`make deploy ENV=...` runs it first; exit 2 names each placeholder and changes nothing)
 
 A stack deployed with `example.com` values half works: SES waits for DNS records nobody can add, the
@@ -49,7 +49,7 @@ def placeholders(config: dict[str, object], env: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m recovery.samconfig_check", description=__doc__.splitlines()[0]
+        prog="python -m tools.samconfig_check", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--env", required=True, help="the samconfig.toml environment (dev, prod)")
     parser.add_argument("--config", type=Path, default=Path("samconfig.toml"))

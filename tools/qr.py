@@ -1,7 +1,7 @@
 """QR codes for a source's hosted feedback page (`/s/{source_id}`), to print on receipts, tables and doors.
 
-    python -m recovery.qr_cli demo-web                                  (or: make qr ARGS="demo-web")
-    python -m recovery.qr_cli demo-web --store oslo-1 --agent mark --out qr/
+    python -m tools.qr demo-web                                  (or: make qr ARGS="demo-web")
+    python -m tools.qr demo-web --store oslo-1 --agent mark --out qr/
 
 Prints the page URL and writes `<name>.png` and `<name>.svg` (default name: the source id and the
 parameters). `--url` is the API's base URL: the environment (RECOVERY_API_URL), then `.local/runtime.json`
@@ -57,7 +57,7 @@ def _default_url() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="recovery.qr_cli", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.qr", description=__doc__.splitlines()[0])
     parser.add_argument("source_id")
     parser.add_argument("--url", default=None, help="the API's base URL")
     for name in PARAMS:

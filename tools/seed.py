@@ -1,7 +1,10 @@
 """Load demo and example configuration from `config/` into the table.
 
-Used by the embedded runtime at start, and by ops to seed a fresh deployment. Not imported by any
-Lambda function (it needs PyYAML).
+Used by the embedded runtime at start, and by ops to seed a fresh deployment (`make seed`).
+
+The `recovery` modules are imported when a function runs, not with this module: the embedded runtime
+calls `seed_from_dir` inside a function's module scope (local/functions.py `run_in_scope`), and it must
+use that scope's `recovery` (its settings, its bound models), not one imported earlier elsewhere.
 """
 
 from __future__ import annotations
@@ -10,22 +13,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from recovery import clock
-from recovery.domain.routing import Config, parse_config
-from recovery.domain.routing import ConfigError as RoutingConfigError
-from recovery.hooks import new_source_key as new_source_key  # re-exported for tools
-from recovery.intake import hash_key
-from recovery.settings import Settings
-from recovery.sources.config import ConfigError as SourcesConfigError
-from recovery.sources.config import SourceSpec, parse_sources
-from recovery.store import models
-from recovery.store.admin import AdminKeyStore
-from recovery.store.alerting import ConfigStore
-from recovery.store.sources import SourceStore
+if TYPE_CHECKING:
+    from recovery.domain.routing import Config
+    from recovery.sources.config import SourceSpec
 
 
 class ConfigError(ValueError):
@@ -34,6 +28,9 @@ class ConfigError(ValueError):
 
 def load_sources(config_dir: Path) -> list[SourceSpec]:
     """Every source in `sources.yaml`, validated whole: presets resolved, signatures and mappings checked."""
+    from recovery.sources.config import ConfigError as SourcesConfigError
+    from recovery.sources.config import parse_sources
+
     path = config_dir / "sources.yaml"
     raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
@@ -51,6 +48,13 @@ def seed_from_dir(
 ) -> None:
     """Write teams and routing (if none are stored), the admin key's hash, and every source in
     `config_dir` (or those in `only`) with the hash of its key; keys themselves are never stored."""
+    from recovery import clock
+    from recovery.intake import hash_key
+    from recovery.settings import Settings
+    from recovery.store import models
+    from recovery.store.admin import AdminKeyStore
+    from recovery.store.sources import SourceStore
+
     settings = Settings.from_env()
     models.bind(settings.table_name, settings.region)
     seed_alerting(config_dir)
@@ -75,6 +79,7 @@ def seed_from_dir(
 
 def seed_outbound(config_dir: Path) -> bool:
     """Store the outbound endpoints of `outbound.yaml`, validated whole; True when written."""
+    from recovery import clock
     from recovery.outbound import OutboundConfigError, parse_outbound
     from recovery.store.outbound import OutboundStore
 
@@ -94,6 +99,9 @@ def seed_outbound(config_dir: Path) -> bool:
 
 def load_alerting(config_dir: Path) -> Config | None:
     """Teams and routing from `teams.yaml`, validated whole (None when the file is absent)."""
+    from recovery.domain.routing import ConfigError as RoutingConfigError
+    from recovery.domain.routing import parse_config
+
     path = config_dir / "teams.yaml"
     if not path.exists():
         return None
@@ -105,6 +113,9 @@ def load_alerting(config_dir: Path) -> Config | None:
 
 def seed_alerting(config_dir: Path, replace: bool = False) -> bool:
     """Store teams and routing unless some are stored already (or `replace`); True when written."""
+    from recovery import clock
+    from recovery.store.alerting import ConfigStore
+
     config = load_alerting(config_dir)
     if config is None:
         return False
@@ -117,7 +128,9 @@ def seed_alerting(config_dir: Path, replace: bool = False) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Seed a deployed table from a config directory; prints each source's new key once."""
-    parser = argparse.ArgumentParser(prog="python -m recovery.seed", description=main.__doc__)
+    from recovery.hooks import new_source_key
+
+    parser = argparse.ArgumentParser(prog="python -m tools.seed", description=main.__doc__)
     parser.add_argument("--config", type=Path, default=Path("config"), help="directory with sources.yaml")
     parser.add_argument("--source", action="append", help="only these source ids (repeatable)")
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """A deployed stack's outputs, for the ops commands (bootstrap, replay-dlq, smoke).
 
 The stack is named directly (`--stack recovery-loop-dev`) or by its `samconfig.toml` environment
-(`--env dev`), which also gives its region. Not imported by any Lambda function.
+(`--env dev`), which also gives its region.
 """
 
 from __future__ import annotations

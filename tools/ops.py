@@ -1,8 +1,8 @@
 """Operations commands.
 
-    python -m recovery.ops_cli replay-dlq --env dev|--stack NAME [--dry-run] [--max N]
-    python -m recovery.ops_cli replay-dlq --queue-url URL [--bus NAME] [--to-queue URL] [--function NAME]
-    python -m recovery.ops_cli add-lead --pool POOL_ID --email ADDRESS [--team ID ...] [--admin]
+    python -m tools.ops replay-dlq --env dev|--stack NAME [--dry-run] [--max N]
+    python -m tools.ops replay-dlq --queue-url URL [--bus NAME] [--to-queue URL] [--function NAME]
+    python -m tools.ops add-lead --pool POOL_ID --email ADDRESS [--team ID ...] [--admin]
 
 `add-lead` creates a console user in the stack's user pool (output UserPoolId) and puts them in the
 groups `team-<id>` (made if missing) and, with `--admin`, `admin`. Cognito emails a temporary password;
@@ -286,7 +286,7 @@ def replay_dlq(args: argparse.Namespace) -> int:
         targets = Targets(bus=args.bus, function=args.function, to_queue=args.to_queue)
         _, _, kept = replay_queue(args.queue_url, targets, args.dry_run, args.max)
         return 1 if kept else 0
-    from recovery.stack_outputs import StackError, resolve
+    from tools.stack_outputs import StackError, resolve
 
     try:
         outputs = resolve(args.stack, args.env)
@@ -344,7 +344,7 @@ def add_lead(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recovery.ops_cli", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.ops", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     replay = sub.add_parser("replay-dlq", help="move a dead-letter queue's messages back into processing")
     where = replay.add_mutually_exclusive_group(required=True)

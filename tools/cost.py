@@ -1,6 +1,6 @@
 """A monthly cost estimate for a given volume, from the benchmark's measured cost model.
 
-    python -m recovery.cost_estimate --volume 200000 --negative 0.15 [--results bench/results/latest.json]
+    python -m tools.cost --volume 200000 --negative 0.15 [--results bench/results/latest.json]
     (`make cost VOLUME=200000 NEGATIVE=0.15`; NEGATIVE is a share, 0.15, or a percentage, 15%)
 
 Three parts, each with its assumptions printed:
@@ -12,7 +12,6 @@ Three parts, each with its assumptions printed:
 - fixed per month: schedules, alarms, the dashboard, the secret, and table storage with point-in-time
   recovery at the retention period.
 List prices (us-east-1, first tier, no free tier); taxes and data transfer are not included.
-Not imported by any Lambda function.
 """
 
 from __future__ import annotations
@@ -162,9 +161,7 @@ def parse_share(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m recovery.cost_estimate", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools.cost", description=__doc__.splitlines()[0])
     parser.add_argument("--volume", type=float, required=True, help="feedback per month")
     parser.add_argument("--negative", default="0.2", help="share of negatives: 0.15 or 15%% (default 0.2)")
     parser.add_argument("--results", type=Path, default=Path("bench/results/latest.json"))

@@ -2,18 +2,18 @@
 
 It works locally or on a deployed stack:
 
-    python -m recovery.admin_cli --url http://127.0.0.1:3000 --key rla_... alerting get
-    python -m recovery.admin_cli --url https://... --key rla_... alerting put config/teams.yaml
-    python -m recovery.admin_cli customers export c-42            (or: --by email a@example.com)
-    python -m recovery.admin_cli customers erase +4791234567 --by phone
-    python -m recovery.admin_cli sources add source.yaml        (prints the hook URL, secret and key once)
-    python -m recovery.admin_cli sources rotate typeform-nps --what secret --window-hours 24
-    python -m recovery.admin_cli sources add sm.yaml --secret-env SM_WEBHOOK_SECRET   (a secret of your own)
-    printf %s "$SECRET" | python -m recovery.admin_cli sources rotate sm-csat --secret-from-stdin
-    python -m recovery.admin_cli sources dry-run typeform-nps payload.json --header typeform-signature=...
-    python -m recovery.admin_cli sources log typeform-nps --limit 20
-    python -m recovery.admin_cli outbound get                   (secrets shown as fingerprints)
-    python -m recovery.admin_cli outbound put outbound.yaml     (a new endpoint's secret is printed once)
+    python -m tools.admin --url http://127.0.0.1:3000 --key rla_... alerting get
+    python -m tools.admin --url https://... --key rla_... alerting put config/teams.yaml
+    python -m tools.admin customers export c-42            (or: --by email a@example.com)
+    python -m tools.admin customers erase +4791234567 --by phone
+    python -m tools.admin sources add source.yaml        (prints the hook URL, secret and key once)
+    python -m tools.admin sources rotate typeform-nps --what secret --window-hours 24
+    python -m tools.admin sources add sm.yaml --secret-env SM_WEBHOOK_SECRET   (a secret of your own)
+    printf %s "$SECRET" | python -m tools.admin sources rotate sm-csat --secret-from-stdin
+    python -m tools.admin sources dry-run typeform-nps payload.json --header typeform-signature=...
+    python -m tools.admin sources log typeform-nps --limit 20
+    python -m tools.admin outbound get                   (secrets shown as fingerprints)
+    python -m tools.admin outbound put outbound.yaml     (a new endpoint's secret is printed once)
 
 `put` reads YAML or JSON, sends it whole, and prints the server's refusal (naming the bad key) if it
 refuses; the configuration in force then stays as it was. `--url` and `--key` default to the
@@ -61,7 +61,7 @@ def _request(method: str, url: str, key: str, body: Any = None, etag: str | None
 
 def main(argv: list[str] | None = None) -> int:
     url, key = _defaults()
-    parser = argparse.ArgumentParser(prog="python -m recovery.admin_cli", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.admin", description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=url, help="API base URL")
     parser.add_argument("--key", default=key, help="admin key (rla_...)")
     sub = parser.add_subparsers(dest="area", required=True)
