@@ -114,13 +114,13 @@ def test_signed_case_events_survive_a_receiver_outage(
     assert failed, loop.logs()[-3000:]
     assert not receiver.of(case_id, "case.acknowledged")
 
-    # AND it is back, and the virtual clock passes the queue's visibility timeout
+    # AND it is back, and the virtual clock passes the queue's visibility timeout (360 s: 6x the function's)
     receiver.start()
-    advance(loop, 200)
+    advance(loop, 370)
 
     # THEN case.acknowledged arrives, once, and case.opened is not sent again
     assert wait_for(lambda: receiver.of(case_id, "case.acknowledged"), timeout=20), receiver.accepted
-    advance(loop, 400)
+    advance(loop, 800)
     assert len(receiver.of(case_id, "case.acknowledged")) == 1
     assert len(receiver.of(case_id, "case.opened")) == 1
     assert receiver.refused == 0
