@@ -51,6 +51,7 @@ def _matches(grant: str, action: str) -> bool:
 
 
 def usage(template: sam.Template, seen_lines: Iterable[str]) -> dict[str, Usage]:
+    """Per function of the template; what other functions were seen doing is left out."""
     names = PlaceholderNames(
         refs={**pseudo_parameters(REGION), **template.parameters}, conditions=template.conditions
     )
@@ -66,11 +67,13 @@ def usage(template: sam.Template, seen_lines: Iterable[str]) -> dict[str, Usage]
         if not line.strip():
             continue
         record = json.loads(line)
-        entry = found.setdefault(record["function"], Usage())
+        seen = found.get(record["function"])
+        if seen is None:
+            continue  # a function of a test's own template (the runtime's probe), not of this one
         if record["decision"] == "allowed":
-            entry.seen.add(record["action"])
+            seen.seen.add(record["action"])
         else:
-            entry.denied.add((record["action"], record["resource"]))
+            seen.denied.add((record["action"], record["resource"]))
     return found
 
 

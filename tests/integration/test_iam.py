@@ -37,8 +37,9 @@ def without(text: str, resource: str, statement: str) -> str:
 
 
 def test_a_statement_missing_from_the_template_denies_that_call(
-    stack: Stack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    stack: Stack, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv(iam.SEEN_FILE_VARIABLE, raising=False)  # a denial on purpose: not for make iam-report
     # GIVEN a copy of template.yaml whose SweepFunction may no longer query the due index
     copy = tmp_path / "template.yaml"
     copy.write_text(without((ROOT / "template.yaml").read_text("utf-8"), "SweepFunction", DUE_INDEX_QUERY))

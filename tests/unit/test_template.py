@@ -190,7 +190,10 @@ def test_every_link_base_follows_the_custom_domain_without_a_circular_dependency
     readers = {
         function_name
         for function_name, resource in of_type("AWS::Serverless::Function").items()
-        if any("SSMParameterReadPolicy" in policy for policy in resource["Properties"].get("Policies", []))
+        for policy in resource["Properties"].get("Policies", [])
+        for statement in (policy.get("Statement", []) if isinstance(policy, dict) else [])
+        if statement.get("Action") == ["ssm:GetParameter"]
+        and statement.get("Resource", {}).get("Fn::Sub", "").endswith(":parameter" + name)
     }
     assert readers == {
         "AckFunction",
