@@ -24,8 +24,32 @@ from types import ModuleType
 from typing import Any
 
 from local import iam
+from local.refs import Names, as_env_value, resolve
+from local.template import FunctionDef
 
 log = logging.getLogger(__name__)
+
+
+def lambda_environment(definition: FunctionDef, names: Names) -> dict[str, str]:
+    """A function's environment as Lambda sets it: the template's variables, resolved, then Lambda's own."""
+    name = str(names.ref(definition.logical_id))
+    variables = {key: as_env_value(value) for key, value in resolve(definition.environment, names).items()}
+    variables.update(
+        AWS_LAMBDA_FUNCTION_NAME=name,
+        AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(definition.memory),
+        AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{name}",
+        _HANDLER=definition.handler,
+    )
+    return variables
+
+
+def shared_environment(environments: list[dict[str, str]]) -> dict[str, str]:
+    """The variables every function has with the same value (the template's Globals)."""
+    shared = dict(environments[0]) if environments else {}
+    for environment in environments[1:]:
+        shared = {key: value for key, value in shared.items() if environment.get(key) == value}
+    return shared
 
 
 class FunctionError(Exception):

@@ -361,3 +361,14 @@ def _attribute_text(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return str(value)
+
+
+def put_parameters(template: Template, names: Names, ssm: Any) -> None:
+    """`AWS::SSM::Parameter` resources. Apart from the rest, because a parameter may hold the API's own
+    URL (the functions an HttpApi routes to read the public base URL from one; see template.yaml), which
+    is known only once the API listens."""
+    for logical_id, properties in template.of_type("AWS::SSM::Parameter").items():
+        name = str(resolve(properties["Name"], names))
+        value = str(resolve(properties["Value"], names))
+        ssm.put_parameter(Name=name, Value=value, Type=str(properties.get("Type", "String")), Overwrite=True)
+        names.refs[logical_id] = name

@@ -32,12 +32,12 @@ from local.capture import Capture
 from local.clock import VirtualClock
 from local.delivery import Deliverer, async_policies
 from local.dispatcher import Dispatcher
-from local.functions import Environment, FunctionConfig, FunctionHost
+from local.functions import Environment, FunctionConfig, FunctionHost, lambda_environment, shared_environment
 from local.http_api import Router
 from local.outbox import Outbox
-from local.provision import Provisioner
+from local.provision import Provisioner, put_parameters
 from local.queues import QueuePoller
-from local.refs import as_env_value, resolve
+from local.refs import resolve
 from local.schedules import scheduled_rules
 from local.server import LocalApp
 from local.streams import Mapping, StreamPoller, stamp_records_with
@@ -172,26 +172,17 @@ class Runtime:
         self._serve(self.dispatcher)
 
     def _function_configs(self) -> list[FunctionConfig]:
-        configs = []
         roles = iam.roles(self.template, self.names) if self.options.iam else {}
+        configs = []
         for logical_id, function in self.template.functions.items():
-            name = self.names.ref(logical_id)
-            variables = {
-                key: as_env_value(value) for key, value in resolve(function.environment, self.names).items()
-            }
+            variables = lambda_environment(function, self.names)
             variables.update(
-                AWS_LAMBDA_FUNCTION_NAME=name,
-                AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
-                AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(function.memory),
-                AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{name}",
-                AWS_REGION=self.region,
-                AWS_DEFAULT_REGION=self.region,
-                POWERTOOLS_TRACE_DISABLED="true",
+                AWS_REGION=self.region, AWS_DEFAULT_REGION=self.region, POWERTOOLS_TRACE_DISABLED="true"
             )
             configs.append(
                 FunctionConfig(
                     logical_id=logical_id,
-                    name=name,
+                    name=variables["AWS_LAMBDA_FUNCTION_NAME"],
                     arn=self.names.get_att(logical_id, "Arn"),
                     code_dir=function.code_dir,
                     handler=function.handler,
@@ -224,12 +215,7 @@ class Runtime:
 
     def _common_environment(self) -> dict[str, str]:
         """The variables every function shares (the template's Globals), for config seeding."""
-        if not self.function_configs:
-            return {}
-        shared = dict(self.function_configs[0].environment)
-        for config in self.function_configs[1:]:
-            shared = {key: value for key, value in shared.items() if config.environment.get(key) == value}
-        return shared
+        return shared_environment([config.environment for config in self.function_configs])
 
     def _seed(self, ids: list[str]) -> None:
         if not self.function_configs:
@@ -324,15 +310,9 @@ class Runtime:
                 self.names.attrs[(logical_id, attribute)] = self.api_url
 
     def _put_parameters(self) -> None:
-        """`AWS::SSM::Parameter` resources, once the API's own URL is known: a parameter may hold it (the
-        functions an HttpApi routes to read the public base URL from one; see template.yaml)."""
-        for logical_id, properties in self.template.of_type("AWS::SSM::Parameter").items():
-            name = str(resolve(properties["Name"], self.names))
-            value = str(resolve(properties["Value"], self.names))
-            kind = str(properties.get("Type", "String"))
-            with self.invoke_lock:
-                self.clients.ssm.put_parameter(Name=name, Value=value, Type=kind, Overwrite=True)
-            self.names.refs[logical_id] = name
+        """The template's SSM parameters, once the API's own URL is known (a parameter may hold it)."""
+        with self.invoke_lock:
+            put_parameters(self.template, self.names, self.clients.ssm)
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self._app(environ, start_response)

@@ -488,40 +488,23 @@ def load_functions(endpoint: str) -> tuple[list[Function], dict[str, str]]:
     (local/runtime.py `_function_configs`), against resources created in the moto server."""
     from local import template as templates
     from local.aws import AwsClients
-    from local.provision import Provisioner
-    from local.refs import as_env_value, resolve
+    from local.functions import lambda_environment, shared_environment
+    from local.provision import Provisioner, put_parameters
 
     template = templates.load(ROOT / "template.yaml", REGION)
     clients = AwsClients.create(REGION, endpoint_url=endpoint)
     names = Provisioner(template, clients).run()
-    # The template's SSM parameters (the public base URL) are resources too, as the runtime creates them.
-    for logical_id, properties in template.of_type("AWS::SSM::Parameter").items():
-        name = str(resolve(properties["Name"], names))
-        value = str(resolve(properties["Value"], names))
-        clients.ssm.put_parameter(
-            Name=name, Value=value, Type=properties.get("Type", "String"), Overwrite=True
-        )
-        names.refs[logical_id] = name
+    put_parameters(template, names, clients.ssm)  # the public base URL, as the runtime creates it
     functions = []
     for logical_id, definition in template.functions.items():
-        name = str(names.ref(logical_id))
-        variables = {
-            key: as_env_value(value) for key, value in resolve(definition.environment, names).items()
-        }
-        variables.update(
-            AWS_LAMBDA_FUNCTION_NAME=name,
-            AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
-            AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(definition.memory),
-            AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{name}",
-            _HANDLER=definition.handler,
-        )
+        variables = lambda_environment(definition, names)
         functions.append(
             Function(
                 logical_id=logical_id,
                 code_dir=definition.code_dir,
                 handler=definition.handler,
                 environment=variables,
-                name=name,
+                name=variables["AWS_LAMBDA_FUNCTION_NAME"],
                 arn=str(names.get_att(logical_id, "Arn")),
                 memory=definition.memory,
                 timeout=definition.timeout,
@@ -530,9 +513,7 @@ def load_functions(endpoint: str) -> tuple[list[Function], dict[str, str]]:
             )
         )
     # The variables every function shares (the template's Globals), for the layer's import check.
-    common = dict(functions[0].environment) if functions else {}
-    for function in functions[1:]:
-        common = {key: value for key, value in common.items() if function.environment.get(key) == value}
+    common = shared_environment([function.environment for function in functions])
     return functions, common
 
 
