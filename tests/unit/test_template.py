@@ -308,3 +308,35 @@ def test_embedded_runtime_serves_ingest_through_its_alias_and_skips_conditional_
     assert routes["POST /v1/feedback/batch"] == "IngestFunction"
     assert "OpsAlarmEmailSubscription" not in loaded.resources and "ApiDomain" not in loaded.resources
     assert "SenderIdentity" in loaded.resources
+
+
+def test_the_http_api_logs_each_request_without_paths_or_callers() -> None:
+    # GIVEN the HTTP API's access log
+    settings = RESOURCES["HttpApi"]["Properties"]["AccessLogSettings"]
+    group = settings["DestinationArn"]["Fn::GetAtt"][0]
+    fields = json.loads(settings["Format"])
+    # THEN it goes to a log group that expires, one JSON object a request
+    assert RESOURCES[group]["Properties"]["RetentionInDays"] == {"Ref": "RetentionDays"}
+    assert {"requestId", "route", "status"} <= set(fields)
+    # AND it holds no path (link codes travel in paths) and no caller's IP (personal data)
+    assert not any(
+        variable in settings["Format"] for variable in ("$context.path", "rawPath", "sourceIp", "userAgent")
+    )
+
+
+def test_sms_permissions_never_reach_a_topic() -> None:
+    # GIVEN every function whose role may publish to SNS
+    for name, resource in of_type("AWS::Serverless::Function").items():
+        statements = [
+            statement
+            for policy in resource["Properties"].get("Policies", [])
+            if isinstance(policy, dict)
+            for statement in policy.get("Statement", [])
+        ]
+        publishes = [s for s in statements if s["Effect"] == "Allow" and "sns:Publish" in s["Action"]]
+        if not publishes:
+            continue
+        # THEN it may publish only where no ARN is named (an SMS), and every topic or endpoint is denied
+        assert all(s["Resource"] == "*" for s in publishes), name
+        denied = [s for s in statements if s["Effect"] == "Deny" and "sns:Publish" in s["Action"]]
+        assert [s["Resource"] for s in denied] == [{"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}], name
