@@ -130,7 +130,7 @@ _NESTED = (
     ("handler", "functions/ingest/app.py", "lambda_handler"),
     ("resolver", "aws_lambda_powertools/event_handler/api_gateway.py", "resolve"),
     ("route", "functions/ingest/app.py", "post_feedback"),
-    ("intake", "recovery/intake.py", "receive"),
+    ("intake", "recovery/services/intake.py", "receive"),
     ("botocore", "botocore/client.py", "_make_api_call"),
 )
 _ALSO = (
@@ -204,7 +204,7 @@ def _worker(config_path: str, out_path: str) -> None:
 
     from bench.scenario import negative, positive
     from bench.stub import AwsStub
-    from recovery.intake import hash_key
+    from recovery.services.intake import hash_key
     from recovery.store.models import SourceItem
     from recovery.store.sources import source_pk
     from tests.support import load_function, load_module

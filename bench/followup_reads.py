@@ -1,8 +1,8 @@
 """Items read by one follow-up run, with 1k, 10k and 100k other items in the table and 10 follow-ups due.
 
 In-process on moto, one fresh stack per size (the template's table with its GSIs; `tests/support.py`),
-the demo teams seeded from `config/`, and `recovery.followups.Followups` built as the follow-up function
-builds it, with a recording sender standing in for SES and SNS.
+the demo teams seeded from `config/`, and `recovery.services.follow_up.Followups` built as the follow-up
+function builds it, with a recording sender standing in for SES and SNS.
 
 - **Other items**: copies of the items a real case leaves behind once its follow-up went out and its
   answer window closed (feedback, case, customer, timeline entries, delivery rows, links, the follow-up
@@ -38,11 +38,11 @@ DUE_NO_RESPONSE = 5
 
 
 def _followups(sender: Any) -> Any:
-    from recovery.alerts import CachedConfig
-    from recovery.customer_contact import CustomerMessenger
-    from recovery.deliverability import SuppressionStore
     from recovery.domain.identity import PiiHasher
-    from recovery.followups import Followups
+    from recovery.services.alerts import CachedConfig
+    from recovery.services.customer_contact import CustomerMessenger
+    from recovery.services.deliverability import SuppressionStore
+    from recovery.services.follow_up import Followups
     from recovery.store.alerting import AlertStore, ConfigStore
     from recovery.store.followups import FollowupStore
     from recovery.store.links import LinkStore
@@ -70,7 +70,7 @@ def _followups(sender: Any) -> Any:
 
 def _resolved(ingest: Any, index: int, now: datetime, prefix: str) -> str:
     """A negative through ingest, then resolved with its follow-up planned, as the cases API does."""
-    from recovery.followups import followup_put, plan_followup
+    from recovery.services.follow_up import followup_put, plan_followup
     from recovery.store.alerting import ConfigStore
     from recovery.store.followups import FollowupStore
     from recovery.store.models import CaseItem, FeedbackItem

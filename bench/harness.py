@@ -77,7 +77,7 @@ def sandbox(recorder_schema: TableSchema | None = None) -> Iterator[Sandbox]:
     from moto import mock_aws
 
     from recovery import clock
-    from recovery.intake import hash_key
+    from recovery.services.intake import hash_key
     from recovery.store import models, secrets
     from recovery.store.sources import SourceStore
 

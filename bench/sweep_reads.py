@@ -1,7 +1,7 @@
 """Items read by one sweep, with 1k, 10k and 100k other items in the table and 10 cases due.
 
 In-process on moto, one fresh stack per size (the template's table with its GSIs; `tests/support.py`),
-the demo teams and routing seeded from `config/`, and `recovery.alerts.Alerts` built as the sweep
+the demo teams and routing seeded from `config/`, and `recovery.services.alerts.Alerts` built as the sweep
 function builds it, with a recording sender standing in for SES and SNS.
 
 - **Other items**: copies of the items a real negative leaves behind once it is alerted and
@@ -113,8 +113,8 @@ class Clock:
 
 
 def _alerts(sender: Any) -> Any:
-    from recovery.alerts import Alerts, CachedConfig
     from recovery.domain.identity import PiiHasher
+    from recovery.services.alerts import Alerts, CachedConfig
     from recovery.store.alerting import AlertStore, ConfigStore
     from recovery.store.feedback import FeedbackStore
     from recovery.store.links import LinkStore

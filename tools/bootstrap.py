@@ -34,7 +34,7 @@ from recovery.domain import contacts
 from recovery.domain.keys import hash_key
 from recovery.domain.routing import ConfigError, parse_config
 from recovery.errors import Conflict
-from recovery.hooks import BadSourceRequest, SourceAdmin, new_source_key
+from recovery.services.inbound_hooks import BadSourceRequest, SourceAdmin, new_source_key
 from recovery.store import models
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from recovery.survey_page import PARAMS, clean_params
+from recovery.services.survey_page import PARAMS, clean_params
 
 _SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 

@@ -49,7 +49,7 @@ def seed_from_dir(
     """Write teams and routing (if none are stored), the admin key's hash, and every source in
     `config_dir` (or those in `only`) with the hash of its key; keys themselves are never stored."""
     from recovery import clock
-    from recovery.intake import hash_key
+    from recovery.services.intake import hash_key
     from recovery.settings import Settings
     from recovery.store import models
     from recovery.store.admin import AdminKeyStore
@@ -80,7 +80,7 @@ def seed_from_dir(
 def seed_outbound(config_dir: Path) -> bool:
     """Store the outbound endpoints of `outbound.yaml`, validated whole; True when written."""
     from recovery import clock
-    from recovery.outbound import OutboundConfigError, parse_outbound
+    from recovery.services.outbound_webhooks import OutboundConfigError, parse_outbound
     from recovery.store.outbound import OutboundStore
 
     path = config_dir / "outbound.yaml"
@@ -128,7 +128,7 @@ def seed_alerting(config_dir: Path, replace: bool = False) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Seed a deployed table from a config directory; prints each source's new key once."""
-    from recovery.hooks import new_source_key
+    from recovery.services.inbound_hooks import new_source_key
 
     parser = argparse.ArgumentParser(prog="python -m tools.seed", description=main.__doc__)
     parser.add_argument("--config", type=Path, default=Path("config"), help="directory with sources.yaml")

@@ -10,11 +10,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock
-from recovery.alert_wiring import AlertSettings, build_alerts
 from recovery.domain.links import Verdict
 from recovery.observability import logger, metrics
-from recovery.pages import page
 from recovery.store.models import CaseItem
+from recovery.web.pages import page
+from recovery.wiring.messaging import AlertSettings, build_alerts
 
 alerts = build_alerts(AlertSettings.from_env())
 app = APIGatewayHttpResolver()

@@ -17,16 +17,23 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from recovery import clock, http
-from recovery.case_deliveries import BadCaseId, CaseDeliveries, CaseNotFound
+from recovery import clock
 from recovery.domain import keys
 from recovery.domain.identity import PiiHasher
 from recovery.domain.routing import ConfigError, parse_config
 from recovery.errors import Conflict, TransientFailure
-from recovery.hooks import BadSourceRequest, Connectors, Delivery, Rotation, SourceAdmin, UnknownSource
 from recovery.observability import logger, metrics
-from recovery.outbound import OutboundConfigError, parse_outbound, public_view, with_secrets
-from recovery.privacy import BadLookup, CustomerNotFound, Privacy, identify
+from recovery.services.case_deliveries import BadCaseId, CaseDeliveries, CaseNotFound
+from recovery.services.inbound_hooks import (
+    BadSourceRequest,
+    Connectors,
+    Delivery,
+    Rotation,
+    SourceAdmin,
+    UnknownSource,
+)
+from recovery.services.outbound_webhooks import OutboundConfigError, parse_outbound, public_view, with_secrets
+from recovery.services.privacy import BadLookup, CustomerNotFound, Privacy, identify
 from recovery.settings import Settings, public_base_url
 from recovery.sources.fetch import FetchInputError
 from recovery.sources.mapping import MappingError
@@ -37,6 +44,7 @@ from recovery.store.hook_log import BadCursor, HookLog
 from recovery.store.outbound import OutboundStore
 from recovery.store.privacy import PrivacyStore
 from recovery.store.sources import SourceStore
+from recovery.web import http
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)

@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recovery.alert_wiring import AlertSettings, build_alerts
 from recovery.observability import logger, metrics, tracer
+from recovery.wiring.messaging import AlertSettings, build_alerts
 
 alerts = build_alerts(AlertSettings.from_env())
 

@@ -12,25 +12,26 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from recovery import clock, http
-from recovery.alert_wiring import AlertSettings
-from recovery.case_views import case_document, summary
-from recovery.case_wiring import build_cases, user_pool_client_id
-from recovery.cases import Forbidden, NotFound
+from recovery import clock
 from recovery.domain import cases as rules
 from recovery.domain.links import Verdict
 from recovery.domain.routing import Contact
 from recovery.errors import TransientFailure
-from recovery.hooks import SourceAdmin, UnknownSource
 from recovery.notify.approval import approval_strings, browser_language, compensation_text
 from recovery.notify.render import language_of, sentence
 from recovery.observability import logger, metrics
-from recovery.pages import page
+from recovery.services.cases import Forbidden, NotFound
+from recovery.services.inbound_hooks import SourceAdmin, UnknownSource
 from recovery.settings import public_base_url
 from recovery.store.cases import BadCursor, StaleCase
 from recovery.store.hook_log import BadCursor as BadLogCursor
 from recovery.store.hook_log import HookLog
 from recovery.store.sources import SourceStore
+from recovery.web import http
+from recovery.web.case_views import case_document, summary
+from recovery.web.pages import page
+from recovery.wiring.cases import build_cases, user_pool_client_id
+from recovery.wiring.messaging import AlertSettings
 
 cases = build_cases(AlertSettings.from_env())
 client_id = user_pool_client_id()

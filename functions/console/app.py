@@ -16,8 +16,8 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recovery.http import as_event_response, problem
 from recovery.observability import logger
+from recovery.web.http import as_event_response, problem
 
 STATIC = Path(__file__).parent / "static"
 INDEX = "index.html"

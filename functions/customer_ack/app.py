@@ -9,9 +9,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock
-from recovery.alert_wiring import AlertSettings
-from recovery.customer_wiring import build_customer_acks
 from recovery.observability import logger, metrics, tracer
+from recovery.wiring.customers import build_customer_acks
+from recovery.wiring.messaging import AlertSettings
 
 acks = build_customer_acks(AlertSettings.from_env())
 SCHEDULED = "Scheduled Event"

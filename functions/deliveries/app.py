@@ -8,9 +8,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recovery import clock, deliverability
+from recovery import clock
 from recovery.domain.identity import PiiHasher
 from recovery.observability import logger, metrics, tracer
+from recovery.services import deliverability
 from recovery.settings import Settings
 from recovery.store import models, secrets
 

@@ -8,9 +8,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock
-from recovery.alert_wiring import AlertSettings
-from recovery.followup_wiring import build_followups
 from recovery.observability import logger, metrics, tracer
+from recovery.wiring.follow_up import build_followups
+from recovery.wiring.messaging import AlertSettings
 
 followups = build_followups(AlertSettings.from_env())
 

@@ -13,22 +13,22 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-import recovery.pages
+import recovery.web.pages
 from recovery import clock
-from recovery.alert_wiring import AlertSettings
 from recovery.domain.feedback import CustomScore, Score
 from recovery.domain.links import Verdict
-from recovery.followup_wiring import build_followups
-from recovery.followups import COMMENT_MAX, BadAnswer, View
 from recovery.notify.render import language_of
 from recovery.observability import logger, metrics
-from recovery.pages import page
+from recovery.services.follow_up import COMMENT_MAX, BadAnswer, View
+from recovery.web.pages import page
+from recovery.wiring.follow_up import build_followups
+from recovery.wiring.messaging import AlertSettings
 
 followups = build_followups(AlertSettings.from_env())
 app = APIGatewayHttpResolver()
 
 BODY_MAX = 16 * 1024  # a filled-in form is far smaller; anything larger is refused unread
-STRINGS = Path(recovery.pages.__file__).parent / "templates" / "followup"
+STRINGS = Path(recovery.web.pages.__file__).parent / "templates" / "followup"
 FIELDS = ("score", "satisfied", "comment")
 SCALES = {"nps": (0, 10), "csat": (1, 5), "stars": (1, 5), "ces": (1, 7)}
 REFUSED = {

@@ -19,17 +19,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recovery import http
 from recovery.domain.identity import PiiHasher
 from recovery.errors import TransientFailure
-from recovery.hooks import Connectors, Delivery, HookAnswer, Hooks, UnknownSource
-from recovery.intake import Intake
 from recovery.observability import count_feedback, logger, metrics
+from recovery.services.inbound_hooks import Connectors, Delivery, HookAnswer, Hooks, UnknownSource
+from recovery.services.intake import Intake
 from recovery.settings import Settings
 from recovery.store import models, secrets
 from recovery.store.feedback import FeedbackStore
 from recovery.store.hook_log import HookLog
 from recovery.store.sources import SourceStore
+from recovery.web import http
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)

@@ -13,16 +13,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recovery import api_docs, http
 from recovery.domain.feedback import BatchItemResult, BatchResult, FeedbackBatchIn, FeedbackIn, IntakeResult
 from recovery.domain.identity import PiiHasher
 from recovery.errors import Conflict, TransientFailure, Unauthorized
-from recovery.intake import Intake, SourceDirectory
 from recovery.observability import count_feedback, logger, metrics
+from recovery.services.intake import Intake, SourceDirectory
 from recovery.settings import Settings
 from recovery.store import models, secrets
 from recovery.store.feedback import FeedbackStore
 from recovery.store.sources import SourceStore
+from recovery.web import api_docs, http
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery.notify.webhooks import UrllibPoster
 from recovery.observability import logger, metrics, tracer
-from recovery.outbound import Outbound
+from recovery.services.outbound_webhooks import Outbound
 from recovery.settings import Settings
 from recovery.store import models
 from recovery.store.outbound import OutboundStore

@@ -16,16 +16,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recovery import clock, http
-from recovery.alerts import CachedConfig
-from recovery.case_views import summary as case_summary
+from recovery import clock
 from recovery.domain import cases as rules
 from recovery.domain import keys
 from recovery.domain.routing import Config
 from recovery.errors import TransientFailure
-from recovery.markers import BadMarker, build_markers
 from recovery.observability import logger, metrics
-from recovery.reports import (
+from recovery.services.alerts import CachedConfig
+from recovery.services.markers import BadMarker, build_markers
+from recovery.services.reports import (
     ALL,
     BY,
     CONTROL_DIMENSIONS,
@@ -38,11 +37,13 @@ from recovery.reports import (
     UnknownTeam,
     to_csv,
 )
-from recovery.reports import build_reports as _build_reports
+from recovery.services.reports import build_reports as _build_reports
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore
 from recovery.store.cases import BadCursor
 from recovery.store.history import STEPS, WHEN, CaseFilter, CaseHistory, parse_score
+from recovery.web import http
+from recovery.web.case_views import summary as case_summary
 
 config = CachedConfig(ConfigStore())
 reports: Reports = _build_reports(config)
@@ -300,8 +301,8 @@ def transient(error: TransientFailure) -> Response[str]:
 # ---------------------------------------------------------------------------------------- jobs
 def _jobs() -> dict[str, Callable[[datetime], dict[str, Any]]]:
     """The scheduled jobs, built on first use (a report request never needs them)."""
-    from recovery.anomalies import build_anomaly_run
-    from recovery.digest import build_digest_run
+    from recovery.services.anomalies import build_anomaly_run
+    from recovery.services.digest import build_digest_run
 
     return {"anomalies": build_anomaly_run().run, "digest": build_digest_run().run}
 

@@ -10,10 +10,10 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recovery.events_bus import EventBridgePublisher
+from recovery.notify.bus import EventBridgePublisher
 from recovery.notify.dead_letters import FROM_DEAD_LETTER_QUEUE, SqsDeadLetters
 from recovery.observability import logger, metrics, tracer
-from recovery.outbox import Outbox
+from recovery.services.stream_processor import Outbox
 from recovery.settings import Settings
 from recovery.store import models
 from recovery.store.counters import CounterStore

@@ -15,20 +15,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-import recovery.pages
+import recovery.web.pages
 from recovery import clock
 from recovery.domain.identity import PiiHasher
 from recovery.errors import TransientFailure
-from recovery.intake import Intake
 from recovery.notify.render import LANGUAGES, language_of
 from recovery.observability import count_feedback, logger, metrics
-from recovery.pages import page
-from recovery.settings import Settings
-from recovery.store import models, secrets
-from recovery.store.feedback import FeedbackStore
-from recovery.store.rate_limit import RateLimiter
-from recovery.store.sources import SourceStore
-from recovery.survey_page import (
+from recovery.services.intake import Intake
+from recovery.services.survey_page import (
     COMMENT_MAX,
     PARAMS,
     SCALES,
@@ -40,6 +34,12 @@ from recovery.survey_page import (
     TokenRefused,
     clean_params,
 )
+from recovery.settings import Settings
+from recovery.store import models, secrets
+from recovery.store.feedback import FeedbackStore
+from recovery.store.rate_limit import RateLimiter
+from recovery.store.sources import SourceStore
+from recovery.web.pages import page
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)
@@ -56,7 +56,7 @@ survey = SurveyPage(
 app = APIGatewayHttpResolver()
 
 BODY_MAX = 16 * 1024  # a filled-in form is far smaller; anything larger is refused unread
-STRINGS = Path(recovery.pages.__file__).parent / "templates" / "survey"
+STRINGS = Path(recovery.web.pages.__file__).parent / "templates" / "survey"
 FIELDS = ("token", "lang", "score", "comment", "email", "phone", *PARAMS)
 LANGUAGE_NAMES = {
     "en": "English",

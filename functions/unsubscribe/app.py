@@ -15,13 +15,13 @@ from recovery.domain.links import Verdict
 from recovery.notify.customer import customer_strings
 from recovery.notify.render import language_of
 from recovery.observability import logger, metrics
-from recovery.pages import page
+from recovery.services.unsubscribe import Unsubscribes
 from recovery.settings import Settings
 from recovery.store import models
 from recovery.store.customer_messages import CustomerPreferences
 from recovery.store.links import LinkStore
 from recovery.store.models import CustomerItem
-from recovery.unsubscribe import Unsubscribes
+from recovery.web.pages import page
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)

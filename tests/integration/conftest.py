@@ -12,10 +12,10 @@ import pytest
 from moto import mock_aws
 
 from recovery import clock
-from recovery.alerts import Alerts, CachedConfig
 from recovery.domain.identity import PiiHasher
-from recovery.intake import hash_key
 from recovery.notify.senders import RecordingSender
+from recovery.services.alerts import Alerts, CachedConfig
+from recovery.services.intake import hash_key
 from recovery.store import models, secrets
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.feedback import FeedbackStore

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from recovery.intake import hash_key
+from recovery.services.intake import hash_key
 from recovery.store.admin import AdminKeyStore
 from tests.support import ROOT, Context, Stack, event, load_function
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from recovery.alerts import Alerts, CachedConfig
 from recovery.domain.identity import PiiHasher
-from recovery.intake import hash_key
 from recovery.notify.senders import RecordingSender
+from recovery.services.alerts import Alerts, CachedConfig
+from recovery.services.intake import hash_key
 from recovery.store import secrets
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import AlertStore, ConfigStore

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from recovery.notify.webhooks import new_secret
-from recovery.outbound import fingerprint, parse_outbound
+from recovery.services.outbound_webhooks import fingerprint, parse_outbound
 from recovery.store.outbound import OutboundStore
 from tests.integration import test_admin
 from tests.integration.test_admin import ADMIN_KEY

@@ -7,11 +7,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from recovery import clock, deliverability
-from recovery.alerts import Alerts
+from recovery import clock
 from recovery.domain import links
 from recovery.domain.identity import PiiHasher
 from recovery.notify.senders import RecordingSender
+from recovery.services import deliverability
+from recovery.services.alerts import Alerts
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseEventItem, CaseItem, DeliveryItem
 from tests.integration.conftest import DAYTIME, Api, Clock

@@ -13,12 +13,12 @@ import boto3
 import pytest
 
 from recovery import clock
-from recovery.anomalies import AnomalyRun
 from recovery.domain import anomaly
 from recovery.domain.changes import counter_name
 from recovery.domain.routing import Team, parse_config
-from recovery.markers import Markers
 from recovery.notify.senders import RecordingSender, SentMessage
+from recovery.services.anomalies import AnomalyRun
+from recovery.services.markers import Markers
 from recovery.store.alerting import AlertStore
 from recovery.store.anomalies import AnomalyStore
 from recovery.store.counters import CounterReader, counter_pk, hour_sk

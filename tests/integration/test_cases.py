@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from recovery.alerts import Alerts
 from recovery.notify.senders import RecordingSender
+from recovery.services.alerts import Alerts
 from recovery.store.models import CaseEventItem, CaseItem
 from tests.integration.conftest import Api, table_items
 from tests.integration.test_alerts import open_case

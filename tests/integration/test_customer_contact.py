@@ -14,14 +14,14 @@ import boto3
 import pytest
 
 from recovery import clock
-from recovery.alerts import CachedConfig
-from recovery.customer_ack import CustomerAcks
-from recovery.customer_contact import CustomerMessage, CustomerMessenger, MessageLinks
-from recovery.deliverability import SuppressionStore
 from recovery.domain.identity import PiiHasher
 from recovery.domain.routing import parse_config
 from recovery.notify.customer import render_lead_message
 from recovery.notify.senders import RecordingSender, SentMessage
+from recovery.services.alerts import CachedConfig
+from recovery.services.customer_ack import CustomerAcks
+from recovery.services.customer_contact import CustomerMessage, CustomerMessenger, MessageLinks
+from recovery.services.deliverability import SuppressionStore
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.customer_messages import ScheduledMessageStore
 from recovery.store.feedback import FeedbackStore

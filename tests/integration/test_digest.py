@@ -11,12 +11,12 @@ from typing import Any
 import boto3
 import pytest
 
-from recovery.alerts import CachedConfig
-from recovery.digest import DigestFailed, DigestRun
 from recovery.domain.identity import PiiHasher
 from recovery.domain.routing import parse_config
 from recovery.notify.senders import RecordingSender, SentMessage
-from recovery.reports import Reports
+from recovery.services.alerts import CachedConfig
+from recovery.services.digest import DigestFailed, DigestRun
+from recovery.services.reports import Reports
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.cases import CaseStore, queue_partition, queue_sort_key
 from recovery.store.counters import CounterReader
@@ -367,7 +367,7 @@ def test_a_suppressed_address_gets_no_digest(
 
 def test_the_run_is_wired_from_the_functions_environment(seeded: Stack, virtual_clock: Clock) -> None:
     # GIVEN the reports function's environment, with SES's sender verified
-    from recovery.digest import build_digest_run
+    from recovery.services.digest import build_digest_run
 
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress="alerts@example.com")
     run = build_digest_run()

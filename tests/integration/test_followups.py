@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from recovery import clock
-from recovery.alerts import CachedConfig
-from recovery.customer_contact import CustomerMessenger
-from recovery.deliverability import SuppressionStore
 from recovery.domain.identity import PiiHasher
 from recovery.domain.routing import Team
-from recovery.followups import Followups, cancel_update, followup_put, plan_followup
 from recovery.notify.senders import RecordingSender
+from recovery.services.alerts import CachedConfig
+from recovery.services.customer_contact import CustomerMessenger
+from recovery.services.deliverability import SuppressionStore
+from recovery.services.follow_up import Followups, cancel_update, followup_put, plan_followup
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.followups import FollowupStore
 from recovery.store.links import LinkStore

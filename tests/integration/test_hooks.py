@@ -21,7 +21,7 @@ import boto3
 import pytest
 
 from recovery import clock
-from recovery.intake import SourceDirectory, hash_key
+from recovery.services.intake import SourceDirectory, hash_key
 from recovery.sources import config, signatures
 from recovery.store.admin import AdminKeyStore
 from recovery.store.feedback import FeedbackStore

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from recovery.markers import BadMarker, Markers, build_markers
+from recovery.services.markers import BadMarker, Markers, build_markers
 from recovery.store.markers import MarkerStore
 from recovery.store.models import MarkerItem, dynamodb_client
 from tests.support import Stack

@@ -17,7 +17,7 @@ import pytest
 from local import lambda_events
 from recovery import clock
 from recovery.notify import webhooks
-from recovery.outbound import parse_outbound
+from recovery.services.outbound_webhooks import parse_outbound
 from recovery.store.models import CaseEventItem, CaseItem, DeliveryItem
 from recovery.store.outbound import OutboundStore
 from tests.integration.conftest import Api

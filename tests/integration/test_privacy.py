@@ -17,9 +17,9 @@ import pytest
 
 from recovery import clock
 from recovery.domain.identity import PiiHasher
-from recovery.intake import hash_key
-from recovery.outbox import Outbox
-from recovery.privacy import Privacy, identify
+from recovery.services.intake import hash_key
+from recovery.services.privacy import Privacy, identify
+from recovery.services.stream_processor import Outbox
 from recovery.store import secrets
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import AlertStore

@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from recovery import clock
-from recovery.alerts import Alerts, CachedConfig
-from recovery.customer_contact import CustomerMessenger
 from recovery.domain.metrics import histogram, percentile
-from recovery.followups import Followups
 from recovery.notify.senders import RecordingSender
-from recovery.outbox import Outbox
+from recovery.services.alerts import Alerts, CachedConfig
+from recovery.services.customer_contact import CustomerMessenger
+from recovery.services.follow_up import Followups
+from recovery.services.stream_processor import Outbox
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.followups import FollowupStore
 from recovery.store.links import LinkStore

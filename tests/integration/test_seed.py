@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from recovery.intake import SourceDirectory
+from recovery.services.intake import SourceDirectory
 from recovery.store.sources import SourceStore
 from tests.integration.conftest import table_items
 from tests.support import ROOT, Stack

@@ -14,7 +14,7 @@ import pytest
 
 from local.refs import STACK_NAME
 from recovery.notify.dead_letters import PARKED_RECORD
-from recovery.outbox import Outbox
+from recovery.services.stream_processor import Outbox
 from tests.integration.conftest import Api
 from tests.support import REGION, Context, Stack, StreamReader, environment, event, load_function
 

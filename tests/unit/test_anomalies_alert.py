@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from recovery.anomalies import last_finished_hour, likely_marker
 from recovery.domain.anomaly import Group
 from recovery.notify.anomaly import AnomalyContext, percent, render_anomaly
+from recovery.services.anomalies import last_finished_hour, likely_marker
 from recovery.store.markers import StoredMarker
 
 HOUR = datetime(2026, 11, 23, 8, tzinfo=UTC)

@@ -73,7 +73,7 @@ def test_profile_entries_group_by_package() -> None:
     assert package_of(f"{site}/six.py") == "six"
     assert package_of("/usr/lib/python3.11/copy.py") == "stdlib:copy"
     assert package_of("/usr/lib/python3.11/json/encoder.py") == "stdlib:json"
-    assert package_of(f"{ROOT}/layers/recovery/recovery/alerts.py") == "recovery"
+    assert package_of(f"{ROOT}/layers/recovery/recovery/services/alerts.py") == "recovery"
     assert package_of(f"{ROOT}/functions/alert/app.py") == "functions/alert"
     assert package_of(f"{ROOT}/local/dispatcher.py") == "local"
     assert package_of("~") == "builtins"

@@ -13,14 +13,6 @@ import pytest
 from moto import mock_aws
 
 from local.capture import _describe
-from recovery.customer_contact import (
-    CustomerMessage,
-    MessageLinks,
-    contact_zone,
-    next_contact_moment,
-    timeline_kind,
-    with_unsubscribe,
-)
 from recovery.domain import sms
 from recovery.domain.routing import ContactHours, Team
 from recovery.notify.customer import (
@@ -32,6 +24,14 @@ from recovery.notify.customer import (
 )
 from recovery.notify.render import LANGUAGES
 from recovery.notify.senders import AwsSender, mime_message
+from recovery.services.customer_contact import (
+    CustomerMessage,
+    MessageLinks,
+    contact_zone,
+    next_contact_moment,
+    timeline_kind,
+    with_unsubscribe,
+)
 from recovery.store.models import CustomerItem
 
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # Monday: 19:00 in Oslo, 03:00 Tuesday in Tokyo

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from recovery.digest import compensation_figures, digest_week, nearest_cases, week_figures
 from recovery.domain.metrics import PeriodChange
 from recovery.notify.digest import (
     DigestContext,
@@ -23,6 +22,7 @@ from recovery.notify.digest import (
     tone,
 )
 from recovery.notify.render import LANGUAGES
+from recovery.services.digest import compensation_figures, digest_week, nearest_cases, week_figures
 
 NOW = datetime(2026, 11, 23, 7, 10, tzinfo=UTC)  # Monday 08:10 in Oslo
 

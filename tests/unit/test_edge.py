@@ -7,10 +7,10 @@ import pytest
 from recovery.domain.feedback import Customer
 from recovery.domain.identity import PiiHasher, case_id, feedback_id
 from recovery.errors import Unauthorized
-from recovery.http import pointer
-from recovery.intake import SourceDirectory, hash_key
 from recovery.observability import mask
+from recovery.services.intake import SourceDirectory, hash_key
 from recovery.store.models import SourceItem
+from recovery.web.http import pointer
 
 
 def test_mask_hides_addresses_phones_and_keys() -> None:

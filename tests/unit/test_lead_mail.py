@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
 from recovery.domain.routing import Contact
-from recovery.lead_mail import LeadMailer
 from recovery.notify.senders import RecordingSender
+from recovery.services.lead_mail import LeadMailer
 from recovery.store.alerting import AlertStore
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from recovery.markers import BadMarker, Markers
+from recovery.services.markers import BadMarker, Markers
 from recovery.store.markers import MarkerStore, StoredMarker
 
 NOW = datetime(2026, 11, 23, 10, 0, 30, 123456, tzinfo=UTC)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from recovery.notify import webhooks
-from recovery.outbound import OutboundConfigError, message_id, parse_outbound
+from recovery.services.outbound_webhooks import OutboundConfigError, message_id, parse_outbound
 
 # The published Standard Webhooks example (https://github.com/standard-webhooks/standard-webhooks).
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

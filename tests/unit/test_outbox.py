@@ -13,9 +13,9 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from recovery.errors import TransientFailure
-from recovery.events_bus import RecordingPublisher
+from recovery.notify.bus import RecordingPublisher
 from recovery.notify.dead_letters import PARKED_RECORD, RecordingDeadLetters
-from recovery.outbox import Outbox
+from recovery.services.stream_processor import Outbox
 from recovery.store.counters import Counted, Part, marker_pk, minute_of, record_digest
 
 NOW = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)

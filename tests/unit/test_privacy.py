@@ -6,7 +6,7 @@ import pytest
 
 from recovery.domain.feedback import Customer
 from recovery.domain.identity import PiiHasher
-from recovery.privacy import MARKER, BadLookup, Needles, identify, redact, redact_customer
+from recovery.services.privacy import MARKER, BadLookup, Needles, identify, redact, redact_customer
 
 ADA = Needles.of(names=["Ada"], contacts=["ada@example.com", "+4791234568"], quotes=["Waited forty minutes"])
 

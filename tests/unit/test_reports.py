@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from recovery.domain.cases import CATEGORY_OF_CAUSE, CAUSE_CATEGORIES, ROOT_CAUSES, cause_category
-from recovery.reports import ALL, BadPeriod, Group, Reports, UnknownTeam, parse_name, to_csv
+from recovery.services.reports import ALL, BadPeriod, Group, Reports, UnknownTeam, parse_name, to_csv
 
 
 class Hours(dict[str, dict[str, Any]]):

@@ -403,7 +403,7 @@ def test_a_bad_preset_option_is_named_when_the_source_is_loaded() -> None:
 
 # The source's own event table: what it maps is what is fetched.
 def sm_connectors(base_url: str, events: dict[str, str]) -> tuple[Any, Any]:
-    from recovery.hooks import Connectors, HookSource, intake_source
+    from recovery.services.inbound_hooks import Connectors, HookSource, intake_source
     from recovery.store.models import SourceItem
     from recovery.store.sources import SourceStore
 
@@ -429,7 +429,7 @@ def sm_connectors(base_url: str, events: dict[str, str]) -> tuple[Any, Any]:
 
 
 def sm_delivery(event_type: str) -> Any:
-    from recovery.hooks import Delivery
+    from recovery.services.inbound_hooks import Delivery
 
     body = json.loads(SM_CALLBACK.read_bytes()) | {"event_type": event_type}
     return Delivery(json.dumps(body).encode("utf-8"), {"content-type": "application/json"}, {})

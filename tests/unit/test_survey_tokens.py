@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recovery.survey_page import TOKEN_TTL, FormTokens, TokenCheck, clean_params
+from recovery.services.survey_page import TOKEN_TTL, FormTokens, TokenCheck, clean_params
 
 KEY = b"test-pii-key-0123456789abcdef"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

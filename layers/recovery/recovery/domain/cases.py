@@ -1,6 +1,6 @@
 """Working a case: who may, which operation is allowed when, what a request may say, and the limits.
 
-Pure: no storage, no clock. `recovery.cases` applies these rules to stored cases.
+Pure: no storage, no clock. `recovery.services.cases` applies these rules to stored cases.
 """
 
 from __future__ import annotations

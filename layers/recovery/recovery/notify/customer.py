@@ -14,9 +14,9 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from recovery.customer_contact import CustomerMessage, MessageLinks
 from recovery.domain import sms
 from recovery.notify.render import environment, wording, zone_of
+from recovery.services.customer_contact import CustomerMessage, MessageLinks
 
 SMS_SEGMENTS = 2
 QUARTER = timedelta(minutes=15)

@@ -2,7 +2,7 @@
 
 Wording lives in `templates/followup/<language>.json` (en, de, nb, ja, zh, tr; anything else reads
 English) and layout in `templates/followup.html` and `followup.txt`. The email's footer carries the
-unsubscribe link the messenger hands over (`recovery.customer_contact`, which also sets the RFC 8058
+unsubscribe link the messenger hands over (`recovery.services.customer_contact`, which also sets the RFC 8058
 headers). The SMS fits two segments in the customer's encoding, shortening the team's name before the
 words and never the link.
 """
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from recovery.customer_contact import CustomerMessage, MessageLinks
 from recovery.domain import sms
 from recovery.notify.render import TEMPLATES, environment, language_of
+from recovery.services.customer_contact import CustomerMessage, MessageLinks
 
 SMS_SEGMENTS = 2
 

@@ -20,8 +20,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from recovery import clock
-from recovery.alerts import CachedConfig
-from recovery.customer_contact import (
+from recovery.domain.duty import is_on_duty
+from recovery.domain.identity import DUE_SHARDS
+from recovery.domain.routing import Contact, Subject, Team, route
+from recovery.notify.customer import render_customer_ack, round_up_quarter
+from recovery.services.alerts import CachedConfig
+from recovery.services.customer_contact import (
     Channel,
     CustomerMessage,
     CustomerMessenger,
@@ -30,10 +34,6 @@ from recovery.customer_contact import (
     contact_zone,
     timeline_kind,
 )
-from recovery.domain.duty import is_on_duty
-from recovery.domain.identity import DUE_SHARDS
-from recovery.domain.routing import Contact, Subject, Team, route
-from recovery.notify.customer import render_customer_ack, round_up_quarter
 from recovery.store.alerting import AlertStore
 from recovery.store.customer_messages import DUE_KIND, ScheduledMessageStore
 from recovery.store.feedback import FeedbackStore

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from recovery.alerts import Alerts, CachedConfig
-from recovery.deliverability import SuppressionStore
 from recovery.domain.identity import PiiHasher
 from recovery.observability import metrics
+from recovery.services.alerts import Alerts, CachedConfig
+from recovery.services.deliverability import SuppressionStore
 from recovery.settings import Settings, SettingsError, public_base_url
 from recovery.store import models, secrets
 from recovery.store.alerting import AlertStore, ConfigStore

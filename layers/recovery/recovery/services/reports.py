@@ -26,7 +26,7 @@ from recovery.domain.cases import CAUSE_CATEGORIES, cause_category
 from recovery.domain.routing import Team
 
 if TYPE_CHECKING:
-    from recovery.alerts import CachedConfig
+    from recovery.services.alerts import CachedConfig
 
 ALL = "all"  # every configured team, summed, in UTC
 DIMENSIONS = ("agent", "tag", "cause", "channel", "source", "comptype")  # carried in counter names
@@ -661,7 +661,7 @@ def to_csv(document: Mapping[str, Any]) -> str:
 
 def build_reports(config: CachedConfig | None = None) -> Reports:
     """Reports wired from the function's environment (teams from `config`, the cached routing)."""
-    from recovery.alerts import CachedConfig
+    from recovery.services.alerts import CachedConfig
     from recovery.settings import Settings
     from recovery.store import models
     from recovery.store.alerting import ConfigStore
@@ -681,12 +681,12 @@ def build_reports(config: CachedConfig | None = None) -> Reports:
 
 
 def _markers() -> Callable[[datetime, datetime], list[dict[str, Any]]]:
-    from recovery.markers import build_markers
+    from recovery.services.markers import build_markers
 
     return build_markers().between
 
 
 def _anomalies() -> Callable[[str], list[dict[str, Any]]]:
-    from recovery.anomalies import build_anomaly_run
+    from recovery.services.anomalies import build_anomaly_run
 
     return build_anomaly_run().open_anomalies

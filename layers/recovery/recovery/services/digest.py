@@ -23,13 +23,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from recovery.alerts import CachedConfig, Metrics
 from recovery.domain.metrics import PREVIOUS_WEEKS, period_change, previous_weeks_mean
 from recovery.domain.routing import Contact, Team
-from recovery.lead_mail import LeadMailer
 from recovery.notify.digest import Better, DigestContext, Figure, NearCase, Unit, render_digest
 from recovery.notify.senders import Sender
 from recovery.observability import logger
+from recovery.services.alerts import CachedConfig, Metrics
+from recovery.services.lead_mail import LeadMailer
 from recovery.store.alerting import AlertStore, delivery_pk
 from recovery.store.cases import CaseStore
 from recovery.store.models import CaseItem
@@ -274,11 +274,11 @@ class DigestRun:
 
 def build_digest_run() -> DigestRun:
     """The weekly run, wired from the function's environment (the reports function)."""
-    from recovery.alert_wiring import AlertSettings, address_hasher, aws_sender, record_metric
-    from recovery.anomalies import build_anomaly_run
-    from recovery.deliverability import SuppressionStore
-    from recovery.reports import build_reports
+    from recovery.services.anomalies import build_anomaly_run
+    from recovery.services.deliverability import SuppressionStore
+    from recovery.services.reports import build_reports
     from recovery.store.alerting import ConfigStore
+    from recovery.wiring.messaging import AlertSettings, address_hasher, aws_sender, record_metric
 
     settings = AlertSettings.from_env()
     sender = aws_sender(settings)

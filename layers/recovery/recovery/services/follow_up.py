@@ -37,14 +37,14 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from recovery import clock
-from recovery.alerts import CachedConfig
-from recovery.customer_contact import CustomerMessenger, MessageLinks, contact_zone, timeline_kind
 from recovery.domain import followup, links
 from recovery.domain.classify import Thresholds
 from recovery.domain.feedback import Score
 from recovery.domain.identity import DUE_SHARDS, due_partition
 from recovery.domain.routing import FollowupPolicy, Team
 from recovery.notify.followup import FollowupContext, render_followup
+from recovery.services.alerts import CachedConfig
+from recovery.services.customer_contact import CustomerMessenger, MessageLinks, contact_zone, timeline_kind
 from recovery.store.followups import FOLLOWUP_SK, FollowupStore, followup_pk
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseItem, CustomerItem, FollowupItem

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from recovery.domain.classify import Thresholds
 from recovery.domain.feedback import Customer, FeedbackIn, Interaction
-from recovery.intake import Intake, Outcome, Source
+from recovery.services.intake import Intake, Outcome, Source
 from recovery.store.rate_limit import RateLimiter
 from recovery.store.sources import SourceStore
 

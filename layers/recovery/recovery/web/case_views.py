@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from recovery import clock
-from recovery.cases import CaseView
 from recovery.domain import cases as rules
+from recovery.services.cases import CaseView
 from recovery.store.models import CaseItem, FeedbackItem
 
 

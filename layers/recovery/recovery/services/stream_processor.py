@@ -41,7 +41,7 @@ from recovery.domain.changes import (
     feedback_change,
 )
 from recovery.errors import TransientFailure
-from recovery.events_bus import EventPublisher, PublishFailed
+from recovery.notify.bus import EventPublisher, PublishFailed
 from recovery.notify.dead_letters import DeadLetters, ParkFailed
 from recovery.store.counters import Counted, Part, plan_parts
 

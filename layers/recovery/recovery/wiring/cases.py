@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from recovery.alert_wiring import AlertSettings, aws_sender, record_metric
-from recovery.alerts import CachedConfig
-from recovery.cases import Cases
-from recovery.customer_wiring import build_messenger
+from recovery.services.alerts import CachedConfig
+from recovery.services.cases import Cases
 from recovery.settings import SettingsError
 from recovery.store import models
 from recovery.store.alerting import ConfigStore
 from recovery.store.cases import CaseStore
 from recovery.store.links import LinkStore
+from recovery.wiring.customers import build_messenger
+from recovery.wiring.messaging import AlertSettings, aws_sender, record_metric
 
 
 def user_pool_client_id() -> str:

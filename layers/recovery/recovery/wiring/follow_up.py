@@ -3,17 +3,17 @@ follow-up page so each handler stays a few lines."""
 
 from __future__ import annotations
 
-from recovery.alert_wiring import AlertSettings, address_hasher, aws_sender, record_metric
-from recovery.alerts import CachedConfig
-from recovery.customer_contact import CustomerMessenger
-from recovery.deliverability import SuppressionStore
 from recovery.domain.classify import Thresholds
-from recovery.followups import Followups
 from recovery.observability import logger
+from recovery.services.alerts import CachedConfig
+from recovery.services.customer_contact import CustomerMessenger
+from recovery.services.deliverability import SuppressionStore
+from recovery.services.follow_up import Followups
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.followups import FollowupStore
 from recovery.store.links import LinkStore
 from recovery.store.sources import SourceStore
+from recovery.wiring.messaging import AlertSettings, address_hasher, aws_sender, record_metric
 
 
 def source_thresholds(source_id: str) -> Thresholds | None:

@@ -3,15 +3,15 @@ to a customer) and the instant acknowledgement."""
 
 from __future__ import annotations
 
-from recovery.alert_wiring import AlertSettings, address_hasher, aws_sender
-from recovery.alerts import CachedConfig
-from recovery.customer_ack import CustomerAcks
-from recovery.customer_contact import CustomerMessenger
-from recovery.deliverability import SuppressionStore
+from recovery.services.alerts import CachedConfig
+from recovery.services.customer_ack import CustomerAcks
+from recovery.services.customer_contact import CustomerMessenger
+from recovery.services.deliverability import SuppressionStore
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.customer_messages import ScheduledMessageStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
+from recovery.wiring.messaging import AlertSettings, address_hasher, aws_sender
 
 
 def build_messenger(settings: AlertSettings) -> CustomerMessenger:

@@ -11,7 +11,7 @@ Public interface (the instant acknowledgement, follow-ups and a lead's own messa
         record=True,                # False: the caller writes the timeline event itself
     )
 
-A function builds it from its environment with `recovery.customer_wiring.build_messenger(settings)`.
+A function builds it from its environment with `recovery.wiring.customers.build_messenger(settings)`.
 Renderers: `recovery.notify.customer` (`render_customer_ack`, `render_lead_message`, and
 `render_customer` for any template extending `customer/layout.html`, whose footer has the link).
 

@@ -30,10 +30,10 @@ from recovery.domain import anomaly
 from recovery.domain.anomaly import Check, Counts, Group, State
 from recovery.domain.changes import counter_name, parse_name
 from recovery.domain.routing import Contact, Team
-from recovery.lead_mail import LeadMailer, Metric
-from recovery.markers import Markers
 from recovery.notify.anomaly import AnomalyContext, RenderedAnomaly, render_anomaly
 from recovery.notify.senders import Sender
+from recovery.services.lead_mail import LeadMailer, Metric
+from recovery.services.markers import Markers
 from recovery.store.alerting import AlertStore
 from recovery.store.anomalies import HISTORY, AnomalyStore, TeamAnomalies
 from recovery.store.markers import StoredMarker
@@ -283,12 +283,12 @@ def _opened(result: Check, marker: StoredMarker | None) -> dict[str, Any]:
 
 def build_anomaly_run() -> AnomalyRun:
     """The hourly run, wired from the function's environment (the reports function)."""
-    from recovery.alert_wiring import AlertSettings, address_hasher, aws_sender, record_metric
-    from recovery.alerts import CachedConfig
-    from recovery.deliverability import SuppressionStore
+    from recovery.services.alerts import CachedConfig
+    from recovery.services.deliverability import SuppressionStore
     from recovery.store.alerting import ConfigStore
     from recovery.store.counters import CounterReader
     from recovery.store.markers import MarkerStore
+    from recovery.wiring.messaging import AlertSettings, address_hasher, aws_sender, record_metric
 
     settings = AlertSettings.from_env()
     sender = aws_sender(settings)

@@ -17,16 +17,16 @@ from typing import Any, Protocol
 from pynamodb.expressions.update import Action
 
 from recovery import clock
-from recovery.alerts import CachedConfig
-from recovery.customer_contact import CustomerMessage, CustomerMessenger, MessageLinks
 from recovery.domain import cases as rules
 from recovery.domain import links
 from recovery.domain.cases import Lead
 from recovery.domain.routing import Config, Contact, Team
-from recovery.followups import cancel_update, followup_put, plan_followup
 from recovery.notify.approval import render_approval
 from recovery.notify.customer import render_lead_message
 from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.services.alerts import CachedConfig
+from recovery.services.customer_contact import CustomerMessage, CustomerMessenger, MessageLinks
+from recovery.services.follow_up import cancel_update, followup_put, plan_followup
 from recovery.store.cases import CaseStore, Page, StaleCase, new_event, queue_partition, queue_sort_key
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FeedbackItem, FollowupItem, _Item

@@ -23,8 +23,8 @@ from recovery import clock
 from recovery.domain.classify import Thresholds, classify
 from recovery.domain.keys import hash_key
 from recovery.errors import Conflict, TransientFailure
-from recovery.intake import Intake, Source
 from recovery.observability import logger
+from recovery.services.intake import Intake, Source
 from recovery.sources import config, mapping, signatures
 from recovery.sources.fetch import FetchInputError, enrich
 from recovery.store.hook_log import HookLog, LogEntry, LogPage

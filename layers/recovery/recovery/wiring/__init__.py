@@ -1,0 +1,1 @@
+"""The composition root: what each function needs, built lazily from typed settings."""
