@@ -42,9 +42,9 @@ def _followups(sender: Any) -> Any:
     from recovery.services.alerts import CachedConfig
     from recovery.services.customer_contact import CustomerMessenger
     from recovery.services.deliverability import SuppressionStore
-    from recovery.services.follow_up import Followups
+    from recovery.services.follow_up import FollowUps
     from recovery.store.alerting import AlertStore, ConfigStore
-    from recovery.store.followups import FollowupStore
+    from recovery.store.follow_up import FollowUpStore
     from recovery.store.links import LinkStore
 
     hasher = PiiHasher(b"b" * 32)
@@ -58,8 +58,8 @@ def _followups(sender: Any) -> Any:
         suppressed=SuppressionStore().is_suppressed,
         sleep=lambda _: None,
     )
-    return Followups(
-        FollowupStore(),
+    return FollowUps(
+        FollowUpStore(),
         CachedConfig(ConfigStore()),
         links,
         messenger,
@@ -70,9 +70,9 @@ def _followups(sender: Any) -> Any:
 
 def _resolved(ingest: Any, index: int, now: datetime, prefix: str) -> str:
     """A negative through ingest, then resolved with its follow-up planned, as the cases API does."""
-    from recovery.services.follow_up import followup_put, plan_followup
+    from recovery.services.follow_up import follow_up_put, plan_follow_up
     from recovery.store.alerting import ConfigStore
-    from recovery.store.followups import FollowupStore
+    from recovery.store.follow_up import FollowUpStore
     from recovery.store.models import CaseItem, FeedbackItem
 
     body = scenario.negative(index, now - timedelta(minutes=30), random.Random(index), prefix=prefix)
@@ -92,14 +92,14 @@ def _resolved(ingest: Any, index: int, now: datetime, prefix: str) -> str:
     )
     found = ConfigStore().get()
     team = found[0].team("support-emea") if found else None
-    planned = plan_followup(
+    planned = plan_follow_up(
         case,
-        FollowupStore().get_customer(case.customer_key),
+        FollowUpStore().get_customer(case.customer_key),
         team,
         FeedbackItem.get(case.feedback_pk, "FB").detail["score"],
         now,
     )
-    put = followup_put(planned, None) if planned is not None else None
+    put = follow_up_put(planned, None) if planned is not None else None
     if put is None:
         raise RuntimeError("no follow-up was planned for the case")
     put[0].save(condition=put[1])
@@ -169,9 +169,9 @@ def measure_one(size: int, progress: Callable[[str], None]) -> dict[str, Any]:
 
 
 def measure(sizes: tuple[int, ...], progress: Callable[[str], None]) -> dict[str, Any]:
-    from recovery.store.followups import FollowupStore
+    from recovery.store.follow_up import FollowUpStore
 
-    page = inspect.signature(FollowupStore.due).parameters["page"].default
+    page = inspect.signature(FollowUpStore.due).parameters["page"].default
     by_size = {str(size): measure_one(size, progress) for size in sizes}
     return {"page_size": page, "due": DUE_SENDS + DUE_NO_RESPONSE, "sizes": by_size}
 

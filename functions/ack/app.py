@@ -14,9 +14,9 @@ from recovery.domain.links import Verdict
 from recovery.observability import logger, metrics
 from recovery.store.models import CaseItem
 from recovery.web.pages import page
-from recovery.wiring.messaging import AlertSettings, build_alerts
+from recovery.wiring.messaging import MessagingSettings, build_alerts
 
-alerts = build_alerts(AlertSettings.from_env())
+alerts = build_alerts(MessagingSettings.from_env())
 app = APIGatewayHttpResolver()
 
 REFUSED = {

@@ -31,9 +31,9 @@ from recovery.web import http
 from recovery.web.case_views import case_document, summary
 from recovery.web.pages import page
 from recovery.wiring.cases import build_cases, user_pool_client_id
-from recovery.wiring.messaging import AlertSettings
+from recovery.wiring.messaging import MessagingSettings
 
-cases = build_cases(AlertSettings.from_env())
+cases = build_cases(MessagingSettings.from_env())
 client_id = user_pool_client_id()
 source_admin = SourceAdmin(SourceStore(), HookLog(), public_base_url())
 app = APIGatewayHttpResolver()

@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from recovery import clock
 from recovery.observability import logger, metrics, tracer
 from recovery.wiring.customers import build_customer_acks
-from recovery.wiring.messaging import AlertSettings
+from recovery.wiring.messaging import MessagingSettings
 
-acks = build_customer_acks(AlertSettings.from_env())
+acks = build_customer_acks(MessagingSettings.from_env())
 SCHEDULED = "Scheduled Event"
 METRICS = {"sent": "CustomerAcksSent", "deferred": "CustomerAcksDeferred"}
 

@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock
 from recovery.observability import logger, metrics, tracer
-from recovery.wiring.messaging import AlertSettings, build_alerts
+from recovery.wiring.messaging import MessagingSettings, build_alerts
 
-alerts = build_alerts(AlertSettings.from_env())
+alerts = build_alerts(MessagingSettings.from_env())
 
 
 @logger.inject_lambda_context

@@ -393,10 +393,10 @@ def test_sign_in_returns_an_id_token_naming_the_teams(cases_api: CasesApi, stack
 
 
 def test_reopen_cancels_a_scheduled_followup(cases_api: CasesApi, routed_case: str) -> None:
-    from recovery.store.models import FollowupItem
+    from recovery.store.models import FollowUpItem
 
     case = CaseItem.get(f"CASE#{routed_case}", "CASE")
-    FollowupItem(
+    FollowUpItem(
         f"FUP#{routed_case}",
         "FUP",
         case_id=routed_case,
@@ -415,7 +415,7 @@ def test_reopen_cancels_a_scheduled_followup(cases_api: CasesApi, routed_case: s
     )
     status, _, case_doc = cases_api.post(routed_case, "reopen", {"reason": "not fixed"}, headers["etag"])
     assert status == 200 and case_doc["followup"]["state"] == "cancelled"
-    assert FollowupItem.get(f"FUP#{routed_case}", "FUP").due_pk is None
+    assert FollowUpItem.get(f"FUP#{routed_case}", "FUP").due_pk is None
 
 
 def test_a_message_reaches_the_customer_once_and_is_logged(
@@ -442,7 +442,7 @@ def test_a_message_reaches_the_customer_once_and_is_logged(
 
 
 def test_resolve_schedules_one_followup(cases_api: CasesApi, routed_case: str) -> None:
-    from recovery.store.models import FollowupItem
+    from recovery.store.models import FollowUpItem
 
     _, etag, _ = cases_api.get(routed_case)
     _, headers, _ = cases_api.post(routed_case, "ack", {}, etag)
@@ -450,7 +450,7 @@ def test_resolve_schedules_one_followup(cases_api: CasesApi, routed_case: str) -
         routed_case, "resolve", {"root_cause": "wait_time", "summary": "Staffed up."}, headers["etag"]
     )
     assert status == 200 and case["followup"]["state"] == "scheduled"
-    item = FollowupItem.get(f"FUP#{routed_case}", "FUP")
+    item = FollowUpItem.get(f"FUP#{routed_case}", "FUP")
     assert item.due_pk is not None and item.due_pk.startswith("DUE#followup#")
     # three days after resolving (default delay), inside the customer's contact hours
     assert item.scheduled_for >= CaseItem.get(f"CASE#{routed_case}", "CASE").resolved_at + timedelta(days=3)

@@ -66,9 +66,9 @@ def test_sample_event_runs(name: str, stack: Stack) -> None:
     elif function == "unsubscribe":
         assert result["statusCode"] == 403  # a code nobody issued
         assert result["headers"]["Referrer-Policy"] == "no-referrer"
-    elif function == "followup":
+    elif function == "follow_up":
         assert result["items_read"] == 0 and result["sent"] == []  # nothing is due in this empty table
-    elif function == "followup_page":
+    elif function == "follow_up_page":
         assert result["statusCode"] == 403  # a code nobody issued
         assert 'lang="nb"' in result["body"]  # refused in the browser's language
     elif function == "outbound":

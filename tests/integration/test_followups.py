@@ -23,11 +23,11 @@ from recovery.notify.senders import RecordingSender
 from recovery.services.alerts import CachedConfig
 from recovery.services.customer_contact import CustomerMessenger
 from recovery.services.deliverability import SuppressionStore
-from recovery.services.follow_up import Followups, cancel_update, followup_put, plan_followup
+from recovery.services.follow_up import FollowUps, cancel_update, follow_up_put, plan_follow_up
 from recovery.store.alerting import AlertStore, ConfigStore
-from recovery.store.followups import FollowupStore
+from recovery.store.follow_up import FollowUpStore
 from recovery.store.links import LinkStore
-from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FeedbackItem, FollowupItem
+from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FeedbackItem, FollowUpItem
 from tests.integration.conftest import DAYTIME, Api, Clock
 from tests.support import ROOT, Context, Stack, event, load_function
 from tools.seed import seed_alerting
@@ -48,7 +48,7 @@ def address_hash(address: str) -> str:
 @pytest.fixture
 def followups(
     stack: Stack, virtual_clock: Clock, sender: RecordingSender, suppressions: SuppressionStore
-) -> Followups:
+) -> FollowUps:
     assert seed_alerting(ROOT / "config")
     links = LinkStore()
     messenger = CustomerMessenger(
@@ -60,8 +60,8 @@ def followups(
         suppressed=suppressions.is_suppressed,
         sleep=lambda _: None,
     )
-    return Followups(
-        FollowupStore(),
+    return FollowUps(
+        FollowUpStore(),
         CachedConfig(ConfigStore()),
         links,
         messenger,
@@ -98,18 +98,18 @@ def resolved_case(
             CaseItem.resolved_at.set(clock.now()),
         ]
     )
-    customer_item = FollowupStore().get_customer(case.customer_key)
+    customer_item = FollowUpStore().get_customer(case.customer_key)
     feedback = FeedbackItem.get(case.feedback_pk, "FB")
-    planned = plan_followup(case, customer_item, team(), feedback.detail["score"], clock.now())
+    planned = plan_follow_up(case, customer_item, team(), feedback.detail["score"], clock.now())
     assert planned is not None
-    put = followup_put(planned, None)
+    put = follow_up_put(planned, None)
     assert put is not None
     put[0].save(condition=put[1])
     return case_id
 
 
-def followup(case_id: str) -> FollowupItem:
-    return FollowupItem.get(f"FUP#{case_id}", "FUP")
+def followup(case_id: str) -> FollowUpItem:
+    return FollowUpItem.get(f"FUP#{case_id}", "FUP")
 
 
 def case_of(case_id: str) -> CaseItem:
@@ -126,21 +126,21 @@ def link_code(sender: RecordingSender, index: int = -1) -> str:
     return message.text.split("/f/")[1].split()[0].strip()
 
 
-def due_run(followups: Followups, virtual_clock: Clock, **delta: float) -> Any:
+def due_run(followups: FollowUps, virtual_clock: Clock, **delta: float) -> Any:
     virtual_clock.advance(**delta)
     return followups.run(clock.now())
 
 
 # ---------------------------------------------------------------------------------- the follow-up page
 @pytest.fixture
-def page(followups: Followups) -> ModuleType:
-    return load_function("followup_page")
+def page(followups: FollowUps) -> ModuleType:
+    return load_function("follow_up_page")
 
 
 def call_page(
     module: ModuleType, method: str, code: str, form: dict[str, str] | None = None, language: str = ""
 ) -> tuple[int, str]:
-    request = event("followup_page_show.json")
+    request = event("follow_up_page_show.json")
     path = f"/f/{code}"
     request["routeKey"] = request["requestContext"]["routeKey"] = f"{method} /f/{{code}}"
     request["rawPath"] = request["requestContext"]["http"]["path"] = path
@@ -155,7 +155,7 @@ def call_page(
 
 
 # ------------------------------------------------------------------------------------------------ plan
-def test_due_time_is_inside_the_customers_hours_across_zones(api: Api, followups: Followups) -> None:
+def test_due_time_is_inside_the_customers_hours_across_zones(api: Api, followups: FollowUps) -> None:
     # GIVEN the case resolves at 11:00 Oslo time, which is 19:00 in Tokyo and 05:00 in New York
     zones = {"oslo": "Europe/Oslo", "tokyo": "Asia/Tokyo", "ny": "America/New_York"}
     for name, zone in zones.items():
@@ -173,21 +173,21 @@ def test_due_time_is_inside_the_customers_hours_across_zones(api: Api, followups
 
 
 def test_no_followup_when_the_team_turns_it_off_or_there_is_no_address(
-    api: Api, followups: Followups
+    api: Api, followups: FollowUps
 ) -> None:
     case_id = resolved_case(api, "resp_1")
     case = case_of(case_id)
-    customer = FollowupStore().get_customer(case.customer_key)
+    customer = FollowUpStore().get_customer(case.customer_key)
     off = team().model_copy(update={"followup": team().followup.model_copy(update={"enabled": False})})
-    assert plan_followup(case, customer, off, {"type": "nps", "value": 3}, RESOLVED) is None
+    assert plan_follow_up(case, customer, off, {"type": "nps", "value": 3}, RESOLVED) is None
     nameless = CustomerItem(f"CUST#{case.customer_key}", "CUST", updated_at=RESOLVED)
-    assert plan_followup(case, nameless, team(), {"type": "nps", "value": 3}, RESOLVED) is None
-    assert plan_followup(case, None, team(), {"type": "nps", "value": 3}, RESOLVED) is None
+    assert plan_follow_up(case, nameless, team(), {"type": "nps", "value": 3}, RESOLVED) is None
+    assert plan_follow_up(case, None, team(), {"type": "nps", "value": 3}, RESOLVED) is None
 
 
 # ------------------------------------------------------------------------------------------------- run
 def test_the_run_sends_email_in_the_customers_language(
-    api: Api, followups: Followups, sender: RecordingSender, virtual_clock: Clock
+    api: Api, followups: FollowUps, sender: RecordingSender, virtual_clock: Clock
 ) -> None:
     # GIVEN a resolved case of Ada (nb-NO, email and phone)
     case_id = resolved_case(api, "resp_1")
@@ -214,7 +214,7 @@ def test_the_run_sends_email_in_the_customers_language(
 
 
 def test_without_an_address_it_sends_an_sms_in_the_customers_language(
-    api: Api, followups: Followups, sender: RecordingSender, virtual_clock: Clock
+    api: Api, followups: FollowUps, sender: RecordingSender, virtual_clock: Clock
 ) -> None:
     customer = {"id": "c-de", "phone": "+4915112345678", "locale": "de-DE", "timezone": "Europe/Berlin"}
     case_id = resolved_case(api, "resp_de", customer)
@@ -226,7 +226,7 @@ def test_without_an_address_it_sends_an_sms_in_the_customers_language(
 
 
 def test_one_followup_per_case(
-    api: Api, followups: Followups, sender: RecordingSender, virtual_clock: Clock
+    api: Api, followups: FollowUps, sender: RecordingSender, virtual_clock: Clock
 ) -> None:
     # GIVEN a follow-up that went out
     case_id = resolved_case(api, "resp_1")
@@ -235,23 +235,23 @@ def test_one_followup_per_case(
     assert due_run(followups, virtual_clock, minutes=5).sent == []
     assert followups.send(case_id, clock.now()) == "nothing"
     case = case_of(case_id)
-    again = plan_followup(
+    again = plan_follow_up(
         case,
-        FollowupStore().get_customer(case.customer_key),
+        FollowUpStore().get_customer(case.customer_key),
         team(),
         {"type": "nps", "value": 3},
         clock.now(),
     )
     assert again is not None
     # THEN nothing more is sent, and a second follow-up is refused by its key
-    assert followup_put(again, followup(case_id)) is None
+    assert follow_up_put(again, followup(case_id)) is None
     with pytest.raises(Exception, match="ConditionalCheckFailed"):
-        again.save(condition=FollowupItem.pk.does_not_exist())
+        again.save(condition=FollowUpItem.pk.does_not_exist())
     assert len(sender.sent) == 1
 
 
 def test_a_run_that_died_mid_send_is_taken_over_without_a_second_message(
-    api: Api, followups: Followups, sender: RecordingSender, virtual_clock: Clock
+    api: Api, followups: FollowUps, sender: RecordingSender, virtual_clock: Clock
 ) -> None:
     # GIVEN a run sent the message and died before recording it (the follow-up is left "sending")
     case_id = resolved_case(api, "resp_1")
@@ -260,9 +260,9 @@ def test_a_run_that_died_mid_send_is_taken_over_without_a_second_message(
     item = followup(case_id)
     item.update(
         actions=[
-            FollowupItem.state.set("sending"),
-            FollowupItem.due_pk.set("DUE#followup#0"),
-            FollowupItem.due_at.set(clock.iso(clock.now())),
+            FollowUpItem.state.set("sending"),
+            FollowUpItem.due_pk.set("DUE#followup#0"),
+            FollowUpItem.due_at.set(clock.iso(clock.now())),
         ]
     )
     # WHEN the next run comes within the lease, nothing; after it, it takes over
@@ -270,11 +270,11 @@ def test_a_run_that_died_mid_send_is_taken_over_without_a_second_message(
     assert due_run(followups, virtual_clock, minutes=15).sent == [case_id]
     # THEN the delivery row kept the message single, and the cap counted it once
     assert len(sender.sent) == 1
-    assert len(FollowupStore().get_customer(case_of(case_id).customer_key).followups_sent) == 1
+    assert len(FollowUpStore().get_customer(case_of(case_id).customer_key).followups_sent) == 1
 
 
 def test_at_most_max_per_customer_in_30_days(
-    api: Api, followups: Followups, sender: RecordingSender, virtual_clock: Clock
+    api: Api, followups: FollowUps, sender: RecordingSender, virtual_clock: Clock
 ) -> None:
     # GIVEN three resolved cases of one customer; support-emea allows 2 follow-ups in 30 days
     cases = [resolved_case(api, f"resp_{n}") for n in range(3)]
@@ -286,7 +286,7 @@ def test_at_most_max_per_customer_in_30_days(
     item = followup(capped)
     assert (item.state, item.skip_reason, item.due_pk) == ("skipped", "cap", None)
     assert ("customer_followup_skipped", {"reason": "cap"}) in timeline(capped)
-    customer = FollowupStore().get_customer(case_of(cases[0]).customer_key)
+    customer = FollowUpStore().get_customer(case_of(cases[0]).customer_key)
     assert len(customer.followups_sent) == 2
     # AND 30 days later the customer may be asked again
     virtual_clock.advance(days=31)
@@ -295,11 +295,11 @@ def test_at_most_max_per_customer_in_30_days(
 
 
 def test_two_runs_cannot_both_take_the_last_place(
-    api: Api, followups: Followups, virtual_clock: Clock
+    api: Api, followups: FollowUps, virtual_clock: Clock
 ) -> None:
     # GIVEN a customer with one follow-up in the window (one place left) read by a run
     case_id = resolved_case(api, "resp_1")
-    store = FollowupStore()
+    store = FollowUpStore()
     customer = store.get_customer(case_of(case_id).customer_key)
     customer.update(actions=[CustomerItem.followups_sent.set([clock.iso(clock.now())])])
     stale = store.get_customer(case_of(case_id).customer_key)
@@ -308,8 +308,8 @@ def test_two_runs_cannot_both_take_the_last_place(
         return None if len(sent) >= 2 else [*sent, clock.iso(clock.now())]
 
     # WHEN another run takes the last place first, then this run tries with its stale read
-    assert store.count_followup(CustomerItem.get(customer.pk, "CUST"), clock.now(), one_place)[0]
-    taken, _ = store.count_followup(stale, clock.now(), one_place)
+    assert store.count_follow_up(CustomerItem.get(customer.pk, "CUST"), clock.now(), one_place)[0]
+    taken, _ = store.count_follow_up(stale, clock.now(), one_place)
     # THEN the second is refused after reading the customer again
     assert taken is False
 
@@ -317,14 +317,14 @@ def test_two_runs_cannot_both_take_the_last_place(
 @pytest.mark.parametrize("why", ["opted_out", "suppressed"])
 def test_opted_out_and_suppressed_customers_are_skipped_and_recorded(
     api: Api,
-    followups: Followups,
+    followups: FollowUps,
     sender: RecordingSender,
     suppressions: SuppressionStore,
     virtual_clock: Clock,
     why: str,
 ) -> None:
     case_id = resolved_case(api, "resp_1")
-    customer = FollowupStore().get_customer(case_of(case_id).customer_key)
+    customer = FollowUpStore().get_customer(case_of(case_id).customer_key)
     if why == "opted_out":
         customer.update(actions=[CustomerItem.opted_out.set({"email": clock.iso(clock.now())})])
     else:
@@ -335,11 +335,11 @@ def test_opted_out_and_suppressed_customers_are_skipped_and_recorded(
     assert (item.state, item.skip_reason, item.due_pk) == ("skipped", why, None)
     assert ("customer_followup_skipped", {"channel": "email", "reason": why}) in timeline(case_id)
     # The place in the cap is given back: nothing was sent
-    assert FollowupStore().get_customer(case_of(case_id).customer_key).followups_sent == []
+    assert FollowUpStore().get_customer(case_of(case_id).customer_key).followups_sent == []
 
 
 def test_a_reopened_case_is_not_followed_up(
-    api: Api, followups: Followups, sender: RecordingSender, virtual_clock: Clock
+    api: Api, followups: FollowUps, sender: RecordingSender, virtual_clock: Clock
 ) -> None:
     # GIVEN a resolved case, reopened before its follow-up went out (the cases API's transaction)
     case_id = resolved_case(api, "resp_1")
@@ -353,22 +353,22 @@ def test_a_reopened_case_is_not_followed_up(
     assert followup(case_id).state == "cancelled" and sender.sent == []
     # AND resolved again, the cancelled follow-up is replaced by a new one
     case = case_of(case_id)
-    again = plan_followup(
+    again = plan_follow_up(
         case,
-        FollowupStore().get_customer(case.customer_key),
+        FollowUpStore().get_customer(case.customer_key),
         team(),
         {"type": "nps", "value": 3},
         clock.now(),
     )
     assert again is not None
-    put = followup_put(again, followup(case_id))
+    put = follow_up_put(again, followup(case_id))
     assert put is not None
     put[0].save(condition=put[1])
     assert followup(case_id).state == "scheduled"
 
 
 def test_a_case_reopened_without_the_cancel_is_cancelled_by_the_run(
-    api: Api, followups: Followups, sender: RecordingSender, virtual_clock: Clock
+    api: Api, followups: FollowUps, sender: RecordingSender, virtual_clock: Clock
 ) -> None:
     case_id = resolved_case(api, "resp_1")
     case_of(case_id).update(actions=[CaseItem.status.set("acknowledged")])
@@ -377,7 +377,7 @@ def test_a_case_reopened_without_the_cancel_is_cancelled_by_the_run(
     assert "followup_cancelled" in [kind for kind, _ in timeline(case_id)]
 
 
-def test_no_response_after_the_answer_window(api: Api, followups: Followups, virtual_clock: Clock) -> None:
+def test_no_response_after_the_answer_window(api: Api, followups: FollowUps, virtual_clock: Clock) -> None:
     case_id = resolved_case(api, "resp_1")
     due_run(followups, virtual_clock, days=3, minutes=5)
     assert due_run(followups, virtual_clock, days=6).no_response == []
@@ -401,7 +401,7 @@ def test_no_response_after_the_answer_window(api: Api, followups: Followups, vir
 )
 def test_an_answer_closes_the_loop_on_the_case(
     api: Api,
-    followups: Followups,
+    followups: FollowUps,
     sender: RecordingSender,
     virtual_clock: Clock,
     page: ModuleType,
@@ -451,7 +451,7 @@ def test_an_answer_closes_the_loop_on_the_case(
 
 
 def test_other_scales_are_asked_again_as_they_were(
-    api: Api, followups: Followups, sender: RecordingSender, virtual_clock: Clock, page: ModuleType
+    api: Api, followups: FollowUps, sender: RecordingSender, virtual_clock: Clock, page: ModuleType
 ) -> None:
     custom = {"type": "custom", "value": 8, "min": 1, "max": 10, "higher_is_better": False}
     customer = {"id": "c-ja", "email": "ja@example.com", "locale": "ja-JP", "timezone": "Asia/Tokyo"}
@@ -480,7 +480,7 @@ def test_other_scales_are_asked_again_as_they_were(
 )
 def test_bad_input_shows_the_form_again_and_spends_nothing(
     api: Api,
-    followups: Followups,
+    followups: FollowUps,
     sender: RecordingSender,
     virtual_clock: Clock,
     page: ModuleType,
@@ -500,7 +500,7 @@ def test_bad_input_shows_the_form_again_and_spends_nothing(
 
 
 def test_tampered_expired_and_other_codes_are_refused(
-    api: Api, followups: Followups, sender: RecordingSender, virtual_clock: Clock, page: ModuleType
+    api: Api, followups: FollowUps, sender: RecordingSender, virtual_clock: Clock, page: ModuleType
 ) -> None:
     case_id = resolved_case(api, "resp_1")
     due_run(followups, virtual_clock, days=3, minutes=5)

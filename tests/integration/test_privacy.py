@@ -24,7 +24,7 @@ from recovery.store import secrets
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import AlertStore
 from recovery.store.customer_messages import ScheduledMessageStore
-from recovery.store.models import CaseItem, FollowupItem
+from recovery.store.models import CaseItem, FollowUpItem
 from recovery.store.privacy import PrivacyStore, Stored
 from tests.integration.conftest import Api, table_items
 from tests.integration.test_stream import RecordingBus, counters
@@ -161,7 +161,7 @@ def ada(api: Api, stack: Stack) -> dict[str, Any]:
             CaseItem.resolution.set({"root_cause": "wait_time", "summary": SUMMARY, "by": "kari"}),
         ]
     )
-    FollowupItem(
+    FollowUpItem(
         f"FUP#{case_id}",
         "FUP",
         case_id=case_id,

@@ -22,10 +22,10 @@ from recovery.domain.metrics import histogram, percentile
 from recovery.notify.senders import RecordingSender
 from recovery.services.alerts import Alerts, CachedConfig
 from recovery.services.customer_contact import CustomerMessenger
-from recovery.services.follow_up import Followups
+from recovery.services.follow_up import FollowUps
 from recovery.services.stream_processor import Outbox
 from recovery.store.alerting import AlertStore, ConfigStore
-from recovery.store.followups import FollowupStore
+from recovery.store.follow_up import FollowUpStore
 from recovery.store.links import LinkStore
 from tests.integration.conftest import Api, Clock
 from tests.integration.test_cases import ADMIN, KARI, YUKI, CasesApi
@@ -185,15 +185,15 @@ def _follow_up(sender: RecordingSender, virtual_clock: Clock) -> None:
     messenger = CustomerMessenger(
         AlertStore(), links, sender, address_hash, "http://127.0.0.1:3000", sleep=lambda _: None
     )
-    runner = Followups(
-        FollowupStore(),
+    runner = FollowUps(
+        FollowUpStore(),
         CachedConfig(ConfigStore()),
         links,
         messenger,
         "http://127.0.0.1:3000",
         lambda *_: None,
     )
-    page = load_function("followup_page")
+    page = load_function("follow_up_page")
     for _ in range(24):
         virtual_clock.advance(hours=6)
         runner.run(clock.now())

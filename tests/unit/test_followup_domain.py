@@ -11,16 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recovery.domain.classify import Band, Thresholds
-from recovery.domain.followup import contact_hours, delta, due_time, outcome, parse_score, same_scale
-from recovery.domain.routing import ContactHours, FollowupPolicy
+from recovery.domain.follow_up import contact_hours, delta, due_time, outcome, parse_score, same_scale
+from recovery.domain.routing import ContactHours, FollowUpPolicy
 
 
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
 
 
-def policy(**changes: Any) -> FollowupPolicy:
-    return FollowupPolicy.model_validate(changes)
+def policy(**changes: Any) -> FollowUpPolicy:
+    return FollowUpPolicy.model_validate(changes)
 
 
 def local(moment: datetime, zone: str) -> datetime:

@@ -165,12 +165,12 @@ def test_layer_modules_are_named_by_their_dotted_path(tmp_path: Path) -> None:
 
 
 def test_samples_go_to_the_longest_function_name_they_start_with(tmp_path: Path) -> None:
-    for name in ("customer_ack_schedule.json", "followup_page_show.json", "followup_schedule.json"):
+    for name in ("customer_ack_schedule.json", "follow_up_page_show.json", "follow_up_schedule.json"):
         (tmp_path / name).write_text("{}")
-    found = samples_for(["customer_ack", "customer", "followup", "followup_page"], tmp_path)
+    found = samples_for(["customer_ack", "customer", "follow_up", "follow_up_page"], tmp_path)
     assert [path.name for path in found["customer_ack"]] == ["customer_ack_schedule.json"]
-    assert [path.name for path in found["followup"]] == ["followup_schedule.json"]
-    assert [path.name for path in found["followup_page"]] == ["followup_page_show.json"]
+    assert [path.name for path in found["follow_up"]] == ["follow_up_schedule.json"]
+    assert [path.name for path in found["follow_up_page"]] == ["follow_up_page_show.json"]
     assert found["customer"] == []
 
 

@@ -78,7 +78,7 @@ class ContactHours(_Config):
     days: list[Day] = Field(default_factory=lambda: list(DAYS), min_length=1)
 
 
-class FollowupPolicy(_Config):
+class FollowUpPolicy(_Config):
     enabled: bool = True
     delay_days: float = Field(default=3, ge=0, le=60, description="after the case is resolved")
     hours: ContactHours = Field(default_factory=ContactHours)
@@ -93,7 +93,7 @@ class Team(_Config):
     resolve_sla_hours: int = Field(default=24, ge=1, le=24 * 30)
     levels: dict[int, list[Contact]] = Field(description="1: leads; 2 and 3: escalation")
     customer_ack: bool = Field(default=True, description="tell the customer at once who will be in touch")
-    followup: FollowupPolicy = Field(default_factory=FollowupPolicy)
+    followup: FollowUpPolicy = Field(default_factory=FollowUpPolicy)
     # What a lead may grant alone, per currency and type ("EUR": {"refund": 50}); above it, or for a
     # type or currency not listed, a level-2 contact approves.
     compensation_limits: dict[Currency, dict[CompensationType, Decimal]] = Field(default_factory=dict)

@@ -288,9 +288,9 @@ def build_anomaly_run() -> AnomalyRun:
     from recovery.store.alerting import ConfigStore
     from recovery.store.counters import CounterReader
     from recovery.store.markers import MarkerStore
-    from recovery.wiring.messaging import AlertSettings, address_hasher, aws_sender, record_metric
+    from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, record_metric
 
-    settings = AlertSettings.from_env()
+    settings = MessagingSettings.from_env()
     sender = aws_sender(settings)
     config = CachedConfig(ConfigStore())
 

@@ -26,10 +26,10 @@ from recovery.notify.customer import render_lead_message
 from recovery.notify.senders import Sender, SendFailed, send_with_retry
 from recovery.services.alerts import CachedConfig
 from recovery.services.customer_contact import CustomerMessage, CustomerMessenger, MessageLinks
-from recovery.services.follow_up import cancel_update, followup_put, plan_followup
+from recovery.services.follow_up import cancel_update, follow_up_put, plan_follow_up
 from recovery.store.cases import CaseStore, Page, StaleCase, new_event, queue_partition, queue_sort_key
 from recovery.store.links import LinkStore
-from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FeedbackItem, FollowupItem, _Item
+from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FeedbackItem, FollowUpItem, _Item
 
 APPROVAL_LIFETIME = timedelta(hours=72)
 
@@ -56,7 +56,7 @@ class CaseView:
     timeline: list[CaseEventItem]
     earlier_feedback: list[FeedbackItem]
     earlier_cases: list[CaseItem]
-    followup: FollowupItem | None
+    followup: FollowUpItem | None
     team: Team | None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -298,8 +298,8 @@ class Cases:
         feedback = self._store.feedback(case.feedback_pk)
         score = dict((feedback.detail or {}).get("score") or {}) if feedback else {}
         customer = self._store.customer(case.customer_key)
-        planned = plan_followup(case, customer, self.team_of(case.team), score, now)
-        put = followup_put(planned, self._store.followup(case.case_id)) if planned is not None else None
+        planned = plan_follow_up(case, customer, self.team_of(case.team), score, now)
+        put = follow_up_put(planned, self._store.followup(case.case_id)) if planned is not None else None
         if put is not None:
             puts.append(put)
         detail = {"root_cause": request.root_cause, "summary": request.summary}

@@ -278,9 +278,9 @@ def build_digest_run() -> DigestRun:
     from recovery.services.deliverability import SuppressionStore
     from recovery.services.reports import build_reports
     from recovery.store.alerting import ConfigStore
-    from recovery.wiring.messaging import AlertSettings, address_hasher, aws_sender, record_metric
+    from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, record_metric
 
-    settings = AlertSettings.from_env()
+    settings = MessagingSettings.from_env()
     sender = aws_sender(settings)
 
     return DigestRun(

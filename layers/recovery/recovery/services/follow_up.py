@@ -37,17 +37,18 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from recovery import clock
-from recovery.domain import followup, links
+from recovery.domain import follow_up as followup
+from recovery.domain import links
 from recovery.domain.classify import Thresholds
 from recovery.domain.feedback import Score
 from recovery.domain.identity import DUE_SHARDS, due_partition
-from recovery.domain.routing import FollowupPolicy, Team
-from recovery.notify.followup import FollowupContext, render_followup
+from recovery.domain.routing import FollowUpPolicy, Team
+from recovery.notify.follow_up import FollowUpContext, render_follow_up
 from recovery.services.alerts import CachedConfig
 from recovery.services.customer_contact import CustomerMessenger, MessageLinks, contact_zone, timeline_kind
-from recovery.store.followups import FOLLOWUP_SK, FollowupStore, followup_pk
+from recovery.store.follow_up import FOLLOWUP_SK, FollowUpStore, follow_up_pk
 from recovery.store.links import LinkStore
-from recovery.store.models import CaseItem, CustomerItem, FollowupItem
+from recovery.store.models import CaseItem, CustomerItem, FollowUpItem
 
 KIND = "followup"
 CAP_WINDOW = timedelta(days=30)
@@ -62,24 +63,24 @@ class Metrics(Protocol):
 
 
 # ------------------------------------------------------------------------------------------ cases API
-def policy_of(team: Team | None) -> FollowupPolicy:
-    return team.followup if team is not None else FollowupPolicy()
+def policy_of(team: Team | None) -> FollowUpPolicy:
+    return team.followup if team is not None else FollowUpPolicy()
 
 
-def plan_followup(
+def plan_follow_up(
     case: CaseItem,
     customer: CustomerItem | None,
     team: Team | None,
     score: dict[str, Any],
     resolved_at: datetime,
-) -> FollowupItem | None:
+) -> FollowUpItem | None:
     """The follow-up to put in the resolve transaction, or None (see the module doc)."""
     policy = policy_of(team)
     if not policy.enabled or customer is None or not (customer.email or customer.phone):
         return None
     due = followup.due_time(resolved_at, policy, contact_zone(customer, team))
-    return FollowupItem(
-        followup_pk(case.case_id),
+    return FollowUpItem(
+        follow_up_pk(case.case_id),
         FOLLOWUP_SK,
         case_id=case.case_id,
         customer_key=case.customer_key,
@@ -95,25 +96,25 @@ def plan_followup(
     )
 
 
-def followup_put(item: FollowupItem, existing: FollowupItem | None) -> tuple[FollowupItem, Condition] | None:
+def follow_up_put(item: FollowUpItem, existing: FollowUpItem | None) -> tuple[FollowUpItem, Condition] | None:
     """`(item, condition)` for the resolve transaction, or None when the case's follow-up went out."""
     if existing is None:
-        return item, FollowupItem.pk.does_not_exist()
+        return item, FollowUpItem.pk.does_not_exist()
     if existing.state != "cancelled":
         return None
     item.version = existing.version  # replaces exactly the cancelled one it read
-    return item, FollowupItem.state == "cancelled"
+    return item, FollowUpItem.state == "cancelled"
 
 
 def cancel_actions() -> list[Action]:
-    return [FollowupItem.state.set("cancelled"), FollowupItem.due_pk.remove(), FollowupItem.due_at.remove()]
+    return [FollowUpItem.state.set("cancelled"), FollowUpItem.due_pk.remove(), FollowUpItem.due_at.remove()]
 
 
 def cancel_condition() -> Condition:
-    return FollowupItem.state == "scheduled"
+    return FollowUpItem.state == "scheduled"
 
 
-def cancel_update(existing: FollowupItem | None) -> tuple[FollowupItem, list[Action], Condition] | None:
+def cancel_update(existing: FollowUpItem | None) -> tuple[FollowUpItem, list[Action], Condition] | None:
     """`(item, actions, condition)` for the reopen transaction, or None when nothing is scheduled."""
     if existing is None or existing.state != "scheduled":
         return None
@@ -139,7 +140,7 @@ class RunOutcome:
 class View:
     """What the follow-up page shows for a code: the original score's scale, in the customer's language."""
 
-    followup: FollowupItem
+    followup: FollowUpItem
     score: Score
     language: str | None  # the customer's locale
     grant: links.Grant
@@ -162,10 +163,10 @@ class BadAnswer(ValueError):
         self.field = field
 
 
-class Followups:
+class FollowUps:
     def __init__(
         self,
-        store: FollowupStore,
+        store: FollowUpStore,
         config: CachedConfig,
         links_store: LinkStore,
         messenger: CustomerMessenger,
@@ -207,17 +208,17 @@ class Followups:
             return "nothing"
         case = self._store.get_case(case_id)
         if case is None or case.status != "resolved":
-            if self._store.change(item, FollowupItem.state == item.state, cancel_actions()):
+            if self._store.change(item, FollowUpItem.state == item.state, cancel_actions()):
                 self._store.record(case_id, "followup_cancelled", now, reason="case not resolved")
             return "cancelled"
         # One run takes it. A "sending" left by a run that died is taken over once its lease ran out.
         previous = item.claimed_at if item.state == "sending" else None
-        taken = (FollowupItem.state == "scheduled") | (
-            (FollowupItem.state == "sending") & (FollowupItem.claimed_at < clock.iso(now - LEASE))
+        taken = (FollowUpItem.state == "scheduled") | (
+            (FollowUpItem.state == "sending") & (FollowUpItem.claimed_at < clock.iso(now - LEASE))
         )
         stamp = clock.iso(now)
         if not self._store.change(
-            item, taken, [FollowupItem.state.set("sending"), FollowupItem.claimed_at.set(stamp)]
+            item, taken, [FollowUpItem.state.set("sending"), FollowUpItem.claimed_at.set(stamp)]
         ):
             return "nothing"
 
@@ -231,7 +232,7 @@ class Followups:
             recent = [at for at in sent if at > clock.iso(now - CAP_WINDOW) and at != previous]
             return None if len(recent) >= policy.max_per_customer else [*recent, stamp]
 
-        counted, customer = self._store.count_followup(customer, now, fits)
+        counted, customer = self._store.count_follow_up(customer, now, fits)
         if not counted:
             self._metric("FollowupsCapped", 1, "Count")
             return self._skip(item, case_id, now, "cap", record=True)
@@ -241,17 +242,17 @@ class Followups:
         )
         if result.status == "sent" or (result.status == "skipped" and result.reason == "already_sent"):
             sent = [
-                FollowupItem.state.set("sent"),
-                FollowupItem.channel.set(result.channel or ("email" if customer.email else "sms")),
-                FollowupItem.sent_at.set(now),
-                FollowupItem.due_pk.set(due_partition("noresponse", case_id)),
-                FollowupItem.due_at.set(clock.iso(now + timedelta(days=policy.answer_days))),
+                FollowUpItem.state.set("sent"),
+                FollowUpItem.channel.set(result.channel or ("email" if customer.email else "sms")),
+                FollowUpItem.sent_at.set(now),
+                FollowUpItem.due_pk.set(due_partition("noresponse", case_id)),
+                FollowUpItem.due_at.set(clock.iso(now + timedelta(days=policy.answer_days))),
             ]
-            self._store.change(item, FollowupItem.state == "sending", sent)
+            self._store.change(item, FollowUpItem.state == "sending", sent)
             self._store.mark_case_sent(case, now)
             self._metric("FollowupsSent", 1, "Count")
             return "sent"
-        self._store.uncount_followup(customer, stamp)
+        self._store.uncount_follow_up(customer, stamp)
         if result.status == "skipped":
             return self._skip(item, case_id, now, result.reason or "skipped", record=False)
         if result.status == "deferred" and result.until is not None:
@@ -265,7 +266,7 @@ class Followups:
         return "failed"
 
     def _renderer(
-        self, case_id: str, customer: CustomerItem, team: Team | None, policy: FollowupPolicy
+        self, case_id: str, customer: CustomerItem, team: Team | None, policy: FollowUpPolicy
     ) -> Callable[[str, MessageLinks], Any]:
         """The messenger calls this only when it really sends: the link is issued then, and once."""
         codes: list[str] = []
@@ -275,42 +276,42 @@ class Followups:
                 lifetime = timedelta(days=policy.answer_days)
                 key = str(customer.pk).removeprefix("CUST#")
                 codes.append(self._links.issue(links.Purpose.FOLLOWUP, case_id, key, lifetime))
-            context = FollowupContext(
+            context = FollowUpContext(
                 answer_url=f"{self._public_url}/f/{codes[0]}",
                 team=team.name if team is not None else "Customer care",
                 customer_name=customer.name,
                 answer_days=policy.answer_days,
             )
-            return render_followup(language, message_links, context)
+            return render_follow_up(language, message_links, context)
 
         return render
 
-    def _team(self, item: FollowupItem, case: CaseItem) -> Team | None:
+    def _team(self, item: FollowUpItem, case: CaseItem) -> Team | None:
         wanted = item.team or case.team
         if not wanted:
             return None
         return next((team for team in self._config.get().teams if team.id == wanted), None)
 
-    def _skip(self, item: FollowupItem, case_id: str, now: datetime, reason: str, record: bool) -> str:
+    def _skip(self, item: FollowUpItem, case_id: str, now: datetime, reason: str, record: bool) -> str:
         actions = [
-            FollowupItem.state.set("skipped"),
-            FollowupItem.skip_reason.set(reason),
-            FollowupItem.due_pk.remove(),
-            FollowupItem.due_at.remove(),
+            FollowUpItem.state.set("skipped"),
+            FollowUpItem.skip_reason.set(reason),
+            FollowUpItem.due_pk.remove(),
+            FollowUpItem.due_at.remove(),
         ]
-        if self._store.change(item, FollowupItem.state == "sending", actions) and record:
+        if self._store.change(item, FollowUpItem.state == "sending", actions) and record:
             self._store.record(case_id, timeline_kind(KIND, "skipped"), now, reason=reason)
         return "skipped"
 
-    def _reschedule(self, item: FollowupItem, when: datetime, attempts: int) -> None:
+    def _reschedule(self, item: FollowUpItem, when: datetime, attempts: int) -> None:
         actions = [
-            FollowupItem.state.set("scheduled"),
-            FollowupItem.scheduled_for.set(when),
-            FollowupItem.due_at.set(clock.iso(when)),
-            FollowupItem.attempts.set(attempts),
-            FollowupItem.claimed_at.remove(),
+            FollowUpItem.state.set("scheduled"),
+            FollowUpItem.scheduled_for.set(when),
+            FollowUpItem.due_at.set(clock.iso(when)),
+            FollowUpItem.attempts.set(attempts),
+            FollowUpItem.claimed_at.remove(),
         ]
-        self._store.change(item, FollowupItem.state == "sending", actions)
+        self._store.change(item, FollowUpItem.state == "sending", actions)
 
     # ---------------------------------------------------------------------------------- no response
     def close_unanswered(self, case_id: str, now: datetime) -> bool:
@@ -319,18 +320,18 @@ class Followups:
         if item is None or item.state != "sent" or not _due(item, "noresponse", now):
             return False
         actions = [
-            FollowupItem.state.set("no_response"),
-            FollowupItem.due_pk.remove(),
-            FollowupItem.due_at.remove(),
+            FollowUpItem.state.set("no_response"),
+            FollowUpItem.due_pk.remove(),
+            FollowUpItem.due_at.remove(),
         ]
         case = self._store.get_case(case_id)
         if case is None:
-            return self._store.change(item, FollowupItem.state == "sent", actions)
+            return self._store.change(item, FollowUpItem.state == "sent", actions)
         case_actions = [CaseItem.outcome.set(followup.NO_RESPONSE)]
         if item.score:
             case_actions.append(CaseItem.rating_before.set(item.score))
         closed = self._store.close(
-            item, FollowupItem.state == "sent", actions, case, case_actions, "followup_no_response", now
+            item, FollowUpItem.state == "sent", actions, case, case_actions, "followup_no_response", now
         )
         if closed:
             self._metric("FollowupsUnanswered", 1, "Count")
@@ -390,13 +391,13 @@ class Followups:
         change = followup.delta(before, answer.score)
         before_dump, after_dump = before.model_dump(mode="json"), answer.score.model_dump(mode="json")
         actions = [
-            FollowupItem.state.set("answered"),
-            FollowupItem.answered_at.set(now),
-            FollowupItem.answer.set(
+            FollowUpItem.state.set("answered"),
+            FollowUpItem.answered_at.set(now),
+            FollowUpItem.answer.set(
                 {"score": after_dump, "satisfied": answer.satisfied, "comment": answer.comment}
             ),
-            FollowupItem.due_pk.remove(),
-            FollowupItem.due_at.remove(),
+            FollowUpItem.due_pk.remove(),
+            FollowUpItem.due_at.remove(),
         ]
         case_actions = [
             CaseItem.outcome.set(result),
@@ -412,7 +413,7 @@ class Followups:
         }
         if not self._store.close(
             item,
-            FollowupItem.state == "sent",
+            FollowUpItem.state == "sent",
             actions,
             case,
             case_actions,
@@ -426,7 +427,7 @@ class Followups:
         return links.Verdict.OK, view, result
 
 
-def _due(item: FollowupItem, kind: str, now: datetime) -> bool:
+def _due(item: FollowUpItem, kind: str, now: datetime) -> bool:
     return bool(
         item.due_pk
         and item.due_pk.startswith(f"DUE#{kind}#")

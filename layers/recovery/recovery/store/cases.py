@@ -27,7 +27,7 @@ from recovery.store.models import (
     CaseItem,
     CustomerItem,
     FeedbackItem,
-    FollowupItem,
+    FollowUpItem,
     _Item,
     get_item,
 )
@@ -124,9 +124,9 @@ class CaseStore:
         with transient_as_domain():
             return get_item(CustomerItem, f"CUST#{customer_key}", "CUST")
 
-    def followup(self, case_id: str) -> FollowupItem | None:
+    def followup(self, case_id: str) -> FollowUpItem | None:
         with transient_as_domain():
-            return get_item(FollowupItem, f"FUP#{case_id}", "FUP")
+            return get_item(FollowUpItem, f"FUP#{case_id}", "FUP")
 
     def history(self, customer_key: str) -> tuple[list[FeedbackItem], list[CaseItem]]:
         """The customer's feedback and cases, newest first: keys from `by_customer`, then a BatchGet."""

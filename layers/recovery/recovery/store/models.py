@@ -262,7 +262,7 @@ class CustomerItem(_Item):
     version = VersionAttribute()
 
 
-class FollowupItem(_Item):
+class FollowUpItem(_Item):
     """The follow-up of one resolved case: `FUP#<case id>` / `FUP`. At most one per case, by key.
 
     While work is scheduled it sits in the sparse due index: `DUE#followup#<shard>` until sent, then
@@ -450,7 +450,7 @@ MODELS: list[type[_Item]] = [
     SuppressionItem,
     ConfigItem,
     CustomerItem,
-    FollowupItem,
+    FollowUpItem,
     SourceItem,
     SourceListingItem,
     HookLogItem,

@@ -13,7 +13,7 @@ from recovery.store.alerting import ConfigStore
 from recovery.store.cases import CaseStore
 from recovery.store.links import LinkStore
 from recovery.wiring.customers import build_messenger
-from recovery.wiring.messaging import AlertSettings, aws_sender, record_metric
+from recovery.wiring.messaging import MessagingSettings, aws_sender, record_metric
 
 
 def user_pool_client_id() -> str:
@@ -23,7 +23,7 @@ def user_pool_client_id() -> str:
     return value
 
 
-def build_cases(settings: AlertSettings, sender: Any | None = None) -> Cases:
+def build_cases(settings: MessagingSettings, sender: Any | None = None) -> Cases:
     models.bind(settings.base.table_name, settings.base.region)
     sender = sender or aws_sender(settings)
     return Cases(

@@ -11,10 +11,10 @@ from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.customer_messages import ScheduledMessageStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
-from recovery.wiring.messaging import AlertSettings, address_hasher, aws_sender
+from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender
 
 
-def build_messenger(settings: AlertSettings) -> CustomerMessenger:
+def build_messenger(settings: MessagingSettings) -> CustomerMessenger:
     """SES and SNS behind the guardrails; binds the models."""
     sender = aws_sender(settings)
     return CustomerMessenger(
@@ -27,7 +27,7 @@ def build_messenger(settings: AlertSettings) -> CustomerMessenger:
     )
 
 
-def build_customer_acks(settings: AlertSettings) -> CustomerAcks:
+def build_customer_acks(settings: MessagingSettings) -> CustomerAcks:
     messenger = build_messenger(settings)
     return CustomerAcks(
         AlertStore(), FeedbackStore(), CachedConfig(ConfigStore()), messenger, ScheduledMessageStore()

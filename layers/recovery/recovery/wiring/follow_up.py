@@ -8,12 +8,12 @@ from recovery.observability import logger
 from recovery.services.alerts import CachedConfig
 from recovery.services.customer_contact import CustomerMessenger
 from recovery.services.deliverability import SuppressionStore
-from recovery.services.follow_up import Followups
+from recovery.services.follow_up import FollowUps
 from recovery.store.alerting import AlertStore, ConfigStore
-from recovery.store.followups import FollowupStore
+from recovery.store.follow_up import FollowUpStore
 from recovery.store.links import LinkStore
 from recovery.store.sources import SourceStore
-from recovery.wiring.messaging import AlertSettings, address_hasher, aws_sender, record_metric
+from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, record_metric
 
 
 def source_thresholds(source_id: str) -> Thresholds | None:
@@ -28,7 +28,7 @@ def source_thresholds(source_id: str) -> Thresholds | None:
         return None
 
 
-def build_followups(settings: AlertSettings) -> Followups:
+def build_follow_ups(settings: MessagingSettings) -> FollowUps:
     sender = aws_sender(settings)
     links = LinkStore()
     messenger = CustomerMessenger(
@@ -39,8 +39,8 @@ def build_followups(settings: AlertSettings) -> Followups:
         settings.public_url,
         suppressed=SuppressionStore().is_suppressed,
     )
-    return Followups(
-        FollowupStore(),
+    return FollowUps(
+        FollowUpStore(),
         CachedConfig(ConfigStore()),
         links,
         messenger,

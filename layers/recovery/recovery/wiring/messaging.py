@@ -26,14 +26,14 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class AlertSettings:
+class MessagingSettings:
     base: Settings
     sender_address: str
     public_url: str
     configuration_set: str | None
 
     @classmethod
-    def from_env(cls) -> AlertSettings:
+    def from_env(cls) -> MessagingSettings:
         base = Settings.from_env()
         sender = os.environ.get("SENDER_ADDRESS", "").strip()
         public_url = public_base_url()
@@ -50,7 +50,7 @@ def record_metric(name: str, value: float, unit: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
 
 
-def aws_sender(settings: AlertSettings) -> AwsSender:
+def aws_sender(settings: MessagingSettings) -> AwsSender:
     """SES and SNS, from the sender address and configuration set; binds the models too."""
     import boto3
 
@@ -62,7 +62,7 @@ def aws_sender(settings: AlertSettings) -> AwsSender:
     )
 
 
-def address_hasher(settings: AlertSettings) -> Callable[[str], str]:
+def address_hasher(settings: MessagingSettings) -> Callable[[str], str]:
     """The keyed hash of an address that delivery rows and the suppression list are keyed by."""
 
     def address_hash(address: str) -> str:
@@ -73,7 +73,7 @@ def address_hasher(settings: AlertSettings) -> Callable[[str], str]:
     return address_hash
 
 
-def build_alerts(settings: AlertSettings) -> Alerts:
+def build_alerts(settings: MessagingSettings) -> Alerts:
     sender = aws_sender(settings)
     return Alerts(
         AlertStore(),

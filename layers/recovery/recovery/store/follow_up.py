@@ -17,14 +17,14 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from recovery.store.errors import transient_as_domain
-from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FollowupItem, get_item
+from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FollowUpItem, get_item
 
 FOLLOWUP_SK = "FUP"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _CAP_ATTEMPTS = 5  # optimistic retries when the customer changes under us
 
 
-def followup_pk(case_id: str) -> str:
+def follow_up_pk(case_id: str) -> str:
     return f"FUP#{case_id}"
 
 
@@ -41,10 +41,10 @@ def _event(case_id: str, kind: str, at: datetime, **detail: Any) -> CaseEventIte
     )
 
 
-class FollowupStore:
-    def get(self, case_id: str) -> FollowupItem | None:
+class FollowUpStore:
+    def get(self, case_id: str) -> FollowUpItem | None:
         with transient_as_domain():
-            return get_item(FollowupItem, followup_pk(case_id), FOLLOWUP_SK)
+            return get_item(FollowUpItem, follow_up_pk(case_id), FOLLOWUP_SK)
 
     def get_case(self, case_id: str) -> CaseItem | None:
         with transient_as_domain():
@@ -61,7 +61,7 @@ class FollowupStore:
             found = CaseItem.due_index.query(partition, CaseItem.due_at <= until, page_size=page)
             return [str(item.pk).removeprefix("FUP#") for item in found if str(item.pk).startswith("FUP#")]
 
-    def change(self, item: FollowupItem, condition: Condition, actions: Sequence[Action]) -> bool:
+    def change(self, item: FollowUpItem, condition: Condition, actions: Sequence[Action]) -> bool:
         """A conditional update of the follow-up; False when the condition no longer holds."""
         try:
             with transient_as_domain():
@@ -88,7 +88,7 @@ class FollowupStore:
             raise
         return True
 
-    def count_followup(
+    def count_follow_up(
         self, customer: CustomerItem, now: datetime, fits: Callable[[list[str]], list[str] | None]
     ) -> tuple[bool, CustomerItem]:
         """Add `now` to the customer's recent follow-ups if `fits` allows it.
@@ -115,7 +115,7 @@ class FollowupStore:
             return True, current
         raise RuntimeError("the customer kept changing; the follow-up waits for the next run")
 
-    def uncount_followup(self, customer: CustomerItem, stamp: str) -> None:
+    def uncount_follow_up(self, customer: CustomerItem, stamp: str) -> None:
         """Give back a place taken by `count_followup` when nothing was sent after all."""
         current: CustomerItem | None = customer
         for _ in range(_CAP_ATTEMPTS):
@@ -134,7 +134,7 @@ class FollowupStore:
 
     def close(
         self,
-        item: FollowupItem,
+        item: FollowUpItem,
         condition: Condition,
         actions: Sequence[Action],
         case: CaseItem,
@@ -145,7 +145,7 @@ class FollowupStore:
     ) -> bool:
         """Close the follow-up and write its outcome on the case, with a timeline event, in one
         transaction. False when the follow-up's condition no longer holds (answered or closed meanwhile)."""
-        connection = FollowupItem._get_connection().connection
+        connection = FollowUpItem._get_connection().connection
         try:
             with transient_as_domain(), TransactWrite(connection=connection) as transaction:
                 transaction.update(

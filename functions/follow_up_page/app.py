@@ -21,10 +21,10 @@ from recovery.notify.render import language_of
 from recovery.observability import logger, metrics
 from recovery.services.follow_up import COMMENT_MAX, BadAnswer, View
 from recovery.web.pages import page
-from recovery.wiring.follow_up import build_followups
-from recovery.wiring.messaging import AlertSettings
+from recovery.wiring.follow_up import build_follow_ups
+from recovery.wiring.messaging import MessagingSettings
 
-followups = build_followups(AlertSettings.from_env())
+followups = build_follow_ups(MessagingSettings.from_env())
 app = APIGatewayHttpResolver()
 
 BODY_MAX = 16 * 1024  # a filled-in form is far smaller; anything larger is refused unread

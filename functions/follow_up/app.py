@@ -9,10 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock
 from recovery.observability import logger, metrics, tracer
-from recovery.wiring.follow_up import build_followups
-from recovery.wiring.messaging import AlertSettings
+from recovery.wiring.follow_up import build_follow_ups
+from recovery.wiring.messaging import MessagingSettings
 
-followups = build_followups(AlertSettings.from_env())
+followups = build_follow_ups(MessagingSettings.from_env())
 
 
 @logger.inject_lambda_context

@@ -22,7 +22,7 @@ SMS_SEGMENTS = 2
 
 
 @dataclass(frozen=True)
-class FollowupContext:
+class FollowUpContext:
     answer_url: str  # the customer's /f/{code}
     team: str  # the team's display name
     customer_name: str | None
@@ -35,13 +35,13 @@ class FollowupContext:
 
 
 @cache
-def followup_strings(language: str) -> dict[str, str]:
+def follow_up_strings(language: str) -> dict[str, str]:
     path = TEMPLATES / "followup" / f"{language_of(language)}.json"
     strings: dict[str, str] = json.loads(path.read_text("utf-8"))
     return strings
 
 
-def _sms(ctx: FollowupContext, language: str, t: dict[str, str]) -> str:
+def _sms(ctx: FollowUpContext, language: str, t: dict[str, str]) -> str:
     before, _, after = t["sms"].partition("{url}")
     head = before.format(team=" ".join(ctx.team.split()))
     if sms.encoding_for(language, "") == "GSM-7":
@@ -50,10 +50,10 @@ def _sms(ctx: FollowupContext, language: str, t: dict[str, str]) -> str:
     return sms.fit("", head, ctx.answer_url + after, language, SMS_SEGMENTS)
 
 
-def render_followup(language: str, links: MessageLinks, ctx: FollowupContext) -> CustomerMessage:
+def render_follow_up(language: str, links: MessageLinks, ctx: FollowUpContext) -> CustomerMessage:
     """The follow-up in `language`: subject, text and HTML for an email, or the SMS text."""
     lang = language_of(language)
-    t = followup_strings(lang)
+    t = follow_up_strings(lang)
     if links.channel == "sms":
         return CustomerMessage(sms=_sms(ctx, lang, t))
     values: dict[str, Any] = {

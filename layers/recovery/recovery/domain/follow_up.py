@@ -19,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from recovery.domain.classify import Thresholds, classify, position
 from recovery.domain.duty import OnDuty, Window, next_on_duty
 from recovery.domain.feedback import CustomScore, Score
-from recovery.domain.routing import ContactHours, FollowupPolicy
+from recovery.domain.routing import ContactHours, FollowUpPolicy
 
 Outcome = Literal["recovered", "improved", "not_recovered"]
 NO_RESPONSE = "no_response"
@@ -45,7 +45,7 @@ def contact_hours(hours: ContactHours, timezone: str | None) -> OnDuty | None:
     return None
 
 
-def due_time(resolved_at: datetime, policy: FollowupPolicy, customer_timezone: str | None) -> datetime:
+def due_time(resolved_at: datetime, policy: FollowUpPolicy, customer_timezone: str | None) -> datetime:
     """When the follow-up goes out: `delay_days` after `resolved_at`, moved to the first instant inside
     the customer's contact hours (UTC, aware). Falls back to the plain delay if the hours can't be met
     within eight days (a window lying wholly inside a daylight saving gap, say)."""
