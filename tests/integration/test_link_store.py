@@ -15,8 +15,8 @@ from recovery import clock
 from recovery.domain.links import Purpose, Verdict, check, code_hash, new_code
 from recovery.errors import TransientFailure
 from recovery.store import models
-from recovery.store.links import LINGER, LinkItem, LinkStore, bind_links
-from recovery.store.models import dynamodb_client
+from recovery.store.links import LINGER, LinkStore
+from recovery.store.models import LinkItem, dynamodb_client
 from tests.integration.conftest import table_items
 from tests.support import REGION, Stack, template
 
@@ -185,7 +185,6 @@ def test_links_follow_every_rebind_of_the_models(links: LinkStore, stack: Stack)
     # GIVEN the models are rebound (a new container, another table)
     code = links.issue(Purpose.ACK, "cs_1", "lead-1", HOUR)
     models.bind("elsewhere", REGION)
-    bind_links()
     assert LinkItem.Meta.table_name == "elsewhere"
     assert LinkItem._get_connection().connection is dynamodb_client_connection()
     # WHEN they are bound back, THEN the link store reads the right table again with the shared client

@@ -18,7 +18,6 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from recovery.store.errors import transient_as_domain
-from recovery.store.markers import follow_binding
 from recovery.store.models import AnomalyStateItem, get_item
 
 HISTORY = 50
@@ -42,7 +41,6 @@ class TeamAnomalies:
 
 class AnomalyStore:
     def get(self, team_id: str) -> TeamAnomalies:
-        follow_binding(AnomalyStateItem)
         with transient_as_domain():
             item = get_item(AnomalyStateItem, state_pk(team_id), _SK)
         if item is None:
@@ -57,7 +55,6 @@ class AnomalyStore:
 
     def save(self, state: TeamAnomalies, now: datetime) -> bool:
         """Save over the version read (or only if none exists); False when another run saved first."""
-        follow_binding(AnomalyStateItem)
         item = AnomalyStateItem(
             state_pk(state.team),
             _SK,

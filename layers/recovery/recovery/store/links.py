@@ -13,57 +13,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 
 from recovery import clock
 from recovery.domain.links import Grant, Purpose, code_hash, new_code, well_formed
 from recovery.store.errors import transient_as_domain
-from recovery.store.models import FeedbackItem, _Item, get_item
+from recovery.store.models import LinkItem, get_item
 
 LINGER = timedelta(days=30)  # how long a dead link answers 410 before TTL removes it
 _SK = "LINK"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
-class LinkItem(_Item):
-    class Meta(_Item.Meta):
-        pass
-
-    purpose = UnicodeAttribute()
-    subject = UnicodeAttribute()
-    audience = UnicodeAttribute()
-    issued_at = UTCDateTimeAttribute()
-    valid_until = UTCDateTimeAttribute()
-    single_use = BooleanAttribute()
-    used_at = UTCDateTimeAttribute(null=True)
-    used_by = UnicodeAttribute(null=True)
-    expires_at = TTLAttribute()
-
-
 def link_pk(digest: str) -> str:
     return f"LINK#{digest}"
-
-
-def bind_links() -> None:
-    """Point LinkItem at the table and connection `models.bind()` set up for the other models.
-
-    `models.bind()` binds the models in its own list; this follows it, sharing the one botocore client
-    (so call hooks in tests and benchmarks see link reads too). Cheap when already bound: LinkStore
-    calls it before every request, so a rebind (tests, a new table) is always followed.
-    """
-    shared = FeedbackItem._get_connection()
-    current = LinkItem._connection
-    if (
-        current is not None
-        and current.table_name == shared.table_name
-        and current.connection is shared.connection
-    ):
-        return
-    LinkItem.Meta.table_name = FeedbackItem.Meta.table_name
-    LinkItem.Meta.region = FeedbackItem.Meta.region
-    LinkItem._connection = None
-    LinkItem._get_connection().connection = shared.connection
 
 
 def _grant(item: LinkItem) -> Grant:
@@ -88,7 +51,6 @@ class LinkStore:
             raise ValueError("a link's lifetime must be positive")
         now = clock.now()
         code = new_code()
-        bind_links()
         item = LinkItem(
             link_pk(code_hash(code)),
             _SK,
@@ -115,7 +77,6 @@ class LinkStore:
         """The grant behind `code`, or None. A code that can't be one of ours costs no read."""
         if not well_formed(code):
             return None
-        bind_links()
         with transient_as_domain():
             item = get_item(LinkItem, link_pk(code_hash(code)), _SK)
         return _grant(item) if item is not None else None
@@ -125,7 +86,6 @@ class LinkStore:
         single-use) was never used: of two concurrent uses exactly one gets True."""
         if not well_formed(code):
             return False
-        bind_links()
         condition = LinkItem.pk.exists() & (LinkItem.valid_until > now)
         condition &= (LinkItem.single_use == False) | LinkItem.used_at.does_not_exist()  # noqa: E712
         item = LinkItem(link_pk(code_hash(code)), _SK)

@@ -17,27 +17,9 @@ from datetime import datetime
 
 from recovery import clock
 from recovery.store.errors import transient_as_domain
-from recovery.store.models import FeedbackItem, MarkerItem, _Item
+from recovery.store.models import MarkerItem
 
 PK = "MARKER"
-
-
-def follow_binding(model: type[_Item]) -> None:
-    """Point `model` at the table and connection `models.bind()` set up for the listed models, sharing
-    their one botocore client. Cheap when already bound, so stores call it before every request (a rebind
-    in tests, a new table, is always followed)."""
-    shared = FeedbackItem._get_connection()
-    current = model._connection
-    if (
-        current is not None
-        and current.table_name == shared.table_name
-        and current.connection is shared.connection
-    ):
-        return
-    model.Meta.table_name = FeedbackItem.Meta.table_name
-    model.Meta.region = FeedbackItem.Meta.region
-    model._connection = None
-    model._get_connection().connection = shared.connection
 
 
 @dataclass(frozen=True)
@@ -67,7 +49,6 @@ class MarkerStore:
         now: datetime,
     ) -> StoredMarker:
         marker_id = secrets.token_hex(8)
-        follow_binding(MarkerItem)
         item = MarkerItem(
             PK,
             f"{clock.iso(at)}#{marker_id}",
@@ -85,7 +66,6 @@ class MarkerStore:
 
     def between(self, start: datetime, end: datetime) -> list[StoredMarker]:
         """Markers with `start <= at <= end` (to the second), oldest first: one Query, every page."""
-        follow_binding(MarkerItem)
         # "~" sorts after "#" and every id character, so markers of the last second are included.
         condition = MarkerItem.sk.between(clock.iso(start), clock.iso(end) + "~")
         with transient_as_domain():

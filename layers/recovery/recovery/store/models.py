@@ -13,6 +13,11 @@
 | follow-up | FUP#<case id>               | FUP               | by_customer, due              |
 | scheduled customer message | SMSG#<case id>#<kind> | SMSG       | due                           |
 | rate limit | RATE#<key>#<UTC minute>     | RATE              |                               |
+| link      | LINK#<sha256(code)>         | LINK              |                               |
+| marker    | MARKER                      | <at>#<random id>  |                               |
+| anomaly state | ANOM#<team>             | STATE             |                               |
+
+`bind()` points every model at the table; it is the only binding there is.
 """
 
 from __future__ import annotations
@@ -380,8 +385,7 @@ class BatchMarkerItem(_Item):
 
 
 class MarkerItem(_Item):
-    """A release or change marker: `MARKER` / `<at, ISO UTC>#<random id>`, so a time range is one Query.
-    Bound by `recovery.store.markers` (it follows the other models' table and connection)."""
+    """A release or change marker: `MARKER` / `<at, ISO UTC>#<random id>`, so a time range is one Query."""
 
     class Meta(_Item.Meta):
         pass
@@ -397,7 +401,7 @@ class MarkerItem(_Item):
 
 class AnomalyStateItem(_Item):
     """One team's anomaly state: `ANOM#<team>` / `STATE`. `groups` maps a group (`agent|mark`) to its open
-    anomaly; `history` holds the last closed ones, newest first. Bound by `recovery.store.anomalies`."""
+    anomaly; `history` holds the last closed ones, newest first."""
 
     class Meta(_Item.Meta):
         pass
@@ -442,6 +446,23 @@ class ScheduledMessageItem(_Item):
     expires_at = TTLAttribute(null=True)
 
 
+class LinkItem(_Item):
+    """A link grant, keyed by the SHA-256 of its code: `LINK#<sha256(code)>` / `LINK` (recovery.store.links)."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    purpose = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    audience = UnicodeAttribute()
+    issued_at = UTCDateTimeAttribute()
+    valid_until = UTCDateTimeAttribute()
+    single_use = BooleanAttribute()
+    used_at = UTCDateTimeAttribute(null=True)
+    used_by = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 MODELS: list[type[_Item]] = [
     FeedbackItem,
     CaseItem,
@@ -458,6 +479,9 @@ MODELS: list[type[_Item]] = [
     BatchMarkerItem,
     ScheduledMessageItem,
     RateLimitItem,
+    LinkItem,
+    MarkerItem,
+    AnomalyStateItem,
 ]
 
 
