@@ -41,11 +41,11 @@ def _followups(sender: Any) -> Any:
     from recovery.domain.identity import PiiHasher
     from recovery.services.alerts import CachedConfig
     from recovery.services.customer_contact import CustomerMessenger
-    from recovery.services.deliverability import SuppressionStore
     from recovery.services.follow_up import FollowUps
     from recovery.store.alerting import AlertStore, ConfigStore
     from recovery.store.follow_up import FollowUpStore
     from recovery.store.links import LinkStore
+    from recovery.store.suppressions import SuppressionStore
 
     hasher = PiiHasher(b"b" * 32)
     links = LinkStore()
@@ -70,9 +70,9 @@ def _followups(sender: Any) -> Any:
 
 def _resolved(ingest: Any, index: int, now: datetime, prefix: str) -> str:
     """A negative through ingest, then resolved with its follow-up planned, as the cases API does."""
-    from recovery.services.follow_up import follow_up_put, plan_follow_up
+    from recovery.services.follow_up import plan_follow_up
     from recovery.store.alerting import ConfigStore
-    from recovery.store.follow_up import FollowUpStore
+    from recovery.store.follow_up import FollowUpStore, follow_up_put
     from recovery.store.models import CaseItem, FeedbackItem
 
     body = scenario.negative(index, now - timedelta(minutes=30), random.Random(index), prefix=prefix)
@@ -92,8 +92,11 @@ def _resolved(ingest: Any, index: int, now: datetime, prefix: str) -> str:
     )
     found = ConfigStore().get()
     team = found[0].team("support-emea") if found else None
+    resolved = FollowUpStore().get_case(case_id)
+    if resolved is None:
+        raise RuntimeError("the case is gone")
     planned = plan_follow_up(
-        case,
+        resolved,
         FollowUpStore().get_customer(case.customer_key),
         team,
         FeedbackItem.get(case.feedback_pk, "FB").detail["score"],

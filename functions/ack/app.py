@@ -11,10 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock
 from recovery.domain.links import Verdict
+from recovery.domain.records import Case
 from recovery.observability import logger, metrics
-from recovery.store.models import CaseItem
 from recovery.web.pages import page
-from recovery.wiring.messaging import MessagingSettings, build_alerts
+from recovery.wiring.alerts import build_alerts
+from recovery.wiring.messaging import MessagingSettings
 
 alerts = build_alerts(MessagingSettings.from_env())
 app = APIGatewayHttpResolver()
@@ -32,7 +33,7 @@ def _refused(verdict: Verdict) -> Response[str]:
     return page(verdict.http_status, "link_refused.html", title=title, explanation=explanation)
 
 
-def _when(case: CaseItem | None, field: str) -> str | None:
+def _when(case: Case | None, field: str) -> str | None:
     value = getattr(case, field, None) if case is not None else None
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else None
 

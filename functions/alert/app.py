@@ -8,7 +8,8 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery.observability import logger, metrics, tracer
-from recovery.wiring.messaging import MessagingSettings, build_alerts
+from recovery.wiring.alerts import build_alerts
+from recovery.wiring.messaging import MessagingSettings
 
 alerts = build_alerts(MessagingSettings.from_env())
 

@@ -14,10 +14,11 @@ from recovery.observability import logger, metrics, tracer
 from recovery.services import deliverability
 from recovery.settings import Settings
 from recovery.store import models, secrets
+from recovery.store.suppressions import SuppressionStore
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)
-store = deliverability.SuppressionStore()
+store = SuppressionStore()
 
 
 def address_hash(address: str) -> str:

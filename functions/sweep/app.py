@@ -9,7 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock
 from recovery.observability import logger, metrics, tracer
-from recovery.wiring.messaging import MessagingSettings, build_alerts
+from recovery.wiring.alerts import build_alerts
+from recovery.wiring.messaging import MessagingSettings
 
 alerts = build_alerts(MessagingSettings.from_env())
 

@@ -21,12 +21,12 @@ from recovery.notify.senders import RecordingSender, SentMessage
 from recovery.services.alerts import CachedConfig
 from recovery.services.customer_ack import CustomerAcks
 from recovery.services.customer_contact import CustomerMessage, CustomerMessenger, MessageLinks
-from recovery.services.deliverability import SuppressionStore
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.customer_messages import ScheduledMessageStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, ScheduledMessageItem
+from recovery.store.suppressions import SuppressionStore
 from tests.integration.conftest import Api, Clock, clock_at
 from tests.support import REGION, ROOT, Context, Stack, event, load_function
 from tools.seed import load_alerting
@@ -338,7 +338,8 @@ def test_a_leads_message_is_wrapped_and_a_second_one_is_not_a_duplicate(
 ) -> None:
     # GIVEN a case and its customer
     case_id = open_case(api)
-    customer = CustomerItem.get(case_of(case_id).cust_pk, "CUST")
+    customer = AlertStore().get_customer(case_of(case_id).customer_key)
+    assert customer is not None
 
     def render(text: str) -> Any:
         def build(language: str, links: MessageLinks) -> CustomerMessage:
@@ -371,7 +372,8 @@ def test_sms_at_night_may_go_when_the_caller_says_so(
     api: Api, messenger: CustomerMessenger, sender: RecordingSender, teams: None
 ) -> None:
     case_id = open_case(api, "resp_tokyo", customer=TOKYO_CUSTOMER, interaction=APAC)
-    customer = CustomerItem.get(case_of(case_id).cust_pk, "CUST")
+    customer = AlertStore().get_customer(case_of(case_id).customer_key)
+    assert customer is not None
 
     def render(language: str, links: MessageLinks) -> CustomerMessage:
         return CustomerMessage(sms=f"{language} text")

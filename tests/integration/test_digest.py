@@ -367,7 +367,7 @@ def test_a_suppressed_address_gets_no_digest(
 
 def test_the_run_is_wired_from_the_functions_environment(seeded: Stack, virtual_clock: Clock) -> None:
     # GIVEN the reports function's environment, with SES's sender verified
-    from recovery.services.digest import build_digest_run
+    from recovery.wiring.reports import build_digest_run
 
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress="alerts@example.com")
     run = build_digest_run()

@@ -121,9 +121,9 @@ def test_surveymonkey_callback_is_fetched_mapped_and_opens_a_case(
     assert status == 201, body
     assert body["verdict"] == "negative" and body["case_id"]
     assert vendor.seen[0][1]["authorization"] == "Bearer sm-api-token"
-    stored = FeedbackStore().get_feedback("FB#sm-nps#123456")
+    stored = FeedbackStore().feedback_fields("FB#sm-nps#123456")
     assert stored is not None
-    assert stored.attribute_values["detail"]["score"] == {"type": "nps", "value": 3}
+    assert stored["detail"]["score"] == {"type": "nps", "value": 3}
     assert log_of("sm-nps")[0]["outcome"] == "created"
 
 
@@ -135,7 +135,7 @@ def test_surveymonkey_api_down_is_a_503_the_vendor_retries(hooks: ModuleType, ve
     # THEN it answers 503 (SurveyMonkey resends), stores no feedback and logs why
     assert status == 503
     assert problem["detail"] == "the surveymonkey API answered 502"
-    assert FeedbackStore().get_feedback("FB#sm-nps#123456") is None
+    assert FeedbackStore().feedback_fields("FB#sm-nps#123456") is None
     assert log_of("sm-nps")[0] | {"received_at": None} == {
         "received_at": None,
         "status": 503,
@@ -172,9 +172,9 @@ def test_qualtrics_event_with_its_token_is_fetched_and_mapped(hooks: ModuleType,
     assert body["verdict"] == "negative"
     assert vendor.seen[0][1]["x-api-token"] == "qx-api-token"
     assert len(vendor.seen) == 1
-    stored = FeedbackStore().get_feedback("FB#qx-nps#R_1ma7yqJ8gkNSs4v")
+    stored = FeedbackStore().feedback_fields("FB#qx-nps#R_1ma7yqJ8gkNSs4v")
     assert stored is not None
-    assert stored.attribute_values["detail"]["comment"] == "Waited 40 minutes on hold and nobody answered."
+    assert stored["detail"]["comment"] == "Waited 40 minutes on hold and nobody answered."
     assert (refused, problem["detail"]) == (401, "bad token")
 
 

@@ -18,16 +18,17 @@ import pytest
 
 from recovery import clock
 from recovery.domain.identity import PiiHasher
+from recovery.domain.records import Customer
 from recovery.domain.routing import Team
 from recovery.notify.senders import RecordingSender
 from recovery.services.alerts import CachedConfig
 from recovery.services.customer_contact import CustomerMessenger
-from recovery.services.deliverability import SuppressionStore
-from recovery.services.follow_up import FollowUps, cancel_update, follow_up_put, plan_follow_up
+from recovery.services.follow_up import FollowUps, plan_follow_up
 from recovery.store.alerting import AlertStore, ConfigStore
-from recovery.store.follow_up import FollowUpStore
+from recovery.store.follow_up import FollowUpStore, cancel_update, follow_up_put, new_follow_up
 from recovery.store.links import LinkStore
 from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FeedbackItem, FollowUpItem
+from recovery.store.suppressions import SuppressionStore
 from tests.integration.conftest import DAYTIME, Api, Clock
 from tests.support import ROOT, Context, Stack, event, load_function
 from tools.seed import seed_alerting
@@ -98,9 +99,12 @@ def resolved_case(
             CaseItem.resolved_at.set(clock.now()),
         ]
     )
-    customer_item = FollowUpStore().get_customer(case.customer_key)
+    store = FollowUpStore()
+    resolved = store.get_case(case_id)
+    assert resolved is not None
+    customer = store.get_customer(case.customer_key)
     feedback = FeedbackItem.get(case.feedback_pk, "FB")
-    planned = plan_follow_up(case, customer_item, team(), feedback.detail["score"], clock.now())
+    planned = plan_follow_up(resolved, customer, team(), feedback.detail["score"], clock.now())
     assert planned is not None
     put = follow_up_put(planned, None)
     assert put is not None
@@ -114,6 +118,12 @@ def followup(case_id: str) -> FollowUpItem:
 
 def case_of(case_id: str) -> CaseItem:
     return CaseItem.get(f"CASE#{case_id}", "CASE")
+
+
+def case_record(case_id: str) -> Any:
+    case = FollowUpStore().get_case(case_id)
+    assert case is not None
+    return case
 
 
 def timeline(case_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -176,11 +186,11 @@ def test_no_followup_when_the_team_turns_it_off_or_there_is_no_address(
     api: Api, followups: FollowUps
 ) -> None:
     case_id = resolved_case(api, "resp_1")
-    case = case_of(case_id)
+    case = case_record(case_id)
     customer = FollowUpStore().get_customer(case.customer_key)
     off = team().model_copy(update={"followup": team().followup.model_copy(update={"enabled": False})})
     assert plan_follow_up(case, customer, off, {"type": "nps", "value": 3}, RESOLVED) is None
-    nameless = CustomerItem(f"CUST#{case.customer_key}", "CUST", updated_at=RESOLVED)
+    nameless = Customer(case.customer_key, updated_at=RESOLVED)
     assert plan_follow_up(case, nameless, team(), {"type": "nps", "value": 3}, RESOLVED) is None
     assert plan_follow_up(case, None, team(), {"type": "nps", "value": 3}, RESOLVED) is None
 
@@ -234,7 +244,7 @@ def test_one_followup_per_case(
     # WHEN runs come again, and the case is resolved again (another put of its follow-up)
     assert due_run(followups, virtual_clock, minutes=5).sent == []
     assert followups.send(case_id, clock.now()) == "nothing"
-    case = case_of(case_id)
+    case = case_record(case_id)
     again = plan_follow_up(
         case,
         FollowUpStore().get_customer(case.customer_key),
@@ -244,9 +254,9 @@ def test_one_followup_per_case(
     )
     assert again is not None
     # THEN nothing more is sent, and a second follow-up is refused by its key
-    assert follow_up_put(again, followup(case_id)) is None
+    assert follow_up_put(again, FollowUpStore().get(case_id)) is None
     with pytest.raises(Exception, match="ConditionalCheckFailed"):
-        again.save(condition=FollowUpItem.pk.does_not_exist())
+        new_follow_up(again).save(condition=FollowUpItem.pk.does_not_exist())
     assert len(sender.sent) == 1
 
 
@@ -300,15 +310,18 @@ def test_two_runs_cannot_both_take_the_last_place(
     # GIVEN a customer with one follow-up in the window (one place left) read by a run
     case_id = resolved_case(api, "resp_1")
     store = FollowUpStore()
-    customer = store.get_customer(case_of(case_id).customer_key)
+    customer = CustomerItem.get(case_of(case_id).cust_pk, "CUST")
     customer.update(actions=[CustomerItem.followups_sent.set([clock.iso(clock.now())])])
     stale = store.get_customer(case_of(case_id).customer_key)
+    assert stale is not None
 
     def one_place(sent: list[str]) -> list[str] | None:
         return None if len(sent) >= 2 else [*sent, clock.iso(clock.now())]
 
     # WHEN another run takes the last place first, then this run tries with its stale read
-    assert store.count_follow_up(CustomerItem.get(customer.pk, "CUST"), clock.now(), one_place)[0]
+    fresh = store.get_customer(case_of(case_id).customer_key)
+    assert fresh is not None
+    assert store.count_follow_up(fresh, clock.now(), one_place)[0]
     taken, _ = store.count_follow_up(stale, clock.now(), one_place)
     # THEN the second is refused after reading the customer again
     assert taken is False
@@ -324,7 +337,7 @@ def test_opted_out_and_suppressed_customers_are_skipped_and_recorded(
     why: str,
 ) -> None:
     case_id = resolved_case(api, "resp_1")
-    customer = FollowUpStore().get_customer(case_of(case_id).customer_key)
+    customer = CustomerItem.get(case_of(case_id).cust_pk, "CUST")
     if why == "opted_out":
         customer.update(actions=[CustomerItem.opted_out.set({"email": clock.iso(clock.now())})])
     else:
@@ -335,7 +348,7 @@ def test_opted_out_and_suppressed_customers_are_skipped_and_recorded(
     assert (item.state, item.skip_reason, item.due_pk) == ("skipped", why, None)
     assert ("customer_followup_skipped", {"channel": "email", "reason": why}) in timeline(case_id)
     # The place in the cap is given back: nothing was sent
-    assert FollowUpStore().get_customer(case_of(case_id).customer_key).followups_sent == []
+    assert FollowUpStore().get_customer(case_of(case_id).customer_key).followups_sent == ()
 
 
 def test_a_reopened_case_is_not_followed_up(
@@ -343,16 +356,16 @@ def test_a_reopened_case_is_not_followed_up(
 ) -> None:
     # GIVEN a resolved case, reopened before its follow-up went out (the cases API's transaction)
     case_id = resolved_case(api, "resp_1")
-    update = cancel_update(followup(case_id))
+    update = cancel_update(FollowUpStore().get(case_id))
     assert update is not None
     item, actions, condition = update
     item.update(actions=actions, condition=condition)
-    assert cancel_update(followup(case_id)) is None
+    assert cancel_update(FollowUpStore().get(case_id)) is None
     # WHEN the run comes: nothing is due any more
     assert due_run(followups, virtual_clock, days=3, minutes=5).items_read == 0
     assert followup(case_id).state == "cancelled" and sender.sent == []
     # AND resolved again, the cancelled follow-up is replaced by a new one
-    case = case_of(case_id)
+    case = case_record(case_id)
     again = plan_follow_up(
         case,
         FollowUpStore().get_customer(case.customer_key),
@@ -361,7 +374,7 @@ def test_a_reopened_case_is_not_followed_up(
         clock.now(),
     )
     assert again is not None
-    put = follow_up_put(again, followup(case_id))
+    put = follow_up_put(again, FollowUpStore().get(case_id))
     assert put is not None
     put[0].save(condition=put[1])
     assert followup(case_id).state == "scheduled"

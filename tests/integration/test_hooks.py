@@ -100,9 +100,9 @@ def log_of(source_id: str) -> list[dict[str, Any]]:
 
 
 def stored_feedback(source_id: str, response_id: str) -> dict[str, Any]:
-    found = FeedbackStore().get_feedback(f"FB#{source_id}#{response_id}")
+    found = FeedbackStore().feedback_fields(f"FB#{source_id}#{response_id}")
     assert found is not None
-    return found.attribute_values
+    return found
 
 
 # ------------------------------------------------------------------------- fixtures through the route

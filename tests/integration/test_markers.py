@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from recovery.services.markers import BadMarker, Markers, build_markers
+from recovery.services.markers import BadMarker, Markers
 from recovery.store.markers import MarkerStore
 from recovery.store.models import MarkerItem, dynamodb_client
+from recovery.wiring.reports import build_markers
 from tests.support import Stack
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from local.capture import _describe
 from recovery.domain import sms
+from recovery.domain.records import Customer
 from recovery.domain.routing import ContactHours, Team
 from recovery.notify.customer import (
     customer_strings,
@@ -32,15 +33,14 @@ from recovery.services.customer_contact import (
     timeline_kind,
     with_unsubscribe,
 )
-from recovery.store.models import CustomerItem
 
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # Monday: 19:00 in Oslo, 03:00 Tuesday in Tokyo
 URL = "https://recovery.example.com/u/AbCdEfGhIjKlMnOp"
 EMAIL = MessageLinks("email", URL)
 
 
-def customer(**fields: Any) -> CustomerItem:
-    return CustomerItem("CUST#k1", "CUST", updated_at=NOW, **fields)
+def customer(**fields: Any) -> Customer:
+    return Customer("k1", updated_at=NOW, **fields)
 
 
 def team(**changes: Any) -> Team:

@@ -3,7 +3,6 @@ the nearest deadlines, and the email in six languages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from recovery.domain.metrics import PeriodChange
+from recovery.domain.records import Case
 from recovery.notify.digest import (
     DigestContext,
     Figure,
@@ -101,29 +101,39 @@ def test_compensation_is_compared_per_currency_counting_weeks_without_any_as_not
     assert figures["JPY"].value == 0 and figures["JPY"].baseline == Decimal("2000")
 
 
-@dataclass
-class FakeCase:
-    case_id: str
-    priority: int
-    ack_due_at: datetime
-    resolve_due_at: datetime
+def due_case(case_id: str, priority: int, ack_due_at: datetime, resolve_due_at: datetime) -> Case:
+    """A case with the deadlines and priority the digest's nearest cases read."""
+    return Case(
+        case_id=case_id,
+        feedback_pk=f"FB#web#{case_id}",
+        feedback_id=f"fb_{case_id}",
+        source="web",
+        status="open",
+        priority=priority,
+        customer_key="k1",
+        opened_at=NOW,
+        occurred_at=NOW,
+        ack_due_at=ack_due_at,
+        resolve_due_at=resolve_due_at,
+        alert_state="sent",
+    )
 
 
 def test_the_nearest_deadlines_come_first_whatever_the_queue() -> None:
     # GIVEN open cases (ack deadlines) and acknowledged ones (resolve deadlines), one overdue
     at = NOW
     open_cases = [
-        FakeCase("o1", 3, at + timedelta(minutes=30), at + timedelta(days=1)),
-        FakeCase("o2", 1, at - timedelta(minutes=5), at + timedelta(days=1)),
-        FakeCase("o3", 2, at + timedelta(hours=5), at + timedelta(minutes=1)),
+        due_case("o1", 3, at + timedelta(minutes=30), at + timedelta(days=1)),
+        due_case("o2", 1, at - timedelta(minutes=5), at + timedelta(days=1)),
+        due_case("o3", 2, at + timedelta(hours=5), at + timedelta(minutes=1)),
     ]
     acked = [
-        FakeCase("a1", 2, at - timedelta(days=2), at + timedelta(minutes=10)),
-        FakeCase("a2", 4, at - timedelta(days=2), at + timedelta(hours=2)),
-        FakeCase("a3", 1, at - timedelta(days=2), at + timedelta(hours=9)),
+        due_case("a1", 2, at - timedelta(days=2), at + timedelta(minutes=10)),
+        due_case("a2", 4, at - timedelta(days=2), at + timedelta(hours=2)),
+        due_case("a3", 1, at - timedelta(days=2), at + timedelta(hours=9)),
     ]
     # WHEN the five nearest are picked
-    found = nearest_cases(open_cases, acked, lambda case_id: f"https://x.example/c/{case_id}")  # type: ignore[arg-type]
+    found = nearest_cases(open_cases, acked, lambda case_id: f"https://x.example/c/{case_id}")
     # THEN by deadline, each with the step it is due for and its link
     assert [(case.case_id, case.step) for case in found] == [
         ("o2", "ack"),

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from recovery.domain.records import Case
 from recovery.store.history import CaseFilter, parse_score
-from recovery.store.models import CaseItem
 
 
 @pytest.mark.parametrize(
@@ -46,11 +46,21 @@ def test_anything_else_is_refused(text: str) -> None:
         parse_score(text)
 
 
-def _case(outcome: str | None, before: int, after: int | None) -> CaseItem:
-    return CaseItem(
-        "CASE#cs_1",
-        "CASE",
-        occurred_at=datetime(2026, 11, 23, 10, tzinfo=UTC),
+def _case(outcome: str | None, before: int, after: int | None) -> Case:
+    at = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    return Case(
+        case_id="cs_1",
+        feedback_pk="FB#web#r1",
+        feedback_id="fb_1",
+        source="web",
+        status="resolved",
+        priority=2,
+        customer_key="k1",
+        opened_at=at,
+        occurred_at=at,
+        ack_due_at=at,
+        resolve_due_at=at,
+        alert_state="sent",
         outcome=outcome,
         rating_before={"type": "nps", "value": before},
         rating_after=None if after is None else {"type": "nps", "value": after},

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from recovery.domain.routing import Contact
 from recovery.notify.senders import RecordingSender
 from recovery.services.lead_mail import LeadMailer
-from recovery.store.alerting import AlertStore
+from recovery.store.fakes import MemoryDeliveryRows
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 KARI = Contact(id="kari", name="Kari", email="kari@example.com", channels=["email"])
@@ -20,27 +20,9 @@ class Email(NamedTuple):
     html: str
 
 
-class FakeDeliveries:
-    """The two AlertStore calls the mailer makes: a claim that succeeds once per key, and the finish."""
-
-    def __init__(self) -> None:
-        self.claimed: dict[str, dict[str, Any]] = {}
-
-    def claim_delivery(
-        self, pk: str, subject: str, level: int, channel: str, contact_id: str, kind: str, now: datetime
-    ) -> dict[str, Any] | None:
-        if pk in self.claimed:
-            return None
-        self.claimed[pk] = {"pk": pk, "kind": kind, "state": "sending"}
-        return self.claimed[pk]
-
-    def finish_delivery(self, row: dict[str, Any], state: str, now: datetime, **fields: Any) -> None:
-        row.update(state=state, **fields)
-
-
-def mailer(sender: RecordingSender, deliveries: FakeDeliveries, **options: Any) -> LeadMailer:
+def mailer(sender: RecordingSender, deliveries: MemoryDeliveryRows, **options: Any) -> LeadMailer:
     return LeadMailer(
-        cast(AlertStore, deliveries),
+        deliveries,
         sender,
         lambda address: f"h-{address}",
         options.pop("metric", lambda name, value, unit: None),
@@ -62,38 +44,38 @@ def send(lead_mailer: LeadMailer, rendered: list[str] | None = None) -> str:
 
 def test_a_repeated_send_goes_out_once() -> None:
     # GIVEN a mailer
-    sender, deliveries = RecordingSender(), FakeDeliveries()
+    sender, deliveries = RecordingSender(), MemoryDeliveryRows()
     lead_mailer = mailer(sender, deliveries)
     # WHEN the same message is sent twice
     first, second = send(lead_mailer), send(lead_mailer)
     # THEN one email goes out, and its row says sent
     assert (first, second) == ("sent", "done before")
     assert [message.to for message in sender.sent] == ["kari@example.com"]
-    assert deliveries.claimed["DLV#x#h-kari@example.com"]["state"] == "sent"
+    assert deliveries.rows["DLV#x#h-kari@example.com"].state == "sent"
     assert sender.sent[0].tags == {"kind": "digest"}
 
 
 def test_a_suppressed_address_gets_nothing_and_nothing_is_rendered() -> None:
     # GIVEN Kari's address bounced before
-    sender, deliveries, rendered = RecordingSender(), FakeDeliveries(), []
+    sender, deliveries, rendered = RecordingSender(), MemoryDeliveryRows(), []
     lead_mailer = mailer(sender, deliveries, suppressed=lambda h: h == "h-kari@example.com")
     # WHEN the message is sent
     outcome = send(lead_mailer, rendered)
     # THEN nothing goes out, nothing was rendered, and the row says why
     assert outcome == "suppressed"
     assert sender.sent == [] and rendered == []
-    assert deliveries.claimed["DLV#x#h-kari@example.com"]["state"] == "suppressed"
+    assert deliveries.rows["DLV#x#h-kari@example.com"].state == "suppressed"
 
 
 def test_a_send_that_keeps_failing_is_recorded_and_counted() -> None:
     # GIVEN SES rejects every attempt
-    sender, deliveries, counted = RecordingSender(), FakeDeliveries(), []
+    sender, deliveries, counted = RecordingSender(), MemoryDeliveryRows(), []
     sender.fail_next(5, transient=False)
     lead_mailer = mailer(sender, deliveries, metric=lambda name, value, unit: counted.append(name))
     # WHEN the message is sent
     outcome = send(lead_mailer)
     # THEN the row is failed with the error, and the failure counted
-    row = deliveries.claimed["DLV#x#h-kari@example.com"]
+    row = deliveries.rows["DLV#x#h-kari@example.com"]
     assert outcome == "failed"
-    assert row["state"] == "failed" and "MessageRejected" in row["error"]
+    assert row.state == "failed" and "MessageRejected" in (row.error or "")
     assert counted == ["DeliveriesFailed"]

@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from recovery.services.markers import BadMarker, Markers
-from recovery.store.markers import MarkerStore, StoredMarker
+from recovery.store.fakes import MemoryMarkers
 
 NOW = datetime(2026, 11, 23, 10, 0, 30, 123456, tzinfo=UTC)
-
-
-class MemoryMarkers(MarkerStore):
-    def __init__(self) -> None:
-        self.stored: list[StoredMarker] = []
-
-    def put(
-        self,
-        component: str,
-        version: str,
-        at: datetime,
-        tags: Sequence[str],
-        note: str | None,
-        now: datetime,
-    ) -> StoredMarker:
-        marker = StoredMarker(f"id{len(self.stored)}", component, version, at, tuple(tags), note)
-        self.stored.append(marker)
-        return marker
-
-    def between(self, start: datetime, end: datetime) -> list[StoredMarker]:
-        return sorted((m for m in self.stored if start <= m.at <= end), key=lambda m: m.at)
 
 
 @pytest.fixture

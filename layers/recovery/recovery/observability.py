@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -53,6 +53,17 @@ NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "RecoveryLoop")
 
 logger = Logger(service=SERVICE, logger_formatter=MaskingFormatter())
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
+
+
+class RecordMetric(Protocol):
+    """How a service counts or times something (`record_metric` in a function; a list in a test)."""
+
+    def __call__(self, name: str, value: float, unit: str) -> None: ...
+
+
+def record_metric(name: str, value: float, unit: str) -> None:
+    """A metric on the function's metrics (flushed with its invocation's EMF record)."""
+    metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
 
 
 def count_feedback(status: str, verdict: str | None) -> None:

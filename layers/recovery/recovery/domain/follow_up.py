@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -25,6 +27,18 @@ Outcome = Literal["recovered", "improved", "not_recovered"]
 NO_RESPONSE = "no_response"
 DEFAULT_TIMEZONE = "UTC"
 _SCORE: TypeAdapter[Score] = TypeAdapter(Score)
+
+
+@dataclass(frozen=True)
+class FollowUpPlan:
+    """The follow-up a resolve schedules: `score` is the original one (the scale to ask again on)."""
+
+    case_id: str
+    customer_key: str
+    team: str | None
+    scheduled_for: datetime
+    score: Mapping[str, Any]
+    resolved_at: datetime
 
 
 def contact_hours(hours: ContactHours, timezone: str | None) -> OnDuty | None:

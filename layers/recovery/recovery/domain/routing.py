@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -25,6 +25,9 @@ from pydantic import (
 from recovery.domain import contacts
 from recovery.domain.duty import DAYS, Day, OnDuty, zone_name
 from recovery.domain.feedback import SCORE_TYPES
+
+if TYPE_CHECKING:
+    from recovery.domain.records import Case, Feedback
 
 _ID = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -232,6 +235,20 @@ class Subject(BaseModel):
     source: str | None = None
     priority: Literal["P1", "P2", "P3", "P4"] = "P4"
     score_type: str | None = None
+
+
+def routing_subject(case: Case, feedback: Feedback | None) -> Subject:
+    """What a case is routed by: its team, channel and source, its feedback's tags and score type, and its
+    priority. The alert and the customer's acknowledgement both route by it, so both reach the same team."""
+    detail: dict[str, Any] = dict(feedback.detail) if feedback is not None else {}
+    return Subject(
+        team=case.team,
+        channel=case.channel,
+        tags=tuple(detail.get("tags") or ()),
+        source=case.source,
+        priority=f"P{int(case.priority)}",
+        score_type=feedback.score_type if feedback is not None else None,
+    )
 
 
 def _matches(match: Match, subject: Subject) -> bool:

@@ -11,15 +11,34 @@ HTML is autoescaped: a lead's text and the customer's name never become markup.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from recovery.domain import sms
 from recovery.notify.render import environment, wording, zone_of
-from recovery.services.customer_contact import CustomerMessage, MessageLinks
 
 SMS_SEGMENTS = 2
 QUARTER = timedelta(minutes=15)
+Channel = Literal["email", "sms"]
+
+
+@dataclass(frozen=True)
+class MessageLinks:
+    """What a renderer may show: the channel it renders for and, for an email, the unsubscribe link."""
+
+    channel: Channel
+    unsubscribe_url: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    """A rendered message. An email uses subject, text and html; an SMS uses sms only."""
+
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    sms: str = ""
 
 
 def customer_strings(language: str) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from functools import cache
 from typing import Any
 
 from recovery.domain import sms
+from recovery.notify.customer import CustomerMessage, MessageLinks
 from recovery.notify.render import TEMPLATES, environment, language_of
-from recovery.services.customer_contact import CustomerMessage, MessageLinks
 
 SMS_SEGMENTS = 2
 

@@ -12,7 +12,7 @@ invocation or a sweep racing the event never sends twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -21,23 +21,18 @@ from typing import Any, Protocol
 from recovery import clock
 from recovery.domain import links
 from recovery.domain.duty import is_on_duty
-from recovery.domain.identity import DUE_SHARDS, due_partition
-from recovery.domain.routing import Config, Contact, Subject, Team, route
+from recovery.domain.identity import DUE_SHARDS
+from recovery.domain.records import Case, Customer, Feedback
+from recovery.domain.routing import Config, Contact, Team, route, routing_subject
 from recovery.notify.render import AlertContext, mask_email, mask_phone, render_alert
 from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.observability import RecordMetric
 from recovery.store.alerting import AlertStore, ConfigStore, delivery_pk
-from recovery.store.cases import history_partition, history_sort_key, queue_partition, queue_sort_key
-from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
-from recovery.store.models import CaseItem, CustomerItem, FeedbackItem
 
 ALERT_GRACE = timedelta(seconds=30)  # a pending alert older than this was lost on the way: resend
 LINK_LIFETIME = timedelta(days=7)
 CONFIG_TTL = timedelta(seconds=60)
-
-
-class Metrics(Protocol):
-    def __call__(self, name: str, value: float, unit: str) -> None: ...
 
 
 @dataclass
@@ -56,6 +51,14 @@ class SweepOutcome:
     escalated: list[str]
     breached: list[str]
     items_read: int
+
+
+class FeedbackReads(Protocol):
+    """What alerting reads of a case's feedback and customer (`AlertStore` and `FeedbackStore` alike)."""
+
+    def get_feedback(self, pk: str) -> Feedback | None: ...
+
+    def get_customer(self, customer_key: str) -> Customer | None: ...
 
 
 class CachedConfig:
@@ -79,13 +82,13 @@ class Alerts:
     def __init__(
         self,
         store: AlertStore,
-        feedback: FeedbackStore,
+        feedback: FeedbackReads,
         config: CachedConfig,
         links_store: LinkStore,
         sender: Sender,
         address_hash: Callable[[str], str],
         public_url: str,
-        metric: Metrics,
+        metric: RecordMetric,
         suppressed: Callable[[str], bool] = lambda _: False,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
@@ -106,7 +109,7 @@ class Alerts:
         case_id: str,
         level: int = 1,
         kind: str = "alert",
-        loaded: tuple[CaseItem, FeedbackItem | None] | None = None,
+        loaded: tuple[Case, Feedback | None] | None = None,
     ) -> AlertOutcome:
         """Alert the level's on-duty contacts. `loaded`: the case and its feedback, already read by the
         caller (an escalation), so they are not read twice."""
@@ -124,8 +127,8 @@ class Alerts:
             return outcome
 
         feedback = loaded[1] if loaded is not None else self._feedback.get_feedback(case.feedback_pk)
-        customer = self._feedback.get_customer(f"CUST#{case.customer_key}")
-        team, rule = route(self._config.get(), self._subject(case, feedback))
+        customer = self._feedback.get_customer(case.customer_key)
+        team, rule = route(self._config.get(), routing_subject(case, feedback))
 
         # The level's on-duty contacts; if nobody there is on duty, the next level's.
         contacts: list[Contact] = []
@@ -153,9 +156,9 @@ class Alerts:
 
     def _message(
         self,
-        case: CaseItem,
-        feedback: FeedbackItem | None,
-        customer: CustomerItem | None,
+        case: Case,
+        feedback: Feedback | None,
+        customer: Customer | None,
         team: Team,
         contact: Contact,
         level: int,
@@ -217,7 +220,7 @@ class Alerts:
 
     def _after_alert(
         self,
-        case: CaseItem,
+        case: Case,
         team: Team,
         level: int,
         kind: str,
@@ -226,24 +229,8 @@ class Alerts:
         rule: str,
         outcome: AlertOutcome,
     ) -> None:
-        actions = [
-            CaseItem.alert_state.set("sent"),
-            CaseItem.level.set(level),
-            CaseItem.team.set(team.id),
-            CaseItem.ack_due_at.set(deadline),
-            CaseItem.due_pk.set(due_partition("ack", case.case_id)),
-            CaseItem.due_at.set(clock.iso(deadline)),
-            CaseItem.queue_pk.set(queue_partition(team.id, "open")),
-            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), deadline, case.case_id)),
-            # The reports' drill-down index, keyed by the team alerted (not set at intake: its write
-            # budget is spent).
-            CaseItem.hist_pk.set(history_partition(team.id, case.occurred_at)),
-            CaseItem.hist_sk.set(history_sort_key(case.occurred_at, case.case_id)),
-        ]
-        if case.alerted_at is None:
-            actions.append(CaseItem.alerted_at.set(now))
         # Only while still open: an acknowledgement racing in must not be undone.
-        if not self._store.update_case(case, CaseItem.status == "open", actions):
+        if not self._store.mark_alerted(case, team.id, level, deadline, now):
             outcome.skipped = "acknowledged meanwhile"
             return
         self._store.record(
@@ -260,22 +247,11 @@ class Alerts:
         if kind == "alert":
             self._metric("TimeToAlert", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
 
-    def _subject(self, case: CaseItem, feedback: FeedbackItem | None) -> Subject:
-        detail: dict[str, Any] = (feedback.detail if feedback else None) or {}
-        return Subject(
-            team=case.team,
-            channel=case.channel,
-            tags=tuple(detail.get("tags") or ()),
-            source=case.source,
-            priority=f"P{int(case.priority)}",
-            score_type=feedback.score_type if feedback else None,
-        )
-
     def _context(
         self,
-        case: CaseItem,
-        feedback: FeedbackItem | None,
-        customer: CustomerItem | None,
+        case: Case,
+        feedback: Feedback | None,
+        customer: Customer | None,
         team: Team,
         contact: Contact,
         level: int,
@@ -283,7 +259,7 @@ class Alerts:
         deadline: datetime,
         code: str,
     ) -> AlertContext:
-        detail: dict[str, Any] = (feedback.detail if feedback else None) or {}
+        detail: Mapping[str, Any] = (feedback.detail if feedback else None) or {}
         masked = None
         if customer is not None:
             masked = (
@@ -340,7 +316,7 @@ class Alerts:
         if case is None or case.status != "open" or case.due_at is None or case.due_at > clock.iso(now):
             return "nothing due"
         feedback = self._feedback.get_feedback(case.feedback_pk)
-        team, _ = route(self._config.get(), self._subject(case, feedback))
+        team, _ = route(self._config.get(), routing_subject(case, feedback))
         level = int(case.level or 1) + 1
         if level > team.top_level:
             self._mark_breached(case, now, reason="not acknowledged at any level")
@@ -348,23 +324,22 @@ class Alerts:
         result = self.alert(case_id, level=level, kind="escalation", loaded=(case, feedback))
         return "escalated" if result.sent else "failed"
 
-    def _mark_breached(self, case: CaseItem, now: datetime, reason: str) -> None:
-        actions = [CaseItem.sla_breached.set(True), CaseItem.due_pk.remove(), CaseItem.due_at.remove()]
-        if self._store.update_case(case, CaseItem.status == "open", actions):
+    def _mark_breached(self, case: Case, now: datetime, reason: str) -> None:
+        if self._store.mark_breached(case):
             self._store.record(
                 case.case_id, "sla_breached", now, "system", reason=reason, level=int(case.level or 1)
             )
             self._metric("SlaBreached", 1, "Count")
 
     # ------------------------------------------------------------------------------------- acknowledge
-    def inspect(self, code: str, now: datetime) -> tuple[links.Verdict, CaseItem | None]:
+    def inspect(self, code: str, now: datetime) -> tuple[links.Verdict, Case | None]:
         """What a link shows before anything changes (a GET: mail scanners prefetch links)."""
         grant = self._links.resolve(code)
         verdict = links.check(grant, links.Purpose.ACK, now)
         case = self._store.get_case(grant.subject) if grant is not None else None
         return verdict, case
 
-    def acknowledge(self, code: str, now: datetime) -> tuple[links.Verdict, CaseItem | None]:
+    def acknowledge(self, code: str, now: datetime) -> tuple[links.Verdict, Case | None]:
         verdict, case = self.inspect(code, now)
         if verdict is not links.Verdict.OK or case is None:
             return verdict, case
@@ -372,25 +347,13 @@ class Alerts:
         assert grant is not None
         if not self._links.use(code, grant.audience, now):
             return links.Verdict.USED, case
-        actions = [
-            CaseItem.status.set("acknowledged"),
-            CaseItem.acked_at.set(now),
-            CaseItem.acked_by.set(grant.audience),
-            CaseItem.due_pk.remove(),  # out of the due index: no more escalation
-            CaseItem.due_at.remove(),
-            # Into the team's acknowledged queue, by the resolve deadline.
-            CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "acknowledged")),
-            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), case.resolve_due_at, case.case_id)),
-        ]
-        if case.owner is None:
-            actions.append(CaseItem.owner.set(grant.audience))
-        if self._store.update_case(case, CaseItem.status == "open", actions):
+        if self._store.acknowledge(case, grant.audience, now):
             self._store.record(case.case_id, "acknowledged", now, grant.audience, via="link")
             self._metric("TimeToAcknowledge", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
         return links.Verdict.OK, self._store.get_case(case.case_id)
 
 
-def score_text(score: dict[str, Any] | None) -> str:
+def score_text(score: Mapping[str, Any] | None) -> str:
     """How a score reads in a message: "NPS 3/10", "CSAT 2/5", "thumbs down"."""
     if not score:
         return "no score"

@@ -32,9 +32,10 @@ from recovery.domain.changes import counter_name, parse_name
 from recovery.domain.routing import Contact, Team
 from recovery.notify.anomaly import AnomalyContext, RenderedAnomaly, render_anomaly
 from recovery.notify.senders import Sender
-from recovery.services.lead_mail import LeadMailer, Metric
+from recovery.observability import RecordMetric
+from recovery.services.lead_mail import LeadMailer
 from recovery.services.markers import Markers
-from recovery.store.alerting import AlertStore
+from recovery.store.alerting import DeliveryRows
 from recovery.store.anomalies import HISTORY, AnomalyStore, TeamAnomalies
 from recovery.store.markers import StoredMarker
 
@@ -106,11 +107,11 @@ class AnomalyRun:
         store: AnomalyStore,
         markers: Markers,
         teams: Callable[[], Sequence[Team]],
-        deliveries: AlertStore,
+        deliveries: DeliveryRows,
         sender: Sender,
         address_hash: Callable[[str], str],
         public_url: str,
-        metric: Metric = lambda name, value, unit: None,
+        metric: RecordMetric = lambda name, value, unit: None,
         suppressed: Callable[[str], bool] = lambda _: False,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
@@ -246,22 +247,26 @@ class AnomalyRun:
 
     # ------------------------------------------------------------------------------------------- views
     def open_anomalies(self, team_id: str) -> list[dict[str, Any]]:
-        """The team's open anomalies and its last closed ones, newest first (the dashboard's list)."""
-        state = self._store.get(team_id)
-        entries = [*state.groups.values(), *state.history]
-        shown = [
-            {
-                "dimension": entry["dimension"],
-                "value": entry["value"],
-                "since": entry["since"],
-                "open": bool(entry.get("open", True)),
-                "rate": entry.get("rate"),
-                "limit": entry.get("limit"),
-                "marker": entry.get("marker"),
-            }
-            for entry in entries
-        ]
-        return sorted(shown, key=lambda entry: (entry["since"], entry["open"]), reverse=True)
+        return open_anomalies(self._store, team_id)
+
+
+def open_anomalies(store: AnomalyStore, team_id: str) -> list[dict[str, Any]]:
+    """The team's open anomalies and its last closed ones, newest first (the dashboard's list)."""
+    state = store.get(team_id)
+    entries = [*state.groups.values(), *state.history]
+    shown = [
+        {
+            "dimension": entry["dimension"],
+            "value": entry["value"],
+            "since": entry["since"],
+            "open": bool(entry.get("open", True)),
+            "rate": entry.get("rate"),
+            "limit": entry.get("limit"),
+            "marker": entry.get("marker"),
+        }
+        for entry in entries
+    ]
+    return sorted(shown, key=lambda entry: (entry["since"], entry["open"]), reverse=True)
 
 
 def _opened(result: Check, marker: StoredMarker | None) -> dict[str, Any]:
@@ -279,30 +284,3 @@ def _opened(result: Check, marker: StoredMarker | None) -> dict[str, Any]:
         "volume": result.counts.volume,
         "marker": _marker(marker),
     }
-
-
-def build_anomaly_run() -> AnomalyRun:
-    """The hourly run, wired from the function's environment (the reports function)."""
-    from recovery.services.alerts import CachedConfig
-    from recovery.services.deliverability import SuppressionStore
-    from recovery.store.alerting import ConfigStore
-    from recovery.store.counters import CounterReader
-    from recovery.store.markers import MarkerStore
-    from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, record_metric
-
-    settings = MessagingSettings.from_env()
-    sender = aws_sender(settings)
-    config = CachedConfig(ConfigStore())
-
-    return AnomalyRun(
-        CounterReader(),
-        AnomalyStore(),
-        Markers(MarkerStore()),
-        lambda: config.get().teams,
-        AlertStore(),
-        sender,
-        address_hasher(settings),
-        settings.public_url,
-        record_metric,
-        suppressed=SuppressionStore().is_suppressed,
-    )

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from recovery.domain.records import Case, CaseEvent, Delivery
 from recovery.domain.routing import Config
 from recovery.notify.render import mask_email, mask_phone
 from recovery.store.alerting import delivery_pk
-from recovery.store.models import CaseEventItem, CaseItem, DeliveryItem
 
 CASE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ALERT_KINDS = ("alerted", "escalated")
@@ -33,11 +33,11 @@ class CaseNotFound(LookupError):
 
 
 class Reads(Protocol):
-    def case(self, case_id: str) -> CaseItem | None: ...
+    def case(self, case_id: str) -> Case | None: ...
 
-    def timeline(self, case_id: str) -> list[CaseEventItem]: ...
+    def timeline(self, case_id: str) -> list[CaseEvent]: ...
 
-    def deliveries(self, pks: list[str]) -> list[DeliveryItem]: ...
+    def deliveries(self, pks: list[str]) -> list[Delivery]: ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class CaseDeliveries:
         if case is None:
             raise CaseNotFound(f"no case {case_id!r}")
         candidates = self._candidates(case_id, self._store.timeline(case_id))
-        rows = {str(row.pk): row for row in self._store.deliveries(list(candidates))}
+        rows = {row.key: row for row in self._store.deliveries(list(candidates))}
         deliveries = [
             {
                 "level": candidate.level,
@@ -84,7 +84,7 @@ class CaseDeliveries:
         deliveries.sort(key=lambda entry: (entry["level"], entry["contact_id"], entry["channel"]))
         return {"case_id": case_id, "status": case.status, "deliveries": deliveries}
 
-    def _candidates(self, case_id: str, timeline: list[CaseEventItem]) -> dict[str, _Candidate]:
+    def _candidates(self, case_id: str, timeline: list[CaseEvent]) -> dict[str, _Candidate]:
         details = [event.detail or {} for event in timeline if event.kind in _ALERT_KINDS]
         alerted = {
             (int(detail["level"]), str(detail["team"]))

@@ -12,24 +12,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
-
-from pynamodb.expressions.update import Action
+from typing import Any
 
 from recovery import clock
 from recovery.domain import cases as rules
 from recovery.domain import links
 from recovery.domain.cases import Lead
+from recovery.domain.records import Case, CaseEvent, Customer, Feedback, FollowUp
 from recovery.domain.routing import Config, Contact, Team
 from recovery.notify.approval import render_approval
 from recovery.notify.customer import render_lead_message
 from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.observability import RecordMetric
 from recovery.services.alerts import CachedConfig
 from recovery.services.customer_contact import CustomerMessage, CustomerMessenger, MessageLinks
-from recovery.services.follow_up import cancel_update, follow_up_put, plan_follow_up
-from recovery.store.cases import CaseStore, Page, StaleCase, new_event, queue_partition, queue_sort_key
+from recovery.services.follow_up import plan_follow_up
+from recovery.store.cases import CaseStore, Page, StaleCase
 from recovery.store.links import LinkStore
-from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FeedbackItem, FollowUpItem, _Item
 
 APPROVAL_LIFETIME = timedelta(hours=72)
 
@@ -42,21 +41,17 @@ class Forbidden(Exception):
     """The lead may not do this (HTTP 403)."""
 
 
-class Metrics(Protocol):
-    def __call__(self, name: str, value: float, unit: str) -> None: ...
-
-
 @dataclass
 class CaseView:
     """A case with everything the case page shows."""
 
-    case: CaseItem
-    feedback: FeedbackItem | None
-    customer: CustomerItem | None
-    timeline: list[CaseEventItem]
-    earlier_feedback: list[FeedbackItem]
-    earlier_cases: list[CaseItem]
-    followup: FollowUpItem | None
+    case: Case
+    feedback: Feedback | None
+    customer: Customer | None
+    timeline: list[CaseEvent]
+    earlier_feedback: list[Feedback]
+    earlier_cases: list[Case]
+    followup: FollowUp | None
     team: Team | None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -69,7 +64,7 @@ class Cases:
         links_store: LinkStore,
         sender: Sender,
         public_url: str,
-        metric: Metrics,
+        metric: RecordMetric,
         messenger: CustomerMessenger | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
@@ -127,65 +122,34 @@ class Cases:
             feedback=feedback,
             customer=customer,
             timeline=self._store.timeline(case.case_id),
-            earlier_feedback=[item for item in earlier_feedback if item.pk != case.feedback_pk],
+            earlier_feedback=[item for item in earlier_feedback if item.key != case.feedback_pk],
             earlier_cases=[item for item in earlier_cases if item.case_id != case.case_id],
             followup=self._store.followup(case.case_id),
             team=self.team_of(case.team),
         )
 
-    def _visible(self, lead: Lead, case_id: str) -> CaseItem:
+    def _visible(self, lead: Lead, case_id: str) -> Case:
         case = self._store.get(case_id) if case_id.startswith("cs_") and len(case_id) <= 40 else None
         if case is None or not lead.may_see(case.team):
             raise NotFound(f"no case {case_id!r}")
         return case
 
-    def _prepare(self, lead: Lead, case_id: str, version: int, operation: rules.Operation) -> CaseItem:
+    def _prepare(self, lead: Lead, case_id: str, version: int, operation: rules.Operation) -> Case:
         case = self._visible(lead, case_id)
         if int(case.version or 0) != version:
             raise StaleCase(f"the case is at version {int(case.version or 0)}, not {version}; read it again")
         rules.check_transition(operation, case.status)
         return case
 
-    def _commit(
-        self,
-        case: CaseItem,
-        version: int,
-        actions: list[Action],
-        kind: str,
-        lead: Lead,
-        now: datetime,
-        detail: dict[str, Any],
-        puts: list[tuple[_Item, Any]] | None = None,
-        updates: list[tuple[_Item, list[Action], Any]] | None = None,
-    ) -> CaseItem:
-        event = new_event(case.case_id, kind, now, lead.actor, **detail)
-        self._store.change(
-            case, version, CaseItem.status == case.status, actions, event, puts or [], updates or []
-        )
-        updated = self._store.get(case.case_id)
-        assert updated is not None
-        return updated
-
     # -------------------------------------------------------------------------------------- changes
-    def acknowledge(self, lead: Lead, case_id: str, version: int) -> CaseItem:
+    def acknowledge(self, lead: Lead, case_id: str, version: int) -> Case:
         now = clock.now()
         case = self._prepare(lead, case_id, version, "ack")
-        actions: list[Action] = [
-            CaseItem.status.set("acknowledged"),
-            CaseItem.acked_at.set(now),
-            CaseItem.acked_by.set(lead.actor),
-            CaseItem.due_pk.remove(),  # no more escalation
-            CaseItem.due_at.remove(),
-            CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "acknowledged")),
-            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), case.resolve_due_at, case.case_id)),
-        ]
-        if case.owner is None:
-            actions.append(CaseItem.owner.set(lead.actor))
-        updated = self._commit(case, version, actions, "acknowledged", lead, now, {"via": "console"})
+        updated = self._store.acknowledge(case, version, lead.actor, now, {"via": "console"})
         self._metric("TimeToAcknowledge", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
         return updated
 
-    def act(self, lead: Lead, case_id: str, version: int, request: rules.ActionRequest) -> CaseItem:
+    def act(self, lead: Lead, case_id: str, version: int, request: rules.ActionRequest) -> Case:
         now = clock.now()
         case = self._prepare(lead, case_id, version, "actions")
         action = request.action
@@ -195,13 +159,11 @@ class Cases:
         if isinstance(action, rules.ContactedAction):
             detail["channel"] = action.channel
         # The case itself does not change, but its version does: a lead's view of it is now stale.
-        return self._commit(
-            case, version, [CaseItem.owner.set(case.owner or lead.actor)], action.type, lead, now, detail
-        )
+        return self._store.note(case, version, action.type, lead.actor, now, detail)
 
     def _compensate(
-        self, lead: Lead, case: CaseItem, version: int, action: rules.CompensationAction, now: datetime
-    ) -> CaseItem:
+        self, lead: Lead, case: Case, version: int, action: rules.CompensationAction, now: datetime
+    ) -> Case:
         team = self.team_of(case.team)
         offer = action.compensation
         granted = rules.within_limit(team, offer)
@@ -219,15 +181,13 @@ class Cases:
         if action.text:
             detail["text"] = action.text
         kind = "compensation_granted" if granted else "compensation_requested"
-        updated = self._commit(
-            case, version, [CaseItem.compensations.set(compensations)], kind, lead, now, detail
-        )
+        updated = self._store.add_compensation(case, version, compensations, kind, lead.actor, now, detail)
         if not granted:
             self._request_approval(updated, team, entry, lead, now)
         return updated
 
     def _request_approval(
-        self, case: CaseItem, team: Team | None, entry: dict[str, Any], lead: Lead, now: datetime
+        self, case: Case, team: Team | None, entry: dict[str, Any], lead: Lead, now: datetime
     ) -> None:
         """Ask the level-2 contacts to approve or decline: each gets their own single-use link."""
         contacts = rules.approvers(team) if team else []
@@ -268,16 +228,16 @@ class Cases:
             case.case_id, "approval_requested", now, "system", compensation=entry["id"], to=sent
         )
 
-    def assign(self, lead: Lead, case_id: str, version: int, request: rules.AssignRequest) -> CaseItem:
+    def assign(self, lead: Lead, case_id: str, version: int, request: rules.AssignRequest) -> Case:
         now = clock.now()
         case = self._prepare(lead, case_id, version, "assign")
         team = self.team_of(case.team)
         if team is None or team.contact(request.to) is None:
             raise rules.InvalidTransition(f"{request.to!r} is not a contact of team {case.team!r}")
         detail = {"to": request.to, "from": case.owner}
-        return self._commit(case, version, [CaseItem.owner.set(request.to)], "assigned", lead, now, detail)
+        return self._store.assign(case, version, request.to, lead.actor, now, detail)
 
-    def resolve(self, lead: Lead, case_id: str, version: int, request: rules.ResolveRequest) -> CaseItem:
+    def resolve(self, lead: Lead, case_id: str, version: int, request: rules.ResolveRequest) -> Case:
         now = clock.now()
         case = self._prepare(lead, case_id, version, "resolve")
         if any(entry.get("status") == "pending" for entry in case.compensations or []):
@@ -285,44 +245,23 @@ class Cases:
                 "a compensation is waiting for approval; resolve after the decision"
             )
         resolution = {"root_cause": request.root_cause, "summary": request.summary, "by": lead.actor}
-        actions: list[Action] = [
-            CaseItem.status.set("resolved"),
-            CaseItem.resolved_at.set(now),
-            CaseItem.resolution.set(resolution),
-            CaseItem.due_pk.remove(),
-            CaseItem.due_at.remove(),
-            CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "resolved")),
-            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), now, case.case_id)),
-        ]
-        puts: list[tuple[_Item, Any]] = []
         feedback = self._store.feedback(case.feedback_pk)
         score = dict((feedback.detail or {}).get("score") or {}) if feedback else {}
         customer = self._store.customer(case.customer_key)
         planned = plan_follow_up(case, customer, self.team_of(case.team), score, now)
-        put = follow_up_put(planned, self._store.followup(case.case_id)) if planned is not None else None
-        if put is not None:
-            puts.append(put)
+        existing = self._store.followup(case.case_id) if planned is not None else None
         detail = {"root_cause": request.root_cause, "summary": request.summary}
-        updated = self._commit(case, version, actions, "resolved", lead, now, detail, puts=puts)
+        updated = self._store.resolve(case, version, resolution, lead.actor, now, detail, planned, existing)
         self._metric("TimeToResolve", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
         return updated
 
-    def reopen(self, lead: Lead, case_id: str, version: int, request: rules.ReopenRequest) -> CaseItem:
+    def reopen(self, lead: Lead, case_id: str, version: int, request: rules.ReopenRequest) -> Case:
         now = clock.now()
         case = self._prepare(lead, case_id, version, "reopen")
-        actions: list[Action] = [
-            CaseItem.status.set("acknowledged"),
-            CaseItem.resolved_at.remove(),
-            CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "acknowledged")),
-            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), case.resolve_due_at, case.case_id)),
-        ]
-        updates: list[tuple[_Item, list[Action], Any]] = []
-        # A follow-up not sent yet would ask about a resolution that no longer stands.
-        cancel = cancel_update(self._store.followup(case.case_id))
-        if cancel is not None:
-            updates.append(cancel)
+        # A follow-up not sent yet would ask about a resolution that no longer stands: cancelled with it.
+        follow_up = self._store.followup(case.case_id)
         detail = {"reason": request.reason}
-        return self._commit(case, version, actions, "reopened", lead, now, detail, updates=updates)
+        return self._store.reopen(case, version, lead.actor, now, detail, follow_up)
 
     def message(
         self, lead: Lead, case_id: str, version: int, request: rules.MessageRequest
@@ -341,15 +280,7 @@ class Cases:
         if request.channel == "sms" and not customer.phone:
             raise rules.InvalidTransition("the customer has no phone number; write by email")
         detail = {"channel": request.channel, "subject": request.subject, "text": request.text}
-        updated = self._commit(
-            case,
-            version,
-            [CaseItem.owner.set(case.owner or lead.actor)],
-            "customer_message",
-            lead,
-            now,
-            detail,
-        )
+        updated = self._store.note(case, version, "customer_message", lead.actor, now, detail)
         team = self.team_of(case.team)
         contact = team.contact(lead.actor) if team else None
         lead_name = contact.name if contact else None
@@ -375,7 +306,7 @@ class Cases:
     # ------------------------------------------------------------------------------------ approvals
     def inspect_approval(
         self, code: str, now: datetime
-    ) -> tuple[links.Verdict, CaseItem | None, dict[str, Any] | None, Contact | None]:
+    ) -> tuple[links.Verdict, Case | None, dict[str, Any] | None, Contact | None]:
         """What an approval link points at: its verdict, the case, the compensation, and the contact it
         was sent to (None when unknown, e.g. no longer in the team), whose language the page speaks."""
         grant = self._links.resolve(code)
@@ -385,7 +316,7 @@ class Cases:
         case_id, _, compensation_id = grant.subject.partition("#")
         case = self._store.get(case_id)
         entry = (
-            next((c for c in (case.compensations or []) if c.get("id") == compensation_id), None)
+            next((dict(c) for c in case.compensations if c.get("id") == compensation_id), None)
             if case
             else None
         )
@@ -394,7 +325,7 @@ class Cases:
 
     def decide(
         self, code: str, approve: bool, now: datetime
-    ) -> tuple[links.Verdict, CaseItem | None, dict[str, Any] | None, Contact | None]:
+    ) -> tuple[links.Verdict, Case | None, dict[str, Any] | None, Contact | None]:
         """Approve or decline through a link; the same four values as `inspect_approval`."""
         verdict, case, entry, approver = self.inspect_approval(code, now)
         if verdict is not links.Verdict.OK or case is None or entry is None:
@@ -412,19 +343,10 @@ class Cases:
             if target.get("status") != "pending":
                 return links.Verdict.USED, case, target, approver
             target.update(status=status, decided_by=grant.audience, decided_at=clock.iso(now))
-            event = new_event(
-                case.case_id,
-                f"compensation_{status}",
-                now,
-                grant.audience,
-                id=entry["id"],
-                type=entry["type"],
-                amount=entry["amount"],
-                currency=entry["currency"],
-            )
+            detail = {key: entry[key] for key in ("id", "type", "amount", "currency")}
             try:
-                self._store.change(
-                    case, int(case.version or 0), None, [CaseItem.compensations.set(compensations)], event
+                decided = self._store.decide_compensation(
+                    case, compensations, f"compensation_{status}", grant.audience, now, detail
                 )
             except StaleCase:
                 refreshed = self._store.get(case.case_id)
@@ -432,5 +354,5 @@ class Cases:
                     break
                 case = refreshed
                 continue
-            return links.Verdict.OK, self._store.get(case.case_id), target, approver
+            return links.Verdict.OK, decided, target, approver
         raise StaleCase("the case kept changing; try again")

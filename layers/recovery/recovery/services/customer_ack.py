@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from recovery import clock
 from recovery.domain.duty import is_on_duty
 from recovery.domain.identity import DUE_SHARDS
-from recovery.domain.routing import Contact, Subject, Team, route
+from recovery.domain.records import Case, Customer, ScheduledMessage
+from recovery.domain.routing import Contact, Team, route, routing_subject
 from recovery.notify.customer import render_customer_ack, round_up_quarter
-from recovery.services.alerts import CachedConfig
+from recovery.services.alerts import CachedConfig, FeedbackReads
 from recovery.services.customer_contact import (
     Channel,
     CustomerMessage,
@@ -36,8 +36,6 @@ from recovery.services.customer_contact import (
 )
 from recovery.store.alerting import AlertStore
 from recovery.store.customer_messages import DUE_KIND, ScheduledMessageStore
-from recovery.store.feedback import FeedbackStore
-from recovery.store.models import CaseItem, CustomerItem, FeedbackItem, ScheduledMessageItem
 
 KIND = "customer_ack"
 PROMISE_MARGIN = timedelta(hours=1)  # the lead acknowledges by the deadline, then has an hour to call
@@ -54,7 +52,7 @@ class CustomerAcks:
     def __init__(
         self,
         store: AlertStore,
-        feedback: FeedbackStore,
+        feedback: FeedbackReads,
         config: CachedConfig,
         messenger: CustomerMessenger,
         scheduled: ScheduledMessageStore,
@@ -72,7 +70,7 @@ class CustomerAcks:
             return "skipped:no_case"
         if case.customer_acked is not None:
             return case.customer_acked  # a redelivered event: told already (or decided not to)
-        customer = self._feedback.get_customer(f"CUST#{case.customer_key}")
+        customer = self._feedback.get_customer(case.customer_key)
         team = self._team(case)
         if customer is None:
             return self._skip(case, now, "no_customer")
@@ -110,9 +108,9 @@ class CustomerAcks:
         return result
 
     # ------------------------------------------------------------------------------------------------
-    def _send_scheduled(self, item: ScheduledMessageItem, now: datetime) -> str:
+    def _send_scheduled(self, item: ScheduledMessage, now: datetime) -> str:
         case = self._store.get_case(item.case_id)
-        customer = self._feedback.get_customer(f"CUST#{case.customer_key}") if case is not None else None
+        customer = self._feedback.get_customer(case.customer_key) if case is not None else None
         if case is None or customer is None:
             self._scheduled.finish(item, "skipped", now)
             return "skipped"
@@ -123,7 +121,7 @@ class CustomerAcks:
             self._store.record(
                 case.case_id, kind, now, "system", channel=item.channel, reason="case_resolved"
             )
-            self._mark(case, "skipped:resolved", force=True)
+            self._mark(case, "skipped:resolved", again=True)
             return "skipped"
         team = self._team(case)
         lead = self._named_lead(case, team, now)
@@ -147,12 +145,12 @@ class CustomerAcks:
         ):
             return "raced"
         sent = outcome.status == "sent" or outcome.reason == "already_sent"
-        self._mark(case, "sent" if sent else outcome.summary, force=True)
+        self._mark(case, "sent" if sent else outcome.summary, again=True)
         return "sent" if sent else outcome.status
 
     def _render(
         self,
-        customer: CustomerItem,
+        customer: Customer,
         team: Team,
         lead: Contact | None,
         promise: datetime,
@@ -167,18 +165,18 @@ class CustomerAcks:
 
         return render
 
-    def _team(self, case: CaseItem) -> Team:
+    def _team(self, case: Case) -> Team:
         team, _ = route(
             self._config.get(), routing_subject(case, self._feedback.get_feedback(case.feedback_pk))
         )
         return team
 
-    def _promise(self, case: CaseItem, team: Team) -> datetime:
+    def _promise(self, case: Case, team: Team) -> datetime:
         # Until the alert goes out the stored deadline is intake's default; the alert sets the team's.
         deadline = case.ack_due_at if case.alert_state == "sent" else case.opened_at + team.ack_sla
         return round_up_quarter(deadline + PROMISE_MARGIN)
 
-    def _named_lead(self, case: CaseItem, team: Team, now: datetime) -> Contact | None:
+    def _named_lead(self, case: Case, team: Team, now: datetime) -> Contact | None:
         """Whoever has the case (acknowledged it or was assigned), else the on-duty lead."""
         for contact_id in (case.owner, case.acked_by):
             contact = team.contact(contact_id) if contact_id else None
@@ -186,13 +184,12 @@ class CustomerAcks:
                 return contact
         return on_duty_lead(team, now)
 
-    def _skip(self, case: CaseItem, now: datetime, reason: str) -> str:
+    def _skip(self, case: Case, now: datetime, reason: str) -> str:
         self._store.record(case.case_id, timeline_kind(KIND, "skipped"), now, "system", reason=reason)
         return self._mark(case, f"skipped:{reason}")
 
-    def _mark(self, case: CaseItem, summary: str, force: bool = False) -> str:
-        condition = CaseItem.pk.exists() if force else CaseItem.customer_acked.does_not_exist()
-        self._store.update_case(case, condition, [CaseItem.customer_acked.set(summary)])
+    def _mark(self, case: Case, summary: str, again: bool = False) -> str:
+        self._store.mark_customer_acked(case, summary, again)
         return summary
 
 
@@ -203,16 +200,3 @@ def on_duty_lead(team: Team, now: datetime) -> Contact | None:
             if is_on_duty(contact.on_duty, now):
                 return contact
     return None
-
-
-def routing_subject(case: CaseItem, feedback: FeedbackItem | None) -> Subject:
-    """What routing looks at, as the alert reads it, so both reach the same team."""
-    detail: dict[str, Any] = (feedback.detail if feedback else None) or {}
-    return Subject(
-        team=case.team,
-        channel=case.channel,
-        tags=tuple(detail.get("tags") or ()),
-        source=case.source,
-        priority=f"P{int(case.priority)}",
-        score_type=feedback.score_type if feedback else None,
-    )

@@ -15,7 +15,7 @@ A function builds it from its environment with `recovery.wiring.customers.build_
 Renderers: `recovery.notify.customer` (`render_customer_ack`, `render_lead_message`, and
 `render_customer` for any template extending `customer/layout.html`, whose footer has the link).
 
-- `customer` is the `CustomerItem`; `kind` is the outbox kind (`customer_ack`, `followup`, `message`).
+- `customer` is the `Customer` record; `kind` is the outbox kind (`customer_ack`, `followup`, `message`).
 - `channel` is "email", "sms" or None: None means email when the customer has an address, else SMS.
 - `render(language, links)` returns a `CustomerMessage` (subject, text, html for email; sms for SMS)
   in `language` ("en", "de", "nb", "ja", "zh" or "tr", from the customer's locale). `links.channel` says
@@ -26,7 +26,7 @@ Renderers: `recovery.notify.customer` (`render_customer_ack`, `render_lead_messa
   `opted_out`, `suppressed`, `no_address`, `already_sent`) or `failed` (after retries).
 
 Guardrails, in order:
-1. A channel the customer opted out of (`CustomerItem.opted_out`) is skipped; so is an erased customer.
+1. A channel the customer opted out of (`Customer.opted_out`) is skipped; so is an erased customer.
 2. An email address on the suppression list (bounces, complaints) is skipped.
 3. An SMS outside the customer's contact hours, in the customer's time zone (else the time zone of the
    team's first level-1 contact with on-duty hours, else UTC), is deferred to the next allowed moment.
@@ -52,37 +52,19 @@ from typing import Any, Literal
 from recovery import clock
 from recovery.domain import links
 from recovery.domain.duty import OnDuty, Window, is_on_duty, next_on_duty
+from recovery.domain.records import Customer
 from recovery.domain.routing import ContactHours, Team
+from recovery.notify.customer import Channel, CustomerMessage, MessageLinks
 from recovery.notify.render import language_of
 from recovery.notify.senders import Sender, SendFailed, send_with_retry
-from recovery.store.alerting import AlertStore
+from recovery.store.alerting import DeliveryRows
 from recovery.store.customer_messages import CustomerEvents
 from recovery.store.links import LinkStore
-from recovery.store.models import CustomerItem
 
-Channel = Literal["email", "sms"]
 Status = Literal["sent", "deferred", "skipped", "failed"]
 UNSUBSCRIBE_LIFETIME = timedelta(days=365)
 ONE_CLICK = "List-Unsubscribe=One-Click"
 _FALLBACK_ZONE = "UTC"
-
-
-@dataclass(frozen=True)
-class MessageLinks:
-    """What `render` may show: the channel it renders for and, for an email, the unsubscribe link."""
-
-    channel: Channel
-    unsubscribe_url: str | None = None
-
-
-@dataclass(frozen=True)
-class CustomerMessage:
-    """A rendered message. An email uses subject, text and html; an SMS uses sms only."""
-
-    subject: str = ""
-    text: str = ""
-    html: str = ""
-    sms: str = ""
 
 
 Render = Callable[[str, MessageLinks], CustomerMessage]
@@ -98,7 +80,7 @@ class SendOutcome:
 
     @property
     def summary(self) -> str:
-        """`sent`, `deferred`, `skipped:<reason>` or `failed`: how `CaseItem.customer_acked` reads."""
+        """`sent`, `deferred`, `skipped:<reason>` or `failed`: how `Case.customer_acked` reads."""
         return f"skipped:{self.reason}" if self.status == "skipped" else self.status
 
 
@@ -122,20 +104,12 @@ def with_unsubscribe(text: str, html: str, url: str) -> tuple[str, str]:
     return text, html
 
 
-def customer_key(customer: CustomerItem) -> str:
-    return str(customer.pk).removeprefix("CUST#")
-
-
-def customer_pk(key: str) -> str:
-    return f"CUST#{key}"
-
-
 def customer_delivery_pk(case_id: str, kind: str, channel: str, address_hash: str, key: str | None) -> str:
     which = f"{kind}:{key}" if key else kind
     return f"DLV#{case_id}#cust#{which}#{channel}#{address_hash}"
 
 
-def contact_zone(customer: CustomerItem, team: Team | None) -> str:
+def contact_zone(customer: Customer, team: Team | None) -> str:
     """The customer's own time zone; else the zone of the team's first level-1 contact with on-duty
     hours (the team serves them, so likely lives near them); else UTC."""
     if customer.timezone and _valid_zone(customer.timezone):
@@ -155,7 +129,7 @@ def contact_schedule(hours: ContactHours, zone: str) -> OnDuty | None:
 
 
 def next_contact_moment(
-    customer: CustomerItem, team: Team | None, now: datetime, hours: ContactHours | None = None
+    customer: Customer, team: Team | None, now: datetime, hours: ContactHours | None = None
 ) -> datetime:
     """`now` if the customer may be contacted now, else the next allowed moment (UTC)."""
     chosen = hours or (team.followup.hours if team is not None else ContactHours())
@@ -176,7 +150,7 @@ def _valid_zone(name: str) -> bool:
 class CustomerMessenger:
     def __init__(
         self,
-        store: AlertStore,
+        store: DeliveryRows,
         links_store: LinkStore,
         sender: Sender,
         address_hash: Callable[[str], str],
@@ -197,7 +171,7 @@ class CustomerMessenger:
     def send(
         self,
         case_id: str,
-        customer: CustomerItem,
+        customer: Customer,
         kind: str,
         channel: Channel | None,
         render: Render,
@@ -214,9 +188,9 @@ class CustomerMessenger:
             self._record(case_id, kind, outcome, now, key)
         return outcome
 
-    def unsubscribe_url(self, customer: CustomerItem) -> str:
+    def unsubscribe_url(self, customer: Customer) -> str:
         """A fresh `/u/{code}` link for the customer: long-lived and reusable (one-click may repeat)."""
-        key = customer_key(customer)
+        key = customer.key
         code = self._links.issue(links.Purpose.UNSUBSCRIBE, key, key, UNSUBSCRIBE_LIFETIME, single_use=False)
         return f"{self._public_url}/u/{code}"
 
@@ -224,7 +198,7 @@ class CustomerMessenger:
     def _send(
         self,
         case_id: str,
-        customer: CustomerItem,
+        customer: Customer,
         kind: str,
         channel: Channel | None,
         render: Render,

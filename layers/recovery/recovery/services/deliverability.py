@@ -12,22 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from recovery.store.errors import transient_as_domain
-from recovery.store.models import SuppressionItem, get_item
-
-
-def suppression_pk(address_hash: str) -> str:
-    return f"SUP#{address_hash}"
-
-
-class SuppressionStore:
-    def suppress(self, address_hash: str, reason: str, detail: str | None, at: datetime) -> None:
-        with transient_as_domain():
-            SuppressionItem(suppression_pk(address_hash), "SUP", reason=reason, detail=detail, at=at).save()
-
-    def is_suppressed(self, address_hash: str) -> bool:
-        with transient_as_domain():
-            return get_item(SuppressionItem, suppression_pk(address_hash), "SUP") is not None
+from recovery.store.suppressions import SuppressionStore
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from recovery.domain.metrics import PREVIOUS_WEEKS, period_change, previous_weeks_mean
+from recovery.domain.records import Case
 from recovery.domain.routing import Contact, Team
 from recovery.notify.digest import Better, DigestContext, Figure, NearCase, Unit, render_digest
 from recovery.notify.senders import Sender
-from recovery.observability import logger
-from recovery.services.alerts import CachedConfig, Metrics
+from recovery.observability import RecordMetric, logger
+from recovery.services.alerts import CachedConfig
 from recovery.services.lead_mail import LeadMailer
-from recovery.store.alerting import AlertStore, delivery_pk
+from recovery.store.alerting import DeliveryRows, delivery_pk
 from recovery.store.cases import CaseStore
-from recovery.store.models import CaseItem
 
 DIGEST_WEEKDAY = 0  # Monday
 DIGEST_HOUR = 8  # 08:00-08:59 on the team's clock
@@ -132,8 +132,8 @@ def compensation_figures(current: Mapping[str, Any], previous: Sequence[Mapping[
 
 
 def nearest_cases(
-    open_cases: Iterable[CaseItem],
-    acknowledged: Iterable[CaseItem],
+    open_cases: Iterable[Case],
+    acknowledged: Iterable[Case],
     url: Callable[[str], str],
     limit: int = NEAREST_CASES,
 ) -> list[NearCase]:
@@ -167,11 +167,11 @@ class DigestRun:
         week_metrics: WeekMetrics,
         open_anomalies: OpenAnomalies,
         cases: CaseStore,
-        store: AlertStore,
+        store: DeliveryRows,
         sender: Sender,
         address_hash: Callable[[str], str],
         public_url: str,
-        metric: Metrics,
+        metric: RecordMetric,
         suppressed: Callable[[str], bool] = lambda _: False,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
@@ -270,28 +270,3 @@ class DigestRun:
 
     def _case_url(self, case_id: str) -> str:
         return f"{self._public_url}/console/#/cases/{case_id}"
-
-
-def build_digest_run() -> DigestRun:
-    """The weekly run, wired from the function's environment (the reports function)."""
-    from recovery.services.anomalies import build_anomaly_run
-    from recovery.services.deliverability import SuppressionStore
-    from recovery.services.reports import build_reports
-    from recovery.store.alerting import ConfigStore
-    from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, record_metric
-
-    settings = MessagingSettings.from_env()
-    sender = aws_sender(settings)
-
-    return DigestRun(
-        CachedConfig(ConfigStore()),
-        build_reports().metrics,
-        build_anomaly_run().open_anomalies,
-        CaseStore(),
-        AlertStore(),
-        sender,
-        address_hasher(settings),
-        settings.public_url,
-        record_metric,
-        suppressed=SuppressionStore().is_suppressed,
-    )

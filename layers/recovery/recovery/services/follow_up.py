@@ -1,18 +1,13 @@
 """Follow-ups: a few days after a case is resolved, ask the customer again, and record how it ended.
 
-For the cases API (resolve and reopen put these in the case's own transaction, `CaseStore.change`):
+For the cases API (`CaseStore.resolve` puts the plan in the case's own transaction, and `CaseStore.reopen`
+cancels a follow-up not sent yet in its own):
 
-    plan_followup(case: CaseItem, customer: CustomerItem | None, team: Team | None, score: dict,
-                  resolved_at: datetime) -> FollowupItem | None
+    plan_follow_up(case: Case, customer: Customer | None, team: Team | None, score: dict,
+                   resolved_at: datetime) -> FollowUpPlan | None
         The follow-up to schedule on resolve (state `scheduled`, in the due index at the due time), or
         None when the team's follow-up is off or the customer has neither address nor phone.
         `score` is the original score (`feedback.detail["score"]`): the scale the customer is asked again.
-    followup_put(item: FollowupItem, existing: FollowupItem | None) -> tuple[FollowupItem, Condition] | None
-        The `(item, condition)` for `puts=`: a new follow-up, or one replacing a cancelled one; None when
-        the case had one that went out already (at most one per case).
-    cancel_update(existing: FollowupItem | None) -> tuple[FollowupItem, list[Action], Condition] | None
-        The `(item, actions, condition)` for `updates=` on reopen: scheduled -> cancelled, out of the
-        due index; None when nothing is scheduled. (`cancel_actions()` and `cancel_condition()` alone.)
 
 Then, every 5 minutes, `Followups.run(now)` reads the due index only:
 - `DUE#followup#<shard>`: send. The case must still be resolved (else the follow-up is cancelled). One
@@ -31,35 +26,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
+from typing import Any
 
 from recovery import clock
 from recovery.domain import follow_up as followup
 from recovery.domain import links
 from recovery.domain.classify import Thresholds
 from recovery.domain.feedback import Score
-from recovery.domain.identity import DUE_SHARDS, due_partition
+from recovery.domain.follow_up import FollowUpPlan
+from recovery.domain.identity import DUE_SHARDS
+from recovery.domain.records import Case, Customer, FollowUp
 from recovery.domain.routing import FollowUpPolicy, Team
 from recovery.notify.follow_up import FollowUpContext, render_follow_up
+from recovery.observability import RecordMetric
 from recovery.services.alerts import CachedConfig
 from recovery.services.customer_contact import CustomerMessenger, MessageLinks, contact_zone, timeline_kind
-from recovery.store.follow_up import FOLLOWUP_SK, FollowUpStore, follow_up_pk
+from recovery.store.follow_up import DUE_KIND, NO_RESPONSE_KIND, FollowUpStore
 from recovery.store.links import LinkStore
-from recovery.store.models import CaseItem, CustomerItem, FollowUpItem
 
-KIND = "followup"
+KIND = "followup"  # the outbox kind
 CAP_WINDOW = timedelta(days=30)
 LEASE = timedelta(minutes=15)  # a run that took a follow-up and died: another may take it after this
 RETRY_AFTER = timedelta(minutes=30)
 MAX_ATTEMPTS = 3
 COMMENT_MAX = 2000
-
-
-class Metrics(Protocol):
-    def __call__(self, name: str, value: float, unit: str) -> None: ...
 
 
 # ------------------------------------------------------------------------------------------ cases API
@@ -68,57 +58,25 @@ def policy_of(team: Team | None) -> FollowUpPolicy:
 
 
 def plan_follow_up(
-    case: CaseItem,
-    customer: CustomerItem | None,
+    case: Case,
+    customer: Customer | None,
     team: Team | None,
     score: dict[str, Any],
     resolved_at: datetime,
-) -> FollowUpItem | None:
+) -> FollowUpPlan | None:
     """The follow-up to put in the resolve transaction, or None (see the module doc)."""
     policy = policy_of(team)
     if not policy.enabled or customer is None or not (customer.email or customer.phone):
         return None
     due = followup.due_time(resolved_at, policy, contact_zone(customer, team))
-    return FollowUpItem(
-        follow_up_pk(case.case_id),
-        FOLLOWUP_SK,
+    return FollowUpPlan(
         case_id=case.case_id,
         customer_key=case.customer_key,
         team=team.id if team is not None else case.team,
-        state="scheduled",
         scheduled_for=due,
         score=dict(score),
-        attempts=0,
-        due_pk=due_partition(KIND, case.case_id),
-        due_at=clock.iso(due),
-        cust_pk=f"CUST#{case.customer_key}",
-        cust_sk=f"FUP#{clock.iso(resolved_at)}#{case.case_id}",
+        resolved_at=resolved_at,
     )
-
-
-def follow_up_put(item: FollowUpItem, existing: FollowUpItem | None) -> tuple[FollowUpItem, Condition] | None:
-    """`(item, condition)` for the resolve transaction, or None when the case's follow-up went out."""
-    if existing is None:
-        return item, FollowUpItem.pk.does_not_exist()
-    if existing.state != "cancelled":
-        return None
-    item.version = existing.version  # replaces exactly the cancelled one it read
-    return item, FollowUpItem.state == "cancelled"
-
-
-def cancel_actions() -> list[Action]:
-    return [FollowUpItem.state.set("cancelled"), FollowUpItem.due_pk.remove(), FollowUpItem.due_at.remove()]
-
-
-def cancel_condition() -> Condition:
-    return FollowUpItem.state == "scheduled"
-
-
-def cancel_update(existing: FollowUpItem | None) -> tuple[FollowUpItem, list[Action], Condition] | None:
-    """`(item, actions, condition)` for the reopen transaction, or None when nothing is scheduled."""
-    if existing is None or existing.state != "scheduled":
-        return None
-    return existing, cancel_actions(), cancel_condition()
 
 
 # ---------------------------------------------------------------------------------------- the run
@@ -140,7 +98,7 @@ class RunOutcome:
 class View:
     """What the follow-up page shows for a code: the original score's scale, in the customer's language."""
 
-    followup: FollowUpItem
+    followup: FollowUp
     score: Score
     language: str | None  # the customer's locale
     grant: links.Grant
@@ -171,7 +129,7 @@ class FollowUps:
         links_store: LinkStore,
         messenger: CustomerMessenger,
         public_url: str,
-        metric: Metrics,
+        metric: RecordMetric,
         thresholds: Callable[[str], Thresholds | None] = lambda _: None,
     ) -> None:
         self._store = store
@@ -187,13 +145,13 @@ class FollowUps:
         outcome = RunOutcome()
         until = clock.iso(now)
         for shard in range(DUE_SHARDS):
-            due = self._store.due(f"DUE#{KIND}#{shard}", until)
+            due = self._store.due(f"DUE#{DUE_KIND}#{shard}", until)
             outcome.items_read += len(due)
             for case_id in due:
                 result = self.send(case_id, now)
                 if result != "nothing":
                     getattr(outcome, result).append(case_id)
-            closing = self._store.due(f"DUE#noresponse#{shard}", until)
+            closing = self._store.due(f"DUE#{NO_RESPONSE_KIND}#{shard}", until)
             outcome.items_read += len(closing)
             for case_id in closing:
                 if self.close_unanswered(case_id, now):
@@ -204,22 +162,17 @@ class FollowUps:
     def send(self, case_id: str, now: datetime) -> str:
         """Send one due follow-up. Answers sent, skipped, deferred, failed, cancelled or "nothing"."""
         item = self._store.get(case_id)
-        if item is None or not _due(item, KIND, now) or item.state not in ("scheduled", "sending"):
+        if item is None or not _due(item, DUE_KIND, now) or item.state not in ("scheduled", "sending"):
             return "nothing"
         case = self._store.get_case(case_id)
         if case is None or case.status != "resolved":
-            if self._store.change(item, FollowUpItem.state == item.state, cancel_actions()):
+            if self._store.cancel(item):
                 self._store.record(case_id, "followup_cancelled", now, reason="case not resolved")
             return "cancelled"
         # One run takes it. A "sending" left by a run that died is taken over once its lease ran out.
         previous = item.claimed_at if item.state == "sending" else None
-        taken = (FollowUpItem.state == "scheduled") | (
-            (FollowUpItem.state == "sending") & (FollowUpItem.claimed_at < clock.iso(now - LEASE))
-        )
         stamp = clock.iso(now)
-        if not self._store.change(
-            item, taken, [FollowUpItem.state.set("sending"), FollowUpItem.claimed_at.set(stamp)]
-        ):
+        if not self._store.claim(item, now, LEASE):
             return "nothing"
 
         team = self._team(item, case)
@@ -241,14 +194,8 @@ class FollowUps:
             case_id, customer, KIND, None, self._renderer(case_id, customer, team, policy), now, team=team
         )
         if result.status == "sent" or (result.status == "skipped" and result.reason == "already_sent"):
-            sent = [
-                FollowUpItem.state.set("sent"),
-                FollowUpItem.channel.set(result.channel or ("email" if customer.email else "sms")),
-                FollowUpItem.sent_at.set(now),
-                FollowUpItem.due_pk.set(due_partition("noresponse", case_id)),
-                FollowUpItem.due_at.set(clock.iso(now + timedelta(days=policy.answer_days))),
-            ]
-            self._store.change(item, FollowUpItem.state == "sending", sent)
+            channel = result.channel or ("email" if customer.email else "sms")
+            self._store.mark_sent(item, channel, now, now + timedelta(days=policy.answer_days))
             self._store.mark_case_sent(case, now)
             self._metric("FollowupsSent", 1, "Count")
             return "sent"
@@ -266,7 +213,7 @@ class FollowUps:
         return "failed"
 
     def _renderer(
-        self, case_id: str, customer: CustomerItem, team: Team | None, policy: FollowUpPolicy
+        self, case_id: str, customer: Customer, team: Team | None, policy: FollowUpPolicy
     ) -> Callable[[str, MessageLinks], Any]:
         """The messenger calls this only when it really sends: the link is issued then, and once."""
         codes: list[str] = []
@@ -274,8 +221,7 @@ class FollowUps:
         def render(language: str, message_links: MessageLinks) -> Any:
             if not codes:
                 lifetime = timedelta(days=policy.answer_days)
-                key = str(customer.pk).removeprefix("CUST#")
-                codes.append(self._links.issue(links.Purpose.FOLLOWUP, case_id, key, lifetime))
+                codes.append(self._links.issue(links.Purpose.FOLLOWUP, case_id, customer.key, lifetime))
             context = FollowUpContext(
                 answer_url=f"{self._public_url}/f/{codes[0]}",
                 team=team.name if team is not None else "Customer care",
@@ -286,53 +232,30 @@ class FollowUps:
 
         return render
 
-    def _team(self, item: FollowUpItem, case: CaseItem) -> Team | None:
+    def _team(self, item: FollowUp, case: Case) -> Team | None:
         wanted = item.team or case.team
         if not wanted:
             return None
         return next((team for team in self._config.get().teams if team.id == wanted), None)
 
-    def _skip(self, item: FollowUpItem, case_id: str, now: datetime, reason: str, record: bool) -> str:
-        actions = [
-            FollowUpItem.state.set("skipped"),
-            FollowUpItem.skip_reason.set(reason),
-            FollowUpItem.due_pk.remove(),
-            FollowUpItem.due_at.remove(),
-        ]
-        if self._store.change(item, FollowUpItem.state == "sending", actions) and record:
+    def _skip(self, item: FollowUp, case_id: str, now: datetime, reason: str, record: bool) -> str:
+        if self._store.skip(item, reason) and record:
             self._store.record(case_id, timeline_kind(KIND, "skipped"), now, reason=reason)
         return "skipped"
 
-    def _reschedule(self, item: FollowUpItem, when: datetime, attempts: int) -> None:
-        actions = [
-            FollowUpItem.state.set("scheduled"),
-            FollowUpItem.scheduled_for.set(when),
-            FollowUpItem.due_at.set(clock.iso(when)),
-            FollowUpItem.attempts.set(attempts),
-            FollowUpItem.claimed_at.remove(),
-        ]
-        self._store.change(item, FollowUpItem.state == "sending", actions)
+    def _reschedule(self, item: FollowUp, when: datetime, attempts: int) -> None:
+        self._store.reschedule(item, when, attempts)
 
     # ---------------------------------------------------------------------------------- no response
     def close_unanswered(self, case_id: str, now: datetime) -> bool:
         """The answer window closed without an answer: outcome `no_response`, on the case too."""
         item = self._store.get(case_id)
-        if item is None or item.state != "sent" or not _due(item, "noresponse", now):
+        if item is None or item.state != "sent" or not _due(item, NO_RESPONSE_KIND, now):
             return False
-        actions = [
-            FollowUpItem.state.set("no_response"),
-            FollowUpItem.due_pk.remove(),
-            FollowUpItem.due_at.remove(),
-        ]
         case = self._store.get_case(case_id)
+        closed = self._store.close_unanswered(item, case, followup.NO_RESPONSE, now)
         if case is None:
-            return self._store.change(item, FollowUpItem.state == "sent", actions)
-        case_actions = [CaseItem.outcome.set(followup.NO_RESPONSE)]
-        if item.score:
-            case_actions.append(CaseItem.rating_before.set(item.score))
-        closed = self._store.close(
-            item, FollowUpItem.state == "sent", actions, case, case_actions, "followup_no_response", now
-        )
+            return closed
         if closed:
             self._metric("FollowupsUnanswered", 1, "Count")
         return closed
@@ -390,36 +313,15 @@ class FollowUps:
         result = followup.outcome(before, answer.score, thresholds)
         change = followup.delta(before, answer.score)
         before_dump, after_dump = before.model_dump(mode="json"), answer.score.model_dump(mode="json")
-        actions = [
-            FollowUpItem.state.set("answered"),
-            FollowUpItem.answered_at.set(now),
-            FollowUpItem.answer.set(
-                {"score": after_dump, "satisfied": answer.satisfied, "comment": answer.comment}
-            ),
-            FollowUpItem.due_pk.remove(),
-            FollowUpItem.due_at.remove(),
-        ]
-        case_actions = [
-            CaseItem.outcome.set(result),
-            CaseItem.rating_before.set(before_dump),
-            CaseItem.rating_after.set(after_dump),
-            CaseItem.rating_delta.set(change),
-        ]
+        stored = {"score": after_dump, "satisfied": answer.satisfied, "comment": answer.comment}
         detail = {
             "outcome": result,
             "delta": change,
             "satisfied": answer.satisfied,
             "comment": bool(answer.comment),
         }
-        if not self._store.close(
-            item,
-            FollowUpItem.state == "sent",
-            actions,
-            case,
-            case_actions,
-            "followup_answered",
-            now,
-            **detail,
+        if not self._store.record_answer(
+            item, case, stored, result, before_dump, after_dump, change, now, detail
         ):
             return links.Verdict.USED, view, ""
         self._metric("FollowupsAnswered", 1, "Count")
@@ -427,13 +329,8 @@ class FollowUps:
         return links.Verdict.OK, view, result
 
 
-def _due(item: FollowUpItem, kind: str, now: datetime) -> bool:
-    return bool(
-        item.due_pk
-        and item.due_pk.startswith(f"DUE#{kind}#")
-        and item.due_at
-        and item.due_at <= clock.iso(now)
-    )
+def _due(item: FollowUp, kind: str, now: datetime) -> bool:
+    return bool(item.due_kind == kind and item.due_at and item.due_at <= clock.iso(now))
 
 
 def parse_answer(original: Score, form: dict[str, str]) -> Answer:

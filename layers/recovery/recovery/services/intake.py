@@ -20,8 +20,7 @@ from recovery.domain.classify import Classification, Thresholds, classify, is_re
 from recovery.domain.feedback import FeedbackIn, IntakeResult, Score, Status, canonical_json
 from recovery.domain.keys import hash_key as hash_key  # re-exported: seeding, tests and tools use it
 from recovery.errors import Conflict, Unauthorized
-from recovery.store.feedback import FeedbackStore
-from recovery.store.models import CaseItem, CustomerItem, Fields
+from recovery.store.feedback import FeedbackStore, Fields
 from recovery.store.sources import SourceStore
 
 ACK_SLA = timedelta(minutes=15)
@@ -153,10 +152,9 @@ class Intake:
     def _update(
         self, source: Source, feedback: FeedbackIn, item: Fields, now: datetime, delivery_id: str | None
     ) -> Outcome | None:
-        found = self._store.get_feedback(item["pk"])
-        if found is None:
+        existing = self._store.feedback_fields(item["pk"])
+        if existing is None:
             return None  # removed meanwhile (TTL or erasure): start again
-        existing = found.attribute_values
         # A redelivered older event must not undo a later one (a score sent again after its comment).
         seen = list((existing.get("detail") or {}).get("deliveries") or ())
         if existing["content_hash"] == item["content_hash"] or (delivery_id and delivery_id in seen):
@@ -200,9 +198,8 @@ class Intake:
         now: datetime,
         expected_hash: str | None,
     ) -> str:
-        customer_pk = f"CUST#{customer_key}"
-        customer = self._store.get_customer(customer_pk)
-        history = list(customer.recent_negatives) if customer is not None else []
+        customer = self._store.customer_fields(customer_key)
+        history = list(customer.get("recent_negatives") or ()) if customer is not None else []
         occurred: datetime = item["occurred_at"]
         earlier = [datetime.fromisoformat(entry["at"]) for entry in history]
         if is_repeat(earlier, occurred):
@@ -211,20 +208,29 @@ class Intake:
         case_id = identity.case_id(item["pk"])
         item["case_id"] = case_id
 
-        case = self._case_item(item, verdict, customer_pk, case_id, now)
         window_start = occurred - timedelta(days=90)
         history = [entry for entry in history if datetime.fromisoformat(entry["at"]) >= window_start]
         history.append({"at": occurred.isoformat(), "case_id": case_id})
         if customer is None:
-            customer = CustomerItem(customer_pk, "CUST")
+            customer = {"pk": f"CUST#{customer_key}", "sk": "CUST"}
         contact = feedback.customer
         for field in ("name", "email", "phone", "locale", "timezone"):
             if getattr(contact, field) is not None:
-                setattr(customer, field, getattr(contact, field))
-        customer.recent_negatives = history
-        customer.updated_at = now
+                customer[field] = getattr(contact, field)
+        customer["recent_negatives"] = history
+        customer["updated_at"] = now
 
-        result = self._store.commit_negative(item, case, customer, expected_hash)
+        result = self._store.commit_negative(
+            item,
+            customer,
+            expected_hash,
+            case_id=case_id,
+            priority=int(verdict.priority or 4),
+            repeat_failure=verdict.repeat_failure,
+            opened_at=now,
+            ack_due_at=now + ACK_SLA,
+            resolve_due_at=now + RESOLVE_SLA,
+        )
         if result.committed:
             return "committed"
         if result.feedback_exists and expected_hash is None:
@@ -290,42 +296,6 @@ class Intake:
             "cust_sk": f"FB#{clock.iso(occurred)}#{pk}",
             "expires_at": now + self._retention,
         }
-
-    @staticmethod
-    def _case_item(
-        item: Fields, verdict: Classification, customer_pk: str, case_id: str, now: datetime
-    ) -> CaseItem:
-        priority = int(verdict.priority or 4)
-        ack_due = now + ACK_SLA
-        team = item["team"] or "unrouted"
-        return CaseItem(
-            f"CASE#{case_id}",
-            "CASE",
-            case_id=case_id,
-            feedback_pk=item["pk"],
-            feedback_id=item["feedback_id"],
-            source=item["source"],
-            status="open",
-            priority=priority,
-            repeat_failure=verdict.repeat_failure,
-            team=item["team"],
-            channel=item["channel"],
-            agent=item["agent"],
-            tags=list(item["detail"].get("tags", ())),  # counters break case metrics down by tag
-            customer_key=customer_pk.removeprefix("CUST#"),
-            opened_at=now,
-            occurred_at=item["occurred_at"],
-            ack_due_at=ack_due,
-            resolve_due_at=now + RESOLVE_SLA,
-            alert_state="pending",
-            level=1,
-            due_pk=identity.due_partition("alert", case_id),
-            due_at=clock.iso(now),
-            queue_pk=f"QUEUE#{team}#open",
-            queue_sk=f"P{priority}#{clock.iso(ack_due)}#{case_id}",
-            cust_pk=customer_pk,
-            cust_sk=f"CASE#{clock.iso(now)}#{case_id}",
-        )
 
     @staticmethod
     def _answer(item: Mapping[str, Any], status: Status) -> Outcome:

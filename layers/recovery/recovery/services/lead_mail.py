@@ -15,13 +15,10 @@ from typing import Literal, Protocol
 from recovery import clock
 from recovery.domain.routing import Contact
 from recovery.notify.senders import Sender, SendFailed, send_with_retry
-from recovery.store.alerting import AlertStore
+from recovery.observability import RecordMetric
+from recovery.store.alerting import DeliveryRows
 
 Outcome = Literal["sent", "done before", "suppressed", "failed"]
-
-
-class Metric(Protocol):
-    def __call__(self, name: str, value: float, unit: str) -> None: ...
 
 
 class Email(Protocol):
@@ -36,10 +33,10 @@ class Email(Protocol):
 class LeadMailer:
     def __init__(
         self,
-        deliveries: AlertStore,
+        deliveries: DeliveryRows,
         sender: Sender,
         address_hash: Callable[[str], str],
-        metric: Metric,
+        metric: RecordMetric,
         suppressed: Callable[[str], bool] = lambda _: False,
         sleep: Callable[[float], None] | None = None,
     ) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from recovery import clock
-from recovery.store.markers import MarkerStore, StoredMarker
+from recovery.store.markers import MarkerRecords, StoredMarker
 
 NAME_MAX = 100
 TAGS_MAX = 20
@@ -101,7 +101,7 @@ def document_of(marker: StoredMarker) -> dict[str, Any]:
 
 
 class Markers:
-    def __init__(self, store: MarkerStore) -> None:
+    def __init__(self, store: MarkerRecords) -> None:
         self._store = store
 
     def record(self, document: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -125,13 +125,3 @@ class Markers:
 
     def stored_between(self, start: datetime, end: datetime) -> list[StoredMarker]:
         return self._store.between(start, end)
-
-
-def build_markers() -> Markers:
-    """Markers over the function's table (from the environment)."""
-    from recovery.settings import Settings
-    from recovery.store import models
-
-    settings = Settings.from_env()
-    models.bind(settings.table_name, settings.region)
-    return Markers(MarkerStore())

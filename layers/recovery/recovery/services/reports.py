@@ -17,16 +17,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import quote, unquote
 
 from recovery.domain import metrics as m
 from recovery.domain.anomaly import upper_limit
 from recovery.domain.cases import CAUSE_CATEGORIES, cause_category
 from recovery.domain.routing import Team
-
-if TYPE_CHECKING:
-    from recovery.services.alerts import CachedConfig
 
 ALL = "all"  # every configured team, summed, in UTC
 DIMENSIONS = ("agent", "tag", "cause", "channel", "source", "comptype")  # carried in counter names
@@ -657,36 +654,3 @@ def to_csv(document: Mapping[str, Any]) -> str:
     for row in rows:
         writer.writerow([_cell(row.get(column)) for column in columns])
     return out.getvalue()
-
-
-def build_reports(config: CachedConfig | None = None) -> Reports:
-    """Reports wired from the function's environment (teams from `config`, the cached routing)."""
-    from recovery.services.alerts import CachedConfig
-    from recovery.settings import Settings
-    from recovery.store import models
-    from recovery.store.alerting import ConfigStore
-    from recovery.store.counters import CounterReader
-
-    settings = Settings.from_env()
-    models.bind(settings.table_name, settings.region)
-    config = config or CachedConfig(ConfigStore())
-
-    def teams() -> Sequence[Team]:
-        try:
-            return config.get().teams
-        except LookupError:
-            return []
-
-    return Reports(CounterReader(), teams, markers=_markers(), anomalies=_anomalies())
-
-
-def _markers() -> Callable[[datetime, datetime], list[dict[str, Any]]]:
-    from recovery.services.markers import build_markers
-
-    return build_markers().between
-
-
-def _anomalies() -> Callable[[str], list[dict[str, Any]]]:
-    from recovery.services.anomalies import build_anomaly_run
-
-    return build_anomaly_run().open_anomalies

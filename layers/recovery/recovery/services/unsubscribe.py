@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from recovery.domain import links
+from recovery.domain.records import Customer
 from recovery.store.customer_messages import CustomerPreferences
 from recovery.store.links import LinkStore
-from recovery.store.models import CustomerItem
 
 CHANNELS = ("email", "sms")
 
@@ -22,7 +22,7 @@ class Unsubscribes:
         self._links = links_store
         self._preferences = preferences
 
-    def inspect(self, code: str, now: datetime) -> tuple[links.Verdict, CustomerItem | None]:
+    def inspect(self, code: str, now: datetime) -> tuple[links.Verdict, Customer | None]:
         """Whether the code may unsubscribe now, and whose it is (also when expired: the refusal is then
         shown in the customer's language); changes nothing."""
         grant = self._links.resolve(code)
@@ -31,7 +31,7 @@ class Unsubscribes:
             return verdict, None
         return verdict, self._preferences.get(grant.subject)
 
-    def unsubscribe(self, code: str, now: datetime) -> tuple[links.Verdict, CustomerItem | None]:
+    def unsubscribe(self, code: str, now: datetime) -> tuple[links.Verdict, Customer | None]:
         verdict, customer = self.inspect(code, now)
         if verdict is not links.Verdict.OK:
             return verdict, customer

@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from recovery import clock
+from recovery.domain.identity import due_partition
+from recovery.domain.records import Case, CaseEvent, Customer, Delivery, Feedback
 from recovery.domain.routing import Config, parse_config
+from recovery.store.cases import (
+    acknowledge_actions,
+    history_partition,
+    history_sort_key,
+    queue_partition,
+    queue_sort_key,
+)
 from recovery.store.errors import transient_as_domain
-from recovery.store.models import CaseEventItem, CaseItem, ConfigItem, DeliveryItem, get_item
+from recovery.store.models import (
+    CaseEventItem,
+    CaseItem,
+    ConfigItem,
+    CustomerItem,
+    DeliveryItem,
+    FeedbackItem,
+    get_item,
+)
+from recovery.store.records import (
+    case_item,
+    case_of,
+    customer_of,
+    delivery_item,
+    delivery_of,
+    event_of,
+    feedback_of,
+)
 
 CONFIG_PK = "CFG#ALERTING"
 DELIVERY_LIFETIME = timedelta(days=90)
@@ -69,10 +97,34 @@ def delivery_pk(case_id: str, level: int, channel: str, address_hash: str) -> st
     return f"DLV#{case_id}#{level}#{channel}#{address_hash}"
 
 
+class DeliveryRows(Protocol):
+    """One row per message, claimed before it is sent, finished after: what makes a send happen once.
+    `AlertStore` keeps them in the table; `recovery.store.fakes.MemoryDeliveryRows` in memory."""
+
+    def claim_delivery(
+        self, pk: str, case_id: str, level: int, channel: str, contact_id: str, kind: str, now: datetime
+    ) -> Delivery | None: ...
+
+    def finish_delivery(self, row: Delivery, state: str, now: datetime, **fields: Any) -> None: ...
+
+
 class AlertStore:
-    def get_case(self, case_id: str) -> CaseItem | None:
+    """A case's alerting: its reads, its delivery rows, and each step of its alert state."""
+
+    def get_case(self, case_id: str) -> Case | None:
         with transient_as_domain():
-            return get_item(CaseItem, f"CASE#{case_id}", "CASE")
+            item = get_item(CaseItem, f"CASE#{case_id}", "CASE")
+        return case_of(item) if item is not None else None
+
+    def get_feedback(self, pk: str) -> Feedback | None:
+        with transient_as_domain():
+            item = get_item(FeedbackItem, pk, "FB")
+        return feedback_of(item) if item is not None else None
+
+    def get_customer(self, customer_key: str) -> Customer | None:
+        with transient_as_domain():
+            item = get_item(CustomerItem, f"CUST#{customer_key}", "CUST")
+        return customer_of(item) if item is not None else None
 
     def due(self, partition: str, until: str, page: int = 100) -> list[str]:
         """Case ids due at or before `until` in one partition of the sparse due index (keys only)."""
@@ -82,7 +134,7 @@ class AlertStore:
 
     def claim_delivery(
         self, pk: str, case_id: str, level: int, channel: str, contact_id: str, kind: str, now: datetime
-    ) -> DeliveryItem | None:
+    ) -> Delivery | None:
         """Create the delivery row, or return None if it exists and was sent, suppressed or is being
         sent: a redelivered event or a retried invocation must not send twice. A row left `failed`
         is claimed again (a new attempt)."""
@@ -106,21 +158,62 @@ class AlertStore:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return None
             raise
-        return item
+        return delivery_of(item)
 
-    def finish_delivery(self, item: DeliveryItem, state: str, now: datetime, **fields: Any) -> None:
+    def finish_delivery(self, row: Delivery, state: str, now: datetime, **fields: Any) -> None:
         actions: list[Action] = [DeliveryItem.state.set(state), DeliveryItem.updated_at.set(now)]
         actions += [
             getattr(DeliveryItem, name).set(value) for name, value in fields.items() if value is not None
         ]
         with transient_as_domain():
-            item.update(actions=actions)
+            delivery_item(row).update(actions=actions)
 
-    def update_case(self, case: CaseItem, condition: Any, actions: list[Any]) -> bool:
+    def mark_alerted(self, case: Case, team: str, level: int, deadline: datetime, now: datetime) -> bool:
+        """The level's messages went out: the case waits for an acknowledgement by `deadline` (the due
+        index), in the team's open queue, and in the reports' drill-down. Only while still open (an
+        acknowledgement racing in must not be undone); False when it was not."""
+        actions: list[Action] = [
+            CaseItem.alert_state.set("sent"),
+            CaseItem.level.set(level),
+            CaseItem.team.set(team),
+            CaseItem.ack_due_at.set(deadline),
+            CaseItem.due_pk.set(due_partition("ack", case.case_id)),
+            CaseItem.due_at.set(clock.iso(deadline)),
+            CaseItem.queue_pk.set(queue_partition(team, "open")),
+            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), deadline, case.case_id)),
+            # The reports' drill-down index, keyed by the team alerted (not set at intake: its write
+            # budget is spent).
+            CaseItem.hist_pk.set(history_partition(team, case.occurred_at)),
+            CaseItem.hist_sk.set(history_sort_key(case.occurred_at, case.case_id)),
+        ]
+        if case.alerted_at is None:
+            actions.append(CaseItem.alerted_at.set(now))
+        return self._update_case(case, CaseItem.status == "open", actions)
+
+    def mark_breached(self, case: Case) -> bool:
+        """No acknowledgement at any level: SLA breached, out of the due index. Only while still open."""
+        actions: list[Action] = [
+            CaseItem.sla_breached.set(True),
+            CaseItem.due_pk.remove(),
+            CaseItem.due_at.remove(),
+        ]
+        return self._update_case(case, CaseItem.status == "open", actions)
+
+    def acknowledge(self, case: Case, by: str, now: datetime) -> bool:
+        """A lead's tap on the alert's link: acknowledged, no more escalation. Only while still open."""
+        return self._update_case(case, CaseItem.status == "open", acknowledge_actions(case, by, now))
+
+    def mark_customer_acked(self, case: Case, summary: str, again: bool = False) -> bool:
+        """How the customer was told of the case (`sent`, `deferred`, `skipped:<why>`): once, unless
+        `again` (a scheduled message's outcome replaces its `deferred`)."""
+        condition = CaseItem.pk.exists() if again else CaseItem.customer_acked.does_not_exist()
+        return self._update_case(case, condition, [CaseItem.customer_acked.set(summary)])
+
+    def _update_case(self, case: Case, condition: Condition, actions: list[Action]) -> bool:
         """A conditional update of the case; False when the condition no longer holds."""
         try:
             with transient_as_domain():
-                case.update(actions=actions, condition=condition, add_version_condition=False)
+                case_item(case).update(actions=actions, condition=condition, add_version_condition=False)
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
@@ -146,16 +239,19 @@ class CaseDeliveryStore:
     partition) and the delivery rows by key (BatchGetItem). Delivery rows are keyed per recipient, so
     they share no partition; their keys come from the timeline and the configuration."""
 
-    def case(self, case_id: str) -> CaseItem | None:
+    def case(self, case_id: str) -> Case | None:
         with transient_as_domain():
-            return get_item(CaseItem, f"CASE#{case_id}", "CASE")
+            item = get_item(CaseItem, f"CASE#{case_id}", "CASE")
+        return case_of(item) if item is not None else None
 
-    def timeline(self, case_id: str) -> list[CaseEventItem]:
+    def timeline(self, case_id: str) -> list[CaseEvent]:
         with transient_as_domain():
-            return list(CaseEventItem.query(f"CASE#{case_id}", CaseEventItem.sk.startswith("EVT#")))
+            found = CaseEventItem.query(f"CASE#{case_id}", CaseEventItem.sk.startswith("EVT#"))
+            return [event_of(item) for item in found]
 
-    def deliveries(self, pks: list[str]) -> list[DeliveryItem]:
+    def deliveries(self, pks: list[str]) -> list[Delivery]:
         if not pks:
             return []
         with transient_as_domain():
-            return list(DeliveryItem.batch_get([(pk, "DLV") for pk in dict.fromkeys(pks)]))
+            found = DeliveryItem.batch_get([(pk, "DLV") for pk in dict.fromkeys(pks)])
+            return [delivery_of(item) for item in found]

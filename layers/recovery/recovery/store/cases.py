@@ -2,7 +2,9 @@
 
 Every change to a case is one transaction: the case update (conditional on the version the lead saw, and on
 its status) together with its timeline event and any item the change brings (a follow-up), so the timeline
-never misses a change and a stale write changes nothing.
+never misses a change and a stale write changes nothing. Each change is an intent (`acknowledge`, `note`,
+`add_compensation`, `assign`, `resolve`, `reopen`, `decide_compensation`) that answers the case as it now
+is; the services say what the timeline records (`kind`, `detail`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import base64
 import binascii
 import json
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +24,10 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from recovery.domain.follow_up import FollowUpPlan
+from recovery.domain.records import Case, CaseEvent, Customer, Feedback, FollowUp
 from recovery.store.errors import transient_as_domain
+from recovery.store.follow_up import cancel_update, follow_up_put
 from recovery.store.models import (
     CaseEventItem,
     CaseItem,
@@ -31,6 +37,7 @@ from recovery.store.models import (
     _Item,
     get_item,
 )
+from recovery.store.records import case_item, case_of, customer_of, event_of, feedback_of, follow_up_of
 
 HISTORY_LIMIT = 50  # earlier feedback and cases shown on a case
 
@@ -45,7 +52,7 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True)
 class Page:
-    items: list[CaseItem]
+    items: list[Case]
     next_cursor: str | None
 
 
@@ -68,6 +75,23 @@ def history_sort_key(occurred_at: datetime, case_id: str) -> str:
     from recovery import clock
 
     return f"{clock.iso(occurred_at)}#{case_id}"
+
+
+def acknowledge_actions(case: Case, by: str, now: datetime) -> list[Action]:
+    """Acknowledged by `by` (a link's tap or the console): out of the due index, so no more escalation,
+    and into the team's acknowledged queue by the resolve deadline; owned by `by` unless owned already."""
+    actions: list[Action] = [
+        CaseItem.status.set("acknowledged"),
+        CaseItem.acked_at.set(now),
+        CaseItem.acked_by.set(by),
+        CaseItem.due_pk.remove(),  # out of the due index: no more escalation
+        CaseItem.due_at.remove(),
+        CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "acknowledged")),
+        CaseItem.queue_sk.set(queue_sort_key(int(case.priority), case.resolve_due_at, case.case_id)),
+    ]
+    if case.owner is None:
+        actions.append(CaseItem.owner.set(by))
+    return actions
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:
@@ -95,9 +119,10 @@ def _decode_cursor(cursor: str, partition: str) -> dict[str, Any]:
 
 
 class CaseStore:
-    def get(self, case_id: str) -> CaseItem | None:
+    def get(self, case_id: str) -> Case | None:
         with transient_as_domain():
-            return get_item(CaseItem, f"CASE#{case_id}", "CASE")
+            item = get_item(CaseItem, f"CASE#{case_id}", "CASE")
+        return case_of(item) if item is not None else None
 
     def queue(self, team: str, status: str, priority: int | None, limit: int, cursor: str | None) -> Page:
         """One page of a team's cases in a status, by priority then deadline: one Query on `queue`."""
@@ -110,25 +135,31 @@ class CaseStore:
             )
             items = list(result)
             last = result.last_evaluated_key
-        return Page(items, _encode_cursor(last) if last and len(items) == limit else None)
+        return Page(
+            [case_of(item) for item in items], _encode_cursor(last) if last and len(items) == limit else None
+        )
 
-    def timeline(self, case_id: str) -> list[CaseEventItem]:
+    def timeline(self, case_id: str) -> list[CaseEvent]:
         with transient_as_domain():
-            return list(CaseEventItem.query(f"CASE#{case_id}", CaseEventItem.sk.startswith("EVT#")))
+            found = CaseEventItem.query(f"CASE#{case_id}", CaseEventItem.sk.startswith("EVT#"))
+            return [event_of(item) for item in found]
 
-    def feedback(self, pk: str) -> FeedbackItem | None:
+    def feedback(self, pk: str) -> Feedback | None:
         with transient_as_domain():
-            return get_item(FeedbackItem, pk, "FB")
+            item = get_item(FeedbackItem, pk, "FB")
+        return feedback_of(item) if item is not None else None
 
-    def customer(self, customer_key: str) -> CustomerItem | None:
+    def customer(self, customer_key: str) -> Customer | None:
         with transient_as_domain():
-            return get_item(CustomerItem, f"CUST#{customer_key}", "CUST")
+            item = get_item(CustomerItem, f"CUST#{customer_key}", "CUST")
+        return customer_of(item) if item is not None else None
 
-    def followup(self, case_id: str) -> FollowUpItem | None:
+    def followup(self, case_id: str) -> FollowUp | None:
         with transient_as_domain():
-            return get_item(FollowUpItem, f"FUP#{case_id}", "FUP")
+            item = get_item(FollowUpItem, f"FUP#{case_id}", "FUP")
+        return follow_up_of(item) if item is not None else None
 
-    def history(self, customer_key: str) -> tuple[list[FeedbackItem], list[CaseItem]]:
+    def history(self, customer_key: str) -> tuple[list[Feedback], list[Case]]:
         """The customer's feedback and cases, newest first: keys from `by_customer`, then a BatchGet."""
         with transient_as_domain():
             keys = list(
@@ -142,17 +173,139 @@ class CaseStore:
             cases = list(CaseItem.batch_get(case_keys[:HISTORY_LIMIT])) if case_keys else []
         feedback.sort(key=lambda item: item.occurred_at, reverse=True)
         cases.sort(key=lambda item: item.opened_at, reverse=True)
-        return feedback, cases
+        return [feedback_of(item) for item in feedback], [case_of(item) for item in cases]
 
-    def change(
+    # ------------------------------------------------------------------------------------- changes
+    # Each applies its actions to the case only if it is still at `version` and in the status it was read
+    # in, with its timeline event (`kind`, `detail`), all or nothing, and answers the case as it now is.
+    # Raises StaleCase when the case moved on.
+    def acknowledge(
+        self, case: Case, version: int, actor: str, now: datetime, detail: dict[str, Any]
+    ) -> Case:
+        return self._change(
+            case, version, acknowledge_actions(case, actor, now), "acknowledged", actor, now, detail
+        )
+
+    def note(
+        self, case: Case, version: int, kind: str, actor: str, now: datetime, detail: dict[str, Any]
+    ) -> Case:
+        """Something done on the case (a note, a call, a message to the customer): the case keeps its
+        owner (or gets `actor`), and its version moves, so a lead's view of it is now stale."""
+        return self._change(
+            case, version, [CaseItem.owner.set(case.owner or actor)], kind, actor, now, detail
+        )
+
+    def add_compensation(
         self,
+        case: Case,
+        version: int,
+        compensations: Sequence[Mapping[str, Any]],
+        kind: str,
+        actor: str,
+        now: datetime,
+        detail: dict[str, Any],
+    ) -> Case:
+        """`compensations`: the case's list with the new entry at its end."""
+        return self._change(
+            case, version, [CaseItem.compensations.set(compensations)], kind, actor, now, detail
+        )
+
+    def assign(
+        self, case: Case, version: int, to: str, actor: str, now: datetime, detail: dict[str, Any]
+    ) -> Case:
+        return self._change(case, version, [CaseItem.owner.set(to)], "assigned", actor, now, detail)
+
+    def resolve(
+        self,
+        case: Case,
+        version: int,
+        resolution: dict[str, Any],
+        actor: str,
+        now: datetime,
+        detail: dict[str, Any],
+        follow_up: FollowUpPlan | None = None,
+        existing: FollowUp | None = None,
+    ) -> Case:
+        """Resolved, out of the due index, into the resolved queue; with the follow-up `follow_up` plans,
+        unless the case's follow-up (`existing`) went out already: at most one per case."""
+        actions: list[Action] = [
+            CaseItem.status.set("resolved"),
+            CaseItem.resolved_at.set(now),
+            CaseItem.resolution.set(resolution),
+            CaseItem.due_pk.remove(),
+            CaseItem.due_at.remove(),
+            CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "resolved")),
+            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), now, case.case_id)),
+        ]
+        put = follow_up_put(follow_up, existing) if follow_up is not None else None
+        puts = [put] if put is not None else []
+        return self._change(case, version, actions, "resolved", actor, now, detail, puts=puts)
+
+    def reopen(
+        self,
+        case: Case,
+        version: int,
+        actor: str,
+        now: datetime,
+        detail: dict[str, Any],
+        follow_up: FollowUp | None = None,
+    ) -> Case:
+        """Acknowledged again; a follow-up not sent yet is cancelled with it (it would ask about a
+        resolution that no longer stands)."""
+        actions: list[Action] = [
+            CaseItem.status.set("acknowledged"),
+            CaseItem.resolved_at.remove(),
+            CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "acknowledged")),
+            CaseItem.queue_sk.set(queue_sort_key(int(case.priority), case.resolve_due_at, case.case_id)),
+        ]
+        cancel = cancel_update(follow_up)
+        updates = [cancel] if cancel is not None else []
+        return self._change(case, version, actions, "reopened", actor, now, detail, updates=updates)
+
+    def decide_compensation(
+        self,
+        case: Case,
+        compensations: Sequence[Mapping[str, Any]],
+        kind: str,
+        actor: str,
+        now: datetime,
+        detail: dict[str, Any],
+    ) -> Case:
+        """An approver's decision: over the version read, whatever the status (a decision stands)."""
+        actions: list[Action] = [CaseItem.compensations.set(compensations)]
+        return self._change(
+            case, int(case.version or 0), actions, kind, actor, now, detail, same_status=False
+        )
+
+    def _change(
+        self,
+        case: Case,
+        version: int,
+        actions: list[Action],
+        kind: str,
+        actor: str,
+        now: datetime,
+        detail: dict[str, Any],
+        puts: Sequence[tuple[_Item, Condition | None]] = (),
+        updates: Sequence[tuple[_Item, list[Action], Condition | None]] = (),
+        same_status: bool = True,
+    ) -> Case:
+        condition = CaseItem.status == case.status if same_status else None
+        event = new_event(case.case_id, kind, now, actor, **detail)
+        self._transact(case_item(case), version, condition, actions, event, puts, updates)
+        updated = self.get(case.case_id)
+        assert updated is not None
+        return updated
+
+    @staticmethod
+    def _transact(
         case: CaseItem,
         expected_version: int,
         condition: Condition | None,
         actions: list[Action],
         event: CaseEventItem,
-        puts: list[tuple[_Item, Condition | None]] = (),  # type: ignore[assignment]
-        updates: list[tuple[_Item, list[Action], Condition | None]] = (),  # type: ignore[assignment]
+        puts: Sequence[tuple[_Item, Condition | None]],
+        updates: Sequence[tuple[_Item, list[Action], Condition | None]],
     ) -> None:
         """Apply `actions` to the case only if it is still at `expected_version` (and `condition` holds),
         with its timeline event and the other items, all or nothing. Raises StaleCase otherwise."""
@@ -174,11 +327,6 @@ class CaseStore:
         """Append an event outside a change (what happened after a committed change, e.g. a delivery)."""
         with transient_as_domain():
             new_event(case_id, kind, at, actor, **detail).save(condition=CaseEventItem.sk.does_not_exist())
-
-    def update_case(self, case: CaseItem, actions: list[Action], condition: Condition | None = None) -> None:
-        """A change the lead did not make (an approval decision), guarded by the version read."""
-        with transient_as_domain():
-            case.update(actions=actions, condition=condition)
 
 
 def new_event(case_id: str, kind: str, at: datetime, actor: str | None, **detail: Any) -> CaseEventItem:

@@ -14,8 +14,10 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from recovery import clock
 from recovery.domain.identity import due_partition
+from recovery.domain.records import Customer, ScheduledMessage
 from recovery.store.errors import transient_as_domain
 from recovery.store.models import CaseEventItem, CustomerItem, ScheduledMessageItem, get_item
+from recovery.store.records import customer_of, scheduled_item, scheduled_of
 
 DUE_KIND = "custmsg"
 KEEP = timedelta(days=90)  # how long a done schedule stays for the record before TTL removes it
@@ -53,9 +55,10 @@ class ScheduledMessageStore:
             raise
         return True
 
-    def get(self, pk: str) -> ScheduledMessageItem | None:
+    def get(self, pk: str) -> ScheduledMessage | None:
         with transient_as_domain():
-            return get_item(ScheduledMessageItem, pk, "SMSG")
+            item = get_item(ScheduledMessageItem, pk, "SMSG")
+        return scheduled_of(item) if item is not None else None
 
     def due(self, partition: str, until: str, page: int = 100) -> list[str]:
         """Keys (pk) of messages due at or before `until` in one partition of the due index."""
@@ -65,20 +68,20 @@ class ScheduledMessageStore:
             )
             return [str(item.pk) for item in found if str(item.pk).startswith("SMSG#")]
 
-    def reschedule(self, item: ScheduledMessageItem, send_at: datetime) -> None:
+    def reschedule(self, message: ScheduledMessage, send_at: datetime) -> None:
         with transient_as_domain():
-            item.update(
+            scheduled_item(message).update(
                 actions=[
                     ScheduledMessageItem.send_at.set(send_at),
                     ScheduledMessageItem.due_at.set(clock.iso(send_at)),
                 ]
             )
 
-    def finish(self, item: ScheduledMessageItem, state: str, now: datetime) -> bool:
+    def finish(self, message: ScheduledMessage, state: str, now: datetime) -> bool:
         """Out of the due index with its final state; False if another run finished it first."""
         try:
             with transient_as_domain():
-                item.update(
+                scheduled_item(message).update(
                     actions=[
                         ScheduledMessageItem.state.set(state),
                         ScheduledMessageItem.done_at.set(now),
@@ -114,23 +117,25 @@ class CustomerEvents:
 
 
 class CustomerPreferences:
-    def get(self, customer_key: str) -> CustomerItem | None:
+    def get(self, customer_key: str) -> Customer | None:
         with transient_as_domain():
-            return get_item(CustomerItem, f"CUST#{customer_key}", "CUST")
+            item = get_item(CustomerItem, f"CUST#{customer_key}", "CUST")
+        return customer_of(item) if item is not None else None
 
-    def opt_out(self, customer_key: str, channels: tuple[str, ...], now: datetime) -> CustomerItem | None:
+    def opt_out(self, customer_key: str, channels: tuple[str, ...], now: datetime) -> Customer | None:
         """Record the opt-out of `channels` (keeping the first time of each); None for no such customer.
 
         A versioned update: intake may be changing the customer's history at the same moment.
         """
         for _ in range(_OPT_OUT_ATTEMPTS):
-            customer = self.get(customer_key)
+            with transient_as_domain():
+                customer = get_item(CustomerItem, f"CUST#{customer_key}", "CUST")
             if customer is None:
                 return None
             current = dict(customer.opted_out or {})
             missing = [channel for channel in channels if channel not in current]
             if not missing:
-                return customer
+                return customer_of(customer)
             current.update({channel: clock.iso(now) for channel in missing})
             try:
                 with transient_as_domain():
@@ -141,5 +146,5 @@ class CustomerPreferences:
                 if error.cause_response_code == _CONDITION_FAILED:
                     continue  # changed meanwhile: read again
                 raise
-            return customer
+            return customer_of(customer)
         raise RuntimeError("the customer kept changing; try again")

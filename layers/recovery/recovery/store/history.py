@@ -19,9 +19,11 @@ from typing import Any
 
 from recovery.domain.changes import score_value
 from recovery.domain.metrics import hour_key, local_hour_and_weekday
+from recovery.domain.records import Case
 from recovery.store.cases import BadCursor, history_partition
 from recovery.store.errors import transient_as_domain
 from recovery.store.models import CaseItem
+from recovery.store.records import case_of
 
 PAGE = 50  # index items a Query reads
 MAX_READS = 10  # Queries a request may make before it answers with a cursor
@@ -50,7 +52,7 @@ class CaseFilter:
     when: str = "before"
     timezone: str = "UTC"
 
-    def accepts(self, case: CaseItem) -> bool:
+    def accepts(self, case: Case) -> bool:
         plain = (
             (self.agent, case.agent),
             (self.channel, case.channel),
@@ -99,7 +101,7 @@ def parse_score(text: str) -> tuple[str, str]:
     raise ValueError(f"not a score: {text!r}")
 
 
-def reached(case: CaseItem, step: str) -> bool:
+def reached(case: Case, step: str) -> bool:
     """Whether the case got to a funnel step (the counters' definitions: `alerted`, `acked`, ...)."""
     if step == "negative":
         return True
@@ -120,7 +122,7 @@ def reached(case: CaseItem, step: str) -> bool:
 
 @dataclass(frozen=True)
 class HistoryPage:
-    items: list[CaseItem]
+    items: list[Case]
     next_cursor: str | None
     items_read: int
 
@@ -150,7 +152,7 @@ class CaseHistory:
         period = f"{_iso(start)}/{_iso(end)}"
         index, key = _decode(cursor, team, period, partitions) if cursor else (0, None)
         condition = CaseItem.hist_sk.between(_iso(start), _iso(end))  # "<end>#<id>" sorts after "<end>"
-        found: list[CaseItem] = []
+        found: list[Case] = []
         read = reads = 0
         while index < len(partitions) and reads < MAX_READS and len(found) < PAGE:
             with transient_as_domain():
@@ -161,7 +163,8 @@ class CaseHistory:
                 last = result.last_evaluated_key
             reads += 1
             read += len(items)
-            found += [item for item in items if _iso(item.occurred_at) < _iso(end) and where.accepts(item)]
+            cases = [case_of(item) for item in items]
+            found += [case for case in cases if _iso(case.occurred_at) < _iso(end) and where.accepts(case)]
             if last and len(items) == PAGE:
                 key = last
             else:

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from recovery import clock
 from recovery.store.errors import transient_as_domain
@@ -36,6 +37,16 @@ def _stored(item: MarkerItem) -> StoredMarker:
     return StoredMarker(
         item.marker_id, item.component, item.version, item.at, tuple(item.tags or ()), item.note
     )
+
+
+class MarkerRecords(Protocol):
+    """What the markers service keeps markers in: `MarkerStore`, or `store.fakes.MemoryMarkers`."""
+
+    def put(
+        self, component: str, version: str, at: datetime, tags: Sequence[str], note: str | None, now: datetime
+    ) -> StoredMarker: ...
+
+    def between(self, start: datetime, end: datetime) -> list[StoredMarker]: ...
 
 
 class MarkerStore:

@@ -447,7 +447,7 @@ class ScheduledMessageItem(_Item):
 
 
 class LinkItem(_Item):
-    """A link grant, keyed by the SHA-256 of its code: `LINK#<sha256(code)>` / `LINK` (recovery.store.links)."""
+    """A link grant, keyed by the SHA-256 of its code: `LINK#<sha256(code)>` / `LINK` (store.links)."""
 
     class Meta(_Item.Meta):
         pass

@@ -7,15 +7,15 @@ from typing import Any
 
 from recovery import clock
 from recovery.domain import cases as rules
+from recovery.domain.records import Case, Feedback
 from recovery.services.cases import CaseView
-from recovery.store.models import CaseItem, FeedbackItem
 
 
 def _iso(value: datetime | None) -> str | None:
     return clock.iso(value) if value is not None else None
 
 
-def deadline(case: CaseItem) -> datetime | None:
+def deadline(case: Case) -> datetime | None:
     """The deadline that matters now: acknowledge-by while open, resolve-by while acknowledged."""
     if case.status == "open":
         return case.ack_due_at
@@ -24,7 +24,7 @@ def deadline(case: CaseItem) -> datetime | None:
     return None
 
 
-def summary(case: CaseItem, now: datetime) -> dict[str, Any]:
+def summary(case: Case, now: datetime) -> dict[str, Any]:
     due = deadline(case)
     return {
         "id": case.case_id,
@@ -50,7 +50,7 @@ def summary(case: CaseItem, now: datetime) -> dict[str, Any]:
     }
 
 
-def _feedback(item: FeedbackItem) -> dict[str, Any]:
+def _feedback(item: Feedback) -> dict[str, Any]:
     detail = item.detail or {}
     return {
         "id": item.feedback_id,

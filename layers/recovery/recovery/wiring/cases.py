@@ -1,19 +1,19 @@
-"""Builds the cases service from the cases function's environment, so its handler stays thin."""
+"""Builds the cases service: the cases function (a lead's API and the approval pages)."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
+from recovery.notify.senders import Sender
+from recovery.observability import record_metric
 from recovery.services.alerts import CachedConfig
 from recovery.services.cases import Cases
 from recovery.settings import SettingsError
-from recovery.store import models
 from recovery.store.alerting import ConfigStore
 from recovery.store.cases import CaseStore
 from recovery.store.links import LinkStore
 from recovery.wiring.customers import build_messenger
-from recovery.wiring.messaging import MessagingSettings, aws_sender, record_metric
+from recovery.wiring.messaging import MessagingSettings, aws_sender, bind_table
 
 
 def user_pool_client_id() -> str:
@@ -23,8 +23,9 @@ def user_pool_client_id() -> str:
     return value
 
 
-def build_cases(settings: MessagingSettings, sender: Any | None = None) -> Cases:
-    models.bind(settings.base.table_name, settings.base.region)
+def build_cases(settings: MessagingSettings, sender: Sender | None = None) -> Cases:
+    """One sender for the approvals and the customer messages."""
+    bind_table(settings.base)
     sender = sender or aws_sender(settings)
     return Cases(
         CaseStore(),
@@ -33,5 +34,5 @@ def build_cases(settings: MessagingSettings, sender: Any | None = None) -> Cases
         sender,
         settings.public_url,
         record_metric,
-        messenger=build_messenger(settings),
+        messenger=build_messenger(settings, sender),
     )

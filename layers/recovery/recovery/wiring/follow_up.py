@@ -1,19 +1,17 @@
-"""Builds the follow-up service from a function's environment: shared by the follow-up run and the
-follow-up page so each handler stays a few lines."""
+"""Builds the follow-up service: the follow-up run and the follow-up page."""
 
 from __future__ import annotations
 
 from recovery.domain.classify import Thresholds
-from recovery.observability import logger
+from recovery.observability import logger, record_metric
 from recovery.services.alerts import CachedConfig
-from recovery.services.customer_contact import CustomerMessenger
-from recovery.services.deliverability import SuppressionStore
 from recovery.services.follow_up import FollowUps
-from recovery.store.alerting import AlertStore, ConfigStore
+from recovery.store.alerting import ConfigStore
 from recovery.store.follow_up import FollowUpStore
 from recovery.store.links import LinkStore
 from recovery.store.sources import SourceStore
-from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, record_metric
+from recovery.wiring.customers import build_messenger
+from recovery.wiring.messaging import MessagingSettings
 
 
 def source_thresholds(source_id: str) -> Thresholds | None:
@@ -29,21 +27,11 @@ def source_thresholds(source_id: str) -> Thresholds | None:
 
 
 def build_follow_ups(settings: MessagingSettings) -> FollowUps:
-    sender = aws_sender(settings)
-    links = LinkStore()
-    messenger = CustomerMessenger(
-        AlertStore(),
-        links,
-        sender,
-        address_hasher(settings),
-        settings.public_url,
-        suppressed=SuppressionStore().is_suppressed,
-    )
     return FollowUps(
         FollowUpStore(),
         CachedConfig(ConfigStore()),
-        links,
-        messenger,
+        LinkStore(),
+        build_messenger(settings),
         settings.public_url,
         record_metric,
         thresholds=source_thresholds,

@@ -1,6 +1,5 @@
-"""Builds the alerting service from a function's environment: shared by the alert, sweep and ack
-functions so each handler stays a few lines. The sender, address hash and metric here serve every other
-wiring too (customer messages, follow-ups, anomaly alerts, the digest)."""
+"""What every function that sends messages shares: its settings, the SES and SNS sender (built only by
+the functions that send), the keyed hash of an address, and the suppression list's check."""
 
 from __future__ import annotations
 
@@ -9,17 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from recovery.domain.identity import PiiHasher
-from recovery.observability import metrics
-from recovery.services.alerts import Alerts, CachedConfig
-from recovery.services.deliverability import SuppressionStore
 from recovery.settings import Settings, SettingsError, public_base_url
 from recovery.store import models, secrets
-from recovery.store.alerting import AlertStore, ConfigStore
-from recovery.store.feedback import FeedbackStore
-from recovery.store.links import LinkStore
+from recovery.store.suppressions import SuppressionStore
 
 if TYPE_CHECKING:
     from recovery.notify.senders import AwsSender
@@ -46,17 +38,17 @@ class MessagingSettings:
         return cls(base, sender, public_url, os.environ.get("SES_CONFIGURATION_SET") or None)
 
 
-def record_metric(name: str, value: float, unit: str) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
+def bind_table(settings: Settings) -> None:
+    """Point the stores at the function's table (once per container)."""
+    models.bind(settings.table_name, settings.region)
 
 
 def aws_sender(settings: MessagingSettings) -> AwsSender:
-    """SES and SNS, from the sender address and configuration set; binds the models too."""
+    """SES and SNS, from the sender address and configuration set."""
     import boto3
 
     from recovery.notify.senders import AwsSender
 
-    models.bind(settings.base.table_name, settings.base.region)
     return AwsSender(
         boto3.client("ses"), boto3.client("sns"), settings.sender_address, settings.configuration_set
     )
@@ -73,16 +65,6 @@ def address_hasher(settings: MessagingSettings) -> Callable[[str], str]:
     return address_hash
 
 
-def build_alerts(settings: MessagingSettings) -> Alerts:
-    sender = aws_sender(settings)
-    return Alerts(
-        AlertStore(),
-        FeedbackStore(),
-        CachedConfig(ConfigStore()),
-        LinkStore(),
-        sender,
-        address_hasher(settings),
-        settings.public_url,
-        record_metric,
-        suppressed=SuppressionStore().is_suppressed,
-    )
+def suppressed() -> Callable[[str], bool]:
+    """Whether an address (by its keyed hash) bounced or complained before."""
+    return SuppressionStore().is_suppressed

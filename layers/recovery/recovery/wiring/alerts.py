@@ -1,0 +1,26 @@
+"""Builds the alerting service: the alert, sweep and ack functions."""
+
+from __future__ import annotations
+
+from recovery.notify.senders import Sender
+from recovery.observability import record_metric
+from recovery.services.alerts import Alerts, CachedConfig
+from recovery.store.alerting import AlertStore, ConfigStore
+from recovery.store.feedback import FeedbackStore
+from recovery.store.links import LinkStore
+from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, bind_table, suppressed
+
+
+def build_alerts(settings: MessagingSettings, sender: Sender | None = None) -> Alerts:
+    bind_table(settings.base)
+    return Alerts(
+        AlertStore(),
+        FeedbackStore(),
+        CachedConfig(ConfigStore()),
+        LinkStore(),
+        sender or aws_sender(settings),
+        address_hasher(settings),
+        settings.public_url,
+        record_metric,
+        suppressed=suppressed(),
+    )

@@ -1,0 +1,89 @@
+"""Builds the reports function's services: the reports over the counters, the release markers, and the
+scheduled jobs (the hourly anomaly check and the weekly digest).
+
+A report request needs the table only; the jobs, which email leads, build the SES and SNS sender, and
+only when a schedule runs them. Each builder reads its settings from the environment unless given them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from recovery.domain.routing import Team
+from recovery.observability import record_metric
+from recovery.services.alerts import CachedConfig
+from recovery.services.anomalies import AnomalyRun, open_anomalies
+from recovery.services.digest import DigestRun
+from recovery.services.markers import Markers
+from recovery.services.reports import Reports
+from recovery.settings import Settings
+from recovery.store.alerting import AlertStore, ConfigStore
+from recovery.store.anomalies import AnomalyStore
+from recovery.store.cases import CaseStore
+from recovery.store.counters import CounterReader
+from recovery.store.markers import MarkerStore
+from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, bind_table, suppressed
+
+
+def build_markers(settings: Settings | None = None) -> Markers:
+    """Markers over the function's table."""
+    bind_table(settings or Settings.from_env())
+    return Markers(MarkerStore())
+
+
+def build_reports(config: CachedConfig | None = None, settings: Settings | None = None) -> Reports:
+    """Reports over the counters, with teams from `config` (the cached routing), the markers, and each
+    team's anomalies as the last check left them: reads only, no sender."""
+    bind_table(settings or Settings.from_env())
+    teams_config = config or CachedConfig(ConfigStore())
+
+    def teams() -> Sequence[Team]:
+        try:
+            return teams_config.get().teams
+        except LookupError:
+            return []
+
+    return Reports(
+        CounterReader(),
+        teams,
+        markers=Markers(MarkerStore()).between,
+        anomalies=partial(open_anomalies, AnomalyStore()),
+    )
+
+
+def build_anomaly_run(settings: MessagingSettings | None = None) -> AnomalyRun:
+    """The hourly check: judges the last hour's counters and emails the leads of a new anomaly."""
+    settings = settings or MessagingSettings.from_env()
+    bind_table(settings.base)
+    config = CachedConfig(ConfigStore())
+    return AnomalyRun(
+        CounterReader(),
+        AnomalyStore(),
+        Markers(MarkerStore()),
+        lambda: config.get().teams,
+        AlertStore(),
+        aws_sender(settings),
+        address_hasher(settings),
+        settings.public_url,
+        record_metric,
+        suppressed=suppressed(),
+    )
+
+
+def build_digest_run(settings: MessagingSettings | None = None) -> DigestRun:
+    """The weekly digest: each team's week, its open anomalies and nearest deadlines, to its leads."""
+    settings = settings or MessagingSettings.from_env()
+    bind_table(settings.base)
+    return DigestRun(
+        CachedConfig(ConfigStore()),
+        build_reports(settings=settings.base).metrics,
+        partial(open_anomalies, AnomalyStore()),
+        CaseStore(),
+        AlertStore(),
+        aws_sender(settings),
+        address_hasher(settings),
+        settings.public_url,
+        record_metric,
+        suppressed=suppressed(),
+    )
