@@ -59,4 +59,9 @@ DUE_SHARDS = 1  # partitions per kind of work in the due index; raise it past ~5
 def due_partition(kind: str, case_id: str) -> str:
     """The sparse due index partition for a case's scheduled work (`alert`, `ack`, ...)."""
     shard = int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % DUE_SHARDS
+    return shard_partition(kind, shard)
+
+
+def shard_partition(kind: str, shard: int) -> str:
+    """One partition of the sparse due index: `DUE#<kind>#<shard>`."""
     return f"DUE#{kind}#{shard}"

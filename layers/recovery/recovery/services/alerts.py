@@ -297,12 +297,12 @@ class Alerts:
         breached: list[str] = []
         read = 0
         for shard in range(DUE_SHARDS):
-            lost = self._store.due(f"DUE#alert#{shard}", clock.iso(now - ALERT_GRACE))
+            lost = self._store.due("alert", shard, clock.iso(now - ALERT_GRACE))
             read += len(lost)
             for case_id in lost:
                 if self.alert(case_id).sent:
                     alerted.append(case_id)
-            overdue = self._store.due(f"DUE#ack#{shard}", clock.iso(now))
+            overdue = self._store.due("ack", shard, clock.iso(now))
             read += len(overdue)
             for case_id in overdue:
                 result = self.escalate(case_id, now)

@@ -35,7 +35,7 @@ from recovery.services.customer_contact import (
     timeline_kind,
 )
 from recovery.store.alerting import AlertStore
-from recovery.store.customer_messages import DUE_KIND, ScheduledMessageStore
+from recovery.store.customer_messages import ScheduledMessageStore
 
 KIND = "customer_ack"
 PROMISE_MARGIN = timedelta(hours=1)  # the lead acknowledges by the deadline, then has an hour to call
@@ -97,7 +97,7 @@ class CustomerAcks:
         """Scheduled acknowledgements whose time has come; reads only the due index."""
         result = DueOutcome()
         for shard in range(DUE_SHARDS):
-            keys = self._scheduled.due(f"DUE#{DUE_KIND}#{shard}", clock.iso(now))
+            keys = self._scheduled.due(shard, clock.iso(now))
             result.items_read += len(keys)
             for pk in keys:
                 item = self._scheduled.get(pk)

@@ -145,13 +145,13 @@ class FollowUps:
         outcome = RunOutcome()
         until = clock.iso(now)
         for shard in range(DUE_SHARDS):
-            due = self._store.due(f"DUE#{DUE_KIND}#{shard}", until)
+            due = self._store.due(DUE_KIND, shard, until)
             outcome.items_read += len(due)
             for case_id in due:
                 result = self.send(case_id, now)
                 if result != "nothing":
                     getattr(outcome, result).append(case_id)
-            closing = self._store.due(f"DUE#{NO_RESPONSE_KIND}#{shard}", until)
+            closing = self._store.due(NO_RESPONSE_KIND, shard, until)
             outcome.items_read += len(closing)
             for case_id in closing:
                 if self.close_unanswered(case_id, now):

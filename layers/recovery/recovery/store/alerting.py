@@ -10,7 +10,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from recovery import clock
-from recovery.domain.identity import due_partition
+from recovery.domain.identity import due_partition, shard_partition
 from recovery.domain.records import Case, CaseEvent, Customer, Delivery, Feedback
 from recovery.domain.routing import Config, parse_config
 from recovery.store.cases import (
@@ -126,10 +126,13 @@ class AlertStore:
             item = get_item(CustomerItem, f"CUST#{customer_key}", "CUST")
         return customer_of(item) if item is not None else None
 
-    def due(self, partition: str, until: str, page: int = 100) -> list[str]:
-        """Case ids due at or before `until` in one partition of the sparse due index (keys only)."""
+    def due(self, kind: str, shard: int, until: str, page: int = 100) -> list[str]:
+        """Case ids whose `kind` of work (`alert`, `ack`) is due at or before `until` in one shard of the
+        sparse due index (keys only)."""
         with transient_as_domain():
-            found = CaseItem.due_index.query(partition, CaseItem.due_at <= until, page_size=page)
+            found = CaseItem.due_index.query(
+                shard_partition(kind, shard), CaseItem.due_at <= until, page_size=page
+            )
             return [str(item.pk).removeprefix("CASE#") for item in found]
 
     def claim_delivery(

@@ -13,7 +13,7 @@ from typing import Any
 from pynamodb.exceptions import PutError, UpdateError
 
 from recovery import clock
-from recovery.domain.identity import due_partition
+from recovery.domain.identity import due_partition, shard_partition
 from recovery.domain.records import Customer, ScheduledMessage
 from recovery.store.errors import transient_as_domain
 from recovery.store.models import CaseEventItem, CustomerItem, ScheduledMessageItem, get_item
@@ -60,11 +60,11 @@ class ScheduledMessageStore:
             item = get_item(ScheduledMessageItem, pk, "SMSG")
         return scheduled_of(item) if item is not None else None
 
-    def due(self, partition: str, until: str, page: int = 100) -> list[str]:
-        """Keys (pk) of messages due at or before `until` in one partition of the due index."""
+    def due(self, shard: int, until: str, page: int = 100) -> list[str]:
+        """Keys of messages due at or before `until` in one shard of the due index."""
         with transient_as_domain():
             found = ScheduledMessageItem.due_index.query(
-                partition, ScheduledMessageItem.due_at <= until, page_size=page
+                shard_partition(DUE_KIND, shard), ScheduledMessageItem.due_at <= until, page_size=page
             )
             return [str(item.pk) for item in found if str(item.pk).startswith("SMSG#")]
 

@@ -21,7 +21,7 @@ from pynamodb.transactions import TransactWrite
 
 from recovery import clock
 from recovery.domain.follow_up import FollowUpPlan
-from recovery.domain.identity import due_partition
+from recovery.domain.identity import due_partition, shard_partition
 from recovery.domain.records import Case, Customer, FollowUp
 from recovery.store.errors import transient_as_domain
 from recovery.store.models import CaseEventItem, CaseItem, CustomerItem, FollowUpItem, get_item
@@ -117,11 +117,14 @@ class FollowUpStore:
             item = get_item(CustomerItem, f"CUST#{customer_key}", "CUST")
         return customer_of(item) if item is not None else None
 
-    def due(self, partition: str, until: str, page: int = 100) -> list[str]:
-        """Case ids whose follow-up work is due at or before `until` in one partition of the sparse due
-        index (keys only; the caller reads each item)."""
+    def due(self, kind: str, shard: int, until: str, page: int = 100) -> list[str]:
+        """Case ids whose follow-up work of `kind` (DUE_KIND: to send; NO_RESPONSE_KIND: the answer window
+        closes) is due at or before `until` in one shard of the sparse due index (keys only; the caller
+        reads each item)."""
         with transient_as_domain():
-            found = CaseItem.due_index.query(partition, CaseItem.due_at <= until, page_size=page)
+            found = CaseItem.due_index.query(
+                shard_partition(kind, shard), CaseItem.due_at <= until, page_size=page
+            )
             return [str(item.pk).removeprefix("FUP#") for item in found if str(item.pk).startswith("FUP#")]
 
     # ------------------------------------------------------------------------------- state changes
