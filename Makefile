@@ -47,10 +47,16 @@ browser:
 			chromium chromium-driver; \
 	fi
 
+## lint: ruff, then mypy over the layer, local/, lint_rules/ and tools/, then over each function on its own:
+##       a function's directory is its package root (app.py beside its Routers), so every function has a
+##       top-level `app` and they cannot share one mypy run
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@for dir in functions/*/; do \
+		echo "mypy $$dir"; MYPYPATH=$$dir $(VENV)/bin/mypy --no-error-summary $$dir*.py || exit 1; \
+	done
 
 ## validate: SAM's lint, the repository's guardrails (lint_rules/guardrails.py, E9001-E9011, listed in
 ##           docs/operations.md), then checkov held to its baseline (lint_rules/checkov-baseline.yaml)

@@ -109,10 +109,36 @@ def load_function(name: str) -> ModuleType:
     tests/conftest.py installs them for every test).
     """
     role = function_role(name)
-    with iam.acting_as(role):
-        module = load_module(ROOT / "functions" / name / "app.py", f"fn_{name}_{uuid.uuid4().hex[:8]}")
+    folder = ROOT / "functions" / name
+    with iam.acting_as(role), function_package(folder):
+        module = load_module(folder / "app.py", f"fn_{name}_{uuid.uuid4().hex[:8]}")
     module.lambda_handler = _acting_as(role, module.lambda_handler)
     return module
+
+
+@contextmanager
+def function_package(folder: Path) -> Iterator[None]:
+    """The function's directory as its package root, as on Lambda: first on `sys.path`, so app.py imports
+    the modules beside it (`import routes_cases`) by their top-level names. They are imported afresh and
+    taken out of `sys.modules` again afterwards, so no later load, nor another function with a module of
+    the same name, shares them."""
+
+    def siblings() -> list[str]:
+        return [
+            name
+            for name, module in list(sys.modules.items())
+            if Path(getattr(module, "__file__", None) or "/").parent == folder and not name.startswith("fn_")
+        ]
+
+    for name in siblings():
+        del sys.modules[name]
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(folder))
+        for name in siblings():
+            del sys.modules[name]
 
 
 def _acting_as(role: iam.Role, handler: Callable[..., Any]) -> Callable[..., Any]:

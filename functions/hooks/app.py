@@ -29,7 +29,7 @@ from recovery.store import models, secrets
 from recovery.store.feedback import FeedbackStore
 from recovery.store.hook_log import HookLog
 from recovery.store.sources import SourceStore
-from recovery.web import http
+from recovery.web import http, requests
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)
@@ -58,7 +58,7 @@ def deliver(event: dict[str, Any]) -> Response[str]:
     except (binascii.Error, ValueError):
         return http.problem(400, "Unreadable delivery", "the body is not valid base64")
     query = dict(parse_qsl(str(event.get("rawQueryString") or ""), keep_blank_values=True))
-    delivery = Delivery(raw=raw, headers=http.lower_headers(event), query=query)
+    delivery = Delivery(raw=raw, headers=requests.lower_headers(event), query=query)
     try:
         answer = hooks.deliver(source_id, delivery)
     except UnknownSource:

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -15,14 +14,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery.domain.feedback import BatchItemResult, BatchResult, FeedbackBatchIn, FeedbackIn, IntakeResult
 from recovery.domain.identity import PiiHasher
-from recovery.errors import Conflict, TransientFailure, Unauthorized
 from recovery.observability import count_feedback, logger, metrics
 from recovery.services.intake import Intake, SourceDirectory
 from recovery.settings import Settings
 from recovery.store import models, secrets
 from recovery.store.feedback import FeedbackStore
 from recovery.store.sources import SourceStore
-from recovery.web import api_docs, http
+from recovery.web import api_docs, errors, http, requests
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)
@@ -47,6 +45,7 @@ REFUSALS = {
 AUTHENTICATED = frozenset({"POST /v1/feedback", "POST /v1/feedback/batch"})
 
 app = APIGatewayHttpResolver(enable_validation=True)
+errors.register(app)
 DESCRIPTION = "Feedback intake for survey tools. Authenticate with `Authorization: Bearer <source key>`."
 
 
@@ -105,50 +104,17 @@ def _fields(result: IntakeResult) -> dict[str, Any]:
     return {"feedback_id": result.feedback_id, "status": result.status, "case_id": result.case_id}
 
 
-@app.exception_handler(RequestValidationError)
-def invalid_request(error: RequestValidationError) -> Response[str]:
-    malformed, errors = http.validation_errors(error.errors())
-    if malformed:
-        return http.problem(400, "Malformed JSON", "the body is not valid JSON")
-    return http.problem(400, "Invalid feedback", "the body does not match the schema", errors)
-
-
-@app.exception_handler(TransientFailure)
-def transient(error: TransientFailure) -> Response[str]:
-    logger.warning("transient AWS failure", extra={"cause": str(error)})
-    metrics.add_metric(name="TransientAwsFailure", unit=MetricUnit.Count, value=1)
-    return http.problem(
-        503, "Service unavailable", "a storage call failed; retry", headers={"Retry-After": "2"}
-    )
-
-
-@app.exception_handler(Conflict)
-def conflict(error: Conflict) -> Response[str]:
-    return http.problem(409, "Conflict", str(error), headers={"Retry-After": "1"})
-
-
 def _gate(event: dict[str, Any]) -> None:
     """Size, content type and key, before the body is parsed."""
     if event.get("routeKey") not in AUTHENTICATED:
         return
-    headers = http.lower_headers(event)
-    http.require_json(event, headers)
-    try:
-        app.append_context(source=sources.authenticate(headers.get("authorization")))
-    except Unauthorized as error:
-        raise http.Refused(401, "Unauthorized", str(error), {"WWW-Authenticate": "Bearer"}) from error
+    headers = requests.lower_headers(event)
+    requests.require_json(event, headers)
+    app.append_context(source=sources.authenticate(headers.get("authorization")))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     app.clear_context()
-    try:
-        _gate(event)
-    except http.Refused as refused:
-        return http.as_event_response(
-            http.problem(refused.status, refused.title, refused.detail, headers=refused.headers)
-        )
-    except TransientFailure as error:
-        return http.as_event_response(transient(error))
-    return app.resolve(event, context)
+    return errors.before_routing(event, _gate) or app.resolve(event, context)

@@ -1,31 +1,27 @@
 """GET /s/{source_id}: the hosted feedback page in the visitor's language (a GET changes nothing);
-POST /s/{source_id}: the filled-in form, through the same intake as POST /v1/feedback."""
+POST /s/{source_id}: the filled-in form, through the same intake as POST /v1/feedback. The pages:
+views.py."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
+import views
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-import recovery.web.pages
 from recovery import clock
 from recovery.domain.identity import PiiHasher
 from recovery.errors import TransientFailure
-from recovery.notify.render import LANGUAGES, language_of
+from recovery.notify.render import LANGUAGES
 from recovery.observability import count_feedback, logger, metrics
 from recovery.services.intake import Intake
 from recovery.services.survey_page import (
-    COMMENT_MAX,
     PARAMS,
-    SCALES,
     BadForm,
     FormTokens,
     PageSource,
@@ -39,7 +35,8 @@ from recovery.store import models, secrets
 from recovery.store.feedback import FeedbackStore
 from recovery.store.rate_limit import RateLimiter
 from recovery.store.sources import SourceStore
-from recovery.web.pages import page
+from recovery.web import errors
+from recovery.web.languages import preferred_language
 
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)
@@ -56,44 +53,14 @@ survey = SurveyPage(
 app = APIGatewayHttpResolver()
 
 BODY_MAX = 16 * 1024  # a filled-in form is far smaller; anything larger is refused unread
-STRINGS = Path(recovery.web.pages.__file__).parent / "templates" / "survey"
 FIELDS = ("token", "lang", "score", "comment", "email", "phone", *PARAMS)
-LANGUAGE_NAMES = {
-    "en": "English",
-    "de": "Deutsch",
-    "nb": "Norsk",
-    "ja": "日本語",
-    "zh": "中文",
-    "tr": "Türkçe",
-}
-
-
-@cache
-def strings(language: str) -> dict[str, str]:
-    loaded: dict[str, str] = json.loads((STRINGS / f"{language}.json").read_text("utf-8"))
-    return loaded
 
 
 def _language(chosen: str | None) -> str:
     """The switcher's choice (`?lang=`), else the browser's first supported language, else English."""
     if chosen and chosen in LANGUAGES:
         return chosen
-    header = app.current_event.headers.get("accept-language") or ""
-    for part in header.split(","):
-        tag = part.split(";", 1)[0].strip()
-        primary = tag.split("-", 1)[0].lower()
-        if primary == "en" or (primary and language_of(tag) != "en"):
-            return language_of(tag)
-    return "en"
-
-
-def _message(status: int, language: str, key: str, headers: dict[str, str] | None = None) -> Response[str]:
-    t = strings(language)
-    response = page(
-        status, "survey_message.html", lang=language, t=t, heading=t[f"{key}_title"], message=t[key]
-    )
-    response.headers.update(headers or {})
-    return response
+    return preferred_language(app.current_event.headers.get("accept-language"))
 
 
 def _form_page(
@@ -104,31 +71,8 @@ def _form_page(
     params: dict[str, str],
     error: str | None = None,
 ) -> Response[str]:
-    t = strings(language)
-    low, high = SCALES[source.score_type]
-    path = f"/s/{source.source.source_id}"
-    switcher = [
-        (code, LANGUAGE_NAMES[code], f"{path}?{urlencode({**params, 'lang': code})}")
-        for code in LANGUAGE_NAMES
-    ]
-    return page(
-        status,
-        "survey_form.html",
-        lang=language,
-        t=t,
-        name=source.source.name,
-        question=t[f"question_{source.score_type}"],
-        choices=[str(value) for value in range(low, high + 1)],
-        low=t[f"low_{source.score_type}"],
-        high=t[f"high_{source.score_type}"],
-        form={name: form.get(name, "") for name in ("score", "comment", "email", "phone")},
-        params=params,
-        token=survey.token(source.source.source_id, clock.now()),
-        error=t[f"error_{error}"].format(max=COMMENT_MAX) if error else None,
-        error_field=error,
-        comment_max=COMMENT_MAX,
-        switcher=switcher,
-    )
+    token = survey.token(source.source.source_id, clock.now())
+    return views.form_page(status, source, language, form, params, token, error)
 
 
 def _form_fields() -> dict[str, str] | None:
@@ -148,7 +92,7 @@ def show(source_id: str) -> Response[str]:
     language = _language(query.get("lang"))
     source = survey.source(source_id, clock.now())
     if source is None:
-        return _message(404, language, "unknown")
+        return views.message(404, language, "unknown")
     return _form_page(200, source, language, {}, clean_params(query))
 
 
@@ -159,7 +103,7 @@ def submit(source_id: str) -> Response[str]:
     language = _language((form or {}).get("lang"))
     source = survey.source(source_id, now)
     if source is None:
-        return _message(404, language, "unknown")
+        return views.message(404, language, "unknown")
     if form is None:
         return _form_page(400, source, language, {}, {}, "score")
     params = clean_params(form)
@@ -173,7 +117,7 @@ def submit(source_id: str) -> Response[str]:
         return _form_page(400, source, language, form, params, bad.field)
     except RateLimited as limited:
         metrics.add_metric(name="SurveyPageRateLimited", unit=MetricUnit.Count, value=1)
-        return _message(429, language, "busy", {"Retry-After": str(limited.retry_after)})
+        return views.message(429, language, "busy", {"Retry-After": str(limited.retry_after)})
     metrics.add_metric(name="SurveyPageSubmitted", unit=MetricUnit.Count, value=1)
     count_feedback(outcome.result.status, outcome.result.verdict)
     if outcome.result.case_id:
@@ -181,14 +125,13 @@ def submit(source_id: str) -> Response[str]:
             "survey page feedback",
             extra={"feedback_id": outcome.result.feedback_id, "case_id": outcome.result.case_id},
         )
-    return _message(200, language, "thanks")
+    return views.message(200, language, "thanks")
 
 
 @app.exception_handler(TransientFailure)
 def transient(error: TransientFailure) -> Response[str]:
-    logger.warning("transient AWS failure", extra={"cause": str(error)})
-    metrics.add_metric(name="TransientAwsFailure", unit=MetricUnit.Count, value=1)
-    return _message(503, _language(None), "unavailable", {"Retry-After": "2"})
+    errors.note_transient(error)
+    return views.message(503, _language(None), "unavailable", {"Retry-After": "2"})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock
 from recovery.domain.links import Verdict
+from recovery.domain.records import Customer
 from recovery.notify.customer import customer_strings
 from recovery.notify.render import language_of
 from recovery.observability import logger, metrics
@@ -20,7 +21,7 @@ from recovery.settings import Settings
 from recovery.store import models
 from recovery.store.customer_messages import CustomerPreferences
 from recovery.store.links import LinkStore
-from recovery.store.models import CustomerItem
+from recovery.web.languages import preferred_language
 from recovery.web.pages import page
 
 settings = Settings.from_env()
@@ -29,19 +30,18 @@ unsubscribes = Unsubscribes(LinkStore(), CustomerPreferences())
 app = APIGatewayHttpResolver()
 
 
-def _language(customer: CustomerItem | None) -> str:
+def _language(customer: Customer | None) -> str:
     if customer is not None and customer.locale:
         return language_of(customer.locale)
-    accepted = app.current_event.headers.get("accept-language") or ""
-    return language_of(accepted.split(",", 1)[0].split(";", 1)[0].strip())
+    return preferred_language(app.current_event.headers.get("accept-language"))
 
 
-def _page(status: int, state: str, customer: CustomerItem | None) -> Response[str]:
+def _page(status: int, state: str, customer: Customer | None) -> Response[str]:
     language = _language(customer)
     return page(status, "unsubscribe.html", lang=language, t=customer_strings(language), state=state)
 
 
-def _refused(verdict: Verdict, customer: CustomerItem | None) -> Response[str]:
+def _refused(verdict: Verdict, customer: Customer | None) -> Response[str]:
     state = "expired" if verdict in (Verdict.EXPIRED, Verdict.USED) else "unknown"
     return _page(verdict.http_status, state, customer)
 

@@ -10,7 +10,7 @@ from recovery.errors import Unauthorized
 from recovery.observability import mask
 from recovery.services.intake import SourceDirectory, hash_key
 from recovery.store.models import SourceItem
-from recovery.web.http import pointer
+from recovery.web.requests import pointer
 
 
 def test_mask_hides_addresses_phones_and_keys() -> None:

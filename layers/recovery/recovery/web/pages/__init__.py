@@ -1,13 +1,16 @@
-"""Small server-rendered pages (Jinja2, autoescaped): what a lead sees after tapping a link."""
+"""Small server-rendered pages (Jinja2, autoescaped): what a lead sees after tapping a link, and the
+customer's survey and follow-up pages with their wording in each language."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+TEMPLATES = Path(__file__).parent / "templates"
 # A link's code is in the URL: never leak it as a referrer, never cache, never frame.
 HEADERS = {
     "Cache-Control": "no-store",
@@ -23,10 +26,17 @@ def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     return Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
     )
+
+
+@cache
+def wording(folder: str, language: str) -> dict[str, str]:
+    """A page's wording in a supported language: `templates/<folder>/<language>.json`."""
+    loaded: dict[str, str] = json.loads((TEMPLATES / folder / f"{language}.json").read_text("utf-8"))
+    return loaded
 
 
 def page(status: int, template: str, **context: Any) -> Response[str]:

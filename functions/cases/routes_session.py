@@ -1,0 +1,103 @@
+"""Signing in (`POST /v1/session`) and who the signed-in lead is (`GET /v1/me`)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel, ConfigDict, Field
+from services import cases, client_id
+
+from recovery.domain.cases import Lead
+from recovery.web import auth, http, requests
+
+router = Router()
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=256)
+    new_password: str | None = Field(default=None, min_length=1, max_length=256)
+
+
+@router.post("/v1/session")
+def sign_in() -> Response[str]:
+    """Sign in with the user pool (USER_PASSWORD_AUTH). A first sign-in with a temporary password is
+    answered 403 with `"challenge": "NEW_PASSWORD_REQUIRED"`; the same request with `new_password` sets
+    it. The password is never logged."""
+    credentials = requests.validated(SignIn, requests.json_body(router.current_event))
+    import boto3
+
+    cognito = boto3.client("cognito-idp")
+    try:
+        answer = cognito.initiate_auth(
+            AuthFlow="USER_PASSWORD_AUTH",
+            ClientId=client_id,
+            AuthParameters={"USERNAME": credentials.username, "PASSWORD": credentials.password},
+        )
+        if answer.get("ChallengeName") == "NEW_PASSWORD_REQUIRED" and credentials.new_password:
+            answer = cognito.respond_to_auth_challenge(
+                ClientId=client_id,
+                ChallengeName="NEW_PASSWORD_REQUIRED",
+                Session=answer["Session"],
+                ChallengeResponses={
+                    "USERNAME": credentials.username,
+                    "NEW_PASSWORD": credentials.new_password,
+                },
+            )
+    except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
+        return http.problem(401, "Unauthorized", "wrong user name or password")
+    except cognito.exceptions.InvalidPasswordException as error:
+        detail = error.response.get("Error", {}).get("Message", "the new password is too weak")
+        return http.problem(400, "Invalid request", detail, [{"pointer": "/new_password", "detail": detail}])
+    if "AuthenticationResult" not in answer:
+        return _challenge(str(answer.get("ChallengeName")))
+    result = answer["AuthenticationResult"]
+    token = result["IdToken"]
+    lead = cases.lead(_unverified_claims(token))
+    return http.json_response(
+        200, {"token": token, "expires_in": result.get("ExpiresIn", 3600), "user": _me(lead)}
+    )
+
+
+def _challenge(challenge: str) -> Response[str]:
+    """403 for a sign-in that needs one more step; `challenge` names it (a problem document plus)."""
+    document = {
+        "type": "about:blank",
+        "title": "Sign-in incomplete",
+        "status": 403,
+        "detail": "choose a new password"
+        if challenge == "NEW_PASSWORD_REQUIRED"
+        else f"the account needs {challenge}",
+        "challenge": challenge,
+    }
+    return Response(403, http.PROBLEM, json.dumps(document), headers=dict(http.NO_STORE))
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    """The claims of a token Cognito just handed us over TLS (describes the user to the console only;
+    every API call is checked by the authorizer)."""
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+@router.get("/v1/me")
+def me() -> Response[str]:
+    return http.json_response(200, _me(cases.lead(auth.claims(router.current_event))))
+
+
+def _me(lead: Lead) -> dict[str, Any]:
+    config = cases.config()
+    names = {team.id: team.name for team in config.teams} if config else {}
+    visible = cases.visible_teams(lead)
+    return {
+        "user": lead.user,
+        "actor": lead.actor,
+        "admin": lead.admin,
+        "teams": [{"id": team, "name": names.get(team, team)} for team in visible],
+    }
