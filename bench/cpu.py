@@ -275,7 +275,7 @@ def _worker(config_path: str, out_path: str) -> None:
     # The stream function on real stream records (from the counter benchmark), AWS stubbed likewise.
     _progress(f"CPU, stream function: {config['stream_iterations']} calls x 3 per record set")
     stream = load_function("stream")
-    stub.attach_at_sdk_boundary(models.dynamodb_client(), stream.outbox._bus._client)
+    stub.attach_at_sdk_boundary(models.dynamodb_client(), stream.processor._bus._client)
     result["stream"] = {}
     for name, records in config["stream_records"].items():
         request = {"Records": records}

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from recovery.notify.bus import EventBridgePublisher
 from recovery.notify.dead_letters import FROM_DEAD_LETTER_QUEUE, SqsDeadLetters
 from recovery.observability import logger, metrics, tracer
-from recovery.services.stream_processor import Outbox
+from recovery.services.stream_processor import StreamProcessor
 from recovery.settings import Settings
 from recovery.store import models
 from recovery.store.counters import CounterStore
@@ -21,7 +21,7 @@ from recovery.store.counters import CounterStore
 settings = Settings.from_env()
 models.bind(settings.table_name, settings.region)
 dlq_url = os.environ.get("STREAM_DLQ_URL", "").strip()
-outbox = Outbox(
+processor = StreamProcessor(
     CounterStore(),
     EventBridgePublisher(boto3.client("events"), settings.event_bus_name),
     SqsDeadLetters(boto3.client("sqs"), dlq_url) if dlq_url else None,
@@ -32,7 +32,7 @@ outbox = Outbox(
 @tracer().capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    delivery = outbox.process(event["Records"], park=not event.get(FROM_DEAD_LETTER_QUEUE))
+    delivery = processor.process(event["Records"], park=not event.get(FROM_DEAD_LETTER_QUEUE))
     log = logger.warning if delivery.failed_at else logger.info
     log(
         "stream records processed",

@@ -19,7 +19,7 @@ from recovery import clock
 from recovery.domain.identity import PiiHasher
 from recovery.services.intake import hash_key
 from recovery.services.privacy import Privacy, identify
-from recovery.services.stream_processor import Outbox
+from recovery.services.stream_processor import StreamProcessor
 from recovery.store import secrets
 from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import AlertStore
@@ -250,7 +250,7 @@ def test_erase_leaves_nothing_of_the_person_and_keeps_the_facts(
     reader = StreamReader(stack.table)
     stream = load_function("stream")
     bus = RecordingBus()
-    stream.outbox = Outbox(stream.outbox._counters, bus)
+    stream.processor = StreamProcessor(stream.processor._counters, bus)
     stream.lambda_handler({"Records": reader.read()}, Context())
     counted = counters(stack)
     assert counted and holding(stack, PERSONAL)  # the test can fail: her data is there to begin with

@@ -148,7 +148,7 @@ def stream_dlq(stack: Stack) -> tuple[str, ModuleType, Any]:
     url = sqs.create_queue(QueueName=f"{STACK_NAME}-StreamDLQ")["QueueUrl"]  # the template's queue name
     with environment({"STREAM_DLQ_URL": url}):
         stream = load_function("stream")
-    stream.outbox._bus = RecordingBus()
+    stream.processor._bus = RecordingBus()
     made = {
         "sqs": sqs,
         "lambda": StreamFunctionClient(stream),

@@ -23,7 +23,7 @@ from recovery.notify.senders import RecordingSender
 from recovery.services.alerts import Alerts, CachedConfig
 from recovery.services.customer_contact import CustomerMessenger
 from recovery.services.follow_up import FollowUps
-from recovery.services.stream_processor import Outbox
+from recovery.services.stream_processor import StreamProcessor
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.follow_up import FollowUpStore
 from recovery.store.links import LinkStore
@@ -116,7 +116,7 @@ def seeded(
         _seed(planned, api, alerts, lead, virtual_clock)
     _follow_up(sender, virtual_clock)
     stream = load_function("stream")
-    stream.outbox = Outbox(stream.outbox._counters, RecordingBus())
+    stream.processor = StreamProcessor(stream.processor._counters, RecordingBus())
     records = StreamReader(stack.table).read()
     for start in range(0, len(records), 100):
         stream.lambda_handler({"Records": records[start : start + 100]}, Context())

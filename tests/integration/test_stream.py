@@ -14,7 +14,7 @@ import pytest
 
 from local.refs import STACK_NAME
 from recovery.notify.dead_letters import PARKED_RECORD
-from recovery.services.stream_processor import Outbox
+from recovery.services.stream_processor import StreamProcessor
 from tests.integration.conftest import Api
 from tests.support import REGION, Context, Stack, StreamReader, environment, event, load_function
 
@@ -70,7 +70,7 @@ def test_batch_publishes_events_and_counts(api: Api, stack: Stack, stream: Any) 
         assert api.post("/v1/feedback", feedback(external_id, score))[0] == 201
     records = reader.read()
     bus = RecordingBus()
-    stream.outbox = Outbox(stream.outbox._counters, bus)
+    stream.processor = StreamProcessor(stream.processor._counters, bus)
 
     # WHEN the stream function handles the batch
     result = stream.lambda_handler({"Records": records}, Context())
@@ -102,7 +102,7 @@ def test_replayed_batch_changes_no_counter(api: Api, stack: Stack, stream: Any) 
     for external_id, score in (("a", 10), ("b", 3)):
         api.post("/v1/feedback", feedback(external_id, score))
     records = reader.read()
-    stream.outbox = Outbox(stream.outbox._counters, RecordingBus())
+    stream.processor = StreamProcessor(stream.processor._counters, RecordingBus())
     stream.lambda_handler({"Records": records}, Context())
     before = counters(stack)
 
@@ -117,7 +117,7 @@ def test_replayed_batch_changes_no_counter(api: Api, stack: Stack, stream: Any) 
 def test_update_moves_counters_by_the_difference(api: Api, stack: Stack, stream: Any) -> None:
     # GIVEN a positive response counted once
     reader = StreamReader(stack.table)
-    stream.outbox = Outbox(stream.outbox._counters, RecordingBus())
+    stream.processor = StreamProcessor(stream.processor._counters, RecordingBus())
     api.post("/v1/feedback", feedback("r1", 9))
     api.post("/v1/feedback", feedback("r2", 10))
     stream.lambda_handler({"Records": reader.read()}, Context())
@@ -135,7 +135,7 @@ def test_update_moves_counters_by_the_difference(api: Api, stack: Stack, stream:
 
 def test_update_that_moves_the_hour_moves_the_count(api: Api, stack: Stack, stream: Any) -> None:
     reader = StreamReader(stack.table)
-    stream.outbox = Outbox(stream.outbox._counters, RecordingBus())
+    stream.processor = StreamProcessor(stream.processor._counters, RecordingBus())
     api.post("/v1/feedback", feedback("r1", 9, hour="10"))
     stream.lambda_handler({"Records": reader.read()}, Context())
     api.post("/v1/feedback", feedback("r1", 9, hour="11"))
@@ -200,7 +200,7 @@ def test_reader_reads_a_range_and_exact_hours(api: Api, stack: Stack, stream: An
     from recovery.store.counters import CounterReader
 
     reader = StreamReader(stack.table)
-    stream.outbox = Outbox(stream.outbox._counters, RecordingBus())
+    stream.processor = StreamProcessor(stream.processor._counters, RecordingBus())
     for external_id, hour in (("a", "08"), ("b", "10"), ("c", "10"), ("d", "12")):
         api.post("/v1/feedback", feedback(external_id, 9, hour=hour))
     api.post("/v1/feedback", feedback("e", 9, team="support-apac", hour="10"))
@@ -232,7 +232,7 @@ def test_a_batch_delivered_again_as_halves_and_as_a_suffix_counts_each_record_on
     for number in range(6):
         api.post("/v1/feedback", feedback(f"r{number}", 9))
     records = reader.read()
-    stream.outbox = Outbox(stream.outbox._counters, RecordingBus())
+    stream.processor = StreamProcessor(stream.processor._counters, RecordingBus())
     assert stream.lambda_handler({"Records": copy.deepcopy(records)}, Context()) == {"batchItemFailures": []}
 
     # WHEN Lambda delivers it again cut otherwise: the halves of a bisect, then a suffix from a checkpoint
@@ -249,7 +249,7 @@ def test_a_record_that_cannot_be_read_is_parked_whole_and_the_rest_is_counted(ap
     dlq = sqs.create_queue(QueueName=f"{STACK_NAME}-StreamDLQ")["QueueUrl"]  # the template's queue name
     with environment({"STREAM_DLQ_URL": dlq}):
         stream = load_function("stream")
-    stream.outbox._bus = RecordingBus()
+    stream.processor._bus = RecordingBus()
     reader = StreamReader(stack.table)
     for external_id in ("a", "b", "c"):
         api.post("/v1/feedback", feedback(external_id, 9))
@@ -262,7 +262,7 @@ def test_a_record_that_cannot_be_read_is_parked_whole_and_the_rest_is_counted(ap
     # THEN the batch succeeds, the two readable responses are published and counted
     assert result == {"batchItemFailures": []}
     assert team(counters(stack)) == {"volume": 2}
-    published = [item for e in stream.outbox._bus.events for item in e.detail.get("feedback", [])]
+    published = [item for e in stream.processor._bus.events for item in e.detail.get("feedback", [])]
     assert len(published) == 2
     # AND the unreadable record waits in the DLQ whole, with the reason, ready to be replayed
     [message] = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]

@@ -10,12 +10,12 @@ from recovery.domain import sms
 from recovery.domain.routing import COMPENSATION_TYPES
 from recovery.notify.approval import (
     approval_strings,
-    browser_language,
     compensation_text,
     money,
     render_approval,
 )
 from recovery.notify.render import LANGUAGES, TEMPLATES
+from recovery.web.languages import preferred_language
 
 LINK = "https://rl.example.com/c/AbCdEfGhIjKlMnOp"
 LONG_LINK = "https://abcdefghij.execute-api.eu-north-1.amazonaws.com/c/AbCdEfGhIjKlMnOp"
@@ -184,4 +184,4 @@ def test_an_amount_must_be_a_number(amount: str) -> None:
     ],
 )
 def test_the_browser_language_is_the_first_supported_one(header: str | None, language: str) -> None:
-    assert browser_language(header) == language
+    assert preferred_language(header) == language

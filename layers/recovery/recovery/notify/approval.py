@@ -33,16 +33,6 @@ def approval_strings(language: str) -> dict[str, Any]:
     return wording("approval", language_of(language))
 
 
-def browser_language(accept_language: str | None) -> str:
-    """The first of the supported languages an `Accept-Language` header names, else English."""
-    for part in (accept_language or "").split(","):
-        tag = part.split(";", 1)[0].strip()
-        primary = tag.replace("_", "-").split("-", 1)[0].lower()
-        if primary == "en" or (primary and language_of(tag) != "en"):
-            return language_of(tag)
-    return "en"
-
-
 def money(amount: str, currency: str, language: str) -> str:
     """`120.00` EUR as the reader writes it: `120.00 EUR`, `120,00 EUR`, `8,000円`, `120.00欧元`."""
     t = approval_strings(language)

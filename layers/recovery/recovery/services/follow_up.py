@@ -9,7 +9,7 @@ cancels a follow-up not sent yet in its own):
         None when the team's follow-up is off or the customer has neither address nor phone.
         `score` is the original score (`feedback.detail["score"]`): the scale the customer is asked again.
 
-Then, every 5 minutes, `Followups.run(now)` reads the due index only:
+Then, every 5 minutes, `FollowUps.run(now)` reads the due index only:
 - `DUE#followup#<shard>`: send. The case must still be resolved (else the follow-up is cancelled). One
   run takes it (scheduled -> sending, conditionally), the customer's cap is counted under the
   customer's version, and `CustomerMessenger` sends (opt-out, suppression, contact hours, delivery rows,

@@ -1,4 +1,4 @@
-"""The stream is the outbox: from committed table changes, publish domain events and move counters.
+"""The stream processor: from committed table changes, publish domain events and move counters.
 
 One delivery of stream records (a batch, a bisected half of one, the rest of one after a checkpoint, a
 replay from the DLQ) goes through four steps:
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 
 class Counters(Protocol):
-    """The counter store as the outbox uses it (recovery.store.counters.CounterStore)."""
+    """The counter store as the stream processor uses it (recovery.store.counters.CounterStore)."""
 
     def counted(self, records: Sequence[Counted]) -> set[str]: ...
 
@@ -117,7 +117,7 @@ class Delivery:
         return {"batchItemFailures": failures}
 
 
-class Outbox:
+class StreamProcessor:
     def __init__(
         self,
         counters: Counters,

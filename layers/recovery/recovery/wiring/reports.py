@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from recovery.domain.routing import Team
 from recovery.observability import record_metric
 from recovery.services.alerts import CachedConfig
 from recovery.services.anomalies import AnomalyRun, open_anomalies
-from recovery.services.digest import DigestRun
 from recovery.services.markers import Markers
 from recovery.services.reports import Reports
 from recovery.settings import Settings
@@ -24,6 +24,9 @@ from recovery.store.cases import CaseStore
 from recovery.store.counters import CounterReader
 from recovery.store.markers import MarkerStore
 from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, bind_table, suppressed
+
+if TYPE_CHECKING:
+    from recovery.services.digest import DigestRun
 
 
 def build_markers(settings: Settings | None = None) -> Markers:
@@ -73,6 +76,8 @@ def build_anomaly_run(settings: MessagingSettings | None = None) -> AnomalyRun:
 
 def build_digest_run(settings: MessagingSettings | None = None) -> DigestRun:
     """The weekly digest: each team's week, its open anomalies and nearest deadlines, to its leads."""
+    from recovery.services.digest import DigestRun  # the weekly job only: not on a report's cold start
+
     settings = settings or MessagingSettings.from_env()
     bind_table(settings.base)
     return DigestRun(

@@ -15,7 +15,7 @@ from boto3.dynamodb.types import TypeSerializer
 from recovery.errors import TransientFailure
 from recovery.notify.bus import RecordingPublisher
 from recovery.notify.dead_letters import PARKED_RECORD, RecordingDeadLetters
-from recovery.services.stream_processor import Outbox
+from recovery.services.stream_processor import StreamProcessor
 from recovery.store.counters import Counted, Part, marker_pk, minute_of, record_digest
 
 NOW = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
@@ -100,10 +100,12 @@ def poison(n: int) -> dict[str, Any]:
     return record
 
 
-def outbox(counters: MemoryCounters | None = None) -> tuple[Outbox, MemoryCounters, RecordingPublisher, Any]:
+def processor(
+    counters: MemoryCounters | None = None,
+) -> tuple[StreamProcessor, MemoryCounters, RecordingPublisher, Any]:
     counters = counters or MemoryCounters()
     bus, dead_letters = RecordingPublisher(), RecordingDeadLetters()
-    return Outbox(counters, bus, dead_letters, now=lambda: NOW), counters, bus, dead_letters
+    return StreamProcessor(counters, bus, dead_letters, now=lambda: NOW), counters, bus, dead_letters
 
 
 def published(bus: RecordingPublisher) -> list[str]:
@@ -119,7 +121,7 @@ def sequence(record: dict[str, Any]) -> str:
 
 def test_a_poison_record_is_parked_whole_with_its_reason_and_the_rest_is_processed() -> None:
     # GIVEN a batch whose second record can't be read
-    box, counters, bus, dead_letters = outbox()
+    box, counters, bus, dead_letters = processor()
     records = [feedback(1), poison(2), feedback(3)]
 
     # WHEN it is processed
@@ -137,7 +139,7 @@ def test_a_poison_record_is_parked_whole_with_its_reason_and_the_rest_is_process
 
 def test_a_record_that_could_not_be_parked_is_named_and_everything_before_it_is_done() -> None:
     # GIVEN the DLQ throttles the one park
-    box, counters, _, dead_letters = outbox()
+    box, counters, _, dead_letters = processor()
     dead_letters.failures = 1
     records = [feedback(1), poison(2), feedback(3)]
 
@@ -153,7 +155,7 @@ def test_a_record_that_could_not_be_parked_is_named_and_everything_before_it_is_
 
 
 def test_a_replayed_parked_record_that_still_cannot_be_read_is_reported_not_parked_again() -> None:
-    box, _, _, dead_letters = outbox()
+    box, _, _, dead_letters = processor()
     record = poison(7)
     delivery = box.process([record], park=False)
     assert delivery.response() == {"batchItemFailures": [{"itemIdentifier": sequence(record)}]}
@@ -162,7 +164,7 @@ def test_a_replayed_parked_record_that_still_cannot_be_read_is_reported_not_park
 
 def test_without_a_dead_letter_queue_a_poison_record_is_reported() -> None:
     counters = MemoryCounters()
-    box = Outbox(counters, RecordingPublisher(), None, now=lambda: NOW)
+    box = StreamProcessor(counters, RecordingPublisher(), None, now=lambda: NOW)
     records = [feedback(1), poison(2)]
     assert box.process(records).response() == {
         "batchItemFailures": [{"itemIdentifier": sequence(records[1])}]
@@ -175,7 +177,7 @@ def test_without_a_dead_letter_queue_a_poison_record_is_reported() -> None:
 
 def test_a_refused_put_events_names_the_first_record_and_counts_nothing() -> None:
     # GIVEN PutEvents refuses an entry (throttled)
-    box, counters, bus, dead_letters = outbox()
+    box, counters, bus, dead_letters = processor()
     bus.failures = 1
     records = [feedback(1), feedback(2), poison(3)]
 
@@ -190,7 +192,7 @@ def test_a_refused_put_events_names_the_first_record_and_counts_nothing() -> Non
 
 def test_a_failed_counter_transaction_names_the_first_record_it_did_not_count() -> None:
     # GIVEN records of two creation minutes (two transactions), and the second transaction fails
-    box, counters, _, _ = outbox()
+    box, counters, _, _ = processor()
     counters.fail_at = 1
     later = CREATED + timedelta(minutes=1)
     records = [feedback(1), feedback(2), feedback(3, later), feedback(4, later)]
@@ -213,7 +215,7 @@ def batch(size: int = 8) -> list[dict[str, Any]]:
 
 def test_counts_are_exact_when_a_failed_batch_comes_back_as_halves_then_as_the_reported_suffix() -> None:
     # GIVEN a batch whose second counter transaction fails once it is under way
-    box, counters, _, _ = outbox()
+    box, counters, _, _ = processor()
     counters.fail_at = 1
     records = batch()
     first = box.process(copy.deepcopy(records))
@@ -234,7 +236,7 @@ def test_counts_are_exact_when_a_failed_batch_comes_back_as_halves_then_as_the_r
 
 def test_counts_are_exact_when_the_function_dies_right_after_a_transaction_committed() -> None:
     # GIVEN the function times out just after its first counter transaction committed
-    box, counters, _, _ = outbox()
+    box, counters, _, _ = processor()
     counters.crash_at = 0
     records = batch()
     with pytest.raises(RuntimeError):
@@ -256,7 +258,7 @@ def test_every_contiguous_redelivery_after_any_failing_transaction_counts_each_r
     # GIVEN each transaction in turn failing on the first delivery
     records = batch(6)
     for fail_at in range(3):
-        box, counters, _, _ = outbox()
+        box, counters, _, _ = processor()
         counters.fail_at = fail_at
         box.process(copy.deepcopy(records))
         # WHEN every contiguous piece of the batch is delivered again
