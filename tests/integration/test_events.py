@@ -40,7 +40,10 @@ def test_sample_event_runs(name: str, stack: Stack) -> None:
         # A stream batch with a negative (and its case) and a positive: every record done, two events
         # published (one CaseOpened, one FeedbackReceived listing both responses), and counters written.
         assert result == {"batchItemFailures": []}
-        assert sorted(e.detail_type for e in module.processor._bus.events) == ["CaseOpened", "FeedbackReceived"]
+        assert sorted(e.detail_type for e in module.processor._bus.events) == [
+            "CaseOpened",
+            "FeedbackReceived",
+        ]
         assert counters(stack)
     elif function == "alert":
         assert result["skipped"] == "no such case"  # the sample's case is not in this empty table

@@ -36,7 +36,7 @@ class Host:
         self.seen: list[str] = []
 
     def find(self, logical_id: str) -> None:
-        return None  # no function config: its calls act as the account (IAM: tests/unit/test_local_iam.py)
+        return None  # no function config: its calls act as the account (IAM: tests/unit/local/test_iam.py)
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         self.seen += [record["body"] for record in event["Records"]]

@@ -16,7 +16,7 @@ from recovery.domain.feedback import CesScore, CsatScore, CustomScore, NpsScore,
 from recovery.sources import config, mapping
 from recovery.sources.mapping import MappingError, MappingSpec, apply_mapping, document, read_body
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def spec(**overrides: Any) -> MappingSpec:

@@ -22,7 +22,7 @@ from recovery.sources.mapping import MappingSpec, apply_mapping, document
 from recovery.sources.signatures import parse_scheme, verify
 from tests.vendor_stub import VendorStub, serve_vendor
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHARED = ROOT / "tests" / "fixtures" / "vendor"  # a copy of shared/fixtures/webhooks
 LOCAL = ROOT / "tests" / "fixtures" / "webhooks"
 SM_CALLBACK = SHARED / "surveymonkey" / "callback_event_example_A_filter_type_survey.json"

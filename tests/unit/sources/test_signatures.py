@@ -16,7 +16,7 @@ from recovery.sources import signatures
 from recovery.sources.presets import STANDARD_WEBHOOKS
 from recovery.sources.signatures import HmacScheme, TokenScheme, parse_scheme, sign, verify
 
-SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "vendor"  # a copy of shared/fixtures/webhooks
+SHARED = Path(__file__).resolve().parents[2] / "fixtures" / "vendor"  # a copy of shared/fixtures/webhooks
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 BODY = b'{"event_id":"e1","form_response":{"token":"t1"}}'
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from recovery.domain import cases as rules
 from recovery.domain.routing import parse_config
 
-CONFIG = parse_config(yaml.safe_load((Path(__file__).parents[2] / "config" / "teams.yaml").read_text()))
+CONFIG = parse_config(yaml.safe_load((Path(__file__).parents[3] / "config" / "teams.yaml").read_text()))
 EMEA = CONFIG.team("support-emea")
 
 

@@ -12,7 +12,7 @@ from recovery.sources import config
 from recovery.sources.config import ConfigError, parse_sources, resolve
 from recovery.sources.signatures import HmacScheme, TokenScheme
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def error_of(document: Any) -> str:

@@ -19,7 +19,7 @@ from recovery.sources import config, mapping, signatures
 from recovery.sources.mapping import Mapped, MappingError
 from recovery.sources.presets import PRESETS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHARED = ROOT / "tests" / "fixtures" / "vendor"  # a copy of shared/fixtures/webhooks
 LOCAL = ROOT / "tests" / "fixtures" / "webhooks"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
