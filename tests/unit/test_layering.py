@@ -130,12 +130,6 @@ STORE_PRIVATE = "store-private"  # nothing outside store/ imports its private (`
 STORE_ITEMS = "store-items"
 ITEM_FREE = ("services", "web")
 
-# Breaches the code has today, each checked on its own below and expected to fail. When one is fixed,
-# its test passes, strict xfail turns that into a failure, and its entry here goes.
-KNOWN_BREACHES: dict[tuple[str, str], str] = {
-    (STORE_ITEMS, "recovery.services.inbound_hooks"): "SourceStore still answers a SourceItem",
-}
-
 
 def qualified(name: str) -> str:
     """`store.secrets` -> `recovery.store.secrets`; names outside the layer stay as they are."""
@@ -216,29 +210,11 @@ def breaches_of(rule: str, module: str, path: Path) -> list[str]:
 
 @pytest.mark.parametrize("rule", [*FOLDER_RULES, PYNAMODB, STORE_PRIVATE, STORE_ITEMS])
 def test_imports_point_down(rule: str) -> None:
-    # GIVEN the modules the rule covers (the layer's, and the handlers'), but for today's known breaches
-    modules = {
-        module: path
-        for module, path in checked_modules().items()
-        if rule in rules_for(module) and (rule, module) not in KNOWN_BREACHES
-    }
+    # GIVEN the modules the rule covers (the layer's, and the handlers')
+    modules = {module: path for module, path in checked_modules().items() if rule in rules_for(module)}
     assert modules, f"no module is under {rule}"
     # WHEN their imports are read, module level or lazy THEN none breaks the rule
     assert [problem for module, path in modules.items() for problem in breaches_of(rule, module, path)] == []
-
-
-@pytest.mark.parametrize(
-    ("rule", "module"),
-    [
-        pytest.param(rule, module, marks=pytest.mark.xfail(strict=True, reason=reason), id=f"{rule}:{module}")
-        for (rule, module), reason in KNOWN_BREACHES.items()
-    ],
-)
-def test_a_known_breach_until_it_is_fixed(rule: str, module: str) -> None:
-    # GIVEN a module that breaks a rule today WHEN it is read THEN it keeps the rule (expected to fail)
-    path = checked_modules()[module]
-    assert rule in rules_for(module)
-    assert breaches_of(rule, module, path) == []
 
 
 def test_the_rules_name_folders_the_layer_has() -> None:

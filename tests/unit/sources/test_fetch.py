@@ -403,8 +403,8 @@ def test_a_bad_preset_option_is_named_when_the_source_is_loaded() -> None:
 
 # The source's own event table: what it maps is what is fetched.
 def sm_connectors(base_url: str, events: dict[str, str]) -> tuple[Any, Any]:
+    from recovery.domain.source import StoredSource
     from recovery.services.inbound_hooks import Connectors, HookSource, intake_source
-    from recovery.store.models import SourceItem
     from recovery.store.sources import SourceStore
 
     source = {
@@ -422,7 +422,7 @@ def sm_connectors(base_url: str, events: dict[str, str]) -> tuple[Any, Any]:
         "mapping": {"events": events},
     }
     connector = config.resolve(config.parse_source(source))
-    item = SourceItem("CFG#SOURCE#sm-csat", "CFG", source_id="sm-csat", name="SurveyMonkey")
+    item = StoredSource(source_id="sm-csat", name="SurveyMonkey", updated_at=None)
     hook = HookSource(intake_source(item), connector, ())
     fetch = lambda step, doc, **table: enrich(step, doc, token_for=token, **table)  # noqa: E731
     return Connectors(SourceStore(), fetch=fetch), hook

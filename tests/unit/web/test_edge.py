@@ -6,10 +6,10 @@ import pytest
 
 from recovery.domain.feedback import Customer
 from recovery.domain.identity import PiiHasher, case_id, feedback_id
+from recovery.domain.source import StoredSource
 from recovery.errors import Unauthorized
 from recovery.observability import mask
 from recovery.services.intake import SourceDirectory, hash_key
-from recovery.store.models import SourceItem
 from recovery.web.requests import pointer
 
 
@@ -43,24 +43,22 @@ def test_hashes_are_keyed_and_ids_deterministic() -> None:
 
 
 class FakeSources:
-    def __init__(self, items: dict[str, SourceItem]) -> None:
+    def __init__(self, items: dict[str, StoredSource]) -> None:
         self.items = items
         self.reads = 0
 
-    def get(self, source_id: str) -> SourceItem | None:
+    def get(self, source_id: str) -> StoredSource | None:
         self.reads += 1
         return self.items.get(source_id)
 
 
-def source(key: str) -> SourceItem:
+def source(key: str) -> StoredSource:
     from datetime import UTC, datetime
 
-    return SourceItem(
-        "CFG#SOURCE#web",
-        "CFG",
+    return StoredSource(
         source_id="web",
         name="Web",
-        key_hashes=[hash_key("old"), hash_key(key)],
+        key_hashes=(hash_key("old"), hash_key(key)),
         enabled=True,
         updated_at=datetime.now(UTC),
     )

@@ -22,13 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from recovery import clock
 from recovery.domain.classify import Thresholds, classify
 from recovery.domain.keys import hash_key
+from recovery.domain.source import StoredSource
 from recovery.errors import Conflict, TransientFailure
 from recovery.observability import logger
 from recovery.services.intake import Intake, Source
 from recovery.sources import config, mapping, signatures
 from recovery.sources.fetch import FetchInputError, enrich
 from recovery.store.hook_log import HookLog, LogEntry, LogPage
-from recovery.store.models import SourceItem
 from recovery.store.sources import SourceStore
 
 Outcome = Literal["created", "updated", "duplicate", "held", "ignored", "refused", "failed"]
@@ -87,7 +87,7 @@ class BadSourceRequest(ValueError):
     """An admin request that cannot be carried out as asked (400); the message names the key."""
 
 
-def valid_secrets(item: SourceItem, now: datetime) -> tuple[str, ...]:
+def valid_secrets(item: StoredSource, now: datetime) -> tuple[str, ...]:
     """The current webhook secret, and the previous one while its rotation window lasts."""
     current = (item.webhook_secret,) if item.webhook_secret else ()
     if item.previous_secret and item.previous_secret_until and now < item.previous_secret_until:
@@ -95,18 +95,18 @@ def valid_secrets(item: SourceItem, now: datetime) -> tuple[str, ...]:
     return current
 
 
-def intake_source(item: SourceItem) -> Source:
+def intake_source(item: StoredSource) -> Source:
     return Source(
         source_id=item.source_id,
         name=item.name,
-        key_hashes=tuple(item.key_hashes or ()),
+        key_hashes=item.key_hashes,
         thresholds=Thresholds.model_validate(item.thresholds or {}),
-        previous_key_hashes=tuple(item.previous_key_hashes or ()),
+        previous_key_hashes=item.previous_key_hashes,
         previous_keys_until=item.previous_keys_until,
     )
 
 
-def connector_of(item: SourceItem) -> config.Connector:
+def connector_of(item: StoredSource) -> config.Connector:
     """The stored spec, validated and resolved (the preset applied). Raises config.ConfigError."""
     return config.resolve(config.parse_source(item.spec))
 

@@ -4,12 +4,13 @@ settings, with the previous secret or keys kept valid for a window after a rotat
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from recovery import clock
+from recovery.domain.source import SourceListing, StoredSource
 from recovery.store.errors import transient_as_domain
 from recovery.store.models import SourceItem, SourceListingItem, get_item
 
@@ -22,9 +23,10 @@ def source_pk(source_id: str) -> str:
 
 
 class SourceStore:
-    def get(self, source_id: str) -> SourceItem | None:
+    def get(self, source_id: str) -> StoredSource | None:
         with transient_as_domain():
-            return get_item(SourceItem, source_pk(source_id), "CFG")
+            item = get_item(SourceItem, source_pk(source_id), "CFG")
+        return _record(item) if item is not None else None
 
     def put(
         self,
@@ -65,41 +67,43 @@ class SourceStore:
             raise
         return True
 
-    def listing(self) -> list[SourceListingItem]:
+    def listing(self) -> list[SourceListing]:
         with transient_as_domain():
-            return list(SourceListingItem.query(LISTING_PK))
+            rows = list(SourceListingItem.query(LISTING_PK))
+        return [SourceListing(str(row.source_id), str(row.name), row.preset) for row in rows]
 
-    def rotate_secret(self, item: SourceItem, new_secret: str, until: datetime) -> bool:
-        """The new secret becomes current; the one read in `item` stays valid until `until`.
+    def rotate_secret(self, source: StoredSource, new_secret: str, until: datetime) -> bool:
+        """The new secret becomes current; the one read in `source` stays valid until `until`.
         False when the source changed since it was read (or is gone)."""
         return self._update(
-            item,
+            source,
             [
                 SourceItem.webhook_secret.set(new_secret),
-                SourceItem.previous_secret.set(item.webhook_secret),
+                SourceItem.previous_secret.set(cast(str, source.webhook_secret)),  # None as before: no secret
                 SourceItem.previous_secret_until.set(until),
             ],
         )
 
-    def rotate_key(self, item: SourceItem, new_hash: str, until: datetime) -> bool:
-        """The new key hash becomes current; the hashes read in `item` stay valid until `until`."""
+    def rotate_key(self, source: StoredSource, new_hash: str, until: datetime) -> bool:
+        """The new key hash becomes current; the hashes read in `source` stay valid until `until`."""
         return self._update(
-            item,
+            source,
             [
                 SourceItem.key_hashes.set([new_hash]),
-                SourceItem.previous_key_hashes.set(list(item.key_hashes or [])),
+                SourceItem.previous_key_hashes.set(list(source.key_hashes)),
                 SourceItem.previous_keys_until.set(until),
             ],
         )
 
     @staticmethod
-    def _update(item: SourceItem, actions: list[Any]) -> bool:
+    def _update(source: StoredSource, actions: list[Any]) -> bool:
         # Guarded by the time of the read: two rotations at once must not both keep "the previous" one.
+        item = SourceItem(source_pk(source.source_id), "CFG")
         try:
             with transient_as_domain():
                 item.update(
                     actions=[*actions, SourceItem.updated_at.set(clock.now())],
-                    condition=SourceItem.updated_at == item.updated_at,
+                    condition=SourceItem.updated_at == source.updated_at,
                 )
         except UpdateError as error:
             if error.cause_response_code == _CONDITION_FAILED:
@@ -137,3 +141,21 @@ class SourceStore:
         return SourceListingItem(
             LISTING_PK, source_id, source_id=source_id, name=name, preset=str(preset) if preset else None
         )
+
+
+def _record(item: SourceItem) -> StoredSource:
+    return StoredSource(
+        source_id=str(item.source_id),
+        name=str(item.name),
+        updated_at=item.updated_at,
+        key_hashes=tuple(item.key_hashes or ()),
+        webhook_secret=item.webhook_secret,
+        thresholds=item.thresholds,
+        enabled=bool(item.enabled),
+        page=item.page,
+        spec=item.spec,
+        previous_secret=item.previous_secret,
+        previous_secret_until=item.previous_secret_until,
+        previous_key_hashes=tuple(item.previous_key_hashes or ()),
+        previous_keys_until=item.previous_keys_until,
+    )
