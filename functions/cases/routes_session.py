@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
-from services import cases, client_id
+from services import cases, client_id, user_pool
 
 from recovery.domain.cases import Lead
 from recovery.web import auth, http, requests
@@ -31,9 +31,7 @@ def sign_in() -> Response[str]:
     answered 403 with `"challenge": "NEW_PASSWORD_REQUIRED"`; the same request with `new_password` sets
     it. The password is never logged."""
     credentials = requests.validated(SignIn, requests.json_body(router.current_event))
-    import boto3
-
-    cognito = boto3.client("cognito-idp")
+    cognito = user_pool()
     try:
         answer = cognito.initiate_auth(
             AuthFlow="USER_PASSWORD_AUTH",

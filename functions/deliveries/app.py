@@ -9,20 +9,13 @@ from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock
-from recovery.domain.identity import PiiHasher
 from recovery.observability import logger, metrics, tracer
 from recovery.services import deliverability
 from recovery.settings import Settings
-from recovery.store import models, secrets
-from recovery.store.suppressions import SuppressionStore
+from recovery.wiring.deliveries import build_suppression_list
 
-settings = Settings.from_env()
-models.bind(settings.table_name, settings.region)
-store = SuppressionStore()
-
-
-def address_hash(address: str) -> str:
-    return PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)).digest("address", address.lower())
+suppression_list = build_suppression_list(Settings.from_env())
+store, address_hash = suppression_list.store, suppression_list.address_hash
 
 
 @logger.inject_lambda_context

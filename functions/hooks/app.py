@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,29 +18,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recovery.domain.identity import PiiHasher
 from recovery.errors import TransientFailure
 from recovery.observability import count_feedback, logger, metrics
-from recovery.services.inbound_hooks import Connectors, Delivery, HookAnswer, Hooks, UnknownSource
-from recovery.services.intake import Intake
+from recovery.services.inbound_hooks import Delivery, HookAnswer, UnknownSource
 from recovery.settings import Settings
-from recovery.store import models, secrets
-from recovery.store.feedback import FeedbackStore
-from recovery.store.hook_log import HookLog
-from recovery.store.sources import SourceStore
 from recovery.web import http, requests
+from recovery.wiring.intake import build_hooks
 
-settings = Settings.from_env()
-models.bind(settings.table_name, settings.region)
-hooks = Hooks(
-    Connectors(SourceStore()),
-    Intake(
-        FeedbackStore(),
-        hasher=lambda: PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)),
-        retention=timedelta(days=settings.feedback_retention_days),
-    ),
-    HookLog(),
-)
+hooks = build_hooks(Settings.from_env())
 _TITLES = {
     400: "Unreadable delivery",
     401: "Unauthorized",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -13,23 +12,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery.domain.feedback import BatchItemResult, BatchResult, FeedbackBatchIn, FeedbackIn, IntakeResult
-from recovery.domain.identity import PiiHasher
 from recovery.observability import count_feedback, logger, metrics
-from recovery.services.intake import Intake, SourceDirectory
 from recovery.settings import Settings
-from recovery.store import models, secrets
-from recovery.store.feedback import FeedbackStore
-from recovery.store.sources import SourceStore
 from recovery.web import api_docs, errors, http, requests
+from recovery.wiring.intake import build_ingest
 
-settings = Settings.from_env()
-models.bind(settings.table_name, settings.region)
-sources = SourceDirectory(SourceStore())
-intake = Intake(
-    FeedbackStore(),
-    hasher=lambda: PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)),
-    retention=timedelta(days=settings.feedback_retention_days),
-)
+ingest = build_ingest(Settings.from_env())
 FEEDBACK_ANSWERS = {
     201: "a new response",
     200: "a duplicate (same ids), or an update (re-classified, never a second case)",
@@ -67,7 +55,7 @@ def swagger_ui() -> Response[str]:
 @app.post("/v1/feedback", responses=http.answers(IntakeResult, FEEDBACK_ANSWERS, REFUSALS))
 def post_feedback(feedback: Annotated[FeedbackIn, Body(embed=False)]) -> Response[str]:
     source = app.context["source"]
-    outcome = intake.receive(source, feedback)
+    outcome = ingest.intake.receive(source, feedback)
     _log(outcome.result)
     metrics.add_metric(name=f"Feedback{outcome.result.status.capitalize()}", unit=MetricUnit.Count, value=1)
     count_feedback(outcome.result.status, outcome.result.verdict)
@@ -79,7 +67,7 @@ def post_feedback(feedback: Annotated[FeedbackIn, Body(embed=False)]) -> Respons
 )
 def post_feedback_batch(batch: Annotated[FeedbackBatchIn, Body(embed=False)]) -> BatchResult:
     source = app.context["source"]
-    outcomes = intake.receive_many(source, batch.items)
+    outcomes = ingest.intake.receive_many(source, batch.items)
     for outcome in outcomes:
         _log(outcome.result)
         count_feedback(outcome.result.status, outcome.result.verdict)
@@ -110,7 +98,7 @@ def _gate(event: dict[str, Any]) -> None:
         return
     headers = requests.lower_headers(event)
     requests.require_json(event, headers)
-    app.append_context(source=sources.authenticate(headers.get("authorization")))
+    app.append_context(source=ingest.sources.authenticate(headers.get("authorization")))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -15,16 +15,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recovery.notify.webhooks import UrllibPoster
 from recovery.observability import logger, metrics, tracer
-from recovery.services.outbound_webhooks import Outbound
 from recovery.settings import Settings
-from recovery.store import models
-from recovery.store.outbound import OutboundStore
+from recovery.wiring.outbound import build_outbound
 
 settings = Settings.from_env()
-models.bind(settings.table_name, settings.region)
-outbound = Outbound(OutboundStore(), UrllibPoster())
+outbound = build_outbound(settings)
 # A batch where every record failed is answered like any other: those records come back later.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

@@ -3,29 +3,16 @@ read is parked in the stream DLQ. Answers with the partial batch response Lambda
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recovery.notify.bus import EventBridgePublisher
-from recovery.notify.dead_letters import FROM_DEAD_LETTER_QUEUE, SqsDeadLetters
+from recovery.notify.dead_letters import FROM_DEAD_LETTER_QUEUE
 from recovery.observability import logger, metrics, tracer
-from recovery.services.stream_processor import StreamProcessor
-from recovery.settings import Settings
-from recovery.store import models
-from recovery.store.counters import CounterStore
+from recovery.wiring.stream import StreamSettings, build_stream_processor
 
-settings = Settings.from_env()
-models.bind(settings.table_name, settings.region)
-dlq_url = os.environ.get("STREAM_DLQ_URL", "").strip()
-processor = StreamProcessor(
-    CounterStore(),
-    EventBridgePublisher(boto3.client("events"), settings.event_bus_name),
-    SqsDeadLetters(boto3.client("sqs"), dlq_url) if dlq_url else None,
-)
+processor = build_stream_processor(StreamSettings.from_env())
 
 
 @logger.inject_lambda_context

@@ -4,7 +4,6 @@ views.py."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -15,41 +14,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recovery import clock
-from recovery.domain.identity import PiiHasher
 from recovery.errors import TransientFailure
 from recovery.notify.render import LANGUAGES
 from recovery.observability import count_feedback, logger, metrics
-from recovery.services.intake import Intake
-from recovery.services.survey_page import (
-    PARAMS,
-    BadForm,
-    FormTokens,
-    PageSource,
-    RateLimited,
-    SurveyPage,
-    TokenRefused,
-    clean_params,
-)
+from recovery.services.survey_page import PARAMS, BadForm, PageSource, RateLimited, TokenRefused, clean_params
 from recovery.settings import Settings
-from recovery.store import models, secrets
-from recovery.store.feedback import FeedbackStore
-from recovery.store.rate_limit import RateLimiter
-from recovery.store.sources import SourceStore
 from recovery.web import errors
 from recovery.web.languages import preferred_language
+from recovery.wiring.intake import build_survey_page
 
-settings = Settings.from_env()
-models.bind(settings.table_name, settings.region)
-survey = SurveyPage(
-    SourceStore(),
-    Intake(
-        FeedbackStore(),
-        hasher=lambda: PiiHasher(secrets.secret_bytes(settings.pii_key_secret_arn)),
-        retention=timedelta(days=settings.feedback_retention_days),
-    ),
-    RateLimiter(),
-    tokens=lambda: FormTokens(secrets.secret_bytes(settings.pii_key_secret_arn)),
-)
+survey = build_survey_page(Settings.from_env())
 app = APIGatewayHttpResolver()
 
 BODY_MAX = 16 * 1024  # a filled-in form is far smaller; anything larger is refused unread

@@ -16,17 +16,12 @@ from recovery.domain.records import Customer
 from recovery.notify.customer import customer_strings
 from recovery.notify.render import language_of
 from recovery.observability import logger, metrics
-from recovery.services.unsubscribe import Unsubscribes
 from recovery.settings import Settings
-from recovery.store import models
-from recovery.store.customer_messages import CustomerPreferences
-from recovery.store.links import LinkStore
 from recovery.web.languages import preferred_language
 from recovery.web.pages import page
+from recovery.wiring.unsubscribe import build_unsubscribes
 
-settings = Settings.from_env()
-models.bind(settings.table_name, settings.region)
-unsubscribes = Unsubscribes(LinkStore(), CustomerPreferences())
+unsubscribes = build_unsubscribes(Settings.from_env())
 app = APIGatewayHttpResolver()
 
 

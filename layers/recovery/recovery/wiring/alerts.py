@@ -8,7 +8,8 @@ from recovery.services.alerts import Alerts, CachedConfig
 from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
-from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, bind_table, suppressed
+from recovery.wiring import bind_table
+from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, suppressed
 
 
 def build_alerts(settings: MessagingSettings, sender: Sender | None = None) -> Alerts:
@@ -19,7 +20,7 @@ def build_alerts(settings: MessagingSettings, sender: Sender | None = None) -> A
         CachedConfig(ConfigStore()),
         LinkStore(),
         sender or aws_sender(settings),
-        address_hasher(settings),
+        address_hasher(settings.base),
         settings.public_url,
         record_metric,
         suppressed=suppressed(),

@@ -1,19 +1,46 @@
-"""Builds the cases service: the cases function (a lead's API and the approval pages)."""
+"""Builds the cases function (a lead's API and the approval pages): the cases service, and what its
+routes share besides: the user pool that signs leads in, and the sources as the console's delivery log
+shows them."""
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from recovery.notify.senders import Sender
 from recovery.observability import record_metric
 from recovery.services.alerts import CachedConfig
 from recovery.services.cases import Cases
+from recovery.services.inbound_hooks import SourceAdmin
 from recovery.settings import SettingsError
 from recovery.store.alerting import ConfigStore
 from recovery.store.cases import CaseStore
+from recovery.store.hook_log import HookLog
 from recovery.store.links import LinkStore
+from recovery.store.sources import SourceStore
+from recovery.wiring import bind_table
 from recovery.wiring.customers import build_messenger
-from recovery.wiring.messaging import MessagingSettings, aws_sender, bind_table
+from recovery.wiring.messaging import MessagingSettings, aws_sender
+
+
+@dataclass(frozen=True)
+class CasesApi:
+    cases: Cases
+    client_id: str  # the user pool's app client that signs leads in
+    user_pool: Callable[[], Any]  # the Cognito client for signing in, made on the first sign-in
+    source_admin: SourceAdmin
+
+
+def build_cases_api(settings: MessagingSettings) -> CasesApi:
+    return CasesApi(
+        build_cases(settings),
+        user_pool_client_id(),
+        _user_pool(),
+        SourceAdmin(SourceStore(), HookLog(), settings.public_url),
+    )
 
 
 def user_pool_client_id() -> str:
@@ -36,3 +63,15 @@ def build_cases(settings: MessagingSettings, sender: Sender | None = None) -> Ca
         record_metric,
         messenger=build_messenger(settings, sender),
     )
+
+
+def _user_pool() -> Callable[[], Any]:
+    """Most containers sign no one in, so the client is made on the first sign-in, then kept."""
+
+    @functools.cache
+    def client() -> Any:
+        import boto3
+
+        return boto3.client("cognito-idp")
+
+    return client

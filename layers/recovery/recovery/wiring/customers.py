@@ -11,7 +11,8 @@ from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.customer_messages import ScheduledMessageStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
-from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, bind_table, suppressed
+from recovery.wiring import bind_table
+from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, suppressed
 
 
 def build_messenger(settings: MessagingSettings, sender: Sender | None = None) -> CustomerMessenger:
@@ -21,7 +22,7 @@ def build_messenger(settings: MessagingSettings, sender: Sender | None = None) -
         AlertStore(),
         LinkStore(),
         sender or aws_sender(settings),
-        address_hasher(settings),  # the same keyed hash the suppression list and alert deliveries use
+        address_hasher(settings.base),  # the same keyed hash the suppression list and alert deliveries use
         settings.public_url,
         suppressed=suppressed(),
     )

@@ -1,5 +1,6 @@
 """What every function that sends messages shares: its settings, the SES and SNS sender (built only by
-the functions that send), the keyed hash of an address, and the suppression list's check."""
+the functions that send), the keyed hash of an address (the suppression list's key, which the deliveries
+and admin functions use too), and the suppression list's check."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from recovery.domain.identity import PiiHasher
 from recovery.settings import Settings, SettingsError, public_base_url
-from recovery.store import models, secrets
 from recovery.store.suppressions import SuppressionStore
+from recovery.wiring import pii_hasher
 
 if TYPE_CHECKING:
     from recovery.notify.senders import AwsSender
@@ -38,11 +38,6 @@ class MessagingSettings:
         return cls(base, sender, public_url, os.environ.get("SES_CONFIGURATION_SET") or None)
 
 
-def bind_table(settings: Settings) -> None:
-    """Point the stores at the function's table (once per container)."""
-    models.bind(settings.table_name, settings.region)
-
-
 def aws_sender(settings: MessagingSettings) -> AwsSender:
     """SES and SNS, from the sender address and configuration set."""
     import boto3
@@ -54,13 +49,12 @@ def aws_sender(settings: MessagingSettings) -> AwsSender:
     )
 
 
-def address_hasher(settings: MessagingSettings) -> Callable[[str], str]:
+def address_hasher(settings: Settings) -> Callable[[str], str]:
     """The keyed hash of an address that delivery rows and the suppression list are keyed by."""
+    hasher = pii_hasher(settings)
 
     def address_hash(address: str) -> str:
-        return PiiHasher(secrets.secret_bytes(settings.base.pii_key_secret_arn)).digest(
-            "address", address.lower()
-        )
+        return hasher().digest("address", address.lower())
 
     return address_hash
 
