@@ -4,7 +4,6 @@ the request and changes nothing, POST approves or declines it. In the contact's 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -42,8 +41,8 @@ def approval_page(code: str) -> Response[str]:
 
 @router.post("/c/<code>")
 def approval_decision(code: str) -> Response[str]:
-    form = parse_qs(requests.decoded_body(router.current_event.raw_event))
-    decision = (form.get("decision") or [""])[0]
+    form = requests.form_fields(router.current_event.raw_event, {"decision"}, most=10) or {}
+    decision = form.get("decision", "")
     if decision not in ("approve", "decline"):
         _, _, _, approver = cases.inspect_approval(code, clock.now())
         return _refused_page(400, "no_decision", _language(approver))

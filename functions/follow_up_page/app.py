@@ -4,7 +4,6 @@ POST /f/{code}: the customer's answer, which closes the loop on the case. The pa
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
 
 import views
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -16,6 +15,7 @@ from recovery.domain.links import Verdict
 from recovery.notify.render import language_of
 from recovery.observability import logger, metrics
 from recovery.services.follow_up import BadAnswer, View
+from recovery.web import requests
 from recovery.web.languages import preferred_language
 from recovery.wiring.follow_up import build_follow_ups
 from recovery.wiring.messaging import MessagingSettings
@@ -54,15 +54,8 @@ def submit(code: str) -> Response[str]:
 
 
 def _form_fields() -> dict[str, str] | None:
-    """The form's fields; None for a body too large or with too many fields to be the form."""
-    body = app.current_event.decoded_body or ""
-    if len(body) > BODY_MAX:
-        return None
-    try:
-        fields = parse_qs(body, keep_blank_values=True, max_num_fields=10)
-    except ValueError:
-        return None
-    return {name: values[0] for name, values in fields.items() if values and name in views.FIELDS}
+    """The form's fields; None for a body that can't be the form (too large, too many fields, not text)."""
+    return requests.form_fields(app.current_event.raw_event, views.FIELDS, most=10, max_size=BODY_MAX)
 
 
 def _refused(verdict: Verdict, view: View | None) -> Response[str]:

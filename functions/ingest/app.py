@@ -32,7 +32,7 @@ REFUSALS = {
 }
 AUTHENTICATED = frozenset({"POST /v1/feedback", "POST /v1/feedback/batch"})
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=requests.parse_json)
 errors.register(app)
 DESCRIPTION = "Feedback intake for survey tools. Authenticate with `Authorization: Bearer <source key>`."
 

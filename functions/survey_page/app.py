@@ -5,7 +5,6 @@ views.py."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
 
 import views
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -19,7 +18,7 @@ from recovery.notify.render import LANGUAGES
 from recovery.observability import count_feedback, logger, metrics
 from recovery.services.survey_page import PARAMS, BadForm, PageSource, RateLimited, TokenRefused, clean_params
 from recovery.settings import Settings
-from recovery.web import errors
+from recovery.web import errors, requests
 from recovery.web.languages import preferred_language
 from recovery.wiring.intake import build_survey_page
 
@@ -50,14 +49,8 @@ def _form_page(
 
 
 def _form_fields() -> dict[str, str] | None:
-    body = app.current_event.decoded_body or ""
-    if len(body) > BODY_MAX:
-        return None
-    try:
-        fields = parse_qs(body, keep_blank_values=True, max_num_fields=20)
-    except ValueError:
-        return None
-    return {name: values[0] for name, values in fields.items() if values and name in FIELDS}
+    """The form's fields; None for a body that can't be the form (too large, too many fields, not text)."""
+    return requests.form_fields(app.current_event.raw_event, FIELDS, most=20, max_size=BODY_MAX)
 
 
 @app.get("/s/<source_id>")

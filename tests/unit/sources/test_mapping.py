@@ -83,8 +83,10 @@ def test_the_mappings_body_kind_wins_over_a_wrong_content_type() -> None:
     ("raw", "content_type", "reason"),
     [
         (b"{", "application/json", "not valid JSON"),
-        (b"\xff\xfe", "application/json", "not valid JSON"),
-        (b'{"a": NaN}', "application/json", "not valid JSON"),
+        (b"\xff\xfe", "application/json", "not valid UTF-8"),
+        (b'{"a": NaN}', "application/json", "not valid JSON: NaN is not a number in JSON"),
+        (b'{"a": 1e999}', "application/json", "out of range: the number 1e999 is not finite"),
+        (b"[" * 40 + b"]" * 40, "application/json", "nested deeper than 32 levels"),
         (b"--x\r\n", "multipart/form-data", "multipart body without a boundary"),
         (b"%ff=1", "application/x-www-form-urlencoded", "not a valid form body"),
         (b"x" * (mapping.MAX_BODY_BYTES + 1), "application/json", "too large"),

@@ -26,7 +26,7 @@ def event(
     return APIGatewayProxyEventV2(
         {
             "rawPath": "/",
-            "headers": headers or {},
+            "headers": {"content-type": "application/json"} if headers is None else headers,
             "queryStringParameters": query,
             "requestContext": {"http": {"method": "POST"}},
             "body": body,
@@ -59,12 +59,53 @@ def test_a_json_body_is_read_plain_or_base64() -> None:
         (None, 400, "the body is empty"),
         ("  \n", 400, "the body is empty"),
         ("{nope", 400, "the body is not valid JSON"),
-        ('"' + "x" * (256 * 1024) + '"', 413, "the body is too large"),
+        ('"' + "x" * (256 * 1024) + '"', 413, "the body is larger than 256 KiB"),
+        ("[" * 5000 + "]" * 5000, 400, "the body is nested deeper than 32 levels"),
+        (
+            '{"a": ' + "9" * 5000 + "}",
+            400,
+            "the body is out of range: the number 999999999999…999999 (5000 characters) has more than 38 digits",
+        ),
+        ('{"a": 1e999}', 400, "the body is out of range: the number 1e999 is not finite"),
+        ('{"a": Infinity}', 400, "the body is not valid JSON: Infinity is not a number in JSON"),
+        ('{"a": "\\ud800"}', 400, "the body is not valid JSON: a \\uD800-\\uDFFF escape has no pair"),
     ],
 )
 def test_a_body_that_is_not_json_is_refused(body: str | None, status: int, detail: str) -> None:
     got = refusal(lambda: requests.json_body(event(body)))
     assert (got[0], got[2]) == (status, detail)
+
+
+def test_bytes_that_are_not_utf8_or_base64_are_refused_not_raised() -> None:
+    raw = base64.b64encode(b'{"a": "\xff"}').decode("ascii")
+    not_utf8 = APIGatewayProxyEventV2({**event().raw_event, "body": raw, "isBase64Encoded": True})
+    assert refusal(lambda: requests.json_body(not_utf8))[:3] == (
+        400,
+        "Malformed body",
+        "the body is not valid UTF-8 (byte 7)",
+    )
+    not_base64 = APIGatewayProxyEventV2({**event().raw_event, "body": "%%%", "isBase64Encoded": True})
+    assert refusal(lambda: requests.json_body(not_base64))[2] == "the body is not valid base64"
+
+
+def test_a_body_of_another_media_type_is_415_and_none_needs_no_type() -> None:
+    assert refusal(lambda: requests.json_body(event("{}", headers={"content-type": "text/plain"})))[0] == 415
+    assert refusal(lambda: requests.json_body(event("{}", headers={})))[0] == 415
+    assert requests.json_body(event(None, headers={}), empty="{}") == {}
+    assert requests.json_body(event("{}", headers={"content-type": "application/merge-patch+json"})) == {}
+
+
+def test_a_form_that_cannot_be_the_form_is_none() -> None:
+    fields = {"score", "comment"}
+    assert requests.form_fields(event("score=3&x=1", headers={}).raw_event, fields, most=5) == {"score": "3"}
+    assert requests.form_fields(event("score=%ff", headers={}).raw_event, fields, most=5) is None
+    assert requests.form_fields(event("a=1&" * 6, headers={}).raw_event, fields, most=5) is None
+    assert (
+        requests.form_fields(event("score=" + "1" * 100, headers={}).raw_event, fields, most=5, max_size=50)
+        is None
+    )
+    raw = base64.b64encode(b"score=\xff").decode("ascii")
+    assert requests.form_fields({"body": raw, "isBase64Encoded": True}, fields, most=5) is None
 
 
 def test_an_empty_body_may_stand_for_a_default() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Annotated, Literal
@@ -160,7 +161,7 @@ class FeedbackIn(_Strict):
         for item in value.values():
             if isinstance(item, str) and len(item) > 500:
                 raise ValueError("metadata strings are at most 500 characters")
-            if isinstance(item, float) and item != item:  # NaN
+            if isinstance(item, float) and not math.isfinite(item):  # NaN, or a number past the range
                 raise ValueError("metadata numbers must be finite")
         return dict(sorted(value.items()))  # key order must not make a resend look changed
 

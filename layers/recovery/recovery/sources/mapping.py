@@ -23,6 +23,7 @@ from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from recovery.domain import json_input
 from recovery.domain.feedback import FeedbackIn
 
 if TYPE_CHECKING:
@@ -255,13 +256,11 @@ def apply_mapping(mapping: MappingSpec, document: Mapping[str, Any]) -> Mapped:
 
 def _read_json(raw: bytes) -> Any:
     try:
-        return json.loads(raw.decode("utf-8-sig"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise MappingError("body", "not valid JSON") from None
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
+        return json_input.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise MappingError("body", "not valid UTF-8") from None
+    except json_input.JsonRefused as refused:
+        raise MappingError("body", refused.reason) from None
 
 
 def _read_form(raw: bytes) -> dict[str, Any]:
@@ -312,9 +311,9 @@ def _expand_json_field(body: Any, field: str) -> Any:
     if not isinstance(body, dict) or not isinstance(body.get(field), str):
         raise MappingError(f"body/{field}", "missing")
     try:
-        parsed = json.loads(body[field], parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise MappingError(f"body/{field}", "not valid JSON") from None
+        parsed = json_input.loads(body[field])
+    except json_input.JsonRefused as refused:
+        raise MappingError(f"body/{field}", refused.reason) from None
     return {**body, field: parsed}
 
 
@@ -378,7 +377,10 @@ def _number(value: Any) -> float:
     if isinstance(value, bool):
         raise MappingError("score/value", "a yes/no answer needs a score map")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past the float range
+            raise MappingError("score/value", "not a finite number") from None
     elif isinstance(value, str):
         try:
             number = float(value.strip())

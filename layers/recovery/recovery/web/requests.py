@@ -8,20 +8,23 @@ the others read the Powertools event a route sees.
 from __future__ import annotations
 
 import base64
-import json
+import binascii
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date
 from typing import Any, TypeVar, overload
+from urllib.parse import parse_qs
 
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic import BaseModel, ValidationError
 
+from recovery.domain import json_input
 from recovery.web.http import Problem, invalid
 
 MAX_BODY = 256 * 1024
 _UNION_TAGS = frozenset({"nps", "csat", "stars", "ces", "thumbs", "custom"})
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -30,7 +33,7 @@ def body_size(event: Mapping[str, Any]) -> int:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         return len(body) * 3 // 4
-    return len(body.encode("utf-8"))
+    return len(body.encode("utf-8", "surrogatepass"))
 
 
 def lower_headers(event: Mapping[str, Any]) -> dict[str, str]:
@@ -45,33 +48,82 @@ def require_json(event: Mapping[str, Any], headers: Mapping[str, str] | None = N
         raise Problem(400, "Malformed JSON", "the body is empty")
     if size > MAX_BODY:
         raise Problem(413, "Payload too large", f"the body is larger than {MAX_BODY // 1024} KiB")
-    media_type = (headers or lower_headers(event)).get("content-type", "").split(";")[0].strip().lower()
+    _require_json_type(headers or lower_headers(event))
+    body_text(event)  # 400 now for bytes that aren't text, before anything reads them
+
+
+def _require_json_type(headers: Mapping[str, str]) -> None:
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not (
         media_type.startswith("application/") and media_type.endswith("+json")
     ):
         raise Problem(415, "Unsupported media type", "send the body as application/json")
 
 
-def decoded_body(event: Mapping[str, Any]) -> str:
+def body_text(event: Mapping[str, Any]) -> str:
+    """The body as text: 400 when it is not valid base64 (as flagged) or not UTF-8. Powertools'
+    `decoded_body` raises on both, which would answer 500."""
     body = event.get("body") or ""
-    return base64.b64decode(body).decode("utf-8", "replace") if event.get("isBase64Encoded") else body
+    if not isinstance(body, str):
+        raise Problem(400, "Malformed body", "the body is not text")
+    if not event.get("isBase64Encoded"):
+        if _SURROGATE.search(body):  # bytes a server let through as lone surrogates
+            raise Problem(400, "Malformed body", "the body is not valid UTF-8")
+        return body
+    try:
+        raw = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise Problem(400, "Malformed body", "the body is not valid base64") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Problem(
+            400, "Malformed body", f"the body is not valid UTF-8 (byte {error.start})"
+        ) from None
+
+
+def form_fields(
+    event: Mapping[str, Any], names: Collection[str], *, most: int, max_size: int = 16 * 1024
+) -> dict[str, str] | None:
+    """A form body's fields among `names`, the first value of each; None for a body that is not text,
+    larger than `max_size` or with more than `most` fields: it is not the form, and a page answers it
+    with its own 400."""
+    try:
+        body = body_text(event)
+    except Problem:
+        return None
+    if len(body) > max_size:
+        return None
+    try:
+        fields = parse_qs(body, keep_blank_values=True, max_num_fields=most, errors="strict")
+    except (ValueError, UnicodeDecodeError):  # too many fields, or a %-escape that is not UTF-8
+        return None
+    return {name: values[0] for name, values in fields.items() if values and name in names}
+
+
+def parse_json(text: str) -> Any:
+    """`text` as JSON from outside (`domain.json_input`): 400 naming what is wrong. Also the JSON reader
+    of resolvers whose models Powertools validates (`json_body_deserializer`)."""
+    try:
+        return json_input.loads(text)
+    except json_input.JsonRefused as refused:
+        raise Problem(400, "Malformed JSON", f"the body is {refused.reason}") from None
 
 
 # ---------------------------------------------------------------------------------------- the body
 def json_body(event: BaseProxyEvent, *, empty: str | None = None) -> Any:
-    """The body as JSON. 400 when it is empty (unless `empty` stands in for it) or not JSON, 413 when
-    it is too large."""
-    raw = decoded_body(event.raw_event).strip()
+    """The body as JSON. 400 when it is empty (unless `empty` stands in for it), not text or not JSON
+    within the limits, 413 when it is too large, 415 when a body is sent as anything but JSON."""
+    raw_event = event.raw_event
+    if body_size(raw_event) > MAX_BODY:
+        raise Problem(413, "Payload too large", f"the body is larger than {MAX_BODY // 1024} KiB")
+    raw = body_text(raw_event).strip()
     if not raw and empty is not None:
-        raw = empty
+        return parse_json(empty)
     if not raw:
         raise Problem(400, "Malformed JSON", "the body is empty")
-    if len(raw) > MAX_BODY:
-        raise Problem(413, "Payload too large", "the body is too large")
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        raise Problem(400, "Malformed JSON", "the body is not valid JSON") from None
+    _require_json_type(lower_headers(raw_event))
+    return parse_json(raw)
 
 
 def validated(model: type[Model], document: Any, pointer_of: Callable[[str], str] | None = None) -> Model:
