@@ -322,3 +322,43 @@ def test_the_routes_are_the_templates() -> None:
     # Guard the parametrisation: a route added to the template is fuzzed without a second registration.
     assert ("POST", "/v1/session") in ROUTES and ("POST", "/s/{source_id}") in ROUTES
     assert len(ROUTES) >= 38, ROUTES
+
+
+FAULTS = {
+    "not UTF-8": (b'{"comment": "\xff\xfe"}', "application/json", 400, "not valid UTF-8"),
+    "too deep": (b"[" * 5000 + b"]" * 5000, "application/json", 400, "nested deeper than 32 levels"),
+    "too many digits": (b'{"a": ' + b"9" * 5000 + b"}", "application/json", 400, "more than 38 digits"),
+    "not finite": (b'{"a": 1e999}', "application/json", 400, "is not finite"),
+    "NaN": (b'{"a": NaN}', "application/json", 400, "NaN is not a number in JSON"),
+    "another media type": (b"{}", "text/plain", 415, "application/json"),
+    "empty": (b"", "application/json", 400, "the body is empty"),
+}
+JSON_ROUTES = {
+    "POST /v1/feedback": "source",
+    "POST /v1/feedback/batch": "source",
+    "POST /v1/session": "none",
+    "POST /v1/cases/{case_id}/actions": "lead",
+    "POST /v1/markers": "admin",
+    "PUT /v1/admin/alerting": "admin",
+    "PUT /v1/admin/outbound": "admin",
+    "POST /v1/admin/sources": "admin",
+    "POST /v1/admin/sources/{source_id}/dry-run": "admin",
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("route", sorted(JSON_ROUTES))
+def test_each_body_fault_is_a_4xx_that_names_it(world: World, route: str, fault: str) -> None:
+    body, content_type, status, named = FAULTS[fault]
+    method, path = route.split(" ")
+    path = path.replace("{case_id}", world.case_id).replace("{source_id}", HOOK_SOURCE)
+    headers = {**world.credentials[JSON_ROUTES[route]], "Content-Type": content_type}
+    if "/v1/cases/" in path:
+        current = requests.get(world.runtime.url(f"/v1/cases/{world.case_id}"), headers=headers, timeout=30)
+        headers["If-Match"] = current.headers["ETag"]
+    before = world.snapshot()
+    answer = requests.request(method, world.runtime.url(path), data=body, headers=headers, timeout=60)
+    assert answer.status_code == status, answer.text[:300]
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert named in answer.json()["detail"], answer.json()
+    assert not _written(before, world.snapshot())
