@@ -52,6 +52,8 @@ SOURCES: dict[str, dict[str, Any]] = {
     },
 }
 
+DELIGHTED = "delighted/survey_response_updated_non_promoter.zulip_fixture.json"
+
 
 def fixture(path: str) -> bytes:
     return (FIXTURES / path).read_bytes()
@@ -156,7 +158,7 @@ def test_a_tampered_body_is_refused_and_logged(hooks: ModuleType) -> None:
 
 
 def test_a_wrong_secret_and_a_missing_signature_are_refused(hooks: ModuleType) -> None:
-    raw = fixture("delighted/survey_response_updated_non_promoter.zulip_fixture.json")
+    raw = fixture(DELIGHTED)
     status, _ = deliver(hooks, "delighted-nps", raw, signed("delighted-nps", raw, secret="not-the-secret"))
     assert status == 401
     status, _ = deliver(hooks, "delighted-nps", raw, {"content-type": "application/json"})
@@ -187,6 +189,30 @@ def test_an_unreadable_body_is_a_400_and_logged(hooks: ModuleType) -> None:
     assert log_of("delighted-nps")[0]["outcome"] == "refused"
 
 
+@pytest.mark.parametrize(
+    ("score", "detail"),
+    [
+        (
+            b"1" + b"0" * 400,
+            "body: out of range: the number 100000000000…000000 (401 characters) has more than 38 digits",
+        ),
+        (b"1e999", "body: out of range: the number 1e999 is not finite"),
+        (b"NaN", "body: not valid JSON: NaN is not a number in JSON"),
+    ],
+)
+def test_a_signed_delivery_with_an_absurd_number_is_a_400_and_logged(
+    hooks: ModuleType, score: bytes, detail: str
+) -> None:
+    # GIVEN Delighted's fixture, its score replaced by a number nothing can hold, and signed
+    raw = re.sub(rb'"score":\s*\d+', b'"score": ' + score, fixture(DELIGHTED))
+    assert score in raw
+    # WHEN it is delivered THEN it is refused, naming the number, and the delivery is in the log
+    status, problem = deliver(hooks, "delighted-nps", raw, signed("delighted-nps", raw))
+    assert (status, problem["detail"]) == (400, detail)
+    [entry] = log_of("delighted-nps")
+    assert (entry["status"], entry["outcome"]) == (400, "refused")
+
+
 def test_only_an_unknown_source_is_a_404_and_it_is_not_logged(hooks: ModuleType, stack: Stack) -> None:
     raw = fixture("typeform/form_response_official_example.json")
     before = len(table_items(stack))
@@ -209,7 +235,7 @@ def test_a_replayed_delivery_is_a_duplicate_and_writes_nothing(hooks: ModuleType
 
 def test_delighted_score_then_comment_updates_one_feedback_and_case(hooks: ModuleType, stack: Stack) -> None:
     # GIVEN the score first (survey_response.created, no comment yet), derived from the fixture
-    later = fixture("delighted/survey_response_updated_non_promoter.zulip_fixture.json")
+    later = fixture(DELIGHTED)
     first = json.loads(later)
     first["event_type"] = "survey_response.created"
     first["event_id"] = "delivery-of-the-score"

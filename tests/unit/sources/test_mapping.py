@@ -259,3 +259,9 @@ def test_mapping_spec_refuses_bad_configuration() -> None:
         spec(customer={"email": "body.[["})
     with pytest.raises(ValueError, match="for custom scores only"):
         spec(score={"type": "nps", "value": "body.s", "min": 0})
+
+
+def test_an_integer_past_the_float_range_is_a_mapping_error_not_an_overflow() -> None:
+    # The JSON reader caps digits; an integer that reaches the score another way is still refused.
+    with pytest.raises(MappingError, match="not a finite number"):
+        mapping._number(10**400)
