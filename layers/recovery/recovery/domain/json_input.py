@@ -36,9 +36,7 @@ class JsonRefused(ValueError):
 def loads(text: str) -> Any:
     """`text` as JSON within the limits above; `JsonRefused` names the first thing wrong."""
     try:
-        document = json.loads(
-            text, parse_constant=_constant, parse_float=_float, parse_int=_integer, strict=True
-        )
+        document = _DECODER.decode(text)
     except JsonRefused:
         raise
     except RecursionError:
@@ -108,3 +106,7 @@ def _integer(text: str) -> int:
 
 def _shown(text: str) -> str:
     return text if len(text) <= 24 else f"{text[:12]}…{text[-6:]} ({len(text)} characters)"
+
+
+# One decoder, built once: `json.loads` with hooks would build a new one on every call.
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_float, parse_int=_integer)
