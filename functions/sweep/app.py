@@ -1,5 +1,6 @@
-"""Every minute: alerts that never went out, and escalation of cases not acknowledged in time.
-Reads only the sparse due index."""
+"""Every minute: alerts that never went out, escalation of cases not acknowledged in time, and delivery
+rows a crashed invocation left `sending` past their lease (failed as interrupted). Reads only the sparse
+due index."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "alerted": outcome.alerted,
         "escalated": outcome.escalated,
         "breached": outcome.breached,
+        "interrupted": len(outcome.interrupted),  # row keys hold address hashes: counted, not listed
         "items_read": outcome.items_read,
     }
-    if outcome.alerted or outcome.escalated or outcome.breached:
+    if outcome.alerted or outcome.escalated or outcome.breached or outcome.interrupted:
         logger.info("sweep acted", extra=summary)
     return summary

@@ -291,3 +291,54 @@ def test_recording_sender_keeps_what_was_sent_and_honours_opt_outs():
 def test_attempts_must_be_positive():
     with pytest.raises(ValueError, match="attempts"):
         send_with_retry(lambda: "x", attempts=0)
+
+
+@pytest.mark.parametrize(
+    ("subject", "to"),
+    [
+        ("Hi\r\nBcc: x@example.org", "ada@example.com"),
+        ("Hi\x85there", "ada@example.com"),
+        ("Hi", "ada@example.com\nBcc: x@example.org"),
+    ],
+)
+def test_composing_refuses_a_header_with_a_line_break(subject: str, to: str) -> None:
+    from recovery.notify.senders import UnsendableMessage
+
+    sender = RecordingSender()
+    with pytest.raises(UnsendableMessage, match="cannot be built"):
+        sender.compose_raw_email(to, subject, "text", "<p>html</p>", {"X-A": "1"})
+    with pytest.raises(UnsendableMessage):
+        AwsSender(None, None, SENDER).compose_raw_email(to, subject, "text", "<p>html</p>", {})
+    assert sender.attempts == 0 and sender.sent == []
+
+
+def test_composing_refuses_text_that_is_not_unicode() -> None:
+    from recovery.notify.senders import UnsendableMessage
+
+    with pytest.raises(UnsendableMessage):
+        RecordingSender().compose_raw_email("ada@example.com", "Hi", "lone \ud800", "<p>x</p>", {})
+
+
+def test_the_aws_sender_sends_the_composed_bytes_as_they_are(aws):
+    ses, sns = aws
+    sent: list[dict[str, Any]] = []
+    ses.meta.events.register(
+        "before-parameter-build.ses.SendRawEmail", lambda params, **_: sent.append(params)
+    )
+    sender = AwsSender(ses, sns, SENDER)
+    composed = sender.compose_raw_email("ada@example.com", "Refund", "text", "<p>html</p>", {"X-A": "1"})
+    assert composed.data.startswith(b"From: " + SENDER.encode())
+    message_id = sender.send_composed_email(composed, TAGS)
+    assert message_id and sent[0]["RawMessage"]["Data"] == composed.data
+    assert sent[0]["Destinations"] == ["ada@example.com"]
+
+
+def test_what_a_send_raised_becomes_a_permanent_send_failure() -> None:
+    from recovery.notify.senders import UnsendableMessage, as_send_failed
+
+    own = SendFailed("Throttling", transient=True, code="Throttling")
+    assert as_send_failed(own) is own
+    defect = as_send_failed(KeyError("a@example.com"))
+    assert (defect.transient, defect.code, str(defect)) == (False, "SenderError", "SenderError: KeyError")
+    refused = as_send_failed(UnsendableMessage("header"))
+    assert (refused.transient, refused.code) == (False, "Unsendable")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from recovery.notify.customer import (
     when_text,
 )
 from recovery.notify.render import LANGUAGES
-from recovery.notify.senders import AwsSender, mime_message
+from recovery.notify.senders import AwsSender, RecordingSender, mime_message
 from recovery.services.customer_contact import (
     CustomerMessage,
     MessageLinks,
@@ -231,3 +232,113 @@ def test_the_aws_sender_uses_send_raw_email_with_tags() -> None:
 
 def test_an_sms_only_message_uses_only_the_sms_field() -> None:
     assert CustomerMessage(sms="hi").subject == "" and MessageLinks("sms").unsubscribe_url is None
+
+
+# ------------------------------------------------------------------ built whole, then sent once, never half
+class _Links:
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        return "AbCdEfGhIjKlMnOp"
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.recorded: list[tuple[str, dict[str, Any]]] = []
+
+    def record(self, case_id: str, kind: str, at: datetime, detail: Any, distinct: str | None = None) -> None:
+        self.recorded.append((kind, dict(detail)))
+
+
+def _messenger(sender: Any) -> tuple[Any, Any, _Events]:
+    from recovery.services.customer_contact import CustomerMessenger
+    from recovery.store.fakes import MemoryDeliveryRows
+
+    rows, events = MemoryDeliveryRows(), _Events()
+    messenger = CustomerMessenger(
+        rows,
+        _Links(),  # type: ignore[arg-type]
+        sender,
+        lambda address: f"h-{address}",
+        "https://recovery.example.com",
+        sleep=lambda _: None,
+        events=events,  # type: ignore[arg-type]
+    )
+    return messenger, rows, events
+
+
+def _lead_message(subject: str) -> Any:
+    def render(language: str, links: MessageLinks) -> CustomerMessage:
+        return CustomerMessage(
+            subject=subject, text="We refunded you.", html="<p>We refunded you.</p>", sms="x"
+        )
+
+    return render
+
+
+ADA = customer(name="Ada", email="ada@example.com", locale="en")
+
+
+def test_prepare_builds_the_email_whole_and_writes_nothing() -> None:
+
+    # GIVEN the messenger
+    sender = RecordingSender()
+    messenger, rows, events = _messenger(sender)
+    # WHEN a message is prepared
+    prepared = messenger.prepare("cs_1", ADA, "message", "email", _lead_message("Refund"), NOW)
+    # THEN its MIME bytes exist, with the one-click headers, and no row, event or send yet
+    assert prepared.outcome is None and prepared.email is not None
+    assert b"Subject: Refund" in prepared.email.data and b"List-Unsubscribe-Post:" in prepared.email.data
+    assert rows.rows == {} and events.recorded == [] and sender.sent == []
+    # WHEN it is delivered, the bytes sent are the bytes built
+    outcome = messenger.deliver(prepared, NOW, key="4")
+    assert outcome.status == "sent" and [m.raw for m in sender.sent] == [prepared.email.data]
+    assert [row.state for row in rows.rows.values()] == ["sent"]
+    assert events.recorded == [("customer_message_sent", {"channel": "email"})]
+
+
+@pytest.mark.parametrize("subject", ["Refund\r\nBcc: x@example.org", "Refund\nX: y", "Refund\u2028x"])
+def test_a_message_whose_headers_cannot_be_built_fails_before_any_row(subject: str) -> None:
+
+    sender = RecordingSender()
+    messenger, rows, events = _messenger(sender)
+    outcome = messenger.send("cs_1", ADA, "message", "email", _lead_message(subject), NOW, key="4")
+    assert (outcome.status, outcome.reason) == ("failed", "unsendable")
+    assert rows.rows == {} and sender.sent == [] and sender.attempts == 0
+    assert events.recorded == [("customer_message_failed", {"channel": "email", "reason": "unsendable"})]
+
+
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_a_sender_that_raises_leaves_the_row_failed_not_sending(channel: str) -> None:
+
+    class Broken(RecordingSender):
+        def send_composed_email(self, email: Any, tags: Any) -> str:
+            raise KeyError("defect")
+
+        def send_sms(self, to: str, text: str, tags: Any) -> str:
+            raise KeyError("defect")
+
+    customer_with_phone = replace(ADA, phone="+4791234567")
+    messenger, rows, events = _messenger(Broken())
+    outcome = messenger.send(
+        "cs_1", customer_with_phone, "message", channel, _lead_message("Hi"), NOW, defer_sms_at_night=False
+    )
+    [row] = rows.rows.values()
+    assert (outcome.status, outcome.reason) == ("failed", "SenderError")
+    assert (row.state, row.error) == ("failed", "SenderError: KeyError")
+    assert events.recorded == [("customer_message_failed", {"channel": channel, "reason": "SenderError"})]
+
+
+def test_an_opted_out_number_still_reads_as_opted_out() -> None:
+
+    sender = RecordingSender(opted_out={"+4791234567"})
+    messenger, rows, _ = _messenger(sender)
+    outcome = messenger.send(
+        "cs_1",
+        customer(phone="+4791234567"),
+        "message",
+        "sms",
+        _lead_message("Hi"),
+        NOW,
+        defer_sms_at_night=False,
+    )
+    assert (outcome.status, outcome.reason) == ("skipped", "opted_out")
+    assert [row.state for row in rows.rows.values()] == ["suppressed"]

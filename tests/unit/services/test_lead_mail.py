@@ -79,3 +79,21 @@ def test_a_send_that_keeps_failing_is_recorded_and_counted() -> None:
     assert outcome == "failed"
     assert row.state == "failed" and "MessageRejected" in (row.error or "")
     assert counted == ["DeliveriesFailed"]
+
+
+def test_a_render_or_send_that_raises_leaves_the_row_failed_not_sending() -> None:
+    # GIVEN a renderer with a defect
+    sender, deliveries, counted = RecordingSender(), MemoryDeliveryRows(), []
+    lead_mailer = mailer(sender, deliveries, metric=lambda name, value, unit: counted.append(name))
+
+    def broken() -> Email:
+        raise KeyError("week")
+
+    # WHEN the message is sent
+    outcome = lead_mailer.send(
+        KARI, "kari@example.com", lambda h: f"DLV#x#{h}", "x", "digest", NOW, broken, {"kind": "digest"}
+    )
+    # THEN the claimed row is finished failed with what was raised, and the failure counted
+    row = deliveries.rows["DLV#x#h-kari@example.com"]
+    assert outcome == "failed" and (row.state, row.error) == ("failed", "SenderError: KeyError")
+    assert sender.sent == [] and counted == ["DeliveriesFailed"]

@@ -6,6 +6,7 @@ Pure: no storage, no clock. `recovery.services.cases` applies these rules to sto
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -144,10 +145,31 @@ class AssignRequest(_Request):
     to: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
+# A subject is one header line: no C0 or C1 control character (CR, LF, NUL, NEL...), no DEL, no Unicode
+# line or paragraph separator (the email library counts those as line breaks too). A message's text may
+# have lines and tabs, but no other control character. Neither may hold a lone surrogate (not Unicode).
+_SUBJECT_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_TEXT_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 class MessageRequest(_Request):
     channel: Literal["email", "sms"]
     subject: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+    @field_validator("subject", mode="before")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        if isinstance(value, str) and _SUBJECT_REFUSED.search(value):
+            raise ValueError("the subject must be one line, with no control characters")
+        return value
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        if isinstance(value, str) and _TEXT_REFUSED.search(value):
+            raise ValueError("the text may hold line breaks and tabs, but no other control characters")
+        return value
 
 
 class ResolveRequest(_Request):

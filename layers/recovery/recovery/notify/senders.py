@@ -1,7 +1,10 @@
 """The port that sends email and SMS, its AWS provider (SES v1 and SNS) and an in-memory fake.
 
 `send_raw_email` is for messages that need their own headers (customer emails carry List-Unsubscribe):
-it builds the MIME message and sends it with SES `SendRawEmail`.
+it builds the MIME message and sends it with SES `SendRawEmail`. A caller that must know the message can
+be built before it writes anything (a delivery row, a case's timeline) composes it first
+(`compose_raw_email`, which raises `UnsendableMessage` for a header with a line break, say) and sends
+exactly those bytes later (`send_composed_email`).
 
 Callers see one failure type, `SendFailed`, which says whether trying again can help: throttling, 5xx and
 network errors are transient and retried with backoff; a rejected message or an opted-out number is
@@ -61,6 +64,36 @@ class SendFailed(Exception):
         self.code = code
 
 
+class UnsendableMessage(ValueError):
+    """The message cannot be built as given (a header with a line break, text that is not valid Unicode):
+    nothing was sent, and sending it again cannot help."""
+
+
+@dataclass(frozen=True)
+class RawEmail:
+    """An email built whole, headers included, exactly as it will be sent: `data` is SES's raw message."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: Mapping[str, str]
+    data: bytes
+
+
+def as_send_failed(error: Exception) -> SendFailed:
+    """`error` as the SendFailed a caller's failure path handles: itself, or, for anything else a send
+    raised (a defect, a library refusing the message), a permanent failure named by its type. The caller
+    marks the delivery row failed instead of leaving it `sending`; the traceback is logged (masked)."""
+    if isinstance(error, SendFailed):
+        return error
+    from recovery.observability import logger
+
+    logger.exception("a send raised", extra={"error": type(error).__name__})
+    code = "Unsendable" if isinstance(error, UnsendableMessage) else "SenderError"
+    return SendFailed(f"{code}: {type(error).__name__}", transient=False, code=code)
+
+
 class Sender(Protocol):
     """Sends one message and answers with the provider's message id, or raises SendFailed."""
 
@@ -72,6 +105,16 @@ class Sender(Protocol):
         self, to: str, subject: str, text: str, html: str, tags: Mapping[str, str], headers: Mapping[str, str]
     ) -> str:
         """An email with extra headers (List-Unsubscribe, for one): SES `SendRawEmail`."""
+        ...
+
+    def compose_raw_email(
+        self, to: str, subject: str, text: str, html: str, headers: Mapping[str, str]
+    ) -> RawEmail:
+        """The MIME message `send_raw_email` would send, built now; `UnsendableMessage` if it cannot be."""
+        ...
+
+    def send_composed_email(self, email: RawEmail, tags: Mapping[str, str]) -> str:
+        """Send a composed email's bytes as they are."""
         ...
 
 
@@ -144,10 +187,19 @@ class AwsSender:
     def send_raw_email(
         self, to: str, subject: str, text: str, html: str, tags: Mapping[str, str], headers: Mapping[str, str]
     ) -> str:
+        return self.send_composed_email(self.compose_raw_email(to, subject, text, html, headers), tags)
+
+    def compose_raw_email(
+        self, to: str, subject: str, text: str, html: str, headers: Mapping[str, str]
+    ) -> RawEmail:
+        data = mime_message(self._source, to, subject, text, html, headers)
+        return RawEmail(to, subject, text, html, dict(headers), data)
+
+    def send_composed_email(self, email: RawEmail, tags: Mapping[str, str]) -> str:
         request: dict[str, Any] = {
             "Source": self._source,
-            "Destinations": [to],
-            "RawMessage": {"Data": mime_message(self._source, to, subject, text, html, headers)},
+            "Destinations": [email.to],
+            "RawMessage": {"Data": email.data},
         }
         if tags:
             request["Tags"] = [
@@ -181,19 +233,27 @@ class AwsSender:
 def mime_message(
     source: str, to: str, subject: str, text: str, html: str, headers: Mapping[str, str]
 ) -> bytes:
-    """A multipart/alternative message (text, then HTML) in UTF-8 with extra headers, as SES raw data."""
+    """A multipart/alternative message (text, then HTML) in UTF-8 with extra headers, as SES raw data.
+
+    `UnsendableMessage` when the email library refuses it: a header value with a line break (CR, LF and
+    the other characters Python counts as one: VT, FF, FS, GS, RS, NEL, U+2028, U+2029), or text that is
+    not valid Unicode (a lone surrogate)."""
+    from email.errors import MessageError
     from email.message import EmailMessage
     from email.policy import SMTP
 
-    message = EmailMessage(policy=SMTP)
-    message["From"] = source
-    message["To"] = to
-    message["Subject"] = subject
-    for name, value in headers.items():
-        message[name] = value
-    message.set_content(text, charset="utf-8")
-    message.add_alternative(html, subtype="html", charset="utf-8")
-    return message.as_bytes()
+    try:
+        message = EmailMessage(policy=SMTP)
+        message["From"] = source
+        message["To"] = to
+        message["Subject"] = subject
+        for name, value in headers.items():
+            message[name] = value
+        message.set_content(text, charset="utf-8")
+        message.add_alternative(html, subtype="html", charset="utf-8")
+        return message.as_bytes()
+    except (ValueError, TypeError, MessageError) as error:  # UnicodeError is a ValueError
+        raise UnsendableMessage(f"the email cannot be built: {error}") from error
 
 
 def send_with_retry(
@@ -231,15 +291,18 @@ class SentMessage:
     subject: str | None = None
     html: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # a raw email's bytes, as composed
 
 
 @dataclass
 class RecordingSender:
-    """An in-memory Sender for unit tests: records what was sent, and fails on request."""
+    """An in-memory Sender for unit tests: records what was sent, and fails on request. Raw emails are
+    composed with the real MIME builder, so a message the library refuses is refused here too."""
 
     sent: list[SentMessage] = field(default_factory=list)
     attempts: int = 0
     opted_out: set[str] = field(default_factory=set)
+    source: str = "alerts@example.com"
     _failures: list[SendFailed] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -267,16 +330,26 @@ class RecordingSender:
     def send_raw_email(
         self, to: str, subject: str, text: str, html: str, tags: Mapping[str, str], headers: Mapping[str, str]
     ) -> str:
+        return self.send_composed_email(self.compose_raw_email(to, subject, text, html, headers), tags)
+
+    def compose_raw_email(
+        self, to: str, subject: str, text: str, html: str, headers: Mapping[str, str]
+    ) -> RawEmail:
+        data = mime_message(self.source, to, subject, text, html, headers)
+        return RawEmail(to, subject, text, html, dict(headers), data)
+
+    def send_composed_email(self, email: RawEmail, tags: Mapping[str, str]) -> str:
         self._attempt()
         return self._record(
             {
                 "channel": "email",
-                "to": to,
-                "subject": subject,
-                "text": text,
-                "html": html,
+                "to": email.to,
+                "subject": email.subject,
+                "text": email.text,
+                "html": email.html,
                 "tags": dict(tags),
-                "headers": dict(headers),
+                "headers": dict(email.headers),
+                "raw": email.data,
             }
         )
 

@@ -3,7 +3,9 @@
 - `alert(case_id)`: on `CaseOpened` (and from the sweep, for a case whose alert never went out), route
   the case to a team and message the on-duty contacts of its level 1 by email and SMS.
 - `sweep(now)`: every minute, from the sparse due index only: alerts never sent, and cases not
-  acknowledged by their deadline, which escalate one level (after the last level: SLA breached).
+  acknowledged by their deadline, which escalate one level (after the last level: SLA breached); and
+  any delivery row (an alert's, a customer message's, a digest's) left `sending` past its lease by an
+  invocation that died mid-send, which is failed as `interrupted` (docs/decisions.md).
 - `acknowledge(code, now)`: a lead's one tap; it stops all further escalation.
 
 Every message is a delivery row created conditionally before sending, so a redelivered event, a retried
@@ -25,9 +27,10 @@ from recovery.domain.identity import DUE_SHARDS
 from recovery.domain.records import Case, Customer, Feedback
 from recovery.domain.routing import Config, Contact, Team, route, routing_subject
 from recovery.notify.render import AlertContext, mask_email, mask_phone, render_alert
-from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.notify.senders import Sender, as_send_failed, send_with_retry
 from recovery.observability import RecordMetric
-from recovery.store.alerting import AlertStore, ConfigStore, delivery_pk
+from recovery.services.customer_contact import timeline_kind
+from recovery.store.alerting import INTERRUPTED, AlertStore, ConfigStore, delivery_pk
 from recovery.store.links import LinkStore
 
 ALERT_GRACE = timedelta(seconds=30)  # a pending alert older than this was lost on the way: resend
@@ -51,6 +54,7 @@ class SweepOutcome:
     escalated: list[str]
     breached: list[str]
     items_read: int
+    interrupted: list[str] = field(default_factory=list)  # delivery rows failed past their lease
 
 
 class FeedbackReads(Protocol):
@@ -192,20 +196,21 @@ class Alerts:
                 continue
             if code is None:
                 code = self._links.issue(links.Purpose.ACK, case.case_id, contact.id, LINK_LIFETIME)
-            rendered = render_alert(
-                self._context(case, feedback, customer, team, contact, level, kind, deadline, code)
-            )
             tags = {"kind": kind, "case_id": case.case_id}
-            send = (
-                partial(
-                    self._sender.send_email, address, rendered.subject, rendered.text, rendered.html, tags
+            try:  # the row is claimed: whatever rendering or sending raises, it ends `failed`, not `sending`
+                rendered = render_alert(
+                    self._context(case, feedback, customer, team, contact, level, kind, deadline, code)
                 )
-                if channel == "email"
-                else partial(self._sender.send_sms, address, rendered.sms, tags)
-            )
-            try:
+                send = (
+                    partial(
+                        self._sender.send_email, address, rendered.subject, rendered.text, rendered.html, tags
+                    )
+                    if channel == "email"
+                    else partial(self._sender.send_sms, address, rendered.sms, tags)
+                )
                 message_id = send_with_retry(send, **self._retry())
-            except SendFailed as error:
+            except Exception as raised:
+                error = as_send_failed(raised)
                 state = "suppressed" if error.code == "OptedOut" else "failed"
                 self._store.finish_delivery(row, state, clock.now(), error=str(error)[:500])
                 self._metric("DeliveriesFailed", 1, "Count")
@@ -291,12 +296,18 @@ class Alerts:
 
     # ------------------------------------------------------------------------------------------- sweep
     def sweep(self, now: datetime) -> SweepOutcome:
-        """Due work only: pending alerts past the grace period, and missed acknowledgement deadlines."""
+        """Due work only: delivery rows left `sending` past their lease, pending alerts past the grace
+        period, and missed acknowledgement deadlines."""
         alerted: list[str] = []
         escalated: list[str] = []
         breached: list[str] = []
+        interrupted: list[str] = []
         read = 0
         for shard in range(DUE_SHARDS):
+            # First: an alert whose row was left `sending` can be claimed again by the resend below.
+            stuck = self._store.stuck_deliveries(shard, clock.iso(now))
+            read += len(stuck)
+            interrupted += [row for pk in stuck if (row := self._interrupt(pk, now)) is not None]
             lost = self._store.due("alert", shard, clock.iso(now - ALERT_GRACE))
             read += len(lost)
             for case_id in lost:
@@ -309,7 +320,26 @@ class Alerts:
                 (escalated if result == "escalated" else breached if result == "breached" else []).append(
                     case_id
                 )
-        return SweepOutcome(alerted, escalated, breached, read)
+        return SweepOutcome(alerted, escalated, breached, read, interrupted)
+
+    def _interrupt(self, pk: str, now: datetime) -> str | None:
+        """Fail a row left `sending` past its lease (`SENDING_LEASE`): the invocation sending it died before
+        it wrote the outcome, so whether the message went is unknown. Never resent from here: the flow that
+        owns it sends again if it wants (the resend of an alert not marked sent claims the failed row anew;
+        a lead sees the failure and writes again). On the case's timeline as its failures show: a customer
+        message's `customer_<kind>_failed`, a lead's alert's `delivery_interrupted`. The row's key, or None
+        when it finished meanwhile."""
+        row = self._store.interrupt_delivery(pk, now)
+        if row is None:
+            return None
+        self._metric("DeliveriesFailed", 1, "Count")
+        if row.contact_id == "customer":
+            detail: dict[str, Any] = {"channel": row.channel, "reason": INTERRUPTED}
+            self._store.record_delivery(row, timeline_kind(row.kind, "failed"), now, detail)
+        elif row.kind in ("alert", "escalation"):
+            detail = {"kind": row.kind, "level": row.level, "channel": row.channel, "contact": row.contact_id}
+            self._store.record_delivery(row, "delivery_interrupted", now, {**detail, "reason": INTERRUPTED})
+        return row.key
 
     def escalate(self, case_id: str, now: datetime) -> str:
         case = self._store.get_case(case_id)

@@ -22,10 +22,10 @@ from recovery.domain.records import Case, CaseEvent, Customer, Feedback, FollowU
 from recovery.domain.routing import Config, Contact, Team
 from recovery.notify.approval import render_approval
 from recovery.notify.customer import render_lead_message
-from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.notify.senders import Sender, as_send_failed, send_with_retry
 from recovery.observability import RecordMetric
 from recovery.services.alerts import CachedConfig
-from recovery.services.customer_contact import CustomerMessage, CustomerMessenger, MessageLinks
+from recovery.services.customer_contact import UNSENDABLE, CustomerMessage, CustomerMessenger, MessageLinks
 from recovery.services.follow_up import plan_follow_up
 from recovery.store.cases import CaseStore, Page, StaleCase
 from recovery.store.links import LinkStore
@@ -194,35 +194,44 @@ class Cases:
         requester = team.contact(lead.actor) if team else None
         sent: list[str] = []
         for contact in contacts:
+            if not (contact.email and "email" in contact.channels) and not contact.phone:
+                continue
             code = self._links.issue(
                 links.Purpose.APPROVAL, f"{case.case_id}#{entry['id']}", contact.id, APPROVAL_LIFETIME
             )
-            message = render_approval(
-                contact.language,
-                contact.name,
-                requester.name if requester else lead.actor,
-                case.case_id,
-                int(case.priority),
-                entry["type"],
-                entry["amount"],
-                entry["currency"],
-                f"{self._public_url}/c/{code}",
-                int(APPROVAL_LIFETIME.total_seconds() // 3600),
-            )
             tags = {"kind": "approval", "case_id": case.case_id}
-            if contact.email and "email" in contact.channels:
-                send = partial(
-                    self._sender.send_email, contact.email, message.subject, message.text, message.html, tags
-                )
-            elif contact.phone:
-                send = partial(self._sender.send_sms, contact.phone, message.sms, tags)
-            else:
-                continue
+            # The compensation is stored already: whatever rendering or sending raises, the request is
+            # still recorded below (with the contacts it reached), never left half-done.
             try:
+                message = render_approval(
+                    contact.language,
+                    contact.name,
+                    requester.name if requester else lead.actor,
+                    case.case_id,
+                    int(case.priority),
+                    entry["type"],
+                    entry["amount"],
+                    entry["currency"],
+                    f"{self._public_url}/c/{code}",
+                    int(APPROVAL_LIFETIME.total_seconds() // 3600),
+                )
+                if contact.email and "email" in contact.channels:
+                    send = partial(
+                        self._sender.send_email,
+                        contact.email,
+                        message.subject,
+                        message.text,
+                        message.html,
+                        tags,
+                    )
+                else:
+                    assert contact.phone is not None
+                    send = partial(self._sender.send_sms, contact.phone, message.sms, tags)
                 retry: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
                 send_with_retry(send, **retry)
                 sent.append(contact.id)
-            except SendFailed:
+            except Exception as raised:
+                as_send_failed(raised)  # logs what was not a send failure
                 self._metric("DeliveriesFailed", 1, "Count")
         self._store.record(
             case.case_id, "approval_requested", now, "system", compensation=entry["id"], to=sent
@@ -266,8 +275,13 @@ class Cases:
     def message(
         self, lead: Lead, case_id: str, version: int, request: rules.MessageRequest
     ) -> dict[str, Any]:
-        """Write to the customer from the case. The message is on the timeline (and the case's version
-        moves) before it is sent, so a retried request with the same ETag gets 412, never a second copy."""
+        """Write to the customer from the case.
+
+        The message is built whole first (the email's MIME bytes with every header, or the SMS text), so
+        one that cannot be sent is refused before anything is written. Then it is on the timeline (and
+        the case's version moves) before it is sent, so a retried request with the same ETag gets 412,
+        never a second copy. Then its delivery row is claimed and the message sent; the row ends `sent`
+        or `failed`, and the outcome is on the timeline either way."""
         now = clock.now()
         case = self._prepare(lead, case_id, version, "messages")
         if self._messenger is None:
@@ -279,8 +293,6 @@ class Cases:
             raise rules.InvalidTransition("the customer has no email address; write by SMS")
         if request.channel == "sms" and not customer.phone:
             raise rules.InvalidTransition("the customer has no phone number; write by email")
-        detail = {"channel": request.channel, "subject": request.subject, "text": request.text}
-        updated = self._store.note(case, version, "customer_message", lead.actor, now, detail)
         team = self.team_of(case.team)
         contact = team.contact(lead.actor) if team else None
         lead_name = contact.name if contact else None
@@ -290,7 +302,7 @@ class Cases:
                 language, customer.name, lead_name, request.subject, request.text, message_links
             )
 
-        outcome = self._messenger.send(
+        prepared = self._messenger.prepare(
             case.case_id,
             customer,
             "message",
@@ -299,8 +311,14 @@ class Cases:
             now,
             team=team,
             defer_sms_at_night=False,  # a lead writing now means now
-            key=str(int(updated.version or 0)),
         )
+        if prepared.outcome is not None and prepared.outcome.reason == UNSENDABLE:
+            raise rules.InvalidTransition(
+                f"the message cannot be sent by {request.channel} as written; nothing was sent"
+            )
+        detail = {"channel": request.channel, "subject": request.subject, "text": request.text}
+        updated = self._store.note(case, version, "customer_message", lead.actor, now, detail)
+        outcome = self._messenger.deliver(prepared, now, key=str(int(updated.version or 0)))
         return {"status": outcome.status, "channel": outcome.channel, "reason": outcome.reason}
 
     # ------------------------------------------------------------------------------------ approvals

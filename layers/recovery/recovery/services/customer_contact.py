@@ -11,6 +11,13 @@ Public interface (the instant acknowledgement, follow-ups and a lead's own messa
         record=True,                # False: the caller writes the timeline event itself
     )
 
+`send` is `prepare` then `deliver`. A caller with its own write to make first (a lead's message moves the
+case's version) calls them apart, so the message is built whole before anything is written:
+
+    prepared = messenger.prepare(case_id, customer, kind, channel, render, now, team=team)
+    ...                                                # the caller's own write
+    outcome = messenger.deliver(prepared, now, key=key)
+
 A function builds it from its environment with `recovery.wiring.customers.build_messenger(settings)`.
 Renderers: `recovery.notify.customer` (`render_customer_ack`, `render_lead_message`, and
 `render_customer` for any template extending `customer/layout.html`, whose footer has the link).
@@ -23,7 +30,9 @@ Renderers: `recovery.notify.customer` (`render_customer_ack`, `render_lead_messa
   an SMS), to be shown in the footer (`recovery.notify.customer` renders it).
 - The answer is a `SendOutcome`: `sent` (with the message id), `deferred` (with `until`: an SMS outside
   the customer's contact hours; the caller schedules it and sends again then), `skipped` (with `reason`:
-  `opted_out`, `suppressed`, `no_address`, `already_sent`) or `failed` (after retries).
+  `opted_out`, `suppressed`, `no_address`, `already_sent`) or `failed` (after retries; `reason`
+  `unsendable` when the message could not be built, e.g. a header with a line break, and nothing was
+  claimed or sent).
 
 Guardrails, in order:
 1. A channel the customer opted out of (`Customer.opted_out`) is skipped; so is an erased customer.
@@ -31,10 +40,14 @@ Guardrails, in order:
 3. An SMS outside the customer's contact hours, in the customer's time zone (else the time zone of the
    team's first level-1 contact with on-duty hours, else UTC), is deferred to the next allowed moment.
    An email is never deferred: it waits in the inbox, not on a bedside table.
-4. A delivery row (`DLV#<case>#cust#<kind>[:<key>]#<channel>#<hmac(address)>`) is created conditionally before
-   sending, so a retried event or invocation never sends twice.
-5. Transient send failures are retried with backoff.
-6. Every email carries the unsubscribe link in its footer and the RFC 8058 headers `List-Unsubscribe`
+4. The message is built whole (the email's MIME bytes with every header, the SMS text) before anything
+   is written: one that cannot be built fails here, with no row claimed.
+5. A delivery row (`DLV#<case>#cust#<kind>[:<key>]#<channel>#<hmac(address)>`) is created conditionally before
+   sending, so a retried event or invocation never sends twice. It never stays `sending`: whatever the
+   sender raises, the row is finished `failed` with the reason (and the sweep fails a row a crashed
+   invocation left `sending` past its lease: docs/decisions.md).
+6. Transient send failures are retried with backoff.
+7. Every email carries the unsubscribe link in its footer and the RFC 8058 headers `List-Unsubscribe`
    and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
 
 The case's timeline records what happened (`customer_acknowledged`, `customer_ack_deferred`,
@@ -56,7 +69,7 @@ from recovery.domain.records import Customer
 from recovery.domain.routing import ContactHours, Team
 from recovery.notify.customer import Channel, CustomerMessage, MessageLinks
 from recovery.notify.render import language_of
-from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.notify.senders import RawEmail, Sender, UnsendableMessage, as_send_failed, send_with_retry
 from recovery.store.alerting import DeliveryRows
 from recovery.store.customer_messages import CustomerEvents
 from recovery.store.links import LinkStore
@@ -65,6 +78,7 @@ Status = Literal["sent", "deferred", "skipped", "failed"]
 UNSUBSCRIBE_LIFETIME = timedelta(days=365)
 ONE_CLICK = "List-Unsubscribe=One-Click"
 _FALLBACK_ZONE = "UTC"
+UNSENDABLE = "unsendable"  # the message could not be built as written (a header with a line break)
 
 
 Render = Callable[[str, MessageLinks], CustomerMessage]
@@ -82,6 +96,20 @@ class SendOutcome:
     def summary(self) -> str:
         """`sent`, `deferred`, `skipped:<reason>` or `failed`: how `Case.customer_acked` reads."""
         return f"skipped:{self.reason}" if self.status == "skipped" else self.status
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A message ready to go (`email` or `sms`, built whole), or the guardrails' `outcome` instead."""
+
+    case_id: str
+    kind: str
+    channel: Channel | None
+    outcome: SendOutcome | None = None  # skipped, deferred or failed (unsendable): nothing to send
+    address: str | None = None
+    address_hash: str | None = None
+    email: RawEmail | None = None
+    sms: str | None = None
 
 
 def timeline_kind(kind: str, status: Status) -> str:
@@ -183,9 +211,72 @@ class CustomerMessenger:
         record: bool = True,
     ) -> SendOutcome:
         """Send one message to the customer about a case, or say why not (see the module doc)."""
-        outcome = self._send(case_id, customer, kind, channel, render, now, team, defer_sms_at_night, key)
+        prepared = self.prepare(
+            case_id, customer, kind, channel, render, now, team=team, defer_sms_at_night=defer_sms_at_night
+        )
+        return self.deliver(prepared, now, key=key, record=record)
+
+    def prepare(
+        self,
+        case_id: str,
+        customer: Customer,
+        kind: str,
+        channel: Channel | None,
+        render: Render,
+        now: datetime,
+        *,
+        team: Team | None = None,
+        defer_sms_at_night: bool = True,
+    ) -> Prepared:
+        """The guardrails' answer, or the message built whole, exactly as it will be sent: the email as
+        MIME bytes with its headers, the SMS as its text. Writes no delivery row and no timeline event
+        (an email's unsubscribe link is issued: the footer shows it). A message that cannot be built (a
+        header with a line break) is `failed` with reason `unsendable`, before anything is claimed."""
+        chosen: Channel | None = channel or ("email" if customer.email else "sms" if customer.phone else None)
+
+        def stop(status: Status, **why: Any) -> Prepared:
+            return Prepared(case_id, kind, chosen, SendOutcome(status, chosen, **why))
+
+        if chosen is None or customer.erased_at is not None:
+            return stop("skipped", reason="no_address")
+        address = customer.email if chosen == "email" else customer.phone
+        if not address:
+            return stop("skipped", reason="no_address")
+        if chosen in (customer.opted_out or {}):
+            return stop("skipped", reason="opted_out")
+        address_hash = self._hash(address)
+        if chosen == "email" and self._suppressed(address_hash):
+            return stop("skipped", reason="suppressed")
+        if chosen == "sms" and defer_sms_at_night:
+            allowed = next_contact_moment(customer, team, now)
+            if allowed > now:
+                return stop("deferred", until=allowed)
+
+        language = language_of(customer.locale)
+        try:
+            if chosen == "email":
+                url = self.unsubscribe_url(customer)
+                message = render(language, MessageLinks("email", url))
+                text, html = with_unsubscribe(message.text, message.html, url)
+                headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": ONE_CLICK}
+                email = self._sender.compose_raw_email(address, message.subject, text, html, headers)
+                return Prepared(
+                    case_id, kind, chosen, address=address, address_hash=address_hash, email=email
+                )
+            sms = render(language, MessageLinks("sms")).sms
+            sms.encode("utf-8")  # a lone surrogate cannot travel: refused here, not by the provider
+            return Prepared(case_id, kind, chosen, address=address, address_hash=address_hash, sms=sms)
+        except (UnsendableMessage, UnicodeError):
+            return stop("failed", reason=UNSENDABLE)
+
+    def deliver(
+        self, prepared: Prepared, now: datetime, *, key: str | None = None, record: bool = True
+    ) -> SendOutcome:
+        """Send a prepared message once: its delivery row claimed, the bytes sent, the row finished (`sent`,
+        or `failed` with the reason, whatever the sender raised), and the outcome on the timeline."""
+        outcome = self._deliver(prepared, now, key)
         if record and not (outcome.status == "skipped" and outcome.reason == "already_sent"):
-            self._record(case_id, kind, outcome, now, key)
+            self._record(prepared.case_id, prepared.kind, outcome, now, key)
         return outcome
 
     def unsubscribe_url(self, customer: Customer) -> str:
@@ -195,64 +286,37 @@ class CustomerMessenger:
         return f"{self._public_url}/u/{code}"
 
     # ------------------------------------------------------------------------------------------------
-    def _send(
-        self,
-        case_id: str,
-        customer: Customer,
-        kind: str,
-        channel: Channel | None,
-        render: Render,
-        now: datetime,
-        team: Team | None,
-        defer_sms_at_night: bool,
-        key: str | None,
-    ) -> SendOutcome:
-        chosen: Channel | None = channel or ("email" if customer.email else "sms" if customer.phone else None)
-        if chosen is None or customer.erased_at is not None:
-            return SendOutcome("skipped", chosen, reason="no_address")
-        address = customer.email if chosen == "email" else customer.phone
-        if not address:
-            return SendOutcome("skipped", chosen, reason="no_address")
-        if chosen in (customer.opted_out or {}):
-            return SendOutcome("skipped", chosen, reason="opted_out")
-        address_hash = self._hash(address)
-        if chosen == "email" and self._suppressed(address_hash):
-            return SendOutcome("skipped", chosen, reason="suppressed")
-        if chosen == "sms" and defer_sms_at_night:
-            allowed = next_contact_moment(customer, team, now)
-            if allowed > now:
-                return SendOutcome("deferred", chosen, until=allowed)
-
+    def _deliver(self, prepared: Prepared, now: datetime, key: str | None) -> SendOutcome:
+        if prepared.outcome is not None:
+            return prepared.outcome
+        chosen, address = prepared.channel, prepared.address
+        assert chosen is not None and address is not None and prepared.address_hash is not None
         row = self._store.claim_delivery(
-            customer_delivery_pk(case_id, kind, chosen, address_hash, key),
-            case_id,
+            customer_delivery_pk(prepared.case_id, prepared.kind, chosen, prepared.address_hash, key),
+            prepared.case_id,
             0,
             chosen,
             "customer",
-            kind,
+            prepared.kind,
             now,
         )
         if row is None:
             return SendOutcome("skipped", chosen, reason="already_sent")
 
-        language = language_of(customer.locale)
-        tags = {"kind": kind, "case_id": case_id}
+        tags = {"kind": prepared.kind, "case_id": prepared.case_id}
+        email, sms = prepared.email, prepared.sms
         try:
-            if chosen == "email":
-                url = self.unsubscribe_url(customer)
-                message = render(language, MessageLinks("email", url))
-                text, html = with_unsubscribe(message.text, message.html, url)
-                headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": ONE_CLICK}
+            if email is not None:
                 message_id = send_with_retry(
-                    lambda: self._sender.send_raw_email(address, message.subject, text, html, tags, headers),
-                    **self._retry(),
+                    lambda: self._sender.send_composed_email(email, tags), **self._retry()
                 )
             else:
-                sms = render(language, MessageLinks("sms")).sms
+                assert sms is not None
                 message_id = send_with_retry(
                     lambda: self._sender.send_sms(address, sms, tags), **self._retry()
                 )
-        except SendFailed as error:
+        except Exception as raised:  # whatever it was, the row must not stay `sending`
+            error = as_send_failed(raised)
             state = "suppressed" if error.code == "OptedOut" else "failed"
             self._store.finish_delivery(row, state, clock.now(), error=str(error)[:500])
             if state == "suppressed":

@@ -215,7 +215,8 @@ class FollowUps:
     def _renderer(
         self, case_id: str, customer: Customer, team: Team | None, policy: FollowUpPolicy
     ) -> Callable[[str, MessageLinks], Any]:
-        """The messenger calls this only when it really sends: the link is issued then, and once."""
+        """The messenger calls this once the guardrails let the message go, before it claims the delivery
+        row: the link is issued then, and once."""
         codes: list[str] = []
 
         def render(language: str, message_links: MessageLinks) -> Any:

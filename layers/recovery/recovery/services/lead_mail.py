@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from recovery import clock
 from recovery.domain.routing import Contact
-from recovery.notify.senders import Sender, SendFailed, send_with_retry
+from recovery.notify.senders import Sender, as_send_failed, send_with_retry
 from recovery.observability import RecordMetric
 from recovery.store.alerting import DeliveryRows
 
@@ -69,11 +69,14 @@ class LeadMailer:
         if self._suppressed(address_hash):
             self._deliveries.finish_delivery(row, "suppressed", now)
             return "suppressed"
-        rendered = render()
-        send = partial(self._sender.send_email, address, rendered.subject, rendered.text, rendered.html, tags)
-        try:
+        try:  # the row is claimed: whatever rendering or sending raises, it ends `failed`, not `sending`
+            rendered = render()
+            send = partial(
+                self._sender.send_email, address, rendered.subject, rendered.text, rendered.html, tags
+            )
             message_id = send_with_retry(send, sleep=self._sleep) if self._sleep else send_with_retry(send)
-        except SendFailed as error:
+        except Exception as raised:
+            error = as_send_failed(raised)
             state = "suppressed" if error.code == "OptedOut" else "failed"
             self._deliveries.finish_delivery(row, state, clock.now(), error=str(error)[:500])
             self._metric("DeliveriesFailed", 1, "Count")

@@ -42,6 +42,12 @@ from recovery.store.records import (
 
 CONFIG_PK = "CFG#ALERTING"
 DELIVERY_LIFETIME = timedelta(days=90)
+# A delivery row is `sending` from its claim until the send's outcome is written: seconds. One still
+# `sending` after this lease was left by an invocation that died mid-send (the longest function that
+# sends times out after 2 minutes), and the sweep marks it failed ("interrupted"). docs/decisions.md.
+SENDING_LEASE = timedelta(minutes=5)
+SENDING_DUE_KIND = "sending"  # its due index partition: DUE#sending#<shard>, sorted by the lease's end
+INTERRUPTED = "interrupted"
 
 
 class ConfigStore:
@@ -140,7 +146,8 @@ class AlertStore:
     ) -> Delivery | None:
         """Create the delivery row, or return None if it exists and was sent, suppressed or is being
         sent: a redelivered event or a retried invocation must not send twice. A row left `failed`
-        is claimed again (a new attempt)."""
+        is claimed again (a new attempt). While `sending` it is in the due index until its lease ends
+        (`SENDING_LEASE`): the sweep finds it there if no outcome is ever written."""
         item = DeliveryItem(
             pk,
             "DLV",
@@ -153,6 +160,8 @@ class AlertStore:
             attempts=0,
             updated_at=now,
             expires_at=now + DELIVERY_LIFETIME,
+            due_pk=due_partition(SENDING_DUE_KIND, case_id),
+            due_at=clock.iso(now + SENDING_LEASE),
         )
         try:
             with transient_as_domain():
@@ -164,12 +173,48 @@ class AlertStore:
         return delivery_of(item)
 
     def finish_delivery(self, row: Delivery, state: str, now: datetime, **fields: Any) -> None:
-        actions: list[Action] = [DeliveryItem.state.set(state), DeliveryItem.updated_at.set(now)]
+        """The send's outcome (`sent`, `failed`, `suppressed`), out of the due index."""
+        actions: list[Action] = [
+            DeliveryItem.state.set(state),
+            DeliveryItem.updated_at.set(now),
+            DeliveryItem.due_pk.remove(),
+            DeliveryItem.due_at.remove(),
+        ]
         actions += [
             getattr(DeliveryItem, name).set(value) for name, value in fields.items() if value is not None
         ]
         with transient_as_domain():
             delivery_item(row).update(actions=actions)
+
+    def stuck_deliveries(self, shard: int, until: str, page: int = 100) -> list[str]:
+        """Keys of delivery rows still `sending` whose lease ended at or before `until`, in one shard of
+        the sparse due index (keys only: no Scan, and only what is due is read)."""
+        with transient_as_domain():
+            found = DeliveryItem.due_index.query(
+                shard_partition(SENDING_DUE_KIND, shard), DeliveryItem.due_at <= until, page_size=page
+            )
+            return [str(item.pk) for item in found if str(item.pk).startswith("DLV#")]
+
+    def interrupt_delivery(self, pk: str, now: datetime) -> Delivery | None:
+        """Mark a row whose lease ended `failed` with the error `interrupted`, out of the due index; None
+        when it is no longer stuck (its send finished, or a new attempt claimed it since)."""
+        item = DeliveryItem(pk, "DLV")
+        condition = (DeliveryItem.state == "sending") & (DeliveryItem.due_at <= clock.iso(now))
+        actions: list[Action] = [
+            DeliveryItem.state.set("failed"),
+            DeliveryItem.error.set(INTERRUPTED),
+            DeliveryItem.updated_at.set(now),
+            DeliveryItem.due_pk.remove(),
+            DeliveryItem.due_at.remove(),
+        ]
+        try:
+            with transient_as_domain():
+                item.update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return delivery_of(item)
 
     def mark_alerted(self, case: Case, team: str, level: int, deadline: datetime, now: datetime) -> bool:
         """The level's messages went out: the case waits for an acknowledgement by `deadline` (the due
@@ -222,6 +267,21 @@ class AlertStore:
                 return False
             raise
         return True
+
+    def record_delivery(self, row: Delivery, kind: str, at: datetime, detail: dict[str, Any]) -> None:
+        """Append what became of a delivery row to its case's timeline: one event per row, even for several
+        rows of the case at the same instant (the row's key after `DLV#<case>#` tells them apart)."""
+        distinct = row.key.split("#", 2)[-1]
+        with transient_as_domain():
+            CaseEventItem(
+                f"CASE#{row.case_id}",
+                f"EVT#{at.isoformat()}#{kind}#{distinct}",
+                case_id=row.case_id,
+                kind=kind,
+                at=at,
+                actor="system",
+                detail=detail,
+            ).save()
 
     def record(self, case_id: str, kind: str, at: datetime, actor: str | None, **detail: Any) -> None:
         """Append to the case's timeline."""

@@ -5,6 +5,7 @@
 | feedback  | FB#<source>#<response id>   | FB                | by_customer                   |
 | case      | CASE#<case id>              | CASE              | by_customer, due, queue, history |
 | customer  | CUST#<hmac(customer key)>   | CUST              |                               |
+| delivery  | DLV#<case>#<level>#<channel>#<hmac(address)> | DLV | due (while sending)       |
 | source    | CFG#SOURCE#<source id>      | CFG               |                               |
 | sources   | CFG#SOURCES                 | <source id>       |                               |
 | hook log  | HOOKLOG#<source id>         | <iso time>#<rand> |                               |
@@ -203,12 +204,26 @@ class CaseEventItem(_Item):
     detail = JSONAttribute(default=dict)
 
 
+class DeliveryDueIndex(GlobalSecondaryIndex["DeliveryItem"]):
+    """The same sparse `due` index, read as delivery rows left `sending` (`DUE#sending#<shard>`, by the
+    end of their lease): how the sweep finds a send that a crashed invocation never finished."""
+
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
 class DeliveryItem(_Item):
     """One message to one recipient on one channel: `DLV#<case>#<level>#<channel>#<hmac(address)>`.
     Its conditional creation is what makes a redelivered event or a retry send nothing twice."""
 
     class Meta(_Item.Meta):
         pass
+
+    due_index = DeliveryDueIndex()
 
     case_id = UnicodeAttribute()
     level = NumberAttribute()
@@ -221,6 +236,10 @@ class DeliveryItem(_Item):
     error = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute(null=True)
+    # Sparse "due" index: present only while the row is `sending` (customer and lead messages; outbound
+    # webhook rows take over a stale row themselves), due when the sending lease ends.
+    due_pk = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
 
 
 class SuppressionItem(_Item):
