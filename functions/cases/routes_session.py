@@ -9,8 +9,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
-from services import cases, client_id, user_pool
+from services import cases, client_id, sign_in_throttle, user_pool
 
+from recovery import clock
 from recovery.domain.cases import Lead
 from recovery.web import auth, http, requests
 
@@ -29,8 +30,13 @@ class SignIn(BaseModel):
 def sign_in() -> Response[str]:
     """Sign in with the user pool (USER_PASSWORD_AUTH). A first sign-in with a temporary password is
     answered 403 with `"challenge": "NEW_PASSWORD_REQUIRED"`; the same request with `new_password` sets
-    it. The password is never logged."""
-    credentials = requests.validated(SignIn, requests.json_body(router.current_event))
+    it. The password is never logged.
+
+    Each attempt is counted against the user name and the caller's address before the user pool sees it
+    (services.sign_in): too many is 429 with Retry-After, and the password is not checked then."""
+    event = router.current_event
+    credentials = requests.validated(SignIn, requests.json_body(event))
+    attempt = sign_in_throttle.admit(credentials.username, _source_ip(event.raw_event), clock.now())
     cognito = user_pool()
     try:
         answer = cognito.initiate_auth(
@@ -38,6 +44,7 @@ def sign_in() -> Response[str]:
             ClientId=client_id,
             AuthParameters={"USERNAME": credentials.username, "PASSWORD": credentials.password},
         )
+        sign_in_throttle.succeeded(attempt)  # the password was right, whatever step comes next
         if answer.get("ChallengeName") == "NEW_PASSWORD_REQUIRED" and credentials.new_password:
             answer = cognito.respond_to_auth_challenge(
                 ClientId=client_id,
@@ -61,6 +68,14 @@ def sign_in() -> Response[str]:
     return http.json_response(
         200, {"token": token, "expires_in": result.get("ExpiresIn", 3600), "user": _me(lead)}
     )
+
+
+def _source_ip(event: dict[str, Any]) -> str | None:
+    """The caller's address as API Gateway saw it (`requestContext.http.sourceIp`), never a header the
+    caller could write."""
+    context = event.get("requestContext") or {}
+    address = (context.get("http") or {}).get("sourceIp")
+    return address if isinstance(address, str) else None
 
 
 def _challenge(challenge: str) -> Response[str]:

@@ -13,6 +13,7 @@ from recovery.domain.cases import InvalidTransition, NotSignedIn
 from recovery.errors import Conflict, TransientFailure, Unauthorized
 from recovery.services.inbound_hooks import UnknownSource
 from recovery.services.markers import BadMarker
+from recovery.services.sign_in import TooManySignIns
 from recovery.store.cases import BadCursor, StaleCase
 from recovery.web import errors, http
 
@@ -63,6 +64,7 @@ def test_every_entry_names_an_exception_where_it_is_defined(name: str) -> None:
         (NotSignedIn("no signed-in user"), 401, "Unauthorized", {"WWW-Authenticate": "Bearer"}),
         (TransientFailure("throttled"), 503, "Service unavailable", {"Retry-After": "2"}),
         (Conflict("changed meanwhile"), 409, "Conflict", {"Retry-After": "1"}),
+        (TooManySignIns(900), 429, "Too many requests", {"Retry-After": "900"}),
         (InvalidTransition("acknowledge the case first"), 409, "Conflict", {}),
         (StaleCase("the case is at version 2"), 412, "Precondition failed", {}),
         (UnknownSource("web"), 404, "Not found", {}),

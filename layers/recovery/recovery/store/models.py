@@ -14,6 +14,8 @@
 | follow-up | FUP#<case id>               | FUP               | by_customer, due              |
 | scheduled customer message | SMSG#<case id>#<kind> | SMSG       | due                           |
 | rate limit | RATE#<key>#<UTC minute>     | RATE              |                               |
+| sign-in address window | THROTTLE#address#<hmac(address)>#<UTC minute> | WINDOW |              |
+| sign-in name | THROTTLE#name#<hmac(user name)> | NAME           |                               |
 | link      | LINK#<sha256(code)>         | LINK              |                               |
 | marker    | MARKER                      | <at>#<random id>  |                               |
 | anomaly state | ANOM#<team>             | STATE             |                               |
@@ -367,13 +369,31 @@ class HookLogItem(_Item):
 
 
 class RateLimitItem(_Item):
-    """Hits on one key (a source's hosted page: `page#<source>`) in one UTC minute: `RATE#<key>#<minute>`.
-    Counted with a conditional update; TTL removes it soon after its minute."""
+    """Hits on one key in one window, named by its first UTC minute: a source's hosted page by the minute
+    (`RATE#page#<source>#<minute>` / `RATE`), sign-ins from one client address by five minutes
+    (`THROTTLE#address#<hmac>#<minute>` / `WINDOW`). Counted with a conditional update; TTL removes it soon
+    after its window."""
 
     class Meta(_Item.Meta):
         pass
 
     hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+class SignInNameItem(_Item):
+    """Sign-in attempts on one user name, by its keyed hash (`THROTTLE#name#<hmac>` / `NAME`): the attempts
+    counted since `since`, and the lock that follows too many (until `locked_until`, the name's
+    `lockouts`-th). Written only by `recovery.store.throttle`; TTL removes it a day after its last attempt
+    or lock."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    hits = NumberAttribute(null=True)
+    since = UTCDateTimeAttribute(null=True)
+    locked_until = UTCDateTimeAttribute(null=True)
+    lockouts = NumberAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
 
@@ -498,6 +518,7 @@ MODELS: list[type[_Item]] = [
     BatchMarkerItem,
     ScheduledMessageItem,
     RateLimitItem,
+    SignInNameItem,
     LinkItem,
     MarkerItem,
     AnomalyStateItem,

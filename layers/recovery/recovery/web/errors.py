@@ -66,7 +66,10 @@ ANSWERS: Mapping[str, Answer] = {
     "recovery.errors.Conflict": lambda error: problem(
         409, "Conflict", str(error), headers={"Retry-After": "1"}
     ),
-    # Leads and their cases.
+    # Leads signing in, and their cases.
+    "recovery.services.sign_in.TooManySignIns": lambda error: problem(
+        429, "Too many requests", str(error), headers={"Retry-After": str(error.retry_after)}
+    ),
     "recovery.domain.cases.NotSignedIn": lambda error: problem(
         401, "Unauthorized", str(error), headers=BEARER
     ),

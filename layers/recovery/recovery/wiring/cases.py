@@ -1,6 +1,6 @@
 """Builds the cases function (a lead's API and the approval pages): the cases service, and what its
-routes share besides: the user pool that signs leads in, and the sources as the console's delivery log
-shows them."""
+routes share besides: the user pool that signs leads in and the throttle in front of it, and the sources
+as the console's delivery log shows them."""
 
 from __future__ import annotations
 
@@ -12,16 +12,19 @@ from typing import Any
 
 from recovery.notify.senders import Sender
 from recovery.observability import record_metric
+from recovery.services import sign_in
 from recovery.services.alerts import CachedConfig
 from recovery.services.cases import Cases
 from recovery.services.inbound_hooks import SourceAdmin
-from recovery.settings import SettingsError
+from recovery.services.sign_in import SignInThrottle
+from recovery.settings import Settings, SettingsError
 from recovery.store.alerting import ConfigStore
 from recovery.store.cases import CaseStore
 from recovery.store.hook_log import HookLog
 from recovery.store.links import LinkStore
 from recovery.store.sources import SourceStore
-from recovery.wiring import bind_table
+from recovery.store.throttle import AddressWindows, NameAttempts
+from recovery.wiring import bind_table, pii_hasher
 from recovery.wiring.customers import build_messenger
 from recovery.wiring.messaging import MessagingSettings, aws_sender
 
@@ -32,6 +35,7 @@ class CasesApi:
     client_id: str  # the user pool's app client that signs leads in
     user_pool: Callable[[], Any]  # the Cognito client for signing in, made on the first sign-in
     source_admin: SourceAdmin
+    sign_in_throttle: SignInThrottle  # counts each sign-in attempt before it reaches the user pool
 
 
 def build_cases_api(settings: MessagingSettings) -> CasesApi:
@@ -40,7 +44,17 @@ def build_cases_api(settings: MessagingSettings) -> CasesApi:
         user_pool_client_id(),
         _user_pool(),
         SourceAdmin(SourceStore(), HookLog(), settings.public_url),
+        build_sign_in_throttle(settings.base),
     )
+
+
+def build_sign_in_throttle(settings: Settings) -> SignInThrottle:
+    """The limits of services.sign_in, counted in the table, keyed by the PII key's HMAC."""
+    names = NameAttempts(
+        sign_in.NAME_ATTEMPTS, sign_in.NAME_WINDOW, sign_in.lockout, sign_in.LOCKOUTS_REMEMBERED
+    )
+    addresses = AddressWindows(sign_in.ADDRESS_WINDOW, sign_in.ADDRESS_ATTEMPTS)
+    return SignInThrottle(names, addresses, pii_hasher(settings), record_metric)
 
 
 def user_pool_client_id() -> str:
