@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -71,7 +72,8 @@ def test_each_language_renders_the_whole_message_in_that_language(language: str)
     subject_start, greeting, button = EXPECTED[language]
     message = render(language)
     assert message.subject.startswith(subject_start) and CASE in message.subject
-    for part in (message.text, message.html):
+    # In HTML each name is isolated in a <bdi> of its own: compare what the reader sees.
+    for part in (message.text, re.sub(r"</?bdi>", "", message.html)):
         assert greeting in part and button in part and "Kari Nordmann" in part
         assert LINK in part and CASE in part and "72" in part
     assert f'<html lang="{language}">' in message.html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
@@ -351,3 +352,51 @@ def test_the_sms_shows_no_empty_quotes_when_the_names_leave_no_room_for_the_comm
 
 def test_a_comment_of_quotes_is_still_shown():
     assert '""""' in render_alert(context(language="en", comment='""')).sms
+
+
+# --- text that cannot hide or reorder itself ----------------------------------------------------------
+
+HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs")
+
+
+def hidden_in(text: str) -> list[str]:
+    """The format, control and surrogate characters in `text` (newline and tab are fine)."""
+    return [
+        f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in HIDDEN_CATEGORIES and c not in "\n\t"
+    ]
+
+
+def test_a_hostile_comment_and_name_reach_the_lead_as_markers_in_every_part():
+    # GIVEN a comment whose right-to-left override makes "invoice<RLO>fdp.exe" read "invoiceexe.pdf", a
+    # name with a zero width space, and an agent and a team with more of the same
+    rendered = render_alert(
+        context(
+            language="en",
+            comment="invoice\u202efdp.exe",
+            customer_name="Ada\u200bLovelace",
+            agent="ma\u2066rk",
+            team="Support\u202b EMEA",
+        )
+    )
+    # THEN no part carries one of them, and each shows a marker where it was, in logical order
+    for part in (rendered.subject, rendered.text, rendered.html, rendered.sms):
+        assert hidden_in(part) == [], part
+    assert "invoice\ufffdfdp.exe" in rendered.text and "invoice\ufffdfdp.exe" in rendered.html
+    assert "Ada\ufffdLovelace" in rendered.text and "Ada\ufffdLovelace" in rendered.html
+    assert "Support\ufffd EMEA" in rendered.subject
+    # AND the SMS uses the GSM-7 marker, so the message keeps its encoding and its length
+    assert '"invoice[?]fdp.exe"' in rendered.sms and "ma[?]rk" in rendered.sms
+    assert sms.encoding_for("en", rendered.sms) == "GSM-7"
+
+
+def test_the_customers_words_are_isolated_in_the_html():
+    # GIVEN a right-to-left name and comment
+    rendered = render_alert(context(language="en", customer_name="אבי כהן", comment="שלום 40 דקות"))
+    # THEN the comment's block takes its own direction and each value sits in its own <bdi>, so the name
+    # cannot pull the masked address after it into its own direction
+    assert '<blockquote dir="auto"' in rendered.html
+    assert "<bdi><bdi>אבי כהן</bdi> (<bdi>a***@example.com</bdi>)</bdi>" in rendered.html
+    assert "<bdi>mark</bdi>" in rendered.html
+    assert "Hello <bdi>Kari</bdi>," in rendered.html
+    # AND the text part says the same without markup
+    assert "Customer: אבי כהן (a***@example.com)" in rendered.text and "<bdi>" not in rendered.text

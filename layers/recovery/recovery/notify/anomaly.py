@@ -3,8 +3,9 @@
 Wording lives in `templates/anomaly/<language>.json` (en, de, nb, ja, zh, tr; anything else reads English,
 and a key missing from a language is taken from English) and layout in `templates/anomaly.html` and
 `anomaly.txt`. HTML is autoescaped: tag and agent names come from survey payloads and must never become
-markup. It says which group, the hour in the team's time zone, the rate against the limit, the likely
-release, and links to the console dashboard.
+markup; they are also made safe to show and isolated in HTML (`recovery.notify.display`). It says
+which group, the hour in the team's time zone, the rate against the limit, the likely release, and
+links to the console dashboard.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from recovery.notify.display import Phrase, phrase
 from recovery.notify.render import (
     environment,
     language_of,
@@ -81,10 +83,10 @@ def percent(share: float, language: str) -> str:
     return str(t["percent"].format(value=f"{share * 100:.1f}".replace(".", t["decimal"])))
 
 
-def group_text(dimension: str, value: str, language: str) -> str:
+def group_text(dimension: str, value: str, language: str) -> Phrase:
     """`agent mark`, `Tag „checkout“`, `the whole team`."""
     t = anomaly_strings(language)
-    return str(t["groups"].get(dimension, "{value}").format(value=one_line(value)))
+    return phrase(t["groups"].get(dimension, "{value}"), value=one_line(value))
 
 
 def render_anomaly(ctx: AnomalyContext) -> RenderedAnomaly:
@@ -95,13 +97,14 @@ def render_anomaly(ctx: AnomalyContext) -> RenderedAnomaly:
     rate, limit, centre = (percent(share, lang) for share in (ctx.rate, ctx.limit, ctx.centre))
     if ctx.cause_component is not None and ctx.cause_at is not None:
         at = ctx.cause_at.astimezone(zone_of(ctx.timezone))
-        cause = t["cause"].format(
+        cause = phrase(
+            sentence(t["cause"]),
             component=ctx.cause_component,
             version=ctx.cause_version or "",
             at=f"{at:%Y-%m-%d %H:%M} {zone_abbreviation(at)}",
         )
     else:
-        cause = t["no_cause"].format(hours=ctx.window_hours)
+        cause = phrase(sentence(t["no_cause"]), hours=ctx.window_hours)
     subject = one_line(t["subject"].format(group=group, team=ctx.team))
     facts = [
         (t["label_group"], group),
@@ -109,15 +112,15 @@ def render_anomaly(ctx: AnomalyContext) -> RenderedAnomaly:
         (t["label_rate"], f"{rate} ({ctx.negatives}/{ctx.volume})"),
         (t["label_limit"], limit),
         (t["label_centre"], centre),
-        (t["label_cause"], sentence(cause)),
+        (t["label_cause"], cause),
     ]
     values = {
         "lang": lang,
         "t": t,
         "subject": subject,
         "team": ctx.team,
-        "greeting": t["greeting"].format(name=ctx.recipient_name),
-        "intro": t["intro"].format(team=ctx.team, group=group, rate=rate, hour=hour, limit=limit),
+        "greeting": phrase(t["greeting"], name=ctx.recipient_name),
+        "intro": phrase(t["intro"], team=ctx.team, group=group, rate=rate, hour=hour, limit=limit),
         "counts": t["counts"].format(negatives=ctx.negatives, volume=ctx.volume, centre=centre),
         "facts": facts,
         "url": ctx.dashboard_url,

@@ -3,9 +3,9 @@
 Wording lives in `templates/approval/<language>.json` (en, de, nb, ja, zh, tr; anything else reads
 English, and a key missing from a language is taken from English) and layout in `templates/approval.html`
 and `approval.txt`. The same wording serves the approval page (`/c/{code}`) and its refusals. HTML is
-autoescaped: the requester's name is a person's own input and must never become markup. The SMS fits two
-segments in the recipient's encoding, shortening the requester's name before anything else and never
-the link.
+autoescaped: the requester's name is a person's own input and must never become markup; names are also
+made safe to show and isolated in HTML (`recovery.notify.display`). The SMS fits two segments in the
+recipient's encoding, shortening the requester's name before anything else and never the link.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from recovery.domain import sms
+from recovery.domain.text import SMS_MARKER, shown
+from recovery.notify.display import phrase
 from recovery.notify.render import environment, language_of, one_line, sentence, wording
 
 SMS_SEGMENTS = 2
@@ -66,8 +68,9 @@ def compensation_text(kind: str, amount: str, currency: str, language: str) -> s
 
 def _sms(values: dict[str, str], requester: str, url: str, language: str, t: dict[str, Any]) -> str:
     before, _, after = t["sms"].partition("{requester}")
-    head, tail = before.format(**values), after.format(url=url, **values)
-    body = one_line(requester)
+    head = shown(before.format(**values), SMS_MARKER)
+    tail = shown(after.format(url=url, **values), SMS_MARKER)
+    body = one_line(requester, SMS_MARKER)
     if sms.encoding_for(language, "") == "GSM-7":
         # Languages that may go out as GSM-7 lose that (and half their length) to one odd space or quote.
         head, body, tail = (sms.plain_punctuation(part) for part in (head, body, tail))
@@ -109,8 +112,8 @@ def render_approval(
         "t": t,
         "subject": subject,
         "priority": values["priority"],
-        "greeting": t["greeting"].format(name=contact_name),
-        "intro": t["intro"].format(requester=requester),
+        "greeting": phrase(t["greeting"], name=contact_name),
+        "intro": phrase(t["intro"], requester=requester),
         "facts": facts,
         "url": url,
         "expiry": t["expiry"].format(hours=lifetime_hours),

@@ -5,7 +5,9 @@ a language falls back to English), layout in `templates/customer/*.html|txt`. Ev
 `customer/layout.html` and `customer/layout.txt`, whose footer carries the unsubscribe link; other
 customer messages (the follow-up) extend them too and render through `render_customer`.
 
-HTML is autoescaped: a lead's text and the customer's name never become markup.
+HTML is autoescaped: a lead's text and the customer's name never become markup. Every printed value is
+made safe to show and names are isolated in HTML (`recovery.notify.display`); the SMS marks hidden
+characters with `[?]` (`recovery.domain.text.SMS_MARKER`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from recovery.domain import sms
-from recovery.notify.render import environment, wording, zone_of
+from recovery.domain.text import SMS_MARKER, shown
+from recovery.notify.display import phrase
+from recovery.notify.render import environment, one_line, wording, zone_of
 
 SMS_SEGMENTS = 2
 QUARTER = timedelta(minutes=15)
@@ -116,7 +120,7 @@ def render_customer_ack(
     t = customer_strings(language)
     lead = first_name(lead_name)
     when = when_text(promised_by, zone, language, now)
-    promise = (t["ack_promise"] if lead else t["ack_promise_anonymous"]).format(lead=lead, time=when)
+    promise = phrase(t["ack_promise"] if lead else t["ack_promise_anonymous"], lead=lead, time=when)
     message = render_customer(
         "customer_ack",
         language,
@@ -148,20 +152,23 @@ def render_lead_message(
         "message",
         language,
         links,
-        subject.strip() or t["message_subject"],
+        one_line(subject) or t["message_subject"],
         greeting=_greeting(t, customer_name),
         body=text.strip(),
         lead=lead,
     )
     signature = f"\n– {lead}" if lead else ""
-    return CustomerMessage(message.subject, message.text, message.html, text.strip() + signature)
+    return CustomerMessage(
+        message.subject, message.text, message.html, shown(text.strip() + signature, SMS_MARKER)
+    )
 
 
 def _greeting(t: dict[str, Any], name: str | None) -> str:
     cleaned = " ".join((name or "").split())
-    return str(t["greeting_named"].format(name=cleaned) if cleaned else t["greeting"])
+    return phrase(t["greeting_named"], name=cleaned) if cleaned else str(t["greeting"])
 
 
 def _fit_sms(text: str, language: str) -> str:
+    text = shown(text, SMS_MARKER)
     plain = sms.plain_punctuation(text) if sms.encoding_for(language, "") == "GSM-7" else text
     return sms.fit("", plain, "", language, SMS_SEGMENTS)

@@ -3,7 +3,7 @@
 Wording lives in `templates/digest/<language>.json` (en, de, nb, ja, zh, tr; anything else reads English,
 and a key missing from a language is taken from English) and layout in `templates/digest.html` and
 `digest.txt`. HTML is autoescaped: tag, agent and team names come from configuration and feedback and must
-never become markup.
+never become markup; they are also made safe to show and isolated in HTML (`recovery.notify.display`).
 
 Numbers read the way the lead writes them: `12.5%`, `12,5 %`, `%12,5`; durations as `45 s`, `3 min`,
 `1.5 h` (`45秒`, `3分` in Japanese); money through the approval wording's currency formats. A change on
@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from recovery.domain.metrics import PeriodChange
 from recovery.notify.approval import money
-from recovery.notify.render import environment, language_of, wording, zone_of
+from recovery.notify.display import Phrase, phrase
+from recovery.notify.render import environment, language_of, one_line, wording, zone_of
 
 Unit = Literal["count", "share", "seconds", "money"]
 Better = Literal["up", "down"] | None
@@ -220,14 +221,15 @@ def _when(value: Any, zone: str) -> str:
     return local_time(moment, zone) if moment is not None else str(value or _MISSING)
 
 
-def anomaly_lines(anomalies: list[dict[str, Any]], language: str, zone: str) -> list[str]:
+def anomaly_lines(anomalies: list[dict[str, Any]], language: str, zone: str) -> list[Phrase]:
     """One sentence per open anomaly, naming its likely cause when a release marker is attributed."""
     t = digest_strings(language)
     lines = []
     for anomaly in anomalies:
         dimension = str(anomaly.get("dimension") or "team")
         rate, limit = anomaly.get("rate"), anomaly.get("limit")
-        line = t["anomaly"].format(
+        line = phrase(
+            t["anomaly"],
             dimension=t["dimensions"].get(dimension, dimension),
             value=anomaly.get("value") or _MISSING,
             rate=percent_text(float(rate), language) if rate is not None else _MISSING,
@@ -236,11 +238,13 @@ def anomaly_lines(anomalies: list[dict[str, Any]], language: str, zone: str) -> 
         )
         marker = anomaly.get("marker")
         if isinstance(marker, dict):
-            line += " " + t["anomaly_marker"].format(
+            cause = phrase(
+                t["anomaly_marker"],
                 component=marker.get("component") or _MISSING,
                 version=marker.get("version") or _MISSING,
                 at=_when(marker.get("at"), zone),
             )
+            line = phrase("{line} {cause}", line=line, cause=cause)
         lines.append(line)
     return lines
 
@@ -267,7 +271,7 @@ def render_digest(ctx: DigestContext) -> RenderedDigest:
     lang = language_of(ctx.language)
     t = digest_strings(lang)
     week = t["week"].format(start=ctx.week_from.isoformat(), end=ctx.week_to.isoformat())
-    subject = " ".join(t["subject"].format(team=ctx.team, week=week).split())
+    subject = one_line(t["subject"].format(team=ctx.team, week=week))
     rows = [
         {
             "label": t["metrics"][figure.metric].format(currency=figure.currency or ""),
@@ -282,14 +286,14 @@ def render_digest(ctx: DigestContext) -> RenderedDigest:
         "lang": lang,
         "t": t,
         "subject": subject,
-        "greeting": t["greeting"].format(name=ctx.recipient_name),
-        "intro": t["intro"].format(team=ctx.team, week=week, zone=ctx.timezone),
+        "greeting": phrase(t["greeting"], name=ctx.recipient_name),
+        "intro": phrase(t["intro"], team=ctx.team, week=week, zone=ctx.timezone),
         "rows": rows,
         "no_compensation": not ctx.compensation,
         "anomalies": anomaly_lines(ctx.anomalies, lang, ctx.timezone),
         "cases": case_rows(ctx.cases, ctx.now, lang, ctx.timezone),
         "console_url": ctx.console_url,
-        "footer": t["footer"].format(team=ctx.team),
+        "footer": phrase(t["footer"], team=ctx.team),
     }
     env = environment()
     return RenderedDigest(

@@ -4,7 +4,7 @@ Wording lives in `templates/followup/<language>.json` (en, de, nb, ja, zh, tr; a
 English) and layout in `templates/followup.html` and `followup.txt`. The email's footer carries the
 unsubscribe link the messenger hands over (`recovery.services.customer_contact`, which also sets the RFC 8058
 headers). The SMS fits two segments in the customer's encoding, shortening the team's name before the
-words and never the link.
+words and never the link. Names are made safe to show and isolated in HTML (`recovery.notify.display`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from functools import cache
 from typing import Any
 
 from recovery.domain import sms
+from recovery.domain.text import SMS_MARKER
 from recovery.notify.customer import CustomerMessage, MessageLinks
-from recovery.notify.render import TEMPLATES, environment, language_of
+from recovery.notify.display import phrase
+from recovery.notify.render import TEMPLATES, environment, language_of, one_line
 
 SMS_SEGMENTS = 2
 
@@ -43,7 +45,7 @@ def follow_up_strings(language: str) -> dict[str, str]:
 
 def _sms(ctx: FollowUpContext, language: str, t: dict[str, str]) -> str:
     before, _, after = t["sms"].partition("{url}")
-    head = before.format(team=" ".join(ctx.team.split()))
+    head = before.format(team=one_line(ctx.team, SMS_MARKER))
     if sms.encoding_for(language, "") == "GSM-7":
         head = sms.plain_punctuation(head)
     # The link and what follows it are never cut; the wording before it is, if a long team name needs it.
@@ -60,7 +62,7 @@ def render_follow_up(language: str, links: MessageLinks, ctx: FollowUpContext) -
         "lang": lang,
         "t": t,
         "subject": t["subject"],
-        "greeting": t["greeting"].format(name=ctx.customer_name)
+        "greeting": phrase(t["greeting"], name=ctx.customer_name)
         if ctx.customer_name
         else t["greeting_anonymous"],
         "expiry": t["expiry"].format(days=ctx.answer_days),

@@ -2,8 +2,11 @@
 
 Wording lives in `templates/i18n/<language>.json` and layout in `templates/alert.html` and `alert.txt`,
 inside the package so the layer ships them. HTML is autoescaped: the comment and the customer's name are
-the customer's own words and must never become markup. The SMS is fitted into two segments in the
-recipient's encoding, shortening the comment and never the link.
+the customer's own words and must never become markup. Every printed value is also made safe to show
+(`recovery.notify.display`): a bidi override or zero width character in a comment or a name reaches the
+lead as a visible marker, and in HTML each of the customer's values is isolated in a `<bdi>`. The SMS is
+fitted into two segments in the recipient's encoding, shortening the comment and never the link; its
+marker is `[?]` (`recovery.domain.text.SMS_MARKER`), which keeps GSM-7.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from recovery.domain import sms
+from recovery.domain.text import MARKER, SMS_MARKER, shown
+from recovery.notify.display import phrase, printed
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = frozenset({"en", "de", "nb", "ja", "zh", "tr"})
@@ -147,7 +152,8 @@ def wording(folder: str, language: str) -> dict[str, Any]:
 
 @cache
 def environment() -> Environment:
-    """Built once per process, on first use, so importing this module stays cheap."""
+    """Built once per process, on first use, so importing this module stays cheap. Every value a
+    template prints is made safe to show (`recovery.notify.display.printed`)."""
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(
@@ -157,6 +163,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=printed,
     )
 
 
@@ -210,9 +217,10 @@ def deadline_short(moment: datetime, zone_name: str) -> str:
     return f"{local:%H:%M} {zone_abbreviation(local)}"
 
 
-def one_line(text: str) -> str:
-    """Control characters and runs of whitespace become one space: safe for a subject or an SMS."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+def one_line(text: str, marker: str = MARKER) -> str:
+    """`text` safe to show (hidden characters marked with `marker`) on one line: newlines, tabs and
+    runs of whitespace become one space. For a subject, or an SMS with `SMS_MARKER`."""
+    return " ".join(_CONTROL.sub(" ", shown(text, marker)).split())
 
 
 def _escalation(ctx: AlertContext, t: Strings, short: bool) -> str | None:
@@ -241,7 +249,8 @@ def _subject(ctx: AlertContext, t: Strings) -> str:
 
 def _customer(ctx: AlertContext) -> str:
     if ctx.customer_name and ctx.customer_contact_masked:
-        return f"{ctx.customer_name} ({ctx.customer_contact_masked})"
+        # The name isolated on its own: a right-to-left name does not swap places with the address.
+        return phrase("{name} ({contact})", name=ctx.customer_name, contact=ctx.customer_contact_masked)
     return ctx.customer_name or ctx.customer_contact_masked or _MISSING
 
 
@@ -257,8 +266,8 @@ def _sms(ctx: AlertContext, t: Strings) -> str:
     if ctx.kind == "escalation":
         head_parts.append(t.sms_escalation.format(level=ctx.level))
     head_parts += [ctx.score_text, who]
-    head = one_line(plain(" ".join(head_parts)))
-    comment = one_line(plain(ctx.comment or ""))
+    head = one_line(plain(" ".join(head_parts)), SMS_MARKER)
+    comment = one_line(plain(ctx.comment or ""), SMS_MARKER)
     ack = t.sms_ack.format(time=deadline_short(ctx.ack_deadline, ctx.timezone))
     tail = f" {ack} {ctx.ack_url}"
     if comment:
@@ -296,13 +305,13 @@ def render_alert(ctx: AlertContext) -> RenderedAlert:
         "priority": ctx.priority,
         "urgent": ctx.priority == "P1" or ctx.repeat_failure,
         "repeat_failure": ctx.repeat_failure,
-        "greeting": t.greeting.format(name=ctx.recipient_name),
+        "greeting": phrase(t.greeting, name=ctx.recipient_name),
         "escalation": sentence(escalation) if escalation else None,
-        "intro": t.intro.format(team=ctx.team, deadline=deadline),
+        "intro": phrase(t.intro, team=ctx.team, deadline=deadline),
         "facts": facts,
         "comment": (ctx.comment or "").strip() or None,
         "ack_url": ctx.ack_url,
-        "footer": t.footer.format(team=ctx.team),
+        "footer": phrase(t.footer, team=ctx.team),
     }
     env = environment()
     return RenderedAlert(

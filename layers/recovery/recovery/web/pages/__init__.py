@@ -1,5 +1,12 @@
 """Small server-rendered pages (Jinja2, autoescaped): what a lead sees after tapping a link, and the
-customer's survey and follow-up pages with their wording in each language."""
+customer's survey and follow-up pages with their wording in each language.
+
+Every value a page prints is made safe to show (`recovery.notify.display.printed`): a bidi override or a
+zero width character in a name or a team reaches the reader as a visible marker, and the templates isolate
+such values in `<bdi>`. The `phrase` filter fills a sentence of wording with values isolated the same
+way. What a form sends back (a comment shown again after a mistake, a hidden field) is printed with the
+`verbatim` filter: exactly as it came, since the next submission stores it.
+"""
 
 from __future__ import annotations
 
@@ -25,11 +32,17 @@ HEADERS = {
 def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    return Environment(
+    from recovery.notify.display import phrase, printed, verbatim
+
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
+        finalize=printed,
     )
+    environment.filters["phrase"] = phrase
+    environment.filters["verbatim"] = verbatim
+    return environment
 
 
 @cache
