@@ -47,7 +47,11 @@ def console(browser: WebDriver, runtime: RuntimeProcess) -> WebDriver:
     return browser
 
 
-def post_negative(runtime: RuntimeProcess, comment: str, customer_id: str | None = None) -> str:
+def post_negative(
+    runtime: RuntimeProcess, comment: str, customer_id: str | None = None, **changes: Any
+) -> str:
+    """A negative posted through /v1/feedback; `changes` replace top-level fields or, with a `customer_`
+    or `interaction_` prefix, fields of those objects (`customer_name="..."`)."""
     body: dict[str, Any] = json.loads(
         json.loads((EVENTS / "ingest_feedback_negative.json").read_text())["body"]
     )
@@ -56,6 +60,12 @@ def post_negative(runtime: RuntimeProcess, comment: str, customer_id: str | None
     body["customer"]["locale"] = "en-GB"
     body.pop("occurred_at")
     body["comment"] = comment
+    for name, value in changes.items():
+        part, _, field = name.partition("_")
+        if part in ("customer", "interaction"):
+            body[part][field] = value
+        else:
+            body[name] = value
     key = runtime["sources"][0]["key"]
     answer = requests.post(
         runtime.url("/v1/feedback"), json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10
@@ -237,6 +247,90 @@ def test_a_hostile_comment_is_shown_as_text(console: WebDriver, runtime: Runtime
     badges = console.find_element(By.CSS_SELECTOR, ".badges").text
     assert "P1" in badges and "Repeat failure" in badges
     assert "First time it went wrong." in console.find_element(By.CSS_SELECTOR, "ul.history").text
+
+
+# The x position of each character of an element's first text node, in the order the text holds them:
+# where a person sees each one. A right-to-left override lays what follows it out from right to left.
+CHARACTER_POSITIONS = """
+const node = arguments[0].firstChild;
+const range = document.createRange();
+const positions = [];
+for (let index = 0; index < node.data.length; index += 1) {
+  range.setStart(node, index);
+  range.setEnd(node, index + 1);
+  positions.push([node.data[index], range.getBoundingClientRect().left]);
+}
+return positions;
+"""
+# The console's own `shown` (text.js), run in the page on each sample.
+CONSOLE_SHOWN = """
+const [samples, done] = arguments;
+import("/console/text.js").then((module) => done(samples.map((sample) => module.shown(sample))));
+"""
+SAMPLES = [
+    "invoice\u202efdp.exe",
+    "Ada\u200bLovelace",
+    "a\u202a\u202b\u2066b\u2069",
+    "\ufeffx\u2060y\u061cz\u200e\u200f",
+    "pay\u200cpal \u200dstart",
+    "👩\u200d💻 می\u200cخواهم क्\u200dष",
+    "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f \U000e0068\U000e0069",
+    "line\r\nnext\u2028last\ttab",
+    "soft\u00adhyphen bell\x07 c1\x85",
+    "Ærlig talt: 50€ 日本語",
+]
+
+
+def test_a_comment_that_reverses_itself_shows_what_it_holds(
+    console: WebDriver, runtime: RuntimeProcess
+) -> None:
+    from recovery.domain.text import shown
+
+    # GIVEN a comment whose right-to-left override makes "invoice<RLO>fdp.exe" look like
+    # "invoiceexe.pdf", from a customer whose name hides a zero width space and is filed under a tag
+    # holding an override, by a right-to-left agent name
+    comment = "invoice\u202efdp.exe"
+    case_id = post_negative(
+        runtime,
+        comment,
+        customer_name="Ada\u200bLovelace",
+        interaction_agent="אבי\u202e",
+        tags=["refund\u202eed", "late"],
+    )
+    # WHEN the lead opens the case
+    sign_in(console, runtime)
+    console.get(runtime.url(f"/console#/cases/{case_id}"))
+    element = wait(console, lambda b: b.find_element(By.ID, "feedback-comment"))
+    console.execute_script("arguments[0].closest('section').scrollIntoView()", element)
+    console.save_screenshot("/tmp/console-reversed-comment.png")  # to look at by eye
+    # THEN the lead sees "invoice", a marker where the override was, then "fdp.exe", in that order
+    assert element.text == "invoice\ufffdfdp.exe"
+    assert console.execute_script("return arguments[0].innerText", element) == "invoice\ufffdfdp.exe"
+    positions = console.execute_script(CHARACTER_POSITIONS, element)
+    assert "".join(char for char, _ in positions) == "invoice\ufffdfdp.exe"
+    lefts = [left for _, left in positions]
+    assert lefts == sorted(lefts), positions  # laid out left to right, nothing reversed
+    # AND the comment is isolated from what is around it: its own direction, its own bidi paragraph
+    assert element.get_attribute("dir") == "auto"
+    assert element.value_of_css_property("unicode-bidi") == "isolate"
+    # AND the name, the agent and the tags each show their marker, each in its own <bdi>
+    isolated = [bdi.text for bdi in console.find_elements(By.CSS_SELECTOR, "dl.facts dd bdi")]
+    assert "Ada\ufffdLovelace" in isolated and "אבי\ufffd" in isolated
+    assert "refund\ufffded" in isolated and "late" in isolated
+    # AND no override, isolate or zero width character is anywhere on the page
+    page = console.execute_script("return document.body.textContent")
+    assert not set(page) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200e\u200f")
+    # AND the console's rules are the server's: the same samples give the same text
+    console.set_script_timeout(10)
+    assert console.execute_async_script(CONSOLE_SHOWN, SAMPLES) == [shown(sample) for sample in SAMPLES]
+    # AND the API still returns what the customer sent, exactly
+    token = api_token(runtime)
+    stored = requests.get(
+        runtime.url(f"/v1/cases/{case_id}"), headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).json()
+    assert stored["feedback"]["comment"] == comment
+    assert stored["customer"]["name"] == "Ada\u200bLovelace"
+    assert [entry["message"] for entry in console.get_log("browser") if entry["level"] == "SEVERE"] == []
 
 
 def test_a_stale_page_says_the_case_changed_and_reloads(console: WebDriver, runtime: RuntimeProcess) -> None:

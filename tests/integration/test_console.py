@@ -170,7 +170,8 @@ def test_every_word_the_scripts_use_is_in_the_dictionary() -> None:
     used: set[str] = set()
     for path in [*own_scripts(), STATIC / "index.html"]:
         text = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r'\bt\("([\w.]+)"', text)) | set(re.findall(r'data-i18n="([\w.]+)"', text))
+        used |= set(re.findall(r'\b(?:t|phrase)\("([\w.]+)"', text))
+        used |= set(re.findall(r'data-i18n="([\w.]+)"', text))
     assert len(used) > 80
     assert sorted(used - set(english)) == []
 

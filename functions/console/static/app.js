@@ -3,7 +3,7 @@
 
 import * as api from "./api.js";
 import { LANGUAGES, currentLanguage, preferredLanguage, setLanguage, t, translatePage } from "./i18n.js";
-import { h, clear, options } from "./dom.js";
+import { h, clear, options, setText } from "./dom.js";
 import { disposeCharts } from "./charts.js";
 import { renderDashboard } from "./views/dashboard.js";
 import { renderSignIn } from "./views/signin.js";
@@ -34,7 +34,7 @@ async function route() {
   document.title = t("app.name");
   const signedIn = api.signedIn();
   signOutButton.hidden = !signedIn;
-  who.textContent = signedIn ? api.userName() : "";
+  setText(who, signedIn ? api.userName() : "");
   sourcesNav.hidden = !(signedIn && api.isAdmin());
   dashboardNav.hidden = !signedIn;
   disposeCharts();

@@ -1,16 +1,23 @@
 // Building the page from data. Text goes in as text nodes or textContent, never as markup: customer
-// comments and names are hostile input.
+// comments and names are hostile input. Every text and every label read aloud passes through
+// text.js `shown` on its way in, so no bidi override or invisible character reaches the page; values a
+// person wrote are also isolated (text.js `isolated`) where they sit among other words.
+
+import { shown } from "./text.js";
+
+const SPOKEN = new Set(["aria-label", "title", "placeholder", "alt"]);
 
 export function h(tag, props = {}, ...children) {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(props ?? {})) {
     if (value === null || value === undefined || value === false) continue;
     if (name === "class") element.className = value;
-    else if (name === "text") element.textContent = String(value);
+    else if (name === "text") element.textContent = shown(value);
     else if (name === "dataset") Object.assign(element.dataset, value);
     else if (name.startsWith("on") && typeof value === "function") {
       element.addEventListener(name.slice(2), value);
-    } else element.setAttribute(name, value === true ? "" : String(value));
+    } else if (SPOKEN.has(name)) element.setAttribute(name, shown(value));
+    else element.setAttribute(name, value === true ? "" : String(value));
   }
   append(element, children);
   return element;
@@ -19,9 +26,22 @@ export function h(tag, props = {}, ...children) {
 export function append(element, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    element.append(child instanceof Node ? child : document.createTextNode(shown(child)));
   }
   return element;
+}
+
+// An element's whole text, made safe to show (for messages set after the element was built).
+export function setText(element, value) {
+  element.textContent = shown(value);
+  return element;
+}
+
+// Parts (strings or nodes) between separators, the empty ones left out: "a · b · c".
+export function joined(parts, separator = " · ") {
+  return parts
+    .filter((part) => part !== null && part !== undefined && part !== false && part !== "")
+    .flatMap((part, index) => (index ? [separator, part] : [part]));
 }
 
 export function clear(element) {

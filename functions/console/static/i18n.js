@@ -52,6 +52,21 @@ export function t(key, values = {}) {
   return template.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
 }
 
+// t() as nodes and strings, for a sentence that holds a value someone wrote: pass that value as a node
+// (text.js `isolated`) and it is placed as it is, isolated from the words around it.
+export function phrase(key, values = {}) {
+  const template = words[key] ?? fallback[key] ?? key;
+  return template
+    .split(/(\{\w+\})/)
+    .filter((part) => part !== "")
+    .map((part) => {
+      const name = part.match(/^\{(\w+)\}$/)?.[1];
+      if (!name || !(name in values)) return part;
+      const value = values[name];
+      return value instanceof Node ? value : String(value ?? "");
+    });
+}
+
 // A word for a value from the API (a status, a channel, an event kind), or the value itself.
 export function term(group, value) {
   if (value === null || value === undefined || value === "") return "";

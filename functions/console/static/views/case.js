@@ -3,10 +3,11 @@
 
 import * as api from "../api.js";
 import { allowedOperations, priorityLabel, recoverySteps, scoreText } from "../cases.js";
-import { h, clear, field, options } from "../dom.js";
-import { dateTime, money, number, t, term } from "../i18n.js";
+import { h, clear, field, joined, options, setText } from "../dom.js";
+import { dateTime, money, number, phrase, t, term } from "../i18n.js";
 import { announce, caseLink, focusHeading, queueLink } from "../nav.js";
 import { countdown } from "../sla.js";
+import { isolated, isolatedList } from "../text.js";
 
 const ACTION_TYPES = ["note", "contacted", "apology", "compensation"];
 const CONTACT_CHANNELS = ["phone", "email", "sms", "chat", "in_person"];
@@ -75,10 +76,10 @@ function page(context, notice) {
       ? h("p", {}, countdown(item, item.status === "open" ? t("sla.ack") : t("sla.resolve")))
       : null,
     facts([
-      [t("case.team"), item.team],
-      [t("case.owner"), item.owner],
+      [t("case.team"), isolated(item.team)],
+      [t("case.owner"), isolated(item.owner)],
       [t("case.opened"), dateTime(item.opened_at)],
-      [t("case.acknowledged"), item.acked_at ? `${dateTime(item.acked_at)} · ${item.acked_by || ""}` : ""],
+      [t("case.acknowledged"), item.acked_at ? joined([dateTime(item.acked_at), isolated(item.acked_by)]) : ""],
       [t("case.resolved"), dateTime(item.resolved_at)],
       [t("case.customerTold"), item.customer_acked ? term("customerAck", item.customer_acked.split(":")[0]) : ""],
     ]),
@@ -96,8 +97,9 @@ function section(id, title, ...content) {
   return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id }, title), content);
 }
 
+// Name and value pairs; a value someone wrote comes in isolated (text.js `isolated`, a <bdi>).
 function facts(pairs) {
-  const shown = pairs.filter(([, value]) => value !== null && value !== undefined && value !== "");
+  const shown = pairs.filter(([, value]) => value !== null && value !== undefined && value !== "" && !(Array.isArray(value) && !value.length));
   if (!shown.length) return null;
   return h("dl", { class: "facts" }, shown.map(([name, value]) => h("div", {}, h("dt", {}, name), h("dd", {}, value))));
 }
@@ -137,12 +139,12 @@ function feedbackSection(item) {
       [t("feedback.score"), scoreText(feedback.score)],
       [t("feedback.verdict"), term("verdict", feedback.verdict)],
       [t("feedback.channel"), term("channel", feedback.channel)],
-      [t("feedback.agent"), feedback.agent],
+      [t("feedback.agent"), isolated(feedback.agent)],
       [t("feedback.when"), dateTime(feedback.occurred_at)],
-      [t("feedback.tags"), (feedback.tags || []).join(", ")],
+      [t("feedback.tags"), isolatedList(feedback.tags || [])],
     ]),
     feedback.comment
-      ? h("blockquote", { class: "comment", id: "feedback-comment" }, feedback.comment)
+      ? h("blockquote", { class: "comment", id: "feedback-comment", dir: "auto" }, feedback.comment)
       : h("p", { class: "hint" }, t("feedback.noComment")),
   );
 }
@@ -160,7 +162,7 @@ function customerSection(item) {
     t("customer.title"),
     customer
       ? facts([
-          [t("customer.name"), customer.name],
+          [t("customer.name"), isolated(customer.name)],
           [t("customer.email"), customer.email ? h("a", { href: `mailto:${customer.email}` }, customer.email) : ""],
           [t("customer.phone"), customer.phone ? h("a", { href: `tel:${customer.phone}` }, customer.phone) : ""],
           [t("customer.language"), customer.locale],
@@ -179,7 +181,7 @@ function customerSection(item) {
               "li",
               {},
               h("span", { class: "row-meta" }, [dateTime(each.occurred_at), scoreText(each.score), term("verdict", each.verdict)].filter(Boolean).join(" · ")),
-              each.comment ? h("span", { class: "row-comment" }, each.comment) : null,
+              each.comment ? h("span", { class: "row-comment", dir: "auto" }, each.comment) : null,
             ),
           ),
         )
@@ -227,9 +229,11 @@ function compensationsSection(item) {
           h(
             "span",
             { class: "row-meta" },
-            [t("timeline.by", { actor: each.by }), dateTime(each.at), each.decided_by ? t("compensations.decidedBy", { actor: each.decided_by }) : ""]
-              .filter(Boolean)
-              .join(" · "),
+            joined([
+              phrase("timeline.by", { actor: isolated(each.by) }),
+              dateTime(each.at),
+              each.decided_by ? phrase("compensations.decidedBy", { actor: isolated(each.decided_by) }) : "",
+            ]),
           ),
         ),
       ),
@@ -253,7 +257,7 @@ function outcomeSection(item) {
     t("outcome.title"),
     facts([
       [t("outcome.rootCause"), term("rootCause", resolution.root_cause)],
-      [t("outcome.summary"), resolution.summary],
+      [t("outcome.summary"), isolated(resolution.summary)],
       [t("outcome.followup"), followup ? followupText(followup) : ""],
       [t("outcome.outcome"), term("outcome", item.outcome)],
       [t("outcome.before"), rating(ratings.before)],
@@ -282,8 +286,8 @@ function timelineSection(item) {
           info.amount ? `${term("compensation", info.type)} · ${money(info.amount, info.currency)}` : "",
           info.channel ? term("channel", info.channel) : "",
           info.root_cause ? term("rootCause", info.root_cause) : "",
-          info.to && typeof info.to === "string" ? t("timeline.to", { to: info.to }) : "",
-          info.subject || "",
+          info.to && typeof info.to === "string" ? phrase("timeline.to", { to: isolated(info.to) }) : "",
+          isolated(info.subject),
         ].filter(Boolean);
         const text = info.text || info.summary || info.reason || "";
         return h(
@@ -291,9 +295,9 @@ function timelineSection(item) {
           { dataset: { kind: event.kind } },
           h("time", { datetime: event.at }, dateTime(event.at)),
           h("strong", {}, term("event", event.kind)),
-          event.actor ? h("span", { class: "actor" }, t("timeline.by", { actor: event.actor })) : null,
-          said.length ? h("span", { class: "row-meta" }, said.join(" · ")) : null,
-          text ? h("span", { class: "row-comment" }, text) : null,
+          event.actor ? h("span", { class: "actor" }, phrase("timeline.by", { actor: isolated(event.actor) })) : null,
+          said.length ? h("span", { class: "row-meta" }, joined(said)) : null,
+          text ? h("span", { class: "row-comment", dir: "auto" }, text) : null,
         );
       }),
     ),
@@ -340,7 +344,7 @@ function operationForm(context, { name, title, submitLabel, fields, body, open =
         await renderCase(context.main, context.caseId, { kind: "error", text: t("work.changed") });
         return;
       }
-      error.textContent = problemText(failure);
+      setText(error, problemText(failure));
     }
   });
   if (!title) return form;

@@ -6,9 +6,10 @@
 import * as api from "../api.js";
 import { priorityLabel } from "../cases.js";
 import { disposeCharts, drawChart, loadCharts } from "../charts.js";
-import { h, clear, field, options } from "../dom.js";
-import { dateTime, duration, locale, t, term } from "../i18n.js";
+import { h, clear, field, joined, options, setText } from "../dom.js";
+import { dateTime, duration, locale, phrase, t, term } from "../i18n.js";
 import { announce, caseLink, dashboardLink, focusHeading } from "../nav.js";
+import { isolated, shown } from "../text.js";
 
 const HEADLINE = [
   "volume",
@@ -49,7 +50,7 @@ export async function renderDashboard(main, state) {
     h(
       "section",
       { class: "dashboard", "aria-labelledby": "dashboard-title" },
-      h("h1", { id: "dashboard-title" }, teamName ? t("dashboard.titleTeam", { team: teamName }) : t("dashboard.title")),
+      h("h1", { id: "dashboard-title" }, teamName ? phrase("dashboard.titleTeam", { team: isolated(teamName) }) : t("dashboard.title")),
       picker.form,
       message,
       body,
@@ -70,7 +71,7 @@ export async function renderDashboard(main, state) {
     ]);
   } catch (error) {
     if (error.status === 401) return;
-    message.textContent = error.status === 403 ? t("dashboard.forbidden") : error.detail || error.message;
+    setText(message, error.status === 403 ? t("dashboard.forbidden") : error.detail || error.message);
     return;
   }
   picker.from.value = report.from || "";
@@ -394,7 +395,7 @@ function control(section, context) {
     .filter(({ day }) => days.includes(day));
   section.append(groupPicker(context));
   if (group.dimension && group.dimension !== "team") {
-    section.append(h("p", { class: "hint", id: "control-group" }, t("dashboard.controlGroup", { dimension: term("dimension", group.dimension), value: group.value })));
+    section.append(h("p", { class: "hint", id: "control-group" }, phrase("dashboard.controlGroup", { dimension: term("dimension", group.dimension), value: isolated(group.value) })));
   }
   const rate = (value) => (value === null || value === undefined ? null : Number(value) * 100);
   chartWithTable(section, context, {
@@ -428,7 +429,8 @@ function control(section, context) {
             silent: true,
             lineStyle: { color: COLOURS.warn, type: "solid" },
             label: { formatter: (params) => params.name, position: "insideEndTop" },
-            data: releases.map(({ marker, day }) => ({ name: `${marker.component} ${marker.version}`, xAxis: day })),
+            // Drawn on a canvas, not through dom.js: made safe to show here.
+            data: releases.map(({ marker, day }) => ({ name: shown(`${marker.component} ${marker.version}`), xAxis: day })),
           },
         },
         { type: "line", name: t("dashboard.centre"), data: points.map((point) => rate(point.centre)), showSymbol: false, lineStyle: { type: "dashed", color: COLOURS.ok }, itemStyle: { color: COLOURS.ok } },
@@ -441,7 +443,7 @@ function control(section, context) {
       h(
         "ul",
         { class: "markers", "aria-label": t("dashboard.markers") },
-        releases.map(({ marker }) => h("li", {}, t("dashboard.marker", { component: marker.component, version: marker.version, at: dateTime(marker.at) }))),
+        releases.map(({ marker }) => h("li", {}, phrase("dashboard.marker", { component: isolated(marker.component), version: isolated(marker.version), at: dateTime(marker.at) }))),
       ),
     );
   }
@@ -567,7 +569,7 @@ function anomalies(report, context) {
         return h(
           "li",
           { dataset: { dimension: anomaly.dimension } },
-          h("span", { class: "row-title" }, t("dashboard.anomalyGroup", group)),
+          h("span", { class: "row-title" }, phrase("dashboard.anomalyGroup", { ...group, value: isolated(anomaly.value) })),
           h(
             "span",
             { class: "row-meta" },
@@ -578,7 +580,7 @@ function anomalies(report, context) {
             }),
           ),
           anomaly.marker
-            ? h("span", { class: "row-meta cause" }, t("dashboard.likelyCause", { component: anomaly.marker.component, version: anomaly.marker.version, at: dateTime(anomaly.marker.at) }))
+            ? h("span", { class: "row-meta cause" }, phrase("dashboard.likelyCause", { component: isolated(anomaly.marker.component), version: isolated(anomaly.marker.version), at: dateTime(anomaly.marker.at) }))
             : null,
           h(
             "span",
@@ -632,7 +634,7 @@ async function openDrill(section, context, filter) {
   panel.origin.after(panel.element);
   panel.element.hidden = false;
   panel.element.dataset.filter = new URLSearchParams(query).toString();
-  panel.title.textContent = t("dashboard.drillTitle", { filter: label });
+  setText(panel.title, t("dashboard.drillTitle", { filter: label }));
   clear(panel.list);
   panel.message.textContent = t("app.loading");
   panel.more.hidden = true;
@@ -660,7 +662,7 @@ async function openDrill(section, context, filter) {
       panel.message.textContent = panel.list.children.length ? "" : t("dashboard.noCases");
       announce(t("dashboard.casesShown", { count: panel.list.children.length }));
     } catch (error) {
-      if (error.status !== 401 && panel.load === load) panel.message.textContent = error.detail || error.message;
+      if (error.status !== 401 && panel.load === load) setText(panel.message, error.detail || error.message);
     } finally {
       panel.more.disabled = false;
     }
@@ -671,7 +673,7 @@ async function openDrill(section, context, filter) {
 
 function caseRow(item) {
   const priority = priorityLabel(item.priority);
-  const meta = [term("status", item.status), term("channel", item.channel), item.agent, dateTime(item.opened_at)];
+  const meta = [term("status", item.status), term("channel", item.channel), isolated(item.agent), dateTime(item.opened_at)];
   return h(
     "li",
     { class: "case-row", dataset: { caseId: item.id } },
@@ -685,7 +687,7 @@ function caseRow(item) {
         item.repeat_failure ? h("span", { class: "badge repeat" }, t("case.repeat")) : null,
         h("span", { class: "row-title" }, t("case.title", { id: item.id })),
       ),
-      h("span", { class: "row-meta" }, meta.filter(Boolean).join(" · ")),
+      h("span", { class: "row-meta" }, joined(meta)),
     ),
   );
 }

@@ -2,10 +2,11 @@
 
 import * as api from "../api.js";
 import { priorityLabel } from "../cases.js";
-import { h, clear, field, options } from "../dom.js";
-import { dateTime, t, term } from "../i18n.js";
+import { h, clear, field, joined, options, setText } from "../dom.js";
+import { dateTime, phrase, t, term } from "../i18n.js";
 import { announce, caseLink, focusHeading, queueLink } from "../nav.js";
 import { countdown } from "../sla.js";
+import { isolated } from "../text.js";
 
 const STATUSES = ["open", "acknowledged", "resolved"];
 const PAGE = 25;
@@ -25,7 +26,7 @@ export async function renderQueue(main, state) {
     h(
       "section",
       { class: "queue", "aria-labelledby": "queue-title" },
-      h("h1", { id: "queue-title" }, teamName ? t("queue.titleTeam", { team: teamName }) : t("queue.title")),
+      h("h1", { id: "queue-title" }, teamName ? phrase("queue.titleTeam", { team: isolated(teamName) }) : t("queue.title")),
       teams.length > 1 ? teamPicker(teams, team, status) : null,
       h(
         "nav",
@@ -61,7 +62,7 @@ export async function renderQueue(main, state) {
       message.textContent = list.children.length ? "" : t(`queue.empty.${status}`);
       if (items.length) announce(t("queue.loaded", { count: list.children.length }));
     } catch (error) {
-      if (error.status !== 401) message.textContent = error.detail || error.message;
+      if (error.status !== 401) setText(message, error.detail || error.message);
     } finally {
       more.disabled = false;
     }
@@ -80,7 +81,7 @@ function teamPicker(teams, team, status) {
 
 function row(item) {
   const priority = priorityLabel(item.priority);
-  const meta = [item.owner ? t("case.ownerIs", { owner: item.owner }) : "", term("channel", item.channel), item.agent, dateTime(item.opened_at)];
+  const meta = [item.owner ? phrase("case.ownerIs", { owner: isolated(item.owner) }) : "", term("channel", item.channel), isolated(item.agent), dateTime(item.opened_at)];
   return h(
     "li",
     { class: "case-row", dataset: { caseId: item.id } },
@@ -95,7 +96,7 @@ function row(item) {
         item.pending_approvals ? h("span", { class: "badge pending" }, t("case.pendingApproval")) : null,
         h("span", { class: "row-title" }, t("case.title", { id: item.id })),
       ),
-      h("span", { class: "row-meta" }, meta.filter(Boolean).join(" · ")),
+      h("span", { class: "row-meta" }, joined(meta)),
     ),
     item.deadline && item.status !== "resolved"
       ? countdown(item, item.status === "open" ? t("sla.ack") : t("sla.resolve"))

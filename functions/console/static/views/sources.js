@@ -2,7 +2,7 @@
 // GET /v1/sources/<id>/deliveries, newest first, older pages with the cursor.
 
 import * as api from "../api.js";
-import { h, clear } from "../dom.js";
+import { h, clear, setText } from "../dom.js";
 import { dateTime, t, term } from "../i18n.js";
 import { announce, caseLink, deliveriesLink, focusHeading, sourcesLink } from "../nav.js";
 
@@ -17,7 +17,7 @@ export async function renderSources(main) {
     items = data.items || [];
   } catch (error) {
     if (error.status === 401) return;
-    message.textContent = error.status === 403 ? t("sources.forbidden") : error.detail || error.message;
+    setText(message, error.status === 403 ? t("sources.forbidden") : error.detail || error.message);
   }
   if (!items.length && !message.textContent) message.textContent = t("sources.empty");
   clear(main).append(
@@ -81,8 +81,8 @@ export async function renderDeliveries(main, sourceId) {
     } catch (error) {
       if (error.status === 401) return;
       if (error.status === 403) message.textContent = t("sources.forbidden");
-      else if (error.status === 404) message.textContent = t("deliveries.unknown", { source: sourceId });
-      else message.textContent = error.detail || error.message;
+      else if (error.status === 404) setText(message, t("deliveries.unknown", { source: sourceId }));
+      else setText(message, error.detail || error.message);
       more.hidden = true;
     } finally {
       more.disabled = false;
