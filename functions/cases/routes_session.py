@@ -13,6 +13,7 @@ from services import cases, client_id, sign_in_throttle, user_pool
 
 from recovery import clock
 from recovery.domain.cases import Lead
+from recovery.errors import TransientFailure
 from recovery.web import auth, http, requests
 
 router = Router()
@@ -21,7 +22,8 @@ router = Router()
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=128)
+    # Cognito's user names are letters, marks, symbols, numbers and punctuation: no spaces or controls.
+    username: str = Field(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f\x7f-\x9f]+$")
     password: str = Field(min_length=1, max_length=256)
     new_password: str | None = Field(default=None, min_length=1, max_length=256)
 
@@ -55,8 +57,18 @@ def sign_in() -> Response[str]:
                     "NEW_PASSWORD": credentials.new_password,
                 },
             )
-    except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
+    except (
+        cognito.exceptions.NotAuthorizedException,
+        cognito.exceptions.UserNotFoundException,
+        cognito.exceptions.UserNotConfirmedException,
+        cognito.exceptions.PasswordResetRequiredException,
+    ):
+        # One answer for every reason a name and password don't sign in: none tells who exists.
         return http.problem(401, "Unauthorized", "wrong user name or password")
+    except cognito.exceptions.InvalidParameterException:
+        return http.problem(400, "Invalid request", "the user pool refused the user name or password")
+    except (cognito.exceptions.TooManyRequestsException, cognito.exceptions.LimitExceededException) as error:
+        raise TransientFailure("the user pool is throttling sign-ins") from error
     except cognito.exceptions.InvalidPasswordException as error:
         detail = error.response.get("Error", {}).get("Message", "the new password is too weak")
         return http.problem(400, "Invalid request", detail, [{"pointer": "/new_password", "detail": detail}])

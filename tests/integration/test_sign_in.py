@@ -260,3 +260,41 @@ def test_clearing_a_name_never_seen_writes_nothing(stack: Stack) -> None:
     NameAttempts(5, timedelta(minutes=15), sign_in.lockout, timedelta(days=1)).clear("never-seen")
     AddressWindows(timedelta(minutes=5), 30).give_back("THROTTLE#address#never-seen#2026-11-23T10:00")
     assert [item["pk"]["S"] for item in table_items(stack) if item["pk"]["S"].startswith("THROTTLE#")] == []
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("TooManyRequestsException", 503),
+        ("LimitExceededException", 503),
+        ("UserNotConfirmedException", 401),
+        ("PasswordResetRequiredException", 401),
+        ("InvalidParameterException", 400),
+    ],
+)
+def test_what_the_user_pool_answers_is_never_a_5xx_the_caller_caused(
+    session: Session, code: str, status: int
+) -> None:
+    # GIVEN a user pool that answers with one of its documented errors
+    client = session.cognito._client
+
+    def refuse(**request: Any) -> Any:
+        raise client.exceptions.from_code(code)({"Error": {"Code": code, "Message": code}}, "InitiateAuth")
+
+    session.cognito.initiate_auth = refuse  # type: ignore[method-assign]
+    # WHEN a lead signs in THEN throttling is a 503 to retry, and the rest are the caller's 4xx
+    answered, headers, problem = session.post(KARI, PASSWORD)
+    assert answered == status, problem
+    if status == 503:
+        assert headers["retry-after"] == "2"
+    if status == 401:
+        assert problem["detail"] == "wrong user name or password"
+
+
+@pytest.mark.parametrize("username", ["kari @example.com", "kari\x00", "\u0085kari", " "])
+def test_a_user_name_the_user_pool_cannot_hold_is_a_400_before_it_is_asked(
+    session: Session, username: str
+) -> None:
+    answered, _, problem = session.post(username, PASSWORD)
+    assert answered == 400 and problem["errors"][0]["pointer"] == "/username", problem
+    assert session.cognito.checked == []
