@@ -64,7 +64,8 @@ def test_a_json_body_is_read_plain_or_base64() -> None:
         (
             '{"a": ' + "9" * 5000 + "}",
             400,
-            "the body is out of range: the number 999999999999…999999 (5000 characters) has more than 38 digits",
+            "the body is out of range: the number 999999999999…999999 (5000 characters) has more than 38"
+            " digits",
         ),
         ('{"a": 1e999}', 400, "the body is out of range: the number 1e999 is not finite"),
         ('{"a": Infinity}', 400, "the body is not valid JSON: Infinity is not a number in JSON"),

@@ -77,9 +77,7 @@ def body_text(event: Mapping[str, Any]) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise Problem(
-            400, "Malformed body", f"the body is not valid UTF-8 (byte {error.start})"
-        ) from None
+        raise Problem(400, "Malformed body", f"the body is not valid UTF-8 (byte {error.start})") from None
 
 
 def form_fields(
