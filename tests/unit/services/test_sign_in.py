@@ -70,7 +70,7 @@ def test_a_name_is_masked_for_the_logs(name: str, shown: str) -> None:
 
 
 @settings(max_examples=200)
-@given(name=st.text(min_size=2, max_size=64))
+@given(name=st.text(st.characters(exclude_characters="*"), min_size=2, max_size=64))
 def test_a_masked_name_shows_at_most_its_first_character_and_domain(name: str) -> None:
     shown = masked(name)
     domain = name.rpartition("@")[2]
