@@ -7,11 +7,17 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from local.runtime import Options, run
+from local.stopping import StopSignals
+
+if TYPE_CHECKING:
+    from local.runtime import Options
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
+    from local.runtime import Options
+
     parser = argparse.ArgumentParser(
         prog="python -m local",
         description="Run the whole application locally: AWS in memory (moto), the HttpApi and every trigger.",
@@ -50,12 +56,16 @@ def parse_args(argv: list[str] | None = None) -> Options:
 
 
 def main() -> int:
+    # First of all: a Ctrl-C or SIGTERM while moto and the functions load must end the process too.
+    signals = StopSignals().install()
+    from local.runtime import run
+
     options = parse_args()
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the API logs its own requests
-    return run(options)
+    return run(options, signals)
 
 
 if __name__ == "__main__":

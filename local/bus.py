@@ -58,5 +58,9 @@ class BusTap:
             taken.append(self._pending.popleft())
         return taken
 
+    def put_back(self, deliveries: list[BusDelivery]) -> None:
+        """Deliveries taken but not made: first in line again, in their order."""
+        self._pending.extendleft(reversed(deliveries))
+
     def __len__(self) -> int:
         return len(self._pending)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +39,7 @@ class Dispatcher:
         queues: list[QueuePoller],
         schedules: list[ScheduledRule],
         region: str,
+        changed: Callable[[], None] = lambda: None,
     ) -> None:
         self.clock = clock
         self.deliverer = deliverer
@@ -45,6 +48,7 @@ class Dispatcher:
         self.queues = queues
         self.schedules = schedules
         self.region = region
+        self.changed = changed  # told whenever a delivery or a schedule may have changed state
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -54,11 +58,22 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> None:
+        """Stop the worker: it ends after the delivery in hand (an invocation is never cut short)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout)
+
+    def finish(self, until: float) -> bool:
+        """After stop(): deliver what is pending until `until` (time.monotonic()). True if nothing was
+        left; False if time ran out first, or a clock move still held the worker's lock."""
+        if not self._lock.acquire(timeout=max(0.0, until - time.monotonic())):
+            return False
+        try:
+            return self.drain(until)
+        finally:
+            self._lock.release()
 
     def wake(self) -> None:
         self._wake.set()
@@ -76,24 +91,39 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatcher step failed")
 
-    def drain(self) -> None:
-        """Deliver until nothing is left to do."""
+    def _halted(self, until: float | None) -> bool:
+        """Time to leave off: past `until` if given, else once stop() was called."""
+        return time.monotonic() >= until if until is not None else self._stop.is_set()
+
+    def drain(self, until: float | None = None) -> bool:
+        """Deliver until nothing is left to do (True), or until halted (False): see `_halted`.
+
+        Halting happens between deliveries; pending bus events not yet delivered go back on the bus."""
         with self._lock:
             for _ in range(_MAX_ROUNDS):
                 progressed = False
-                for delivery in self.bus.take():
+                pending = self.bus.take()
+                while pending:
+                    if self._halted(until):
+                        self.bus.put_back(pending)
+                        return False
+                    delivery = pending.pop(0)
                     progressed = True
                     for target in delivery.targets:
                         self.deliverer.to_target(target, delivery.event)
-                for stream in self.streams:
-                    progressed = stream.poll() or progressed
-                for queue in self.queues:
-                    progressed = queue.poll() or progressed
-                if not progressed:
-                    return
+                pollers: list[StreamPoller | QueuePoller] = [*self.streams, *self.queues]
+                for poller in pollers:
+                    if self._halted(until):
+                        return False
+                    progressed = poller.poll() or progressed
+                if progressed:
+                    self.changed()
+                else:
+                    return True
             log.warning(
                 "stopped draining after %d rounds: do functions feed each other in a loop?", _MAX_ROUNDS
             )
+            return False
 
     def move_clock(
         self, *, advance_seconds: float | None = None, to: datetime | None = None, catch_up: str = "all"
@@ -113,9 +143,10 @@ class Dispatcher:
                 raise ValueError("the clock only moves forward")
             if catch_up == "last":
                 self._skip_to_last_due(target)
-            self._fire_until(target, fired)
-            self.clock.advance_to(target)
-            self.drain()
+            if self._fire_until(target, fired):  # else the runtime is stopping: leave the clock there
+                self.clock.advance_to(target)
+                self.changed()
+                self.drain()
             return {"now": self.clock.now(), "fired": fired}
 
     def _skip_to_last_due(self, until: datetime) -> None:
@@ -128,8 +159,11 @@ class Dispatcher:
                 moment = following
             rule.next_at = moment
 
-    def _fire_until(self, until: datetime, fired: list[dict[str, str]]) -> None:
+    def _fire_until(self, until: datetime, fired: list[dict[str, str]]) -> bool:
+        """Fire every schedule due by `until`, in order; False if the runtime began to stop first."""
         while (rule := due(self.schedules, until)) is not None:
+            if self._stop.is_set():
+                return False
             moment = rule.next_at
             assert moment is not None
             self.clock.advance_to(moment)  # handlers see the time the schedule fired at
@@ -138,4 +172,6 @@ class Dispatcher:
             rule.next_at = rule.schedule.next_after(moment)
             for target in rule.targets:
                 self.deliverer.to_target(target, event)
+            self.changed()
             self.drain()
+        return True

@@ -15,6 +15,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,11 +41,20 @@ from local.queues import QueuePoller
 from local.refs import resolve
 from local.schedules import scheduled_rules
 from local.server import LocalApp
+from local.stopping import StopSignals, exit_at_once
 from local.streams import Mapping, StreamPoller, stamp_records_with
 
 log = logging.getLogger("local")
 
 RUNTIME_FILE = Path(".local") / "runtime.json"
+# From a stop signal to the end of the process, whatever the runtime is doing: a watchdog enforces it.
+# Within it, serving stops (at most SERVERS_STOP_SECONDS), pending work is drained until
+# DRAIN_MARGIN_SECONDS before the end, and the final save waits for the functions' lock until
+# SAVE_MARGIN_SECONDS before the end (a demo-sized state pickles and writes in well under that).
+STOP_SECONDS = 4.0
+SERVERS_STOP_SECONDS = 1.0
+DRAIN_MARGIN_SECONDS = 2.5
+SAVE_MARGIN_SECONDS = 1.0
 _EMAIL = re.compile(r"[^@\s<>]+@([^@\s<>]+\.[^@\s<>]+)")
 
 
@@ -84,7 +94,10 @@ def prepare_environment(region: str) -> None:
     )
 
 
-def run(options: Options) -> int:
+def run(options: Options, signals: StopSignals | None = None) -> int:
+    """Start, serve until SIGINT or SIGTERM, stop. `signals` are installed as early as the caller can
+    (`python -m local` does it before loading moto); until the runtime serves, a signal ends it at once."""
+    signals = signals or StopSignals().install()
     start_line_stream = claim_stdout()
     region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     prepare_environment(region)
@@ -100,8 +113,11 @@ def run(options: Options) -> int:
         runtime.start()
     except Exception:
         log.exception("the runtime could not start")
-        runtime.shutdown(save=False)
+        stop_at = time.monotonic() + STOP_SECONDS
+        start_watchdog(stop_at)
+        runtime.shutdown(save=False, stop_at=stop_at)
         return 1
+    signals.start_serving()
     start_line = runtime.start_line()
     text = json.dumps(start_line)
     RUNTIME_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -110,9 +126,21 @@ def run(options: Options) -> int:
     start_line_stream.flush()
     start_line_stream.close()
     log.info("ready: API %s, moto %s", start_line["api_url"], start_line["moto_url"])
-    runtime.wait_for_signal()
-    runtime.shutdown(save=True)
+    runtime.wait_for_signal(signals)
+    stop_at = signals.received_at + STOP_SECONDS
+    start_watchdog(stop_at)
+    runtime.shutdown(save=True, stop_at=stop_at)
     return 0
+
+
+def start_watchdog(stop_at: float) -> None:
+    """End the process at `stop_at` (time.monotonic()) if stopping has not ended it by then."""
+
+    def expire() -> None:
+        time.sleep(max(0.0, stop_at - time.monotonic()))
+        exit_at_once(1, b"local: could not stop in time; stopped at once\n")
+
+    threading.Thread(target=expire, name="stop-watchdog", daemon=True).start()
 
 
 class Runtime:
@@ -126,7 +154,8 @@ class Runtime:
         self.state = self.saved or state.RuntimeState()
         self.clock = VirtualClock(self._resume_time(), options.speed)
         self.bus = BusTap(self.clock.now)
-        self.servers: list[BaseWSGIServer] = []
+        self.servers: list[BaseWSGIServer] = []  # bound
+        self.serving: list[BaseWSGIServer] = []  # serve_forever started (shutdown() waits for it)
         self.dispatcher: Dispatcher | None = None
         self.streams: list[StreamPoller] = []
         self.source_ids: list[str] = []
@@ -267,7 +296,15 @@ class Runtime:
                     "%s: event sources of type %s are not supported locally", mapping.logical_id, service
                 )
         schedules = scheduled_rules(self.template, self.names, self.clock.now())
-        return Dispatcher(self.clock, self.deliverer, self.bus, self.streams, queues, schedules, self.region)
+        return Dispatcher(
+            self.clock,
+            self.deliverer,
+            self.bus,
+            self.streams,
+            queues,
+            schedules,
+            self.region,
+        )
 
     def _mappings(self) -> list[Mapping]:
         mappings = []
@@ -304,6 +341,7 @@ class Runtime:
         """Bind the API port before the functions load: `!GetAtt <HttpApi>.ApiEndpoint` in their
         environment (the base of the links they send) must be this runtime's own URL."""
         self.api_server = make_server(self.options.host, self.options.port, self._wsgi, threaded=True)
+        self.servers.append(self.api_server)
         self.api_url = f"http://{self.options.host}:{self.api_server.server_port}"
         for logical_id, attribute in list(self.names.attrs):
             if attribute == "ApiEndpoint":
@@ -321,12 +359,12 @@ class Runtime:
         routes = [route for api in self.template.apis for route in api.routes]
         authorizers = auth.build_authorizers(self.template.apis, self.names)
         self._app = LocalApp(Router(routes), self.host, self.clock, dispatcher, self.outbox, authorizers)
-        api_server = self.api_server
-        self.servers.append(api_server)
         moto_server = self._moto_server(dispatcher)
         self.servers.append(moto_server)
         for server in self.servers:
-            threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+            # a short poll interval: stopping waits for the serving loop to notice
+            threading.Thread(target=server.serve_forever, args=(0.1,), name="http", daemon=True).start()
+            self.serving.append(server)
         self.moto_url = f"http://{self.options.host}:{moto_server.server_port}"
         dispatcher.start()
 
@@ -369,34 +407,46 @@ class Runtime:
         }
 
     # ------------------------------------------------------------------ stop
-    def wait_for_signal(self) -> None:
-        def stop(signum: int, frame: Any) -> None:
-            self.stopping.set()
+    def wait_for_signal(self, signals: StopSignals) -> None:
+        signum = signals.wait()
+        log.info("stopping (%s)", signal.Signals(signum).name if signum else "no signal")
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        while not self.stopping.wait(1.0):
-            pass
-        log.info("stopping")
-
-    def shutdown(self, save: bool) -> None:
-        for server in self.servers:
-            server.shutdown()
+    def shutdown(self, save: bool, stop_at: float) -> None:
+        """Stop serving, finish what is pending and save, each step bounded so that all of it ends
+        before `stop_at` (time.monotonic()); what does not fit is left undone, never half done."""
+        self._stop_servers(min(SERVERS_STOP_SECONDS, max(0.0, stop_at - time.monotonic())))
         if self.dispatcher is not None:
-            self.dispatcher.stop()
+            drain_until = stop_at - DRAIN_MARGIN_SECONDS
+            self.dispatcher.stop(timeout=max(0.0, drain_until - time.monotonic()))
             try:
-                self.dispatcher.drain()
+                if not self.dispatcher.finish(until=drain_until):
+                    log.warning("stopped with work still pending (bus events, stream or queue records)")
             except Exception:
                 log.exception("could not finish pending work")
         if save and self.options.state_dir:
-            self._save()
+            # The functions' lock is kept once taken: a request still being handled must not be
+            # answered after the state was saved without it (the process ends next).
+            if self.invoke_lock.acquire(timeout=max(0.0, stop_at - SAVE_MARGIN_SECONDS - time.monotonic())):
+                state.save(self.options.state_dir, self._collect())
+            else:
+                log.warning("a function call is still running; stopped without saving")
 
-    def _save(self) -> None:
+    def _stop_servers(self, timeout: float) -> None:
+        """Stop accepting requests; requests already being handled go on (they wait for the lock)."""
+        stoppers = [threading.Thread(target=server.shutdown, daemon=True) for server in self.serving]
+        for stopper in stoppers:
+            stopper.start()
+        deadline = time.monotonic() + timeout
+        for stopper in stoppers:
+            stopper.join(max(0.0, deadline - time.monotonic()))
+        for server in self.servers:
+            server.server_close()
+
+    def _collect(self) -> state.RuntimeState:
+        """The runtime's own state as it is now; called under the functions' lock."""
         self.state.clock = self.clock.now()
         self.state.outbox = self.outbox.entries()
         self.state.stream_positions = {
             poller.mapping.logical_id: dict(poller.positions) for poller in self.streams
         }
-        assert self.options.state_dir is not None
-        with self.invoke_lock:
-            state.save(self.options.state_dir, self.state)
+        return self.state
