@@ -172,10 +172,12 @@ class FunctionHost:
         lock: threading.RLock,
         environment: Environment,
         prepare_scope: Callable[[], None],
+        changed: Callable[[], None] = lambda: None,
     ) -> None:
         self.lock = lock
         self.environment = environment
         self._prepare_scope = prepare_scope  # runs first inside each new scope (sets the clock)
+        self._changed = changed  # told after every call, still under the lock (`--state` saves then)
         self._functions: dict[str, HostedFunction] = {}
         self._by_arn_or_name: dict[str, str] = {}
 
@@ -239,6 +241,7 @@ class FunctionHost:
                 log.error("%s failed:\n%s", config.logical_id, traceback.format_exc())
                 raise FunctionError(config.logical_id, error) from error
             finally:
+                self._changed()
                 elapsed = time.monotonic() - context.started
                 if elapsed > config.timeout:
                     log.warning(

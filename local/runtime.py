@@ -152,6 +152,9 @@ class Runtime:
         self.stopping = threading.Event()
         self.saved = self._load_state()
         self.state = self.saved or state.RuntimeState()
+        self.saver = (
+            state.Saver(options.state_dir, self.invoke_lock, self._collect) if options.state_dir else None
+        )
         self.clock = VirtualClock(self._resume_time(), options.speed)
         self.bus = BusTap(self.clock.now)
         self.servers: list[BaseWSGIServer] = []  # bound
@@ -188,7 +191,9 @@ class Runtime:
         self.function_configs = self._function_configs()
         self._verify_senders()
 
-        self.host = FunctionHost(self.invoke_lock, Environment(dict(os.environ)), self._point_clock)
+        self.host = FunctionHost(
+            self.invoke_lock, Environment(dict(os.environ)), self._point_clock, changed=self._changed
+        )
         for config in self.function_configs:
             log.info("loading %s (%s)", config.logical_id, config.code_dir)
             self.host.load(config)
@@ -199,6 +204,13 @@ class Runtime:
         self._console_user()
         self.dispatcher = self._wire_triggers()
         self._serve(self.dispatcher)
+        if self.saver is not None:
+            self.saver.changed()  # seeding and provisioning wrote; the first save follows shortly
+            self.saver.start()
+
+    def _changed(self) -> None:
+        if self.saver is not None:
+            self.saver.changed()
 
     def _function_configs(self) -> list[FunctionConfig]:
         roles = iam.roles(self.template, self.names) if self.options.iam else {}
@@ -304,6 +316,7 @@ class Runtime:
             queues,
             schedules,
             self.region,
+            changed=self._changed,
         )
 
     def _mappings(self) -> list[Mapping]:
@@ -353,7 +366,11 @@ class Runtime:
             put_parameters(self.template, self.names, self.clients.ssm)
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self._app(environ, start_response)
+        try:
+            return self._app(environ, start_response)
+        finally:
+            if environ.get("REQUEST_METHOD") not in ("GET", "HEAD", "OPTIONS"):
+                self._changed()  # a clock move or an outbox cleared; function calls say so themselves
 
     def _serve(self, dispatcher: Dispatcher) -> None:
         routes = [route for api in self.template.apis for route in api.routes]
@@ -372,11 +389,13 @@ class Runtime:
         """moto as a server, for the AWS CLI; it shares the in-process backends (same moto globals)."""
         moto_app = DomainDispatcherApplication(create_backend_app)
         lock = self.invoke_lock
+        changed = self._changed
 
         def serialised(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             # moto is not thread-safe: a CLI call waits for the running handler, like any other call.
             with lock:
                 body = list(moto_app(environ, start_response))
+                changed()
             dispatcher.wake()  # a CLI put-item or put-events may have work for the triggers
             return body
 
@@ -414,6 +433,8 @@ class Runtime:
     def shutdown(self, save: bool, stop_at: float) -> None:
         """Stop serving, finish what is pending and save, each step bounded so that all of it ends
         before `stop_at` (time.monotonic()); what does not fit is left undone, never half done."""
+        if self.saver is not None:
+            self.saver.stop()  # no more background saves: the final one is made below
         self._stop_servers(min(SERVERS_STOP_SECONDS, max(0.0, stop_at - time.monotonic())))
         if self.dispatcher is not None:
             drain_until = stop_at - DRAIN_MARGIN_SECONDS
@@ -423,13 +444,13 @@ class Runtime:
                     log.warning("stopped with work still pending (bus events, stream or queue records)")
             except Exception:
                 log.exception("could not finish pending work")
-        if save and self.options.state_dir:
+        if save and self.saver is not None:
             # The functions' lock is kept once taken: a request still being handled must not be
             # answered after the state was saved without it (the process ends next).
-            if self.invoke_lock.acquire(timeout=max(0.0, stop_at - SAVE_MARGIN_SECONDS - time.monotonic())):
-                state.save(self.options.state_dir, self._collect())
+            if self.saver.save(until=stop_at - SAVE_MARGIN_SECONDS, keep_lock=True):
+                log.info("state saved to %s", self.saver.directory / state.STATE_FILE)
             else:
-                log.warning("a function call is still running; stopped without saving")
+                log.warning("a function call is still running; stopped without a final save")
 
     def _stop_servers(self, timeout: float) -> None:
         """Stop accepting requests; requests already being handled go on (they wait for the lock)."""

@@ -3,7 +3,11 @@
 moto's backends pickle, so the services the application uses are pickled together (one pickle keeps
 the references between them, such as stream iterators pointing into tables) with the runtime's own
 state: generated keys, the clock, the outbox and the stream positions. The file is written to a
-temporary name and renamed, so a crash mid-write never leaves half a state.
+temporary name in the same directory, flushed and fsynced, renamed over the old one and the directory
+fsynced, so a crash at any moment leaves either the old state or the new one, whole.
+
+`Saver` saves from a background thread while the runtime serves, so a crash (kill -9, a power cut)
+loses at most the last moments: see its docstring for the bound.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import os
 import pickle
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,8 +55,19 @@ class RuntimeState:
 
 
 def save(directory: Path, runtime: RuntimeState) -> None:
+    """Snapshot and write; the caller holds the functions' lock (see `snapshot`)."""
+    write(directory, snapshot(runtime))
+
+
+def snapshot(runtime: RuntimeState) -> bytes:
+    """moto's backends and the runtime's state as one pickle. moto is not thread-safe: hold the
+    functions' lock while this runs, so no call changes a backend halfway through."""
+    return _dump({"version": FORMAT_VERSION, "runtime": runtime, "moto": _moto_backends()})
+
+
+def write(directory: Path, data: bytes) -> None:
+    """Replace `directory/state.pickle` with `data` atomically and durably."""
     directory.mkdir(parents=True, exist_ok=True)
-    data = _dump({"version": FORMAT_VERSION, "runtime": runtime, "moto": _moto_backends()})
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".state-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
@@ -61,7 +78,122 @@ def save(directory: Path, runtime: RuntimeState) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    log.info("state saved to %s", directory / STATE_FILE)
+    fsync_directory(directory)  # the rename itself survives a crash only once the directory is synced
+    log.debug("state saved to %s", directory / STATE_FILE)
+
+
+def fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class Saver:
+    """Saves the state from a background thread while the runtime serves.
+
+    Whatever changes state says so with `changed()` (each function call, each moto server request,
+    each request to the runtime's own endpoints that writes, each step of the triggers). A save
+    follows `quiet` seconds after the last change (the end of a burst of writes), and at the latest
+    `interval` seconds after the first change not yet saved, however busy the runtime is. A change is
+    therefore on disk at most about `interval` seconds, plus the time a save takes, after it happened.
+
+    A save holds the functions' lock (`lock`) only while it pickles; writing and fsyncing happen
+    after it is released. `collect` gathers the runtime's own state under that lock.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        lock: threading.RLock,
+        collect: Callable[[], RuntimeState],
+        quiet: float = 0.5,
+        interval: float = 2.0,
+    ) -> None:
+        self.directory = directory
+        self.lock = lock
+        self.collect = collect
+        self.quiet = quiet
+        self.interval = interval
+        self._mutex = threading.Lock()  # guards the fields below
+        self._version = 0  # counts changes
+        self._first_unsaved: float | None = None  # time.monotonic() of the first change not saved
+        self._last_change = 0.0
+        self._writing = threading.Lock()  # one save at a time, so snapshots reach the disk in order
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.saves = 0
+
+    def changed(self) -> None:
+        now = time.monotonic()
+        with self._mutex:
+            self._version += 1
+            self._last_change = now
+            if self._first_unsaved is None:
+                self._first_unsaved = now
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="state-saver", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """No more background saves (one under way finishes; `save` waits for it)."""
+        self._stop.set()
+        self._wake.set()
+
+    def _due(self) -> float | None:
+        with self._mutex:
+            if self._first_unsaved is None:
+                return None
+            return min(self._last_change + self.quiet, self._first_unsaved + self.interval)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            due = self._due()
+            if due is None:
+                self._wake.wait()
+                continue
+            delay = due - time.monotonic()
+            if delay > 0:
+                self._wake.wait(delay)
+                continue
+            try:
+                self.save()
+            except Exception:
+                log.exception("could not save the state; trying again")
+                self._stop.wait(self.interval)
+
+    def save(self, until: float | None = None, keep_lock: bool = False) -> bool:
+        """Snapshot under the functions' lock, then write. With `until` (time.monotonic()), give up
+        (False) if the lock is not had by then. With `keep_lock`, the functions' lock stays held
+        after the snapshot: nothing changes after the final save of a runtime that is stopping."""
+        timeout = -1.0 if until is None else max(0.0, until - time.monotonic())
+        if not self._writing.acquire(timeout=timeout):
+            return False
+        try:
+            timeout = -1.0 if until is None else max(0.0, until - time.monotonic())
+            if not self.lock.acquire(timeout=timeout):
+                return False
+            try:
+                with self._mutex:
+                    version = self._version
+                taken_at = time.monotonic()
+                data = snapshot(self.collect())
+            finally:
+                if not keep_lock:
+                    self.lock.release()
+            write(self.directory, data)
+            self.saves += 1
+            with self._mutex:
+                # changes after the snapshot began are not in it: they wait for the next save
+                self._first_unsaved = None if self._version == version else taken_at
+            return True
+        finally:
+            self._writing.release()
 
 
 def load(directory: Path) -> RuntimeState | None:
