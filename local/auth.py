@@ -3,8 +3,7 @@
 A route that names a JWT authorizer in template.yaml is checked before its function runs, with the
 authorizer's own issuer and audience (intrinsics resolved to this runtime's pool and client):
 - the token comes from the identity source header, alone or after `Bearer `;
-- its signature is RS256 by a key of the issuer's key set, named by `kid` (moto's Cognito signs every
-  pool's tokens with one fixed key, published in moto's `jwks-public.json`);
+- its signature is RS256 by the runtime's own signing key, named by `kid` (`SigningKey`, below);
 - `iss` equals the issuer; `aud` (ID tokens) or `client_id` (access tokens) is one of the audiences;
 - `exp` is in the future and `nbf`/`iat` are not, by the real wall clock: moto stamps tokens with real
   time and API Gateway checks them by real time, so moving the virtual clock days ahead must not end a
@@ -13,20 +12,31 @@ Any failure is 401 `{"message":"Unauthorized"}`; a route's scopes the token lack
 request carries `requestContext.authorizer.jwt` as API Gateway's payload 2.0 does: every claim value a
 string, arrays flattened to "[a b]", objects as JSON text, null claims left out; `scopes` is null
 unless the route declares scopes. Tokens are never logged.
+
+moto's Cognito signs every pool's tokens with one fixed key whose private half ships with moto
+(`cognitoidp/resources/jwks-private.json`), so anyone could sign a token it accepts, admin group
+included. The runtime therefore signs with a key pair of its own instead: generated for each state
+directory and kept there (`signing-key.pem`, mode 0600), or generated afresh for each run without
+`--state`. moto's Cognito is made to sign with it (`sign_cognito_tokens_with`), and the authorizers
+trust it alone, never moto's key.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeGuard
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeyParameters, KeySet, RSAKey
 
 from local.http_api import Authorizer, Forbidden, Unauthorized
 from local.refs import Names, resolve
@@ -42,11 +52,107 @@ _BEARER = "bearer"
 _AUDIENCE_CLAIM = {"id": "aud", "access": "client_id"}
 
 
-def cognito_keys() -> KeySet:
-    """The public key set of moto's Cognito: the key every local user pool signs its tokens with."""
-    from moto.utilities.utils import load_resource
+KEY_FILE = "signing-key.pem"
 
-    return KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
+
+def _key_parameters() -> KeyParameters:
+    return {"alg": "RS256", "use": "sig"}
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """The RSA key pair the runtime's tokens are signed with; its `kid` is the key's thumbprint."""
+
+    private: RSAKey
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(RSAKey.generate_key(2048, parameters=_key_parameters(), private=True, auto_kid=True))
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> SigningKey:
+        key = RSAKey.import_key(pem, parameters=_key_parameters())
+        if not key.is_private:
+            raise ValueError("not a private key")
+        key.ensure_kid()
+        return cls(key)
+
+    @classmethod
+    def for_state(cls, directory: Path | None) -> SigningKey:
+        """The state directory's key, made on first use; a fresh one for a run without a state."""
+        if directory is None:
+            return cls.generate()
+        path = directory / KEY_FILE
+        if not path.exists():
+            key = cls.generate()
+            _write_private(path, key.private.as_pem(private=True))
+            log.info("new token signing key in %s", path)
+            return key
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning("%s could be read by others (mode %o); made 0600", path, mode)
+            path.chmod(0o600)
+        try:
+            return cls.from_pem(path.read_bytes())
+        except (ValueError, TypeError, JoseError) as error:
+            raise ValueError(
+                f"{path} is not an RSA private key ({error}); remove it to make a new one "
+                "(tokens signed with the old one stop working)"
+            ) from None
+
+    @property
+    def kid(self) -> str:
+        return str(self.private.kid)
+
+    def public(self) -> dict[str, Any]:
+        """The public half as a JWK."""
+        return dict(self.private.as_dict(private=False))
+
+    def key_set(self) -> KeySet:
+        """What the authorizers trust: this key's public half, and nothing else."""
+        return KeySet([RSAKey.import_key(self.public())])
+
+    def sign(self, header: dict[str, Any], claims: dict[str, Any]) -> str:
+        return jwt.encode({**header, "alg": "RS256", "kid": self.kid}, claims, self.private)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a secret whole (temporary file, fsync, rename, fsync of the directory), mode 0600 throughout."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    descriptor = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class _CognitoSigner:
+    """Stands in for joserfc's `jwt` module inside moto's Cognito models, whose one use of it is
+    signing a token (`create_jwt`): the header's kid and moto's own key are replaced by ours."""
+
+    def __init__(self, key: SigningKey) -> None:
+        self.key = key
+
+    def encode(self, header: dict[str, Any], claims: dict[str, Any], *_: Any, **__: Any) -> str:
+        return self.key.sign(header, claims)
+
+
+def sign_cognito_tokens_with(key: SigningKey) -> None:
+    """Make moto's Cognito sign every token with `key`, and its server's `jwks.json` publish it."""
+    from moto.cognitoidp import models, responses
+
+    models.jwt = _CognitoSigner(key)  # type: ignore[assignment]
+    responses.CognitoIdpJsonWebKeyResponse.json_web_key = json.dumps({"keys": [key.public()]}).encode()
 
 
 @dataclass(frozen=True)
@@ -115,10 +221,9 @@ class JwtAuthorizer:
                 raise Unauthorized(f"the token's {name} is in the future")
 
 
-def build_authorizers(
-    apis: Iterable[HttpApiDef], names: Names, keys: KeySet | None = None
-) -> dict[str, Authorizer]:
-    """One check per authorizer the template declares; types the runtime does not know stay open."""
+def build_authorizers(apis: Iterable[HttpApiDef], names: Names, keys: KeySet) -> dict[str, Authorizer]:
+    """One check per authorizer the template declares, trusting `keys` only; types the runtime does
+    not know stay open."""
     authorizers: dict[str, Authorizer] = {}
     for api in apis:
         for name, definition in api.authorizers.items():
@@ -128,7 +233,7 @@ def build_authorizers(
                 authorizers[name] = allow_all
                 continue
             resolved = resolve(definition, names)
-            authorizer = JwtAuthorizer.from_definition(name, resolved, keys or cognito_keys())
+            authorizer = JwtAuthorizer.from_definition(name, resolved, keys)
             if not authorizer.issuer.startswith("https://cognito-idp."):
                 log.warning("%s: only the local Cognito's tokens verify, not %s's", name, authorizer.issuer)
             authorizers[name] = authorizer

@@ -176,6 +176,8 @@ class Runtime:
 
     def start(self) -> None:
         moto_fixes.install()
+        self.signing_key = auth.SigningKey.for_state(self.options.state_dir)
+        auth.sign_cognito_tokens_with(self.signing_key)  # never moto's published key: see local.auth
         self.bus.install()
         stamp_records_with(self.clock.now)
         self.outbox = Outbox(self.clock.now, self.state.outbox)
@@ -374,7 +376,7 @@ class Runtime:
 
     def _serve(self, dispatcher: Dispatcher) -> None:
         routes = [route for api in self.template.apis for route in api.routes]
-        authorizers = auth.build_authorizers(self.template.apis, self.names)
+        authorizers = auth.build_authorizers(self.template.apis, self.names, self.signing_key.key_set())
         self._app = LocalApp(Router(routes), self.host, self.clock, dispatcher, self.outbox, authorizers)
         moto_server = self._moto_server(dispatcher)
         self.servers.append(moto_server)

@@ -1,19 +1,25 @@
-"""The embedded runtime's JWT authorizer: API Gateway's checks, on tokens as moto's Cognito signs them."""
+"""The embedded runtime's JWT authorizer: API Gateway's checks, on tokens as the runtime's Cognito signs
+them, with the runtime's own key and never moto's published one."""
 
 from __future__ import annotations
 
 import json
 import logging
+import stat
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+from moto import mock_aws
 from moto.utilities.utils import load_resource
 from werkzeug.test import Client
 
-from local.auth import JwtAuthorizer, build_authorizers, cognito_keys
+from local.auth import KEY_FILE, JwtAuthorizer, SigningKey, build_authorizers, sign_cognito_tokens_with
 from local.clock import VirtualClock
 from local.http_api import Forbidden, Router, Unauthorized
 from local.refs import Names
@@ -24,11 +30,12 @@ NOW = 1_800_000_000.0  # the real wall clock, as the authorizer reads it
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
 CLIENT_ID = "console-client"
 ROUTE = RouteDef("GET", "/v1/me", "CasesFunction", "LeadJwt")
-MOTO_KEY = RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+KEY = SigningKey.generate()  # the runtime's own
+MOTO_KEY = RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))  # moto ships it
 
 
-def sign(claims: dict[str, Any], key: RSAKey = MOTO_KEY, kid: str | None = "dummy") -> str:
-    """A token signed like moto's Cognito signs them (kid "dummy", RS256)."""
+def sign(claims: dict[str, Any], key: RSAKey = KEY.private, kid: str | None = KEY.kid) -> str:
+    """A token signed like the runtime's Cognito signs them (RS256, the key's thumbprint as kid)."""
     header = {"alg": "RS256", **({"kid": kid} if kid else {})}
     return jwt.encode(header, claims, key)
 
@@ -57,7 +64,7 @@ def authorizer(clock: float = NOW) -> JwtAuthorizer:
         "identitySource": "$request.header.Authorization",
         "jwtConfiguration": {"issuer": ISSUER, "audience": [CLIENT_ID]},
     }
-    return JwtAuthorizer.from_definition("LeadJwt", definition, cognito_keys(), wall_clock=lambda: clock)
+    return JwtAuthorizer.from_definition("LeadJwt", definition, KEY.key_set(), wall_clock=lambda: clock)
 
 
 def event(authorization: str | None) -> dict[str, Any]:
@@ -142,6 +149,25 @@ def test_a_token_signed_with_another_key_is_refused() -> None:
         )
 
 
+def test_a_token_signed_with_motos_published_key_is_refused() -> None:
+    # GIVEN a token with every claim right, admin included, signed with the private key moto ships,
+    # once with moto's kid and once naming the runtime's key
+    claims = {"cognito:groups": ["admin"]}
+    for kid in ("dummy", KEY.kid):
+        forged = id_token(**claims).split(".")[1]
+        header = {"alg": "RS256", "kid": kid}
+        token = jwt.encode(header, json.loads(base64url_decode(forged)), MOTO_KEY)
+        # WHEN it is sent THEN the signature does not verify with the runtime's key
+        with pytest.raises(Unauthorized, match="does not verify"):
+            authorizer()(ROUTE, event(f"Bearer {token}"))
+
+
+def base64url_decode(part: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
 def test_a_token_without_kid_is_refused() -> None:
     claims = {"iss": ISSUER, "aud": CLIENT_ID, "token_use": "id", "exp": int(NOW) + 60}
     with pytest.raises(Unauthorized, match="signing key"):
@@ -214,7 +240,7 @@ def test_built_from_the_template_definition_with_intrinsics_resolved() -> None:
         refs={"AWS::Region": "us-east-1", "LeadPool": "us-east-1_pool", "LeadPoolClient": CLIENT_ID}
     )
     # WHEN the authorizers are built with this runtime's names
-    built = build_authorizers([api], names)
+    built = build_authorizers([api], names, KEY.key_set())
     # THEN the JWT authorizer checks this pool and client
     lead_jwt = built["LeadJwt"]
     assert isinstance(lead_jwt, JwtAuthorizer)
@@ -224,7 +250,7 @@ def test_built_from_the_template_definition_with_intrinsics_resolved() -> None:
 def test_an_unknown_authorizer_type_stays_open_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     api = HttpApiDef("HttpApi", (), {"Custom": {"type": "request", "authorizerUri": "arn:..."}})
     with caplog.at_level(logging.WARNING, logger="local.auth"):
-        built = build_authorizers([api], Names())
+        built = build_authorizers([api], Names(), KEY.key_set())
     assert built["Custom"] is allow_all
     assert "Custom: request authorizers are not enforced locally" in caplog.text
 
@@ -243,7 +269,7 @@ def test_an_unknown_authorizer_type_stays_open_with_a_warning(caplog: pytest.Log
 )
 def test_a_jwt_authorizer_the_runtime_cannot_enforce_stops_the_start(definition: dict[str, Any]) -> None:
     with pytest.raises(TemplateError, match="LeadJwt"):
-        build_authorizers([HttpApiDef("HttpApi", (), {"LeadJwt": definition})], Names())
+        build_authorizers([HttpApiDef("HttpApi", (), {"LeadJwt": definition})], Names(), KEY.key_set())
 
 
 # ---------------------------------------------------------------------------------------- over HTTP
@@ -267,3 +293,79 @@ def test_the_app_answers_401_like_api_gateway_and_never_logs_the_token(
     # AND the reason is logged, the token is not
     assert "the token has expired" in caplog.text
     assert token.split(".")[2] not in caplog.text and token.split(".")[1] not in caplog.text
+
+
+# ---------------------------------------------------------------------------------------- the signing key
+def test_the_key_is_made_once_per_state_directory_readable_by_its_owner_only(tmp_path: Path) -> None:
+    # GIVEN a state directory without a key
+    state = tmp_path / "state"
+    # WHEN the runtime starts twice from it
+    first = SigningKey.for_state(state)
+    second = SigningKey.for_state(state)
+    # THEN the key was written once, mode 0600, and is the same key both times
+    assert stat.S_IMODE((state / KEY_FILE).stat().st_mode) == 0o600
+    assert first.kid == second.kid and first.public() == second.public()
+    assert not list(state.glob(".key-*"))
+    # AND a token signed before the restart still verifies with the key set of after
+    token = first.sign({}, {"sub": "kari"})
+    assert jwt.decode(token, second.key_set()).claims == {"sub": "kari"}
+    # AND the key set holds the public half only
+    assert "d" not in second.key_set().keys[0].as_dict()
+
+
+def test_without_a_state_directory_every_run_has_a_key_of_its_own() -> None:
+    assert SigningKey.for_state(None).kid != SigningKey.for_state(None).kid
+
+
+def test_a_key_file_others_could_read_is_made_private(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = SigningKey.for_state(tmp_path)
+    (tmp_path / KEY_FILE).chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="local.auth"):
+        assert SigningKey.for_state(tmp_path).kid == key.kid
+    assert stat.S_IMODE((tmp_path / KEY_FILE).stat().st_mode) == 0o600
+    assert "could be read by others" in caplog.text
+
+
+def test_a_damaged_key_file_stops_the_start_with_a_message(tmp_path: Path) -> None:
+    (tmp_path / KEY_FILE).write_bytes(b"-----BEGIN PRIVATE KEY-----\nnot a key\n")
+    with pytest.raises(ValueError, match="not an RSA private key"):
+        SigningKey.for_state(tmp_path)
+
+
+def test_motos_cognito_signs_with_the_runtimes_key_and_its_server_publishes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN moto's Cognito pointed at the runtime's key (undone after the test)
+    from moto.cognitoidp import models, responses
+
+    monkeypatch.setattr(models, "jwt", models.jwt)
+    published = responses.CognitoIdpJsonWebKeyResponse
+    monkeypatch.setattr(published, "json_web_key", published.json_web_key)
+    sign_cognito_tokens_with(KEY)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        cognito = boto3.client("cognito-idp")
+        pool = cognito.create_user_pool(PoolName="leads")["UserPool"]["Id"]
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool, ClientName="console", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+        )["UserPoolClient"]["ClientId"]
+        cognito.admin_create_user(UserPoolId=pool, Username="kari@example.com", MessageAction="SUPPRESS")
+        cognito.admin_set_user_password(
+            UserPoolId=pool, Username="kari@example.com", Password="Aa1!" + "a" * 10, Permanent=True
+        )
+        # WHEN a lead signs in
+        tokens = cognito.initiate_auth(
+            ClientId=client,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "kari@example.com", "PASSWORD": "Aa1!" + "a" * 10},
+        )["AuthenticationResult"]
+    # THEN both tokens name and verify with the runtime's key, and not with moto's
+    for token in (tokens["IdToken"], tokens["AccessToken"]):
+        decoded = jwt.decode(token, KEY.key_set(), algorithms=["RS256"])
+        assert decoded.header["kid"] == KEY.kid
+        with pytest.raises(JoseError):
+            jwt.decode(token, KeySet([RSAKey.import_key(MOTO_KEY.as_dict(private=False))]))
+    # AND the moto server's jwks.json publishes the runtime's public key alone
+    assert json.loads(published.json_web_key) == {"keys": [KEY.public()]}
