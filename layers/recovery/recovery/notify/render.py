@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from recovery.domain import sms
 from recovery.domain.text import MARKER, SMS_MARKER, shown
 from recovery.notify.display import phrase, printed
+from recovery.notify.scores import score_words
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = frozenset({"en", "de", "nb", "ja", "zh", "tr"})
@@ -283,6 +284,7 @@ def render_alert(ctx: AlertContext) -> RenderedAlert:
     """Subject, text and HTML email, and SMS for one recipient of one alert or escalation."""
     lang = language_of(ctx.language)
     t = strings(lang)
+    ctx = replace(ctx, score_text=score_words(ctx.score_text, lang))
     deadline = deadline_long(ctx.ack_deadline, ctx.timezone)
     escalation = _escalation(ctx, t, short=False)
     subject = _subject(ctx, t)
