@@ -14,6 +14,7 @@ from local.clock import iso
 
 _URL = re.compile(r"https?://[^\s\"'<>]+")
 _TRAILING = ".,;:!?)]}"
+_HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
 
 
 def find_links(*texts: str | None) -> list[str]:
@@ -69,35 +70,70 @@ class Outbox:
             self._entries.clear()
 
 
+# The page's own styles only; an email's HTML is shown in a sandboxed frame (no scripts, no same origin,
+# links open in a new tab), so nothing a message holds runs or reaches the page.
+_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'"
+_STYLE = (
+    "*{box-sizing:border-box}"
+    "body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:62rem;color:#18181b;"
+    "overflow-wrap:anywhere}"
+    "h1{font-size:1.4rem;margin:.2rem 0 1rem}h2{font-size:1.05rem;margin:0 0 .25rem}"
+    "article{border:1px solid #d4d4d8;border-radius:.5rem;padding:.75rem;margin:0 0 1rem;background:#fff}"
+    ".meta{color:#52525b;font-size:.85rem;margin:0 0 .5rem}"
+    ".kind{display:inline-block;padding:0 .4rem;border-radius:.3rem;background:#e4e4e7;color:#18181b}"
+    "pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem;background:#f4f4f5;padding:.5rem;"
+    "border-radius:.3rem;margin:.25rem 0}"
+    "iframe{display:block;width:100%;height:34rem;border:1px solid #d4d4d8;border-radius:.3rem;"
+    "background:#fff}"
+    "summary{cursor:pointer;padding:.35rem 0;font-weight:600}"
+    "ul{padding-left:1.2rem;margin:.4rem 0}li{margin:.2rem 0}a{color:#1d4ed8}"
+)
+
+
+def _email_frame(document: str) -> str:
+    """The email as the reader's client shows it: its HTML escaped into `srcdoc` of a sandboxed frame.
+    A `<base target=_blank>` makes its links open in a new tab (the sandbox allows that popup only)."""
+    base = '<base target="_blank">'
+    head = _HEAD.search(document)
+    framed = document[: head.end()] + base + document[head.end() :] if head else base + document
+    return (
+        '<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer"'
+        f' loading="lazy" title="HTML" srcdoc="{html.escape(framed, quote=True)}"></iframe>'
+    )
+
+
 def render_page(entries: list[dict[str, Any]]) -> str:
-    """A plain HTML page of the outbox; everything from messages is escaped."""
+    """A plain HTML page of the outbox, newest first, readable on a phone. Everything from messages is
+    escaped; an email's HTML is shown rendered in a sandboxed frame, with its text part beside it."""
     rows = []
     for entry in reversed(entries):
         links = "".join(
-            f'<li><a href="{html.escape(link, quote=True)}">{html.escape(link)}</a></li>'
+            f'<li><a href="{html.escape(link, quote=True)}" rel="noreferrer">{html.escape(link)}</a></li>'
             for link in entry.get("links", [])
         )
+        text = f"<pre>{html.escape(entry.get('text') or '')}</pre>"
+        if entry.get("html"):
+            content = (
+                f"<details open><summary>HTML</summary>{_email_frame(entry['html'])}</details>"
+                f"<details><summary>Text</summary>{text}</details>"
+            )
+        else:
+            content = text
         rows.append(
             "<article>"
             f"<h2>{html.escape(entry.get('subject') or '(no subject)')}</h2>"
-            f"<p class=meta>{html.escape(entry['channel'])} to {html.escape(entry.get('to') or '')}"
-            f" &middot; {html.escape(entry.get('kind') or '-')}"
+            f"<p class=meta><span class=kind>{html.escape(entry.get('kind') or '-')}</span>"
+            f" {html.escape(entry['channel'])} to {html.escape(entry.get('to') or '')}"
             f" &middot; case {html.escape(entry.get('case_id') or '-')}"
             f" &middot; {html.escape(entry['sent_at'])}</p>"
-            f"<pre>{html.escape(entry.get('text') or '')}</pre>"
-            f"<ul>{links}</ul>"
-            + (
-                f"<details><summary>HTML</summary><pre>{html.escape(entry['html'])}</pre></details>"
-                if entry.get("html")
-                else ""
-            )
-            + "</article>"
+            f"{content}" + (f"<ul>{links}</ul>" if links else "") + "</article>"
         )
     body = "\n".join(rows) or "<p>Nothing sent yet.</p>"
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        "<title>Outbox</title><style>body{font:14px system-ui;margin:2rem;max-width:60rem}"
-        "article{border-bottom:1px solid #ccc;padding:.5rem 0}.meta{color:#555}"
-        "pre{white-space:pre-wrap}</style></head><body>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">'
+        '<meta name="robots" content="noindex">'
+        f"<title>Outbox ({len(entries)})</title><style>{_STYLE}</style></head><body>"
         f"<h1>Outbox ({len(entries)})</h1>{body}</body></html>"
     )

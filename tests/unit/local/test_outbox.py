@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 from local.capture import _describe
 from local.outbox import Outbox, find_links, render_page
@@ -113,3 +114,43 @@ def test_sns_sms_only() -> None:
     )
     assert sms == {"channel": "sms", "to": "+4791234567", "text": "m", "kind": "alert", "case_id": None}
     assert _describe("sns.Publish", {"TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "m"}) is None
+
+
+class _Frames(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[dict[str, str | None]] = []
+        self.meta: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "iframe":
+            self.frames.append(dict(attrs))
+        if tag == "meta":
+            self.meta.append(dict(attrs))
+
+
+def test_page_fits_a_phone_and_shows_an_email_rendered_in_a_sandbox_with_its_text() -> None:
+    # GIVEN an email with HTML that tries to run a script, and its text part
+    outbox = Outbox(lambda: NOW)
+    document = (
+        "<!DOCTYPE html><html><head><title>x</title></head>"
+        "<body><b>hi</b><script>alert(1)</script></body></html>"
+    )
+    outbox.record(channel="email", to="l@example.com", subject="S", text="plain words", html_body=document)
+    # WHEN the page is made
+    page = render_page(outbox.entries())
+    parsed = _Frames()
+    parsed.feed(page)
+    # THEN it has a viewport, and a policy that allows no script
+    assert {"name": "viewport", "content": "width=device-width, initial-scale=1"} in parsed.meta
+    policy = next(m["content"] for m in parsed.meta if m.get("http-equiv") == "Content-Security-Policy")
+    assert policy is not None and "default-src 'none'" in policy and "script" not in policy
+    # AND the email is shown rendered in one sandboxed frame that may not run scripts, its HTML escaped
+    (frame,) = parsed.frames
+    sandbox = frame["sandbox"]
+    assert sandbox is not None and "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
+    srcdoc = frame["srcdoc"] or ""
+    assert srcdoc.startswith("<!DOCTYPE html><html><head><base") and srcdoc.endswith(document[-40:])
+    assert "<b>hi</b>" not in page and "<script>" not in page
+    # AND the text part is on the page too
+    assert "plain words" in page
