@@ -1,0 +1,198 @@
+"""The README's walkthrough, run as written: when the README drifts from the product, this fails.
+
+Conventions (README.md):
+- The walkthrough is every section from `## Two commands` up to the next `## ` heading after it
+  (the `###` sections: post, alert and acknowledge, escalation, the case through the API, the
+  follow-up, the reports). Every ```bash block there is run, in the order written.
+- A block preceded by the line `<!-- not run -->` (an HTML comment, invisible on GitHub) is skipped:
+  it starts the runtime itself (`make run`) or is not meant to be run here.
+- The blocks use `http://127.0.0.1:3000` (the API) and `http://127.0.0.1:5000` (moto), the ports of a
+  plain `make run`; the test starts a runtime of its own on free ports and rewrites those two origins to
+  the runtime's. The working directory is a temporary one whose `.local/runtime.json` is that runtime's
+  start line, as `make run` writes it.
+- Between two blocks the script waits until the runtime's outbox has been still for a second, as a
+  reader would take a moment to read on (an alert lands within a second of its feedback).
+- All blocks run in one `bash -e -o pipefail`, so a variable or function one block defines is there for
+  the next, as in the reader's terminal; `curl` is wrapped with `--fail-with-body`, so an HTTP error
+  answer fails its block. Each block must reach its end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import RuntimeProcess
+
+REPO = Path(__file__).resolve().parents[2]
+SKIP_MARKER = "<!-- not run -->"
+DONE = "@@README block {} done@@"
+
+
+def walkthrough_blocks(readme: str) -> list[str]:
+    """The ```bash blocks of the walkthrough, in order, without those marked not to be run."""
+    start = readme.index("\n## Two commands")
+    following = readme.find("\n## ", start + 1)
+    section = readme[start : following if following != -1 else len(readme)]
+    blocks = []
+    for found in re.finditer(r"(?P<before>[^\n]*)\n```bash\n(?P<body>.*?)\n```", section, re.S):
+        if found["before"].strip() != SKIP_MARKER:
+            blocks.append(found["body"])
+    return blocks
+
+
+def for_runtime(block: str, runtime: RuntimeProcess) -> str:
+    return block.replace("http://127.0.0.1:3000", runtime["api_url"]).replace(
+        "http://127.0.0.1:5000", runtime["moto_url"]
+    )
+
+
+# A reader takes a moment between two blocks; the script waits instead until the outbox has not changed
+# for a second (the alert of a new case lands in it within one), 15 s at most.
+SETTLE = """settle() {
+  local last="" same=0 now
+  for _ in $(seq 30); do
+    now=$(command curl -s "$1/_local/outbox.json" | md5sum)
+    if [ "$now" = "$last" ]; then same=$((same + 1)); [ "$same" -ge 2 ] && return 0; else same=0; fi
+    last=$now; sleep 0.5
+  done
+}"""
+
+
+def script(blocks: list[str], api_url: str) -> str:
+    lines = ['curl() { command curl --fail-with-body "$@"; }', SETTLE]
+    for number, block in enumerate(blocks, 1):
+        lines += [block, f"echo '{DONE.format(number)}'", f"settle {api_url}"]
+    return "\n".join(lines) + "\n"
+
+
+def outputs(text: str, count: int) -> list[str]:
+    """Each block's output (stdout and stderr, merged), split at the markers the script prints."""
+    parts = []
+    rest = text
+    for number in range(1, count + 1):
+        head, marker, rest = rest.partition(DONE.format(number))
+        if not marker:
+            break
+        parts.append(head)
+    return parts
+
+
+def documents(text: str) -> list[Any]:
+    """The JSON documents in a block's output, one after another (curl adds no newline after a body)."""
+    decoder = json.JSONDecoder()
+    found, at = [], 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at == len(text):
+            return found
+        document, at = decoder.raw_decode(text, at)
+        found.append(document)
+
+
+def outbox(runtime: RuntimeProcess) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(runtime.url("/_local/outbox.json"), timeout=10) as answer:
+        messages: list[dict[str, Any]] = json.load(answer)
+    return messages
+
+
+def test_the_marker_skips_a_block_and_the_walkthrough_ends_at_the_next_section() -> None:
+    readme = "\n".join(
+        [
+            "# x",
+            "```bash",
+            "echo before",
+            "```",
+            "## Two commands",
+            SKIP_MARKER,
+            "```bash",
+            "make run",
+            "```",
+            "### A step",
+            "```bash",
+            "echo one",
+            "```",
+            "```json",
+            "{}",
+            "```",
+            "## Elsewhere",
+            "```bash",
+            "echo after",
+            "```",
+        ]
+    )
+    assert walkthrough_blocks(readme) == ["echo one"]
+
+
+def test_the_readme_walkthrough_runs_as_written(
+    start_runtime: Callable[..., RuntimeProcess], tmp_path: Path
+) -> None:
+    blocks = walkthrough_blocks((REPO / "README.md").read_text(encoding="utf-8"))
+    assert len(blocks) >= 8, "the walkthrough lost its command blocks"
+    assert not any("make run" in block for block in blocks), "a block that starts the runtime must be marked"
+
+    runtime = start_runtime()
+    (tmp_path / ".local").mkdir()
+    (tmp_path / ".local" / "runtime.json").write_text(json.dumps(runtime.info), encoding="utf-8")
+    ran = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-s"],
+        input=script([for_runtime(block, runtime) for block in blocks], runtime["api_url"]),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    said = outputs(ran.stdout, len(blocks))
+    if len(said) < len(blocks):
+        failed = len(said)
+        pytest.fail(
+            f"README block {failed + 1} failed (exit {ran.returncode}):\n{blocks[failed]}\n--- output ---\n"
+            + ran.stdout.rsplit("@@", 1)[-1][-3000:]
+        )
+    assert ran.returncode == 0
+
+    def block_with(text: str) -> str:
+        return next(output for block, output in zip(blocks, said, strict=True) if text in block)
+
+    # The first feedback: a 201 with a new case (a duplicate or an update would answer 200).
+    [created] = documents(block_with('"external_id": "resp_123"'))
+    assert created["status"] == "created" and created["verdict"] == "negative"
+    first_case = created["case_id"]
+    messages = outbox(runtime)
+    alerts = [m for m in messages if m["kind"] == "alert" and m["case_id"] == first_case]
+    assert {m["channel"] for m in alerts} == {"email", "sms"}
+    assert any(link.startswith(runtime["api_url"] + "/a/") for link in alerts[0]["links"])
+
+    # Acknowledged through the link: that case never escalates.
+    assert block_with('"$LINK"').strip() == "200"
+    assert not [m for m in messages if m["kind"] == "escalation" and m["case_id"] == first_case]
+
+    # The second feedback, left alone: after the clock moves past the SLA, level 2 is alerted.
+    second = json.loads(block_with('"external_id": "resp_124"').split("escalation", 1)[0])
+    assert second["status"] == "created"
+    escalations = [m for m in messages if m["kind"] == "escalation"]
+    assert escalations and {m["case_id"] for m in escalations} == {second["case_id"]}
+    assert second["case_id"] in block_with('"escalation"')
+
+    # Worked through the API: listed as the one open case, acknowledged, resolved.
+    listed, acked = documents(block_with("/ack "))
+    assert [item["id"] for item in listed["items"]] == [second["case_id"]]
+    assert acked["id"] == second["case_id"] and acked["status"] == "acknowledged"
+    [resolved] = documents(block_with("/resolve "))
+    assert resolved["id"] == second["case_id"] and resolved["status"] == "resolved"
+
+    # The follow-up, after the clock moved to the case's follow-up time, whatever the time of day.
+    followups = [m for m in messages if m["kind"] == "followup"]
+    assert [m["case_id"] for m in followups] == [second["case_id"]]
+    assert any("/f/" in link for link in followups[0]["links"])
+    assert "followup ben@example.com" in block_with('"followup"')
