@@ -88,7 +88,8 @@ def outputs(text: str, count: int) -> list[str]:
 def documents(text: str) -> list[Any]:
     """The JSON documents in a block's output, one after another (curl adds no newline after a body)."""
     decoder = json.JSONDecoder()
-    found, at = [], 0
+    found: list[Any] = []
+    at = 0
     while True:
         while at < len(text) and text[at].isspace():
             at += 1
