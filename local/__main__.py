@@ -40,6 +40,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
         action="store_true",
         help="do not authorise the functions' AWS calls against their roles (on by default, as on AWS)",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show the functions' own output: Powertools metrics (EMF) and info logs, AWS SDK logs",
+    )
     args = parser.parse_args(argv)
     if args.speed <= 0:
         parser.error("--speed must be positive")
@@ -52,6 +57,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         config_dir=args.config,
         host=args.host,
         iam=not args.no_iam,
+        verbose=args.verbose,
     )
 
 
@@ -65,6 +71,10 @@ def main() -> int:
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the API logs its own requests
+    if not options.verbose:
+        from local import terminal
+
+        terminal.quiet_libraries()
     return run(options, signals)
 
 

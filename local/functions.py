@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from local import iam
+from local import iam, terminal
 from local.refs import Names, as_env_value, resolve
 from local.template import FunctionDef
 
@@ -235,14 +235,21 @@ class FunctionHost:
             hosted.scope.active(),
             iam.acting_as(config.role),
         ):
+            result: Any = None
+            failure: BaseException | None = None
             try:
-                return hosted.handler(event, context)
+                result = hosted.handler(event, context)
+                return result
             except Exception as error:
+                failure = error
                 log.error("%s failed:\n%s", config.logical_id, traceback.format_exc())
                 raise FunctionError(config.logical_id, error) from error
             finally:
                 self._changed()
                 elapsed = time.monotonic() - context.started
+                kind = terminal.trigger(event)
+                if kind is not None:  # an HTTP request has its own line (local.server)
+                    terminal.call(kind, config.logical_id, result, failure, elapsed * 1000)
                 if elapsed > config.timeout:
                     log.warning(
                         "%s ran %.1f s, beyond its %d s timeout (AWS would stop it)",

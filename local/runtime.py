@@ -26,7 +26,7 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import auth, demo, iam, moto_fixes, state, template
+from local import auth, demo, iam, moto_fixes, state, template, terminal
 from local.aws import AwsClients
 from local.bus import BusTap
 from local.capture import Capture
@@ -68,6 +68,7 @@ class Options:
     config_dir: Path = Path("config")
     host: str = "127.0.0.1"
     iam: bool = True  # authorise each function's AWS calls against its role in the template
+    verbose: bool = False  # show the functions' metrics and info logs (see local.terminal)
 
 
 def claim_stdout() -> TextIO:
@@ -222,6 +223,8 @@ class Runtime:
             variables.update(
                 AWS_REGION=self.region, AWS_DEFAULT_REGION=self.region, POWERTOOLS_TRACE_DISABLED="true"
             )
+            if not self.options.verbose:
+                variables.update(terminal.quiet_environment())
             configs.append(
                 FunctionConfig(
                     logical_id=logical_id,

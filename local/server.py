@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from local import terminal
 from local.clock import VirtualClock, iso, parse_iso
 from local.dispatcher import CATCH_UP_MODES, Dispatcher
 from local.functions import FunctionError, FunctionHost
@@ -67,12 +69,18 @@ class LocalApp:
         self.authorizers = authorizers or {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.monotonic()
         request = Request(environ)
         raw_path = _raw_path(environ)
         if raw_path.startswith(LOCAL_PREFIX):
             response = self._local(request, raw_path)
+            shown = raw_path
         else:
             response = self._api(request, raw_path)
+            matched = self.router.match(request.method, raw_path)
+            route, parameters = matched if matched is not None else (None, {})
+            shown = terminal.shown_path(raw_path, route.path if route else None, parameters)
+        terminal.request(request.method, shown, response.status_code, (time.monotonic() - started) * 1000)
         return response(environ, start_response)
 
     # ------------------------------------------------------------------ the HttpApi
