@@ -6,11 +6,11 @@ It works locally or on a deployed stack:
     python -m tools.admin --url https://... --key rla_... alerting put config/teams.yaml
     python -m tools.admin customers export c-42            (or: --by email a@example.com)
     python -m tools.admin customers erase +4791234567 --by phone
-    python -m tools.admin sources add source.yaml        (prints the hook URL, secret and key once)
+    python -m tools.admin sources add examples/source.yaml   (prints the hook URL, secret and key once)
     python -m tools.admin sources rotate typeform-nps --what secret --window-hours 24
     python -m tools.admin sources add sm.yaml --secret-env SM_WEBHOOK_SECRET   (a secret of your own)
     printf %s "$SECRET" | python -m tools.admin sources rotate sm-csat --secret-from-stdin
-    python -m tools.admin sources dry-run typeform-nps payload.json --header typeform-signature=...
+    python -m tools.admin sources dry-run typeform-example examples/typeform-payload.json
     python -m tools.admin sources log typeform-nps --limit 20
     python -m tools.admin outbound get                   (secrets shown as fingerprints)
     python -m tools.admin outbound put outbound.yaml     (a new endpoint's secret is printed once)

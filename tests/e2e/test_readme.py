@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import urllib.request
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RuntimeProcess
+from tests.e2e.conftest import RuntimeProcess, admin_cli
 
 REPO = Path(__file__).resolve().parents[2]
 SKIP_MARKER = "<!-- not run -->"
@@ -197,3 +198,57 @@ def test_the_readme_walkthrough_runs_as_written(
     assert [m["case_id"] for m in followups] == [second["case_id"]]
     assert any("/f/" in link for link in followups[0]["links"])
     assert "followup ben@example.com" in block_with('"followup"')
+
+
+def test_every_file_a_readme_command_names_ships_with_the_repository() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    named = {
+        word
+        for arguments in re.findall(r'ARGS="([^"]*)"', readme)
+        for word in arguments.split()
+        if re.search(r"\.(ya?ml|json|csv)$", word) and "<" not in word
+    }
+    assert "examples/source.yaml" in named and "examples/typeform-payload.json" in named
+    assert sorted(name for name in named if not (REPO / name).is_file()) == []
+
+
+@pytest.mark.xdist_group("runtime")
+def test_the_example_source_takes_the_example_payload(runtime: RuntimeProcess) -> None:
+    # The README's two commands, as `make admin` runs them, from the repository.
+    added = admin_cli(runtime, "sources", "add", str(REPO / "examples" / "source.yaml"))
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["hook_url"] == runtime.url("/v1/hooks/typeform-example")
+    tried = admin_cli(
+        runtime, "sources", "dry-run", "typeform-example", str(REPO / "examples" / "typeform-payload.json")
+    )
+    assert tried.returncode == 0, tried.stderr
+    result = json.loads(tried.stdout)
+    assert result["action"] == "accept" and result["verdict"] == "negative"
+    assert result["feedback"]["score"] == {"type": "nps", "value": 2}
+    # Typeform's own example delivery, unchanged.
+    assert (REPO / "examples" / "typeform-payload.json").read_bytes() == (
+        REPO / "tests/fixtures/vendor/typeform/form_response_official_example.json"
+    ).read_bytes()
+
+
+@pytest.mark.xdist_group("runtime")
+def test_the_readme_aws_cli_command_needs_no_credentials_of_ones_own(
+    runtime: RuntimeProcess, tmp_path: Path
+) -> None:
+    aws = shutil.which("aws")
+    if aws is None:
+        pytest.skip("no AWS CLI on this machine")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [command] = [found for found in re.findall(r"`([^`]*\baws --endpoint-url[^`]*)`", readme)]
+    # No credentials in the environment or in a profile: the command brings what it needs.
+    environment = {"PATH": f"{Path(aws).parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    ran = subprocess.run(
+        ["bash", "-c", for_runtime(command, runtime)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["Items"]
