@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from recovery import clock
-from recovery.domain.metrics import histogram, percentile
+from recovery.domain.metrics import histogram, percentile, percentile_bucket
 from recovery.notify.senders import RecordingSender
 from recovery.services.alerts import Alerts, CachedConfig
 from recovery.services.customer_contact import CustomerMessenger
@@ -248,13 +248,16 @@ def expected(plan: list[Planned]) -> dict[str, Any]:
         "alerted_within_1m": share(sum(1 for s in alerted if s <= 60), len(alerted)),
         "alert_p50_s": percentile(histogram(alerted), 0.5),
         "alert_p90_s": percentile(histogram(alerted), 0.9),
+        "alert_p90_bucket": bucket(histogram(alerted)),
         "acked": len(acked),
         "ack_p50_s": percentile(histogram([p.ack_after or 0 for p in acked]), 0.5),
         "ack_p90_s": percentile(histogram([p.ack_after or 0 for p in acked]), 0.9),
+        "ack_p90_bucket": bucket(histogram([p.ack_after or 0 for p in acked])),
         "ack_in_sla_rate": share(sum(1 for p in acked if not p.breach), len(acked)),
         "resolved": len(resolved),
         "resolve_p50_s": percentile(histogram([p.resolve_after or 0 for p in resolved]), 0.5),
         "resolve_p90_s": percentile(histogram([p.resolve_after or 0 for p in resolved]), 0.9),
+        "resolve_p90_bucket": bucket(histogram([p.resolve_after or 0 for p in resolved])),
         "resolve_in_sla_rate": share(
             sum(1 for p in resolved if (p.resolve_after or 0) <= 24 * 3600), len(resolved)
         ),
@@ -282,6 +285,12 @@ def expected(plan: list[Planned]) -> dict[str, Any]:
             for currency, kinds in sorted(totals.items())
         },
     }
+
+
+def bucket(durations: dict[float, int]) -> dict[str, float | None] | None:
+    """The histogram bucket holding the p90, as reports name it."""
+    found = percentile_bucket(durations, 0.9)
+    return None if found is None else {"from_s": found.lower, "to_s": found.upper}
 
 
 def _nps(scores: list[int]) -> float | None:

@@ -38,12 +38,31 @@ def test_insert_counts_the_team_and_every_group_once() -> None:
 
 
 def test_modify_applies_only_the_difference() -> None:
-    worse = {**FB, "verdict": "negative", "case_id": "cs_1", "content_hash": "b"}
+    worse = {**FB, "verdict": "negative", "content_hash": "b"}
     deltas = counter_deltas([change("MODIFY", FB, worse)])
-    assert {name: n for name, n in deltas[TEAM_HOUR].items() if "|" not in name} == {
-        "cases": 1,
-        "negatives": 1,
-    }
+    assert {name: n for name, n in deltas[TEAM_HOUR].items() if "|" not in name} == {"negatives": 1}
+
+
+def test_a_response_that_opens_a_case_is_counted_by_its_case() -> None:
+    # GIVEN a response that becomes negative and opens a case, in the same batch as the case
+    worse = {**FB, "verdict": "negative", "case_id": "cs_1", "content_hash": "b"}
+    opened = {**CASE, "team": "emea", "channel": "chat", "source": "web", "occurred_at": FB["occurred_at"]}
+    deltas = counter_deltas([change("MODIFY", FB, worse), case_change(None, opened)])
+    # THEN the response moves from the feedback's counters to the case's: counted once, same team
+    whole = {name: n for name, n in deltas[TEAM_HOUR].items() if "|" not in name}
+    assert whole == {"negatives": 1, "cases": 1, "opened": 1}
+
+
+def test_a_case_routed_by_its_alert_takes_its_negative_along() -> None:
+    # GIVEN an unrouted case (its response named no team) WHEN its first alert routes it to "nordic"
+    opened = {**CASE, "team": None, "occurred_at": FB["occurred_at"], "opened_at": FB["occurred_at"]}
+    alerted = {**opened, "team": "nordic", "alerted_at": "2026-11-22T10:15:12+00:00"}
+    deltas = counter_deltas([case_change(opened, alerted)])
+    # THEN volume, negative, case and alert all leave "unrouted" and count for "nordic"
+    unrouted = {n: v for n, v in deltas[("unrouted", "2026-11-22T10")].items() if "|" not in n}
+    nordic = {n: v for n, v in deltas[("nordic", "2026-11-22T10")].items() if "|" not in n}
+    assert unrouted == {"volume": -1, "negatives": -1, "cases": -1, "opened": -1}
+    assert nordic["negatives"] == 1 and nordic["alerted"] == 1 and nordic["funnel_alerted"] == 1
 
 
 def test_held_counts_nothing_until_scored() -> None:

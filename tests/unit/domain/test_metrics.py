@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from recovery.domain.metrics import (
     BOUNDS,
+    Bucket,
     Compensation,
     PeriodChange,
     bucket_of,
@@ -27,6 +28,7 @@ from recovery.domain.metrics import (
     mean,
     nps,
     percentile,
+    percentile_bucket,
     period_change,
     previous_weeks_mean,
     rate,
@@ -346,3 +348,15 @@ def test_adjacent_ranges_join_without_gap_or_overlap(day: date, first: int, seco
     joined = utc_hours(day, middle, zone) + utc_hours(middle + timedelta(days=1), last, zone)
     assert joined == utc_hours(day, last, zone)
     assert len(set(joined)) == len(joined)
+
+
+def test_percentile_bucket_names_the_bucket_the_true_value_lies_in() -> None:
+    # GIVEN 9 alerts within 15 s and one after 100 s
+    buckets = {15: 9, 120: 1}
+    # THEN p90 lies in (0, 15] and p95 in (60, 120]; nothing counted has no bucket
+    assert percentile_bucket(buckets, 0.9) == Bucket(0, 15)
+    assert percentile_bucket(buckets, 0.95) == Bucket(60, 120)
+    assert percentile_bucket({math.inf: 1}, 0.9) == Bucket(172800, None)
+    assert percentile_bucket({}, 0.9) is None
+    with pytest.raises(ValueError):
+        percentile_bucket(buckets, 1.5)

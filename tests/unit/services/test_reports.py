@@ -92,6 +92,13 @@ FULL = {
     "comp:JPY|comptype|refund": Decimal("800"),
     "resolved|cause|staffing": 2,
     "resolved|cause|software": 1,
+    # the funnel: a stage counts the cases that passed every stage before it
+    "funnel_alerted": 4,
+    "funnel_acked": 3,
+    "funnel_resolved": 3,
+    "funnel_followup_sent": 3,
+    "funnel_answered": 2,
+    "funnel_recovered": 1,
 }
 
 
@@ -106,6 +113,9 @@ def test_every_metric_from_one_hour() -> None:
     assert got["alerted_within_1m"] == 0.75  # 3 of 4 within 60 s
     assert got["alert_p50_s"] == 15.0  # rank 2 of 4: the end of the first bucket
     assert got["alert_p90_s"] == pytest.approx(60 + 60 * 0.6)  # rank 3.6: 60 % into (60, 120]
+    # and each p90 names the bucket it lies in: its resolution; the open bucket has no upper end
+    assert got["alert_p90_bucket"] == {"from_s": 60, "to_s": 120}
+    assert got["resolve_p90_bucket"] == {"from_s": 172800, "to_s": None}
     assert got["ack_in_sla_rate"] == pytest.approx(2 / 3)
     assert got["ack_p50_s"] == pytest.approx(300 + 300 * 0.5)  # rank 1.5: half into (300, 600]
     assert got["resolve_p90_s"] == 172800  # the open bucket gives its lower bound
@@ -126,6 +136,7 @@ def test_undefined_metrics_are_null_not_zero() -> None:
     # GIVEN no counters at all; WHEN read THEN counts are 0 and every rate is null
     got = reports({}).metrics("support-emea", DAY, DAY)
     assert got["volume"] == 0 and got["negative_rate"] is None and got["alert_p50_s"] is None
+    assert got["alert_p90_bucket"] is None
     assert got["recovery_rate"] is None and got["nps_after_recovered"] is None and got["compensation"] == {}
 
 
@@ -276,6 +287,10 @@ def test_dashboard_parts() -> None:
         "relative": 1.0,
     }
     assert board["headline"]["volume"]["relative"] == 0.0
+    # a duration names its unit and the bucket its value lies in
+    assert board["headline"]["alert_p90_s"]["unit"] == "s"
+    assert board["headline"]["alert_p90_s"]["bucket"] == {"from_s": 60, "to_s": 120}
+    assert "unit" not in board["headline"]["volume"]
     # the funnel counts each step
     assert [(s["step"], s["count"]) for s in board["funnel"]] == [
         ("negative", 4),

@@ -90,15 +90,26 @@ def test_odd_tag_values_are_quoted_and_parse_back() -> None:
 
 
 def test_feedback_counts_the_team_and_each_group() -> None:
-    # GIVEN a scored negative with a case, an agent and two tags WHEN inserted
-    deltas = counter_deltas([fb(None, FB)])
+    # GIVEN a scored negative without a case, with an agent and two tags WHEN inserted
+    deltas = counter_deltas([fb(None, {**FB, "case_id": None})])
     # THEN each metric counts once for the team and once per group, the odd tag quoted
     counts = deltas[TEAM_HOUR]
-    for metric in ("volume", "negatives", "cases"):
+    for metric in ("volume", "negatives"):
         assert counts[metric] == 1
         for group in ("agent|mark", "channel|chat", "source|web", "tag|wait-time", "tag|a%7Cb%5B0%5D.c"):
             assert counts[f"{metric}|{group}"] == 1
-    assert len(counts) == 3 * 6
+    assert len(counts) == 2 * 6
+
+
+def test_feedback_with_a_case_is_counted_by_the_case() -> None:
+    # GIVEN a negative that opened a case WHEN the feedback is inserted THEN it counts nothing itself
+    assert counter_deltas([fb(None, FB)]) == {}
+    # AND its case counts volume, negative and case, under the case's team and groups
+    deltas = counter_deltas([fb(None, FB), case(None, CASE)])[TEAM_HOUR]
+    for metric in ("volume", "negatives", "cases", "opened"):
+        assert deltas[metric] == 1
+        assert deltas[f"{metric}|agent|mark"] == 1
+        assert deltas[f"{metric}|tag|wait-time"] == 1
 
 
 def test_feedback_without_team_agent_or_tags_is_unrouted_and_none() -> None:
@@ -119,8 +130,13 @@ def test_feedback_without_team_agent_or_tags_is_unrouted_and_none() -> None:
 def test_feedback_update_moves_the_difference_and_removal_counts_nothing() -> None:
     # GIVEN a positive that becomes a negative with a case
     positive = {**FB, "verdict": "positive", "case_id": None}
-    # WHEN modified THEN only negatives and cases move; volume stays
-    assert team_totals([fb(positive, FB)]) == {"negatives": 1, "cases": 1}
+    # WHEN modified THEN the feedback's own counts move to its case
+    assert team_totals([fb(positive, FB)]) == {"volume": -1}
+    assert team_totals([fb(positive, FB), case(None, CASE)]) == {
+        "negatives": 1,
+        "cases": 1,
+        "opened": 1,
+    }
     # AND a REMOVE (retention TTL) moves nothing
     assert counter_deltas([fb(FB, None)]) == {}
 
@@ -131,7 +147,13 @@ def test_feedback_update_moves_the_difference_and_removal_counts_nothing() -> No
 def test_new_case_counts_opened_and_repeats() -> None:
     # GIVEN a new repeat-failure case WHEN inserted THEN opened and repeats count, per group too
     deltas = counter_deltas([case(None, {**CASE, "repeat_failure": True})])
-    assert team_totals([case(None, {**CASE, "repeat_failure": True})]) == {"opened": 1, "repeats": 1}
+    assert team_totals([case(None, {**CASE, "repeat_failure": True})]) == {
+        "volume": 1,
+        "negatives": 1,
+        "cases": 1,
+        "opened": 1,
+        "repeats": 1,
+    }
     assert deltas[TEAM_HOUR]["opened|tag|wait-time"] == 1
     assert deltas[TEAM_HOUR]["repeats|agent|mark"] == 1
 
@@ -151,10 +173,21 @@ def test_ack_then_resolve_then_reopen_moves_only_the_differences() -> None:
 
     # WHEN each step arrives as a MODIFY
     # THEN the alert counts with its bucket (20 s -> 30), the ack with its bucket (300 s) and in SLA
-    assert team_totals([case(opened, alerted)]) == {"alerted": 1, "alert_s:30": 1}
-    assert team_totals([case(alerted, acked)]) == {"acked": 1, "ack_s:300": 1, "ack_in_sla": 1}
+    # (each with its funnel stage)
+    assert team_totals([case(opened, alerted)]) == {"alerted": 1, "alert_s:30": 1, "funnel_alerted": 1}
+    assert team_totals([case(alerted, acked)]) == {
+        "acked": 1,
+        "ack_s:300": 1,
+        "ack_in_sla": 1,
+        "funnel_acked": 1,
+    }
     # the resolve (1 h 44 min -> 7200) within its due time, under its root cause too
-    assert team_totals([case(acked, resolved)]) == {"resolved": 1, "resolve_s:7200": 1, "resolve_in_sla": 1}
+    assert team_totals([case(acked, resolved)]) == {
+        "resolved": 1,
+        "resolve_s:7200": 1,
+        "resolve_in_sla": 1,
+        "funnel_resolved": 1,
+    }
     assert counter_deltas([case(acked, resolved)])[TEAM_HOUR]["resolved|cause|staffing"] == 1
     # and a reopen takes back exactly what the resolve added, cause group included
     back = counter_deltas([case(resolved, reopened)])[TEAM_HOUR]
@@ -162,6 +195,7 @@ def test_ack_then_resolve_then_reopen_moves_only_the_differences() -> None:
         "resolved": -1,
         "resolve_s:7200": -1,
         "resolve_in_sla": -1,
+        "funnel_resolved": -1,
     }
     assert back["resolved|cause|staffing"] == -1
     assert counter_deltas([case(opened, alerted), case(alerted, acked), case(acked, resolved)]) == (
@@ -179,7 +213,11 @@ def test_breached_and_late_cases_count_outside_the_sla() -> None:
         "resolved_at": "2026-11-25T11:00:00.000000+0000",
     }
     # WHEN inserted THEN acked and resolved count, neither in SLA; 3 days falls in the open bucket
+    # (never alerted, it is in no funnel stage after the negative)
     assert team_totals([case(None, late)]) == {
+        "volume": 1,
+        "negatives": 1,
+        "cases": 1,
         "opened": 1,
         "acked": 1,
         "ack_s:86400": 1,

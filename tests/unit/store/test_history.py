@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -77,3 +78,16 @@ def test_the_filter_matches_the_rating_before_or_after_of_answered_cases() -> No
     assert not CaseFilter(score=("nps", "3"), when="after").accepts(answered)
     # AND a case that never answered is in neither distribution
     assert not CaseFilter(score=("nps", "3"), when="before").accepts(_case("no_response", 3, None))
+
+
+def test_a_funnel_step_lists_only_cases_through_every_step_before_it() -> None:
+    # GIVEN a resolved, recovered case that was acknowledged but never alerted (an alert that failed)
+    at = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    unalerted = replace(_case("recovered", 3, 9), acked_at=at, followup_sent_at=at)
+    alerted = replace(unalerted, alerted_at=at)
+    # THEN it is behind the funnel's "negative" bar only, as the funnel counts it
+    assert CaseFilter(step="negative").accepts(unalerted)
+    assert not CaseFilter(step="acknowledged").accepts(unalerted)
+    assert not CaseFilter(step="recovered").accepts(unalerted)
+    # AND once alerted, behind every bar down to "recovered"
+    assert CaseFilter(step="recovered").accepts(alerted)

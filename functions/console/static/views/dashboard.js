@@ -7,7 +7,7 @@ import * as api from "../api.js";
 import { priorityLabel } from "../cases.js";
 import { disposeCharts, drawChart, loadCharts } from "../charts.js";
 import { h, clear, field, joined, options, setText } from "../dom.js";
-import { dateTime, duration, locale, phrase, t, term } from "../i18n.js";
+import { dateTime, locale, phrase, t, term } from "../i18n.js";
 import { announce, caseLink, dashboardLink, focusHeading } from "../nav.js";
 import { isolated, shown } from "../text.js";
 
@@ -153,6 +153,7 @@ function headline(report) {
           { class: "figure", dataset: { metric } },
           h("dt", {}, t(`metric.${metric}`)),
           h("dd", { class: "value" }, formatMetric(metric, figure.value)),
+          SECONDS.has(metric) && figure.bucket ? h("dd", { class: "hint resolution" }, resolution(figure.bucket)) : null,
           h("dd", { class: `change ${trend(metric, figure.change)}` }, changeText(metric, figure)),
         );
       }),
@@ -164,8 +165,22 @@ function formatMetric(metric, value) {
   if (value === null || value === undefined || value === "") return t("dashboard.noValue");
   const figure = Number(value);
   if (SHARES.has(metric)) return percent(figure);
-  if (SECONDS.has(metric)) return duration(figure * 1000);
+  if (SECONDS.has(metric)) return seconds(figure);
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(figure);
+}
+
+// A duration with its unit: "13 s" under a minute and a half, "2.5 min" under 90 minutes, then hours.
+function seconds(value, digits = 1) {
+  const [amount, unit] = value < 90 ? [value, "second"] : value < 5400 ? [value / 60, "minute"] : [value / 3600, "hour"];
+  const places = unit === "second" ? 0 : digits;
+  return new Intl.NumberFormat(locale(), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: places }).format(amount);
+}
+
+// The histogram bucket a percentile lies in: its resolution ("in the bucket 0–15 s").
+function resolution(bucket) {
+  const from = seconds(Number(bucket.from_s) || 0, 1);
+  if (bucket.to_s === null || bucket.to_s === undefined) return t("dashboard.bucketOpen", { from });
+  return t("dashboard.bucket", { from, to: seconds(Number(bucket.to_s), 1) });
 }
 
 function changeText(metric, figure) {

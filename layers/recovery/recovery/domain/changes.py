@@ -35,6 +35,16 @@ DIMENSIONS = ("agent", "tag", "channel", "source", "cause", "comptype")
 ANSWERED = ("recovered", "improved", "not_recovered")
 OUTCOMES = (*ANSWERED, "no_response")
 GIVEN = ("granted", "approved")  # compensation statuses that cost money
+# The funnel after `cases`, as whole-team counters: a case counts at a stage only if it passed every
+# stage before it (funnel_stages), so the funnel never widens.
+FUNNEL_STAGES = (
+    "funnel_alerted",
+    "funnel_acked",
+    "funnel_resolved",
+    "funnel_followup_sent",
+    "funnel_answered",
+    "funnel_recovered",
+)
 
 
 @dataclass(frozen=True)
@@ -133,8 +143,10 @@ def _team_hour(image: Image) -> TeamHour:
 
 
 def feedback_contribution(image: Image | None) -> dict[Slot, Amount]:
-    """What one stored feedback adds. Held responses (no score yet) add nothing."""
-    if not image or image.get("status") != "scored":
+    """What one stored feedback adds. Held responses (no score yet) add nothing, and neither does a
+    response that opened a case: its case counts it (`case_contribution`), under the team the case is
+    routed to, so a response and its case never count for different teams."""
+    if not image or image.get("status") != "scored" or image.get("case_id"):
         return {}
     amounts: dict[str, Amount] = {
         "volume": 1,
@@ -202,11 +214,39 @@ def _acked_in_sla(image: Image) -> bool:
     return _moment(image["acked_at"]) <= _moment(due)
 
 
+def funnel_stages(image: Image) -> list[str]:
+    """The funnel stages a case has passed through, in order (`FUNNEL_STAGES`): a stage counts only
+    when every stage before it counts too, so each stage's cases are a subset of the previous one's."""
+    reached = (
+        bool(image.get("alerted_at")),
+        bool(image.get("acked_at")),
+        image.get("status") == "resolved",
+        bool(image.get("followup_sent_at")),
+        image.get("outcome") in ANSWERED,
+        image.get("outcome") == "recovered",
+    )
+    stages: list[str] = []
+    for stage, passed in zip(FUNNEL_STAGES, reached, strict=True):
+        if not passed:
+            break
+        stages.append(stage)
+    return stages
+
+
 def case_contribution(image: Image | None) -> dict[Slot, Amount]:
-    """What one case adds, all of it read from the case's current image (see the module notes)."""
+    """What one case adds, all of it read from the case's current image (see the module notes).
+
+    The case also counts the response that opened it (`volume`, `negatives`, `cases`: a case is only
+    ever opened by a negative), under the case's team, which its first alert may set or change."""
     if not image or image.get("sk") != "CASE" or not image.get("occurred_at"):
         return {}
-    amounts: dict[str, Amount] = {"opened": 1, "repeats": 1 if image.get("repeat_failure") else 0}
+    amounts: dict[str, Amount] = {
+        "volume": 1,
+        "negatives": 1,
+        "cases": 1,
+        "opened": 1,
+        "repeats": 1 if image.get("repeat_failure") else 0,
+    }
     alerted = _seconds(image, "alerted_at")
     if alerted is not None:
         amounts |= {"alerted": 1, f"alert_s:{_bound(alerted)}": 1}
@@ -245,6 +285,8 @@ def case_contribution(image: Image | None) -> dict[Slot, Amount]:
         groups.append(("cause", str(cause)))
     team_hour = _team_hour(image)
     slots = _spread(team_hour, amounts, groups)
+    for stage in funnel_stages(image):  # whole-team counters only: the dashboard's funnel
+        slots[(team_hour, counter_name(stage))] = 1
     for currency, kind, amount in _compensations(image.get("compensations")):
         given: dict[str, Amount] = {f"comp:{currency}": amount, "comp_n": 1}
         for slot, value in _spread(team_hour, given, [*groups, ("comptype", kind)]).items():

@@ -9,6 +9,8 @@ starts at 0 and the last one is open (`math.inf`).
   were spread evenly. The true value lies in the same bucket, so the error is at most that bucket's
   width (15 s below a minute, 30 min around an hour). A rank in the open bucket returns its lower
   bound (48 h): an "at least" figure.
+- `percentile_bucket` names the bucket that holds a quantile, so a report can state its resolution
+  ("p90 13 s, in the bucket 0-15 s") instead of a false precision.
 - `share_within(buckets, s)` is exact when `s` is a bound (60 for "within one minute"); otherwise it
   interpolates inside the bucket the same way.
 
@@ -114,6 +116,31 @@ def percentile(buckets: Buckets, q: float) -> float | None:
             return lower + (bound - lower) * (rank - below) / count
         below += count
     return counts[-1][0]  # pragma: no cover - rank <= total always lands in a bucket
+
+
+class Bucket(NamedTuple):
+    """One histogram bucket: durations d with `lower < d <= upper` (the first from 0); `upper` is None
+    for the open last bucket."""
+
+    lower: float
+    upper: float | None
+
+
+def percentile_bucket(buckets: Buckets, q: float) -> Bucket | None:
+    """The bucket that holds the q-quantile: the true value lies in it, whatever `percentile`
+    interpolates. None when there is nothing counted."""
+    if not 0 <= q <= 1:
+        raise ValueError("q must be between 0 and 1")
+    counts = _counts(buckets)
+    total = sum(count for _, count in counts)
+    if not total:
+        return None
+    rank, below = q * total, 0
+    for bound, count in counts:
+        if rank <= below + count:
+            return Bucket(_lower(bound), None if math.isinf(bound) else bound)
+        below += count
+    return None  # pragma: no cover - rank <= total always lands in a bucket
 
 
 def share_within(buckets: Buckets, seconds: float) -> float | None:

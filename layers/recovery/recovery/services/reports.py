@@ -47,14 +47,16 @@ HEADLINE = (
     "recovery_rate",
     "nps_after_recovered",
 )
+# The dashboard's funnel: (step, counter). After the negatives, each step counts the cases that passed
+# every step before it (recovery.domain.changes.funnel_stages), so no step outnumbers the one before.
 FUNNEL = (
     ("negative", "negatives"),
-    ("alerted", "alerted"),
-    ("acknowledged", "acked"),
-    ("resolved", "resolved"),
-    ("followed_up", "followup_sent"),
-    ("answered", "answered"),
-    ("recovered", "recovered"),
+    ("alerted", "funnel_alerted"),
+    ("acknowledged", "funnel_acked"),
+    ("resolved", "funnel_resolved"),
+    ("followed_up", "funnel_followup_sent"),
+    ("answered", "funnel_answered"),
+    ("recovered", "funnel_recovered"),
 )
 THUMBS = {"up": 1.0, "down": 0.0}  # a thumbs mean is the share of thumbs up
 
@@ -206,13 +208,16 @@ def compute(
         "alerted_within_1m": m.share_within(alert, 60),
         "alert_p50_s": m.percentile(alert, 0.5),
         "alert_p90_s": m.percentile(alert, 0.9),
+        "alert_p90_bucket": _bucket(alert, 0.9),
         "acked": n["acked"],
         "ack_p50_s": m.percentile(ack, 0.5),
         "ack_p90_s": m.percentile(ack, 0.9),
+        "ack_p90_bucket": _bucket(ack, 0.9),
         "ack_in_sla_rate": m.rate(n["ack_in_sla"], n["acked"]),
         "resolved": n["resolved"],
         "resolve_p50_s": m.percentile(resolve, 0.5),
         "resolve_p90_s": m.percentile(resolve, 0.9),
+        "resolve_p90_bucket": _bucket(resolve, 0.9),
         "resolve_in_sla_rate": m.rate(n["resolve_in_sla"], n["resolved"]),
         "followup_sent": n["followup_sent"],
         "answered": n["answered"],
@@ -231,6 +236,14 @@ def compute(
             currency: None if value is None else str(value) for currency, value in cost.items()
         },
     }
+
+
+def _bucket(buckets: Mapping[float, int], q: float) -> dict[str, float | None] | None:
+    """The histogram bucket holding a percentile, in seconds: `{"from_s", "to_s"}` (`to_s` null for
+    the open last bucket, where the percentile is an "at least" figure). The percentile itself is
+    interpolated inside it; the true value lies anywhere in the bucket."""
+    found = m.percentile_bucket(buckets, q)
+    return None if found is None else {"from_s": found.lower, "to_s": found.upper}
 
 
 _COUNTS = (
@@ -461,6 +474,8 @@ def breakdown(
 
 
 def headline(current: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each headline figure with the previous period's. A duration (`..._s`) also names its `unit`
+    and the histogram `bucket` its value lies in (`{"from_s", "to_s"}`), its resolution."""
     result = {}
     for name in HEADLINE:
         change = m.period_change(current[name], previous[name])
@@ -470,6 +485,8 @@ def headline(current: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[st
             "change": change.absolute,
             "relative": change.relative,
         }
+        if name.endswith("_s"):
+            result[name] |= {"unit": "s", "bucket": current.get(name.removesuffix("_s") + "_bucket")}
     return result
 
 
@@ -631,7 +648,9 @@ def csv_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
             rows.append(row)
     elif "headline" in document:
         for name, figures in document["headline"].items():
-            rows.append({**head, "metric": name, **figures})
+            row = {**head, "metric": name}
+            _flatten("", figures, row)
+            rows.append(row)
     else:
         listed = next((value for value in document.values() if isinstance(value, list)), [])
         for entry in listed:

@@ -102,22 +102,20 @@ def parse_score(text: str) -> tuple[str, str]:
 
 
 def reached(case: Case, step: str) -> bool:
-    """Whether the case got to a funnel step (the counters' definitions: `alerted`, `acked`, ...)."""
-    if step == "negative":
-        return True
-    if step == "alerted":
-        return case.alerted_at is not None
-    if step == "acknowledged":
-        return case.acked_at is not None
-    if step == "resolved":
-        return case.status == "resolved"
-    if step == "followed_up":
-        return case.followup_sent_at is not None
-    if step == "answered":
-        return case.outcome in ANSWERED
-    if step == "recovered":
-        return case.outcome == "recovered"
-    raise ValueError(f"not a funnel step: {step!r}")
+    """Whether the case got to a funnel step and through every step before it: the dashboard funnel's
+    definition (recovery.domain.changes.funnel_stages), so a bar lists the cases it counts."""
+    if step not in STEPS:
+        raise ValueError(f"not a funnel step: {step!r}")
+    passed = {
+        "negative": True,
+        "alerted": case.alerted_at is not None,
+        "acknowledged": case.acked_at is not None,
+        "resolved": case.status == "resolved",
+        "followed_up": case.followup_sent_at is not None,
+        "answered": case.outcome in ANSWERED,
+        "recovered": case.outcome == "recovered",
+    }
+    return all(passed[earlier] for earlier in STEPS[: STEPS.index(step) + 1])
 
 
 @dataclass(frozen=True)
