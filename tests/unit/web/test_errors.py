@@ -91,6 +91,20 @@ def test_bad_query_parameters_point_at_themselves() -> None:
     assert document["errors"] == [{"pointer": "/component", "detail": "must be 1 to 100 characters"}]
 
 
+def test_a_path_the_function_has_no_route_for_is_a_problem_document() -> None:
+    # GIVEN a function's resolver with the map registered WHEN a method and path it does not route arrive
+    response = resolver_raising(KeyError("unused")).resolve(request("/v1/nowhere", "POST"), {})  # type: ignore[arg-type]
+    # THEN 404 in application/problem+json, not Powertools' own {"statusCode": 404, "message": ...}
+    assert response["statusCode"] == 404
+    assert response["headers"]["Content-Type"] == http.PROBLEM
+    assert json.loads(response["body"]) == {
+        "type": "about:blank",
+        "title": "Not found",
+        "status": 404,
+        "detail": "no such resource",
+    }
+
+
 def test_a_source_is_named_in_its_404() -> None:
     assert answered(UnknownSource("web"))[2]["detail"] == "no source 'web'"
 

@@ -60,6 +60,11 @@ ANSWERS: Mapping[str, Answer] = {
     # The edge's own refusals, and Powertools' body validation.
     "recovery.web.http.Problem": lambda error: error.response(),
     "aws_lambda_powertools.event_handler.openapi.exceptions.RequestValidationError": _invalid_body,
+    # A method and path the function has no route for (Powertools raises it, or answers its own
+    # non-problem 404 when nothing is registered for it).
+    "aws_lambda_powertools.event_handler.exceptions.NotFoundError": lambda error: problem(
+        404, "Not found", str(error) or "no such resource"
+    ),
     # Across the service.
     "recovery.errors.Unauthorized": lambda error: problem(401, "Unauthorized", str(error), headers=BEARER),
     "recovery.errors.TransientFailure": _transient,
