@@ -34,6 +34,8 @@ from typing import Any
 
 import yaml
 
+from tools import cli
+
 
 def _defaults() -> tuple[str | None, str | None]:
     url, key = os.environ.get("RECOVERY_API_URL"), os.environ.get("RECOVERY_ADMIN_KEY")
@@ -56,7 +58,11 @@ def _request(method: str, url: str, key: str, body: Any = None, etag: str | None
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+        raw = error.read()
+        try:
+            return error.code, json.loads(raw or b"null")
+        except ValueError:  # a proxy's or gateway's own page, not the API's problem document
+            return error.code, {"detail": raw.decode("utf-8", "replace")[:200] or error.reason}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,4 +188,4 @@ def _show(status: int, body: Any) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    cli.run(main)

@@ -40,6 +40,7 @@ from recovery.store.admin import AdminKeyStore
 from recovery.store.alerting import ConfigStore
 from recovery.store.hook_log import HookLog
 from recovery.store.sources import SourceStore
+from tools import cli
 from tools.stack_outputs import StackError, StackOutputs, resolve
 
 ADMIN_GROUP = "admin"
@@ -237,4 +238,4 @@ def main(
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    cli.run(main)

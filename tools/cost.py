@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools import cli
+
 MILLION = 1_000_000
 GB = 1024**3
 MEASURED_NEGATIVE_SHARE = 0.2  # the benchmark's mixed run
@@ -202,4 +204,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    cli.run(main)

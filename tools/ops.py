@@ -43,6 +43,7 @@ from datetime import datetime
 from typing import Any
 
 from recovery.notify.dead_letters import FROM_DEAD_LETTER_QUEUE, PARKED_RECORD
+from tools import cli
 
 STREAM_GONE = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException"})
 EMPTY_PAGES = 5  # GetRecords may answer empty pages before it reaches the records of a shard
@@ -368,4 +369,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    cli.run(main)

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from recovery.services.survey_page import PARAMS, clean_params
+from tools import cli
 
 _SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -83,4 +84,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

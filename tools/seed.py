@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from tools import cli
+
 if TYPE_CHECKING:
     from recovery.domain.routing import Config
     from recovery.sources.config import SourceSpec
@@ -147,4 +149,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    cli.run(main)

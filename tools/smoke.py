@@ -30,6 +30,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from tools import cli
+
 CUSTOMER_PREFIX = "rl-smoke-test-"  # reserved: never a real customer's id
 TAG = "smoke-test"
 
@@ -219,4 +221,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    cli.run(main)
