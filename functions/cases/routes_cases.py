@@ -14,7 +14,7 @@ from recovery import clock
 from recovery.domain import cases as rules
 from recovery.observability import logger
 from recovery.web import auth, http, requests
-from recovery.web.case_views import case_document, summary
+from recovery.web.case_views import case_document, queue_item
 
 router = Router()
 
@@ -40,12 +40,12 @@ def list_cases() -> Response[str]:
         raise http.invalid("/priority", "priority must be P1, P2, P3 or P4")
     priority = int(priority_text[1]) if priority_text is not None else None
     limit = query.limit(25)
-    team, found = cases.queue(lead, query.get("team"), status, priority, limit, query.get("cursor"))
+    found = cases.queue(lead, query.get("team"), status, priority, limit, query.get("cursor"))
     now = clock.now()
     document = {
-        "team": team,
+        "team": found.team,
         "status": status,
-        "items": [summary(case, now) for case in found.items],
+        "items": [queue_item(row, now) for row in found.rows],
         "next_cursor": found.next_cursor,
     }
     return http.json_response(200, document)

@@ -130,6 +130,77 @@ def test_queue_is_a_query_not_a_scan(cases_api: CasesApi, routed_case: str) -> N
     assert "Query" in calls and "Scan" not in calls
 
 
+LONG = (
+    "Ventet i 40 minutter i telefonkø, ble satt over tre ganger og til slutt lagt på uten at noen "
+    "svarte på spørsmålet mitt om fakturaen"
+)
+
+
+def test_queue_items_say_who_and_what(cases_api: CasesApi, api: Api, alerts: Alerts) -> None:
+    # GIVEN Ada's case (named, NPS 3), an unnamed customer's by email (stars 1, a long comment),
+    # and an unnamed customer's with only a phone (thumbs down, no comment)
+    named = open_case(api, external_id="resp_named")
+    by_email = open_case(
+        api,
+        external_id="resp_mail",
+        customer={"id": "c-77", "email": "ola.nordmann@example.com"},
+        score={"type": "stars", "value": 1},
+        comment=LONG,
+    )
+    by_phone = open_case(
+        api,
+        external_id="resp_phone",
+        customer={"phone": "+4798765432"},
+        score={"type": "thumbs", "value": "down"},
+        comment=None,
+    )
+    for case_id in (named, by_email, by_phone):
+        alerts.alert(case_id)
+    from recovery.store import models
+
+    calls: list[str] = []
+    models.dynamodb_client().meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+    )
+    # WHEN Kari lists the open queue
+    status, _, page = cases_api.call("GET", "/v1/cases", query="status=open")
+    assert status == 200, page
+    items = {item["id"]: item for item in page["items"]}
+    # THEN each row names the customer (or masks their contact), with the score and the comment's start
+    assert items[named]["customer"] == {"name": "Ada", "contact": None}
+    assert items[named]["score"] == {"type": "nps", "value": 3}
+    assert items[named]["comment"] == "Ventet i 40 minutter og ingen svarte."
+    assert items[by_email]["customer"] == {"name": None, "contact": "o***@example.com"}
+    assert items[by_email]["score"] == {"type": "stars", "value": 1}
+    excerpt = items[by_email]["comment"]
+    assert excerpt.endswith("…") and len(excerpt) <= 120 and LONG.startswith(excerpt[:-1])
+    assert LONG[len(excerpt) - 1] == " "  # cut on a word boundary
+    assert items[by_phone]["customer"] == {"name": None, "contact": "+47 *** ** 432"}
+    assert items[by_phone]["score"] == {"type": "thumbs", "value": "down"}
+    assert items[by_phone]["comment"] is None
+    # AND the page costs one Query and a BatchGet each for feedback and customers, not a read per case
+    # (the one GetItem is the team configuration, read once per container)
+    assert calls.count("Query") == 1 and calls.count("BatchGetItem") == 2
+    assert calls.count("GetItem") <= 1 and "Scan" not in calls
+
+
+def test_queue_items_without_their_feedback_or_customer_answer_null(
+    cases_api: CasesApi, routed_case: str
+) -> None:
+    # GIVEN a case whose feedback (TTL) and customer item are gone
+    from recovery.store.models import CustomerItem, FeedbackItem
+
+    case = CaseItem.get(f"CASE#{routed_case}", "CASE")
+    FeedbackItem.get(case.feedback_pk, "FB").delete()
+    CustomerItem.get(f"CUST#{case.customer_key}", "CUST").delete()
+    # WHEN it is listed THEN it is there, with nothing to say about who or what
+    status, _, page = cases_api.call("GET", "/v1/cases", query="status=open")
+    assert status == 200
+    [item] = page["items"]
+    assert item["id"] == routed_case
+    assert (item["customer"], item["score"], item["comment"]) == ({"name": None, "contact": None}, None, None)
+
+
 def test_a_lead_sees_only_their_team(cases_api: CasesApi, routed_case: str) -> None:
     # GIVEN an EMEA case; WHEN an APAC lead asks for it THEN it does not exist for them
     assert cases_api.as_user(YUKI).get(routed_case)[0] == 404

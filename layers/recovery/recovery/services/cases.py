@@ -8,7 +8,7 @@ A compensation above the team's limit waits for a level-2 contact, who decides t
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -22,12 +22,13 @@ from recovery.domain.records import Case, CaseEvent, Customer, Feedback, FollowU
 from recovery.domain.routing import Config, Contact, Team
 from recovery.notify.approval import render_approval
 from recovery.notify.customer import render_lead_message
+from recovery.notify.render import mask_email, mask_phone
 from recovery.notify.senders import Sender, as_send_failed, send_with_retry
 from recovery.observability import RecordMetric
 from recovery.services.alerts import CachedConfig
 from recovery.services.customer_contact import UNSENDABLE, CustomerMessage, CustomerMessenger, MessageLinks
 from recovery.services.follow_up import plan_follow_up
-from recovery.store.cases import CaseStore, Page, StaleCase
+from recovery.store.cases import CaseStore, StaleCase
 from recovery.store.links import LinkStore
 
 APPROVAL_LIFETIME = timedelta(hours=72)
@@ -54,6 +55,46 @@ class CaseView:
     followup: FollowUp | None
     team: Team | None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One case of the queue with who and what: the customer's name (or, with no name, their email or
+    phone masked), the score as the feedback has it, and the comment. None where nothing is held (an
+    erased customer, a response without a comment)."""
+
+    case: Case
+    name: str | None
+    contact: str | None
+    score: Mapping[str, Any] | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    team: str
+    rows: list[QueueRow]
+    next_cursor: str | None
+
+
+def _row(case: Case, feedback: Feedback | None, customer: Customer | None) -> QueueRow:
+    detail = feedback.detail if feedback is not None else {}
+    score = detail.get("score")
+    comment = detail.get("comment")
+    name = customer.name if customer is not None else None
+    contact = None
+    if customer is not None and not name:
+        if customer.email:
+            contact = mask_email(customer.email)
+        elif customer.phone:
+            contact = mask_phone(customer.phone)
+    return QueueRow(
+        case,
+        name or None,
+        contact,
+        dict(score) if isinstance(score, Mapping) else None,
+        comment if isinstance(comment, str) and comment.strip() else None,
+    )
 
 
 class Cases:
@@ -100,7 +141,7 @@ class Cases:
 
     def queue(
         self, lead: Lead, team: str | None, status: str, priority: int | None, limit: int, cursor: str | None
-    ) -> tuple[str, Page]:
+    ) -> QueuePage:
         teams = self.visible_teams(lead)
         if team is None:
             if len(teams) != 1:
@@ -110,7 +151,13 @@ class Cases:
             team = teams[0]
         if not lead.may_see(team):
             raise Forbidden(f"you are not a lead of team {team!r}")
-        return team, self._store.queue(team, status, priority, limit, cursor)
+        page = self._store.queue(team, status, priority, limit, cursor)
+        feedback, customers = self._store.people(page.items)
+        rows = [
+            _row(case, feedback.get(case.feedback_pk), customers.get(case.customer_key))
+            for case in page.items
+        ]
+        return QueuePage(team, rows, page.next_cursor)
 
     def get(self, lead: Lead, case_id: str) -> CaseView:
         case = self._visible(lead, case_id)

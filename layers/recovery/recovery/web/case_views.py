@@ -7,8 +7,11 @@ from typing import Any
 
 from recovery import clock
 from recovery.domain import cases as rules
-from recovery.domain.records import Case, Feedback
-from recovery.services.cases import CaseView
+from recovery.domain import timeline as events
+from recovery.domain.records import Case, Feedback, FollowUp
+from recovery.services.cases import CaseView, QueueRow
+
+EXCERPT = 120  # characters of a comment a queue row shows
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -47,6 +50,53 @@ def summary(case: Case, now: datetime) -> dict[str, Any]:
         "outcome": case.outcome,
         "pending_approvals": sum(1 for c in case.compensations or [] if c.get("status") == "pending"),
         "version": int(case.version or 0),
+    }
+
+
+def excerpt(text: str | None, limit: int = EXCERPT) -> str | None:
+    """The comment's first words: whole, or cut at the last word boundary within `limit` characters,
+    with an ellipsis. Runs of white space read as one space. A text without spaces (Japanese, Chinese)
+    is cut at `limit`."""
+    if text is None:
+        return None
+    flat = " ".join(text.split())
+    if not flat:
+        return None
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
+def queue_item(row: QueueRow, now: datetime) -> dict[str, Any]:
+    """A queue row: the case's summary, and who and what it is about."""
+    document = summary(row.case, now)
+    document["customer"] = {"name": row.name, "contact": row.contact}
+    document["score"] = dict(row.score) if row.score is not None else None
+    document["comment"] = excerpt(row.comment)
+    return document
+
+
+def _followup(followup: FollowUp) -> dict[str, Any]:
+    answer = followup.answer or {}
+    return {
+        "state": followup.state,
+        "scheduled_for": _iso(followup.scheduled_for),
+        "sent_at": _iso(followup.sent_at),
+        "answered_at": _iso(followup.answered_at),
+        "channel": followup.channel,
+        "skip_reason": followup.skip_reason,
+        # The customer's answer in full: the rating on the first scale, yes/no, and their words.
+        "answer": {
+            "score": answer.get("score"),
+            "satisfied": answer.get("satisfied"),
+            "comment": answer.get("comment") or None,
+        }
+        if followup.answer
+        else None,
     }
 
 
@@ -95,18 +145,15 @@ def case_document(view: CaseView, now: datetime) -> dict[str, Any]:
             }
             if customer
             else None,
-            "followup": {
-                "state": followup.state,
-                "scheduled_for": _iso(followup.scheduled_for),
-                "sent_at": _iso(followup.sent_at),
-                "answered_at": _iso(followup.answered_at),
-                "channel": followup.channel,
-                "skip_reason": followup.skip_reason,
-            }
-            if followup
-            else None,
+            "followup": _followup(followup) if followup else None,
             "timeline": [
-                {"at": _iso(event.at), "kind": event.kind, "actor": event.actor, "detail": event.detail or {}}
+                {
+                    "at": _iso(event.at),
+                    "kind": event.kind,
+                    "actor": event.actor,
+                    "by": events.actor_of(event.kind, event.actor),
+                    "detail": event.detail or {},
+                }
                 for event in view.timeline
             ],
             "history": {
