@@ -531,3 +531,41 @@ def test_tampered_expired_and_other_codes_are_refused(
     assert status == 410 and "Lenken er utløpt" in html
     assert call_page(page, "POST", code, {"score": "9", "satisfied": "yes"})[0] == 410
     assert case_of(case_id).outcome is None
+
+
+def test_the_case_shows_the_answer_in_full_by_the_customer(
+    api: Api,
+    followups: FollowUps,
+    sender: RecordingSender,
+    virtual_clock: Clock,
+    page: ModuleType,
+) -> None:
+    from tests.integration.test_cases import CasesApi
+
+    # GIVEN Ada (NPS 3) answered her follow-up: 9, satisfied, with a comment
+    case_id = resolved_case(api, "resp_1")
+    due_run(followups, virtual_clock, days=3, minutes=5)
+    words = "Takk, dere ringte tilbake samme dag og ordnet fakturaen."
+    status, _ = call_page(
+        page, "POST", link_code(sender), {"score": "9", "satisfied": "yes", "comment": words}
+    )
+    assert status == 200
+    # WHEN Kari reads the case
+    status, _, case = CasesApi(load_function("cases")).call("GET", f"/v1/cases/{case_id}")
+    assert status == 200, case
+    # THEN the follow-up's rating, the yes and the words are there in full, beside the first rating
+    assert case["followup"]["answer"] == {
+        "score": {"type": "nps", "value": 9},
+        "satisfied": True,
+        "comment": words,
+    }
+    assert case["rating"]["before"] == {"type": "nps", "value": 3}
+    assert case["rating"]["after"] == {"type": "nps", "value": 9}
+    # AND the answer is on the timeline as the customer's, not the system's; the send as the follow-up's
+    by = {entry["kind"]: entry["by"] for entry in case["timeline"]}
+    assert by["followup_answered"] == {"type": "customer", "id": None, "part": None}
+    assert by["customer_followup_sent"] == {"type": "system", "id": None, "part": "followup"}
+    stored = [
+        item.actor for item in CaseEventItem.query(f"CASE#{case_id}") if item.kind == "followup_answered"
+    ]
+    assert stored == ["customer"]

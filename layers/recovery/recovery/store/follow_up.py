@@ -45,7 +45,7 @@ def follow_up_pk(case_id: str) -> str:
     return f"FUP#{case_id}"
 
 
-def _event(case_id: str, kind: str, at: datetime, **detail: Any) -> CaseEventItem:
+def _event(case_id: str, kind: str, at: datetime, actor: str = "system", **detail: Any) -> CaseEventItem:
     # The kind in the key keeps events of one instant apart; a follow-up changes state once per kind.
     return CaseEventItem(
         f"CASE#{case_id}",
@@ -53,7 +53,7 @@ def _event(case_id: str, kind: str, at: datetime, **detail: Any) -> CaseEventIte
         case_id=case_id,
         kind=kind,
         at=at,
-        actor="system",
+        actor=actor,
         detail=detail,
     )
 
@@ -229,6 +229,7 @@ class FollowUpStore:
             case_actions,
             "followup_answered",
             now,
+            actor="customer",  # the customer answered: the timeline says so
             **detail,
         )
 
@@ -321,6 +322,7 @@ class FollowUpStore:
         case_actions: list[Action],
         event_kind: str,
         now: datetime,
+        actor: str = "system",
         **detail: Any,
     ) -> bool:
         """Close the follow-up and write its outcome on the case, with a timeline event, in one
@@ -340,7 +342,7 @@ class FollowUpStore:
                     add_version_condition=False,
                 )
                 transaction.save(
-                    _event(case.case_id, event_kind, now, **detail),
+                    _event(case.case_id, event_kind, now, actor, **detail),
                     condition=CaseEventItem.sk.does_not_exist(),
                 )
         except TransactWriteError as error:
