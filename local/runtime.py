@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -142,6 +143,17 @@ def start_watchdog(stop_at: float) -> None:
         exit_at_once(1, b"local: could not stop in time; stopped at once\n")
 
     threading.Thread(target=expire, name="stop-watchdog", daemon=True).start()
+
+
+def _free(host: str, port: int) -> bool:
+    """Whether `port` can be bound now (werkzeug exits the process when it cannot, so ask first)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 class Runtime:
@@ -358,12 +370,28 @@ class Runtime:
     def _bind_api(self) -> None:
         """Bind the API port before the functions load: `!GetAtt <HttpApi>.ApiEndpoint` in their
         environment (the base of the links they send) must be this runtime's own URL."""
-        self.api_server = make_server(self.options.host, self.options.port, self._wsgi, threaded=True)
+        self.api_server = self._api_server()
         self.servers.append(self.api_server)
+        self.state.api_port = self.api_server.server_port
         self.api_url = f"http://{self.options.host}:{self.api_server.server_port}"
         for logical_id, attribute in list(self.names.attrs):
             if attribute == "ApiEndpoint":
                 self.names.attrs[(logical_id, attribute)] = self.api_url
+
+    def _api_server(self) -> BaseWSGIServer:
+        """`--port 0` with a saved state takes the port it had before, when that is free: the links
+        already sent (acknowledge, follow-up, unsubscribe) carry it. A given port is always used."""
+        saved_port = self.saved.api_port if self.saved else 0
+        port = self.options.port
+        if port == 0 and saved_port:
+            if _free(self.options.host, saved_port):
+                port = saved_port
+            else:
+                log.warning(
+                    "the saved port %d is not free: a new one is picked, and links sent before point to it",
+                    saved_port,
+                )
+        return make_server(self.options.host, port, self._wsgi, threaded=True)
 
     def _put_parameters(self) -> None:
         """The template's SSM parameters, once the API's own URL is known (a parameter may hold it)."""

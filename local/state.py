@@ -52,6 +52,7 @@ class RuntimeState:
     clock: datetime | None = None
     outbox: list[dict[str, Any]] = field(default_factory=list)
     stream_positions: dict[str, dict[str, str]] = field(default_factory=dict)
+    api_port: int = 0  # the API's port, taken again under `--port 0` so stored links keep working
 
 
 def save(directory: Path, runtime: RuntimeState) -> None:
