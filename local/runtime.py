@@ -388,7 +388,7 @@ class Runtime:
                 port = saved_port
             else:
                 log.warning(
-                    "the saved port %d is not free: a new one is picked, and links sent before point to it",
+                    "the saved port %d is not free: a new one is picked; links sent before point to the old",
                     saved_port,
                 )
         return make_server(self.options.host, port, self._wsgi, threaded=True)
