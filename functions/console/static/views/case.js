@@ -251,7 +251,8 @@ function outcomeSection(item) {
   const ratings = item.rating || {};
   const followup = item.followup;
   if (!item.resolution && !item.outcome && !followup) return null;
-  const delta = ratings.delta;
+  const answer = followup?.answer;
+  const satisfied = answer && typeof answer.satisfied === "boolean" ? t(answer.satisfied ? "outcome.yes" : "outcome.no") : "";
   return section(
     "outcome-title",
     t("outcome.title"),
@@ -261,15 +262,41 @@ function outcomeSection(item) {
       [t("outcome.followup"), followup ? followupText(followup) : ""],
       [t("outcome.outcome"), term("outcome", item.outcome)],
       [t("outcome.before"), rating(ratings.before)],
-      [t("outcome.after"), rating(ratings.after)],
-      [t("outcome.delta"), delta === null || delta === undefined ? "" : number(delta, 2)],
+      [t("outcome.after"), rating(ratings.after || answer?.score)],
+      [t("outcome.delta"), change(ratings.before, ratings.after || answer?.score, ratings.delta)],
+      [t("outcome.satisfied"), satisfied],
     ]),
+    answer ? h("h3", {}, t("outcome.followupComment")) : null,
+    answer
+      ? answer.comment
+        ? h("blockquote", { class: "comment", id: "followup-comment", dir: "auto" }, answer.comment)
+        : h("p", { class: "hint" }, t("outcome.noFollowupComment"))
+      : null,
   );
+}
+
+// How the rating moved, on its own scale: "NPS 3 → 9", "thumbs down → thumbs up"; the normalised change
+// (0..1 of the scale) when the two are not on one scale.
+function change(before, after, delta) {
+  if (before && after && typeof before === "object" && typeof after === "object" && before.type === after.type) {
+    const value = (score) => (score.type === "thumbs" ? term("thumbs", score.value) : String(score.value ?? ""));
+    const type = before.type === "thumbs" ? "" : term("scoreType", before.type);
+    return t("outcome.change", { type, before: value(before), after: value(after) }).trim();
+  }
+  return delta === null || delta === undefined ? "" : number(delta, 2);
 }
 
 function followupText(followup) {
   const when = followup.answered_at || followup.sent_at || followup.scheduled_for;
   return [term("followup", followup.state), dateTime(when), term("channel", followup.channel)].filter(Boolean).join(" · ");
+}
+
+// Who did it: a lead by name ("by lena"), the customer, an administrator, or which part of the system.
+function actorText(event) {
+  const by = event.by || { type: event.actor && event.actor !== "system" ? "lead" : "system", id: event.actor };
+  if (by.type === "lead") return phrase("timeline.by", { actor: isolated(by.id) });
+  if (by.type === "customer" || by.type === "admin") return t(`actor.${by.type}`);
+  return t(`actor.${by.part || "automatic"}`);
 }
 
 function timelineSection(item) {
@@ -295,7 +322,7 @@ function timelineSection(item) {
           { dataset: { kind: event.kind } },
           h("time", { datetime: event.at }, dateTime(event.at)),
           h("strong", {}, term("event", event.kind)),
-          event.actor ? h("span", { class: "actor" }, phrase("timeline.by", { actor: isolated(event.actor) })) : null,
+          h("span", { class: "actor" }, actorText(event)),
           said.length ? h("span", { class: "row-meta" }, joined(said)) : null,
           text ? h("span", { class: "row-comment", dir: "auto" }, text) : null,
         );

@@ -1,7 +1,7 @@
 // The queue: GET /v1/me, then GET /v1/cases for one team and status, most urgent first.
 
 import * as api from "../api.js";
-import { priorityLabel } from "../cases.js";
+import { priorityLabel, scoreText } from "../cases.js";
 import { h, clear, field, joined, options, setText } from "../dom.js";
 import { dateTime, phrase, t, term } from "../i18n.js";
 import { announce, caseLink, focusHeading, queueLink } from "../nav.js";
@@ -79,9 +79,17 @@ function teamPicker(teams, team, status) {
   return h("div", { class: "team-picker" }, field(t("queue.team"), select));
 }
 
+// Who the case is about: their name, else their email or phone as the API masks it, else "without a name".
+function who(item) {
+  const customer = item.customer || {};
+  if (customer.name) return isolated(customer.name);
+  if (customer.contact) return h("bdi", { dir: "ltr" }, customer.contact);
+  return t("queue.unnamed");
+}
+
 function row(item) {
   const priority = priorityLabel(item.priority);
-  const meta = [item.owner ? phrase("case.ownerIs", { owner: isolated(item.owner) }) : "", term("channel", item.channel), isolated(item.agent), dateTime(item.opened_at)];
+  const meta = [term("channel", item.channel), isolated(item.agent), item.owner ? phrase("case.ownerIs", { owner: isolated(item.owner) }) : "", dateTime(item.opened_at)];
   return h(
     "li",
     { class: "case-row", dataset: { caseId: item.id } },
@@ -94,8 +102,10 @@ function row(item) {
         h("span", { class: `badge priority ${priority.toLowerCase()}` }, priority),
         item.repeat_failure ? h("span", { class: "badge repeat" }, t("case.repeat")) : null,
         item.pending_approvals ? h("span", { class: "badge pending" }, t("case.pendingApproval")) : null,
-        h("span", { class: "row-title" }, t("case.title", { id: item.id })),
+        h("span", { class: "row-title row-who" }, who(item)),
+        item.score ? h("span", { class: "badge score" }, scoreText(item.score)) : null,
       ),
+      item.comment ? h("span", { class: "row-comment", dir: "auto" }, item.comment) : null,
       h("span", { class: "row-meta" }, joined(meta)),
     ),
     item.deadline && item.status !== "resolved"
