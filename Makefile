@@ -138,6 +138,8 @@ replay-dlq: $(VENV)/.installed
 
 ## lead: add a console user to the deployed user pool (AWS credentials), e.g.
 ##       make lead ARGS="--pool <UserPoolId> --email kari@example.com --team support-emea"
+##       or, without --pool, to the runtime of `make run` (prints a password once):
+##       make lead ARGS="--email ana@example.com --team support-apac --admin"
 lead: $(VENV)/.installed
 	@PYTHONPATH=layers/recovery $(PY) -m tools.ops add-lead $(ARGS)
 

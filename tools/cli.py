@@ -19,8 +19,14 @@ from typing import NoReturn
 import yaml
 
 
+class Failure(Exception):
+    """A failure a command foresaw: its message is the whole line."""
+
+
 def describe(error: BaseException) -> str:
     """One line saying what went wrong, in the operator's terms."""
+    if isinstance(error, Failure):
+        return " ".join(str(error).split())
     if isinstance(error, FileNotFoundError):
         return f"no such file: {error.filename}"
     if isinstance(error, IsADirectoryError):

@@ -3,10 +3,14 @@
     python -m tools.ops replay-dlq --env dev|--stack NAME [--dry-run] [--max N]
     python -m tools.ops replay-dlq --queue-url URL [--bus NAME] [--to-queue URL] [--function NAME]
     python -m tools.ops add-lead --pool POOL_ID --email ADDRESS [--team ID ...] [--admin]
+    python -m tools.ops add-lead --email ADDRESS [--team ID ...] [--admin]      (the runtime of `make run`)
 
 `add-lead` creates a console user in the stack's user pool (output UserPoolId) and puts them in the
 groups `team-<id>` (made if missing) and, with `--admin`, `admin`. Cognito emails a temporary password;
 the first sign-in in the console asks for a new one. Run it again to add a team to an existing user.
+Without `--pool` it works on the embedded runtime whose `.local/runtime.json` is in the working directory
+(or `--runtime FILE`): the user goes into its only user pool, through its moto server, with a permanent
+password that is printed once (nothing is emailed locally).
 
 `replay-dlq` moves what a dead-letter queue holds back into processing; with `--env` or `--stack` it
 goes through every DLQ of the stack (the stack outputs name them):
@@ -37,9 +41,11 @@ import argparse
 import base64
 import contextlib
 import json
+import secrets
 import sys
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from recovery.notify.dead_letters import FROM_DEAD_LETTER_QUEUE, PARKED_RECORD
@@ -321,27 +327,60 @@ def add_lead(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"--email: {error}", file=sys.stderr)
         return 2
-    cognito = boto3.client("cognito-idp")
+    local = args.pool is None
+    if local:
+        cognito, pool = _local_pool(args.runtime)
+    else:
+        cognito, pool = boto3.client("cognito-idp"), args.pool
+    attributes = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}]
     try:
-        cognito.admin_get_user(UserPoolId=args.pool, Username=email)
+        cognito.admin_get_user(UserPoolId=pool, Username=email)
         print(f"{email} exists; adding groups")
     except cognito.exceptions.UserNotFoundException:
-        cognito.admin_create_user(
-            UserPoolId=args.pool,
-            Username=email,
-            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
-            DesiredDeliveryMediums=["EMAIL"],
-        )
-        print(f"created {email}; Cognito emailed a temporary password")
+        if local:
+            password = "Rl1!" + secrets.token_urlsafe(18)  # meets the pool's policy: 12+, all four classes
+            cognito.admin_create_user(
+                UserPoolId=pool, Username=email, UserAttributes=attributes, MessageAction="SUPPRESS"
+            )
+            cognito.admin_set_user_password(
+                UserPoolId=pool, Username=email, Password=password, Permanent=True
+            )
+            print(f"created {email} with the password {password} (shown once)")
+        else:
+            cognito.admin_create_user(
+                UserPoolId=pool, Username=email, UserAttributes=attributes, DesiredDeliveryMediums=["EMAIL"]
+            )
+            print(f"created {email}; Cognito emailed a temporary password")
     groups = [f"team-{team}" for team in args.team] + (["admin"] if args.admin else [])
     for group in groups:
         with contextlib.suppress(cognito.exceptions.GroupExistsException):
-            cognito.create_group(GroupName=group, UserPoolId=args.pool)
-        cognito.admin_add_user_to_group(UserPoolId=args.pool, Username=email, GroupName=group)
+            cognito.create_group(GroupName=group, UserPoolId=pool)
+        cognito.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=group)
         print(f"in group {group}")
     if not groups:
         print("warning: in no team group, the user sees no case", file=sys.stderr)
     return 0
+
+
+def _local_pool(runtime_file: str) -> tuple[Any, str]:
+    """The embedded runtime's Cognito (its moto server; any credentials sign) and its one user pool."""
+    import boto3
+
+    path = Path(runtime_file)
+    if not path.is_file():
+        raise cli.Failure(f"no {runtime_file}: start `make run` first, or give --pool for a deployed stack")
+    moto_url = json.loads(path.read_text(encoding="utf-8"))["moto_url"]
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - moto checks none
+    )
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    if len(pools) != 1:
+        raise cli.Failure(f"the runtime at {moto_url} has {len(pools)} user pools; give --pool")
+    return cognito, str(pools[0]["Id"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -358,7 +397,10 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--max", type=int, help="stop after this many messages")
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed, change nothing")
     lead = sub.add_parser("add-lead", help="add a console user to the user pool and their team groups")
-    lead.add_argument("--pool", required=True, help="stack output UserPoolId")
+    lead.add_argument("--pool", help="stack output UserPoolId; without it, the runtime of `make run`")
+    lead.add_argument(
+        "--runtime", default=".local/runtime.json", help="the runtime's start line, without --pool"
+    )
     lead.add_argument("--email", required=True)
     lead.add_argument("--team", action="append", default=[], help="a team id; repeat for more teams")
     lead.add_argument("--admin", action="store_true", help="also in the admin group (sees every team)")
