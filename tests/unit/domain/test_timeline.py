@@ -100,7 +100,32 @@ def test_every_kind_and_actor_has_a_label(language: str) -> None:
     parts = {part for part in timeline.PARTS.values() if part} | {"automatic"}
     missing += [f"actor.{part}" for part in sorted(parts) if f"actor.{part}" not in words]
     missing += [key for key in ("actor.customer", "actor.admin") if key not in words]
+    missing += [f"reason.{code}" for code in sorted(timeline.REASONS) if f"reason.{code}" not in words]
     assert not missing, f"{language}.json has no label for {missing}"
+
+
+def recorded_reasons() -> set[str]:
+    """Every literal `reason=` at an event-writing call, and every reason a customer message or the
+    follow-up run records (their `reason=` literals and `_skip(..., "<reason>")` calls)."""
+    found: set[str] = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            if name in (*WRITERS, "stop", "SendOutcome", "_mark_breached"):
+                for keyword in node.keywords:
+                    if keyword.arg == "reason":
+                        found |= _constants(keyword.value)
+            if name == "_skip":
+                found |= {value for argument in node.args for value in _constants(argument)}
+    return {reason.replace(" ", "_") for reason in found}
+
+
+def test_every_recorded_reason_is_known_to_the_timeline() -> None:
+    found = recorded_reasons()
+    assert {"no_address", "case_resolved", "nobody_on_duty", "cap"} <= found  # the scan sees them
+    assert not sorted(found - timeline.REASONS)
 
 
 def test_who_an_event_is_by() -> None:

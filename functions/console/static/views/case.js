@@ -299,6 +299,14 @@ function actorText(event) {
   return t(`actor.${by.part || "automatic"}`);
 }
 
+// Why the system did or skipped something, in words ("no_address": "no email address or phone number").
+// A lead's own reason (reopening) is shown as written.
+function reasonText(event, reason) {
+  if (!reason) return "";
+  if (event.by?.type === "lead") return reason;
+  return term("reason", String(reason).trim().replaceAll(" ", "_"));
+}
+
 function timelineSection(item) {
   const events = [...(item.timeline || [])].sort((a, b) => String(a.at).localeCompare(String(b.at)));
   return section(
@@ -316,7 +324,7 @@ function timelineSection(item) {
           info.to && typeof info.to === "string" ? phrase("timeline.to", { to: isolated(info.to) }) : "",
           isolated(info.subject),
         ].filter(Boolean);
-        const text = info.text || info.summary || info.reason || "";
+        const text = info.text || info.summary || reasonText(event, info.reason);
         return h(
           "li",
           { dataset: { kind: event.kind } },

@@ -59,6 +59,27 @@ PARTS: dict[str, str | None] = {
     **_CUSTOMER_MESSAGES,
 }
 KINDS = frozenset(PARTS)
+# Why the system skipped or failed something (an event's `reason`), each with a label in the console.
+# A reason a lead writes (reopening) is their own words; a provider's error code is shown as it is.
+REASONS = frozenset(
+    {
+        "case_resolved",
+        "no_customer",
+        "turned_off",
+        "no_address",
+        "opted_out",
+        "suppressed",
+        "unsendable",
+        "already_sent",
+        "send_failed",
+        "interrupted",
+        "cap",
+        "failed",
+        "case_not_resolved",  # stored as "case not resolved"
+        "nobody_on_duty",  # stored as "nobody on duty"
+        "not_acknowledged_at_any_level",
+    }
+)
 BY_CUSTOMER = frozenset({"followup_answered"})  # what the customer does: theirs, whatever was stored
 
 
