@@ -13,7 +13,7 @@ ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq lead qr clean browser \
+.PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq lead qr openapi clean browser \
 	env-check deploy-check bootstrap smoke cost lambda-check iam-report
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
@@ -142,6 +142,11 @@ replay-dlq: $(VENV)/.installed
 ##       make lead ARGS="--email ana@example.com --team support-apac --admin"
 lead: $(VENV)/.installed
 	@PYTHONPATH=layers/recovery $(PY) -m tools.ops add-lead $(ARGS)
+
+## openapi: regenerate functions/ingest/openapi.json (the whole API's document, served at /v1/openapi.json
+##     and /docs) from every API function's routes; a unit test fails when it is out of date
+openapi: $(VENV)/.installed
+	@PYTHONPATH=layers/recovery $(PY) -m tools.openapi $(ARGS)
 
 ## qr: the hosted feedback page's URL, and its QR code as PNG and SVG in ./qr, e.g.
 ##     make qr ARGS="demo-web --store oslo-1"

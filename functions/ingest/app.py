@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -34,7 +35,8 @@ AUTHENTICATED = frozenset({"POST /v1/feedback", "POST /v1/feedback/batch"})
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=requests.parse_json)
 errors.register(app)
-DESCRIPTION = "Feedback intake for survey tools. Authenticate with `Authorization: Bearer <source key>`."
+# The whole API's document, generated from every function's routes by `python -m tools.openapi`.
+API_DOCUMENT = Path(__file__).with_name("openapi.json")
 
 
 @app.get("/v1/health")
@@ -44,12 +46,12 @@ def health() -> dict[str, str]:
 
 @app.get("/v1/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[str]:
-    return Response(200, "application/json", api_docs.openapi_json(app, DESCRIPTION))
+    return api_docs.openapi_response(API_DOCUMENT)
 
 
 @app.get("/docs", include_in_schema=False)
 def swagger_ui() -> Response[str]:
-    return api_docs.swagger_page(app, DESCRIPTION)
+    return api_docs.swagger_page(API_DOCUMENT)
 
 
 @app.post("/v1/feedback", responses=http.answers(IntakeResult, FEEDBACK_ANSWERS, REFUSALS))

@@ -280,8 +280,13 @@ def test_health_openapi_and_docs(api: Api) -> None:
     status, _, document = api.get("/v1/openapi.json")
     assert status == 200 and "/v1/feedback" in document["paths"]
     assert "FeedbackIn" in json.dumps(document["components"])
+    # the whole API, not only ingest's own routes
+    assert {"/v1/cases", "/v1/reports/{report}", "/v1/admin/sources", "/v1/hooks/{source_id}"} <= set(
+        document["paths"]
+    )
     status, headers, page = api.get("/docs")
     assert status == 200 and headers["content-type"].startswith("text/html")
+    assert "/v1/admin/customers/{customer_id}" in page
     assert "<script src=" not in page and "cdn" not in page.lower()  # assets inlined, no CDN
 
 

@@ -1,25 +1,28 @@
-"""The OpenAPI document and Swagger UI, built on request.
+"""The OpenAPI document and Swagger UI.
 
-Powertools' `enable_swagger` imports its OpenAPI models (~85 ms) when the function loads. Every API
-function would pay that on each cold start for a page almost nobody opens, so these two routes build the
-document only when asked. The Swagger UI assets are the ones Powertools ships, inlined: no CDN.
+The document covers every route of the HTTP API, which several functions serve. It is generated at
+build time from all of their resolvers (`python -m tools.openapi`) into a JSON file that ships with the
+function serving it, so serving it imports no other function's code and none of Powertools' OpenAPI
+models: the routes read the file once per container. A unit test fails when the file is out of date or
+misses a route of template.yaml. The Swagger UI assets are the ones Powertools ships, inlined: no CDN.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-TITLE = "Recovery Loop API"
-VERSION = "1"
+
+@cache
+def document_text(path: Path) -> str:
+    """The generated document, read once per container."""
+    return path.read_text(encoding="utf-8")
 
 
-def openapi_json(app: Any, description: str) -> str:
-    document: str = app.get_openapi_json_schema(title=TITLE, version=VERSION, description=description)
-    return document
+def openapi_response(path: Path) -> Response[str]:
+    return Response(200, "application/json", document_text(path))
 
 
 @cache
@@ -32,10 +35,14 @@ def _assets() -> tuple[str, str]:
     return js, css
 
 
-def swagger_page(app: Any, description: str) -> Response[str]:
+@cache
+def _page(path: Path) -> str:
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
-    spec = openapi_json(app, description).replace("</", "<\\/")  # keep the JSON inside its <script>
+    spec = document_text(path).replace("</", "<\\/")  # keep the JSON inside its <script>
     js, css = _assets()
-    html = generate_swagger_html(spec, js, css, swagger_base_url="", oauth2_config=None)
-    return Response(200, "text/html", html)
+    return generate_swagger_html(spec, js, css, swagger_base_url="", oauth2_config=None)
+
+
+def swagger_page(path: Path) -> Response[str]:
+    return Response(200, "text/html", _page(path))
