@@ -56,8 +56,9 @@ def change(runtime: RuntimeProcess, auth: dict[str, str], case_id: str, operatio
 
 @pytest.fixture(scope="module")
 def lead_day(runtime_launcher: Any) -> Iterator[dict[str, Any]]:
-    """A runtime with two cases of support-emea: Ada's, open (NPS 3, a long comment), and Ola's,
-    resolved and answered in its follow-up (NPS 3, then 9, satisfied, with a comment)."""
+    """A runtime with three cases of support-emea: Ada's, open (NPS 3, a long comment); Ola's,
+    resolved and answered in its follow-up (NPS 3, then 9, satisfied, with a comment); and an open
+    one from a customer who gave no name (thumbs down)."""
     running = runtime_launcher.start()
     moved = requests.post(
         running.url("/_local/clock"), json={"set": MONDAY_MORNING, "catch_up": "last"}, timeout=60
@@ -65,8 +66,10 @@ def lead_day(runtime_launcher: Any) -> Iterator[dict[str, Any]]:
     assert moved.status_code == 200, moved.text
     key = running["sources"][0]["key"]
 
-    def post(name: str | None, comment: str) -> str:
+    def post(name: str | None, comment: str, score: dict[str, Any] | None = None) -> str:
         body = negative()
+        if score is not None:
+            body["score"] = score
         body["customer"].update(name=name, locale="en-GB")
         if name is None:
             del body["customer"]["name"]
@@ -79,7 +82,7 @@ def lead_day(runtime_launcher: Any) -> Iterator[dict[str, Any]]:
 
     open_case = post("Ada Lovelace", WAITING)
     answered = post("Ola Nordmann", "Nobody answered my emails for a week.")
-    unnamed = post(None, "Die Rechnung war doppelt.")
+    unnamed = post(None, "Die Rechnung war doppelt.", {"type": "thumbs", "value": "down"})
     auth = sign_in(running)
     change(running, auth, answered, "ack", {})
     resolved = change(
@@ -161,6 +164,7 @@ def test_the_queue_says_who_and_what_and_the_case_shows_the_answer(
     other = queue_row(browser, lead_day["unnamed"])
     assert other.find_element(By.CSS_SELECTOR, ".row-who").text == "a***@example.com"
     assert other.find_element(By.CSS_SELECTOR, ".row-comment").text == "Die Rechnung war doppelt."
+    assert other.find_element(By.CSS_SELECTOR, ".badge.score").text == "thumbs down"
     no_sideways_overflow(browser)
     screenshot(browser, f"console-queue-{size}")
 

@@ -1,5 +1,7 @@
 // Reading the API's case documents: the few derivations the queue and the case page share.
 
+import { term } from "./i18n.js";
+
 export const STEPS = ["acknowledge_apologise", "understand", "fix", "follow_up"];
 
 export function priorityLabel(priority) {
@@ -15,6 +17,7 @@ export function scoreText(score) {
   if (score.type === "custom" && score.min !== undefined) return `${value} (${score.min}–${score.max})`;
   const top = { nps: 10, csat: 5, stars: 5, ces: 7 }[score.type];
   if (top) return `${value} / ${top} (${String(score.type).toUpperCase()})`;
+  if (score.type === "thumbs") return term("thumbs", value);
   return String(value);
 }
 
