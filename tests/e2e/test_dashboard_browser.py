@@ -13,7 +13,10 @@ History (team Support EMEA, Europe/Oslo, UTC+1 in January), seen on Sunday 2030-
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -26,11 +29,11 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
-from tests.e2e.browser import chromium, wait
+from tests.e2e.browser import PHONE, chromium, wait
 from tests.e2e.conftest import RuntimeLauncher, RuntimeProcess
 from tests.e2e.test_alerts_http import wait_for
 from tests.e2e.test_closed_loop_http import change, sign_in
-from tests.support import EVENTS
+from tests.support import EVENTS, ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
 THURSDAY_NOON = "2030-01-10T12:00:00Z"
@@ -305,3 +308,46 @@ def test_causes_by_category_scores_and_group_control_charts(
 
     # AND nothing failed in the page
     assert [entry["message"] for entry in page.get_log("browser") if entry["level"] == "SEVERE"] == []
+
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+
+
+def full_page(browser: WebDriver, name: str) -> None:
+    """A screenshot of the whole page (beyond the viewport) to docs/screenshots/<name>.png."""
+    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+
+
+def test_the_funnel_narrows_and_times_state_their_unit_and_resolution(
+    history: tuple[RuntimeProcess, dict[str, str]],
+    browser: WebDriver,
+) -> None:
+    runtime, _ = history
+    # GIVEN the dashboard of the history (counted, as the first test waited for)
+    page = open_dashboard(browser, runtime)
+    # THEN the time to alert reads with its unit, never as a clock ("00:13")
+    figure = page.find_element(By.CSS_SELECTOR, '.figure[data-metric="alert_p90_s"]')
+    value = figure.find_element(By.CSS_SELECTOR, ".value").text
+    assert re.fullmatch(r"\d+(\.\d)? (sec|min|hr)", value), value
+    # AND it names the histogram bucket its value lies in: the figure's resolution
+    resolution = figure.find_element(By.CSS_SELECTOR, ".resolution").text
+    assert re.fullmatch(r"p90 lies in the bucket \d+ sec–\d+ sec", resolution), resolution
+    # AND no funnel step outnumbers the one before it
+    cells = page.find_elements(By.CSS_SELECTOR, "#chart-funnel tbody tr td:nth-child(2)")
+    counts = [int(cell.get_attribute("textContent") or 0) for cell in cells]
+    assert len(counts) == 7 and counts[0] == 3 and counts == sorted(counts, reverse=True), counts
+    # AND nothing is wider than the phone
+    assert page.execute_script("return document.documentElement.scrollWidth") <= 390
+    full_page(page, "dashboard-phone")
+    # WHEN the same page is seen on a desktop
+    page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", DESKTOP)
+    try:
+        page.execute_script("window.dispatchEvent(new Event('resize'))")
+        wait(page, lambda b: b.execute_script("return document.documentElement.scrollWidth") <= 1280)
+        time.sleep(1)  # the charts redraw at the new width
+        full_page(page, "dashboard-desktop")
+    finally:
+        page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
