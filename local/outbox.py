@@ -98,7 +98,7 @@ def _email_frame(document: str) -> str:
     framed = document[: head.end()] + base + document[head.end() :] if head else base + document
     return (
         '<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer"'
-        f' loading="lazy" title="HTML" srcdoc="{html.escape(framed, quote=True)}"></iframe>'
+        f' title="HTML" srcdoc="{html.escape(framed, quote=True)}"></iframe>'
     )
 
 

@@ -47,9 +47,17 @@ export async function setLanguage(code, remember = false) {
 }
 
 // t("queue.more"), t("case.title", { id: "…" }): missing words fall back to English, then the key.
+// With a numeric `count`, the language's plural form is used when the dictionary has one:
+// "queue.loaded.one" for 1 case in English, "queue.loaded" (the other forms) otherwise.
 export function t(key, values = {}) {
-  const template = words[key] ?? fallback[key] ?? key;
+  const template = plural(key, values.count) ?? words[key] ?? fallback[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
+}
+
+function plural(key, count) {
+  if (typeof count !== "number" || !Number.isFinite(count)) return undefined;
+  const form = `${key}.${new Intl.PluralRules(language).select(count)}`;
+  return words[form] ?? (language === "en" ? fallback[form] : undefined);
 }
 
 // t() as nodes and strings, for a sentence that holds a value someone wrote: pass that value as a node
