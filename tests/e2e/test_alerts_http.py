@@ -86,13 +86,15 @@ def test_a_negative_alerts_the_on_duty_leads_and_the_link_acknowledges(alerting:
     assert link in sms["text"] and re.search(r"/a/[A-Za-z0-9_-]{16}$", link)
     assert link.startswith(alerting["api_url"])  # the link works against this runtime
 
-    # A GET shows a confirm page and changes nothing (mail scanners prefetch links)
+    # A GET shows a confirm page in Kari's language (nb) and changes nothing (mail scanners prefetch links)
     for _ in range(2):
         page = requests.get(link, timeout=10)
-        assert page.status_code == 200 and "Acknowledge" in page.text and "<form" in page.text
-    # The POST acknowledges; a second POST is refused as used
+        assert page.status_code == 200 and "Kvitter: jeg tar den" in page.text and "<form" in page.text
+        assert "NPS 3/10" in page.text and " CET" in page.text
+    # The POST acknowledges, and offers the case in the console; a second POST is refused as used
     done = requests.post(link, timeout=10)
-    assert done.status_code == 200 and "Escalation has stopped" in done.text
+    assert done.status_code == 200 and "Eskaleringen er stoppet" in done.text
+    assert f'href="{alerting["api_url"]}/console/#/cases/{case_id}"' in done.text
     assert requests.post(link, timeout=10).status_code == 410
     # And no escalation follows, however long nobody else acts
     requests.post(alerting.url("/_local/clock"), json={"advance_seconds": 3600}, timeout=60)

@@ -225,3 +225,39 @@ def test_a_bounced_address_is_suppressed_and_skipped(
     # THEN only the SMS goes out; the email row is marked suppressed, and the timeline says so
     assert [(m.channel, m.to) for m in sender.sent] == [("sms", "+4791234567")]
     assert "delivery_suppressed" in timeline(case_id)
+
+
+def test_an_escalation_reads_the_level_2_contacts_language_and_clock(
+    api: Api, alerts: Alerts, sender: RecordingSender, virtual_clock: Clock
+) -> None:
+    # GIVEN a case alerted at 10:00 UTC (11:00 in Oslo) and left unacknowledged past its deadline
+    case_id = open_case(api)
+    alerts.alert(case_id)
+    virtual_clock.advance(minutes=16)
+    # WHEN the sweep escalates to Ingrid (level 2, Norwegian, no on-duty hours of her own)
+    assert alerts.sweep(clock.now()).escalated == [case_id]
+    email = next(m for m in sender.sent if m.tags["kind"] == "escalation" and m.channel == "email")
+    sms = next(m for m in sender.sent if m.tags["kind"] == "escalation" and m.channel == "sms")
+    # THEN her deadline (10:16 + 15 min = 10:31 UTC) is on the team's clock, Oslo, with its abbreviation
+    assert email.to == "ingrid@example.com"
+    assert "Hei Ingrid Leder," in email.text
+    assert "innen 2026-11-23 11:31 CET (Europe/Oslo)" in email.text
+    assert "11:31 CET" in sms.text and "UTC" not in sms.text and "UTC" not in email.text
+    # AND the email links into the case in the console, beside the acknowledge link
+    assert f"Åpne saken i konsollen: http://127.0.0.1:3000/console/#/cases/{case_id}" in email.text
+
+
+def test_yukis_sms_reads_tokyo_time(api: Api, alerts: Alerts, sender: RecordingSender) -> None:
+    # GIVEN a case for the APAC team, whose lead Yuki (Japanese) has no on-duty hours of her own
+    case_id = open_case(
+        api, interaction={"id": "t-1", "channel": "chat", "agent": "ken", "team": "support-apac"}
+    )
+    # WHEN it is alerted at 10:00 UTC
+    alerts.alert(case_id)
+    sms = next(m for m in sender.sent if m.channel == "sms")
+    email = next(m for m in sender.sent if m.channel == "email")
+    # THEN the 20-minute deadline, 10:20 UTC, reads 19:20 JST (the team's zone, Asia/Tokyo)
+    assert sms.to == "+819012345678"
+    assert "確認期限 19:20 JST" in sms.text and "UTC" not in sms.text
+    assert "19:20 JST" in email.subject + email.text and "UTC" not in email.text
+    assert f"/console/#/cases/{case_id}" in email.text and "/console/" not in sms.text

@@ -135,12 +135,13 @@ def test_ack_email_in_the_customers_language_names_the_on_duty_lead(
     # WHEN the customer acknowledgement handles CaseOpened
     result = acks.acknowledge(case_id, clock.now())
     # THEN one Norwegian email goes to Ada at once, naming Kari (the on-duty level-1 lead) and the time:
-    # the 15-minute deadline 18:15 UTC plus an hour is 19:15 UTC, 20:15 in Oslo
+    # the 15-minute deadline 18:15 UTC plus an hour is 19:15 UTC, 20:15 in Oslo: past Ada's contact hours
+    # (09:00-20:00), so the promise is for when she may be called, 09:00 tomorrow
     [message] = customer_messages(sender)
     assert result == "sent" and message.channel == "email" and message.to == "a@example.com"
     assert message.subject == "Vi beklager, og vi tar tak i det"
     assert message.text.startswith("Hei Ada,")
-    assert "Kari fra teamet vårt tar kontakt med deg innen i dag kl. 20:15 (CET)." in message.text
+    assert "Kari fra teamet vårt tar kontakt med deg innen i morgen kl. 09:00 (CET)." in message.text
     assert "<bdi>Kari</bdi> fra teamet vårt" in message.html  # the lead's name isolated in HTML
     assert message.tags == {"kind": "customer_ack", "case_id": case_id}
     assert case_of(case_id).customer_acked == "sent"
@@ -167,11 +168,12 @@ def test_a_tokyo_customer_at_3am_gets_an_email_at_once(
     # WHEN the case opens
     result = acks.acknowledge(case_id, clock.now())
     # THEN the email goes now (an email waits in the inbox), in Japanese, naming Yuki; APAC's 20-minute
-    # deadline 18:20 UTC plus an hour, rounded up, is 19:30 UTC: 04:30 in Tokyo
+    # deadline 18:20 UTC plus an hour, rounded up, is 19:30 UTC: 04:30 in Tokyo, at night for the
+    # customer: the promise is for the start of their contact hours, 09:00
     [message] = customer_messages(sender)
     assert result == "sent" and message.channel == "email"
     assert message.text.startswith("佐藤 様")
-    assert "担当のYukiより、本日04:30（JST）までにご連絡いたします。" in message.text
+    assert "担当のYukiより、本日09:00（JST）までにご連絡いたします。" in message.text
 
 
 def test_sms_waits_for_the_morning_in_tokyo_but_not_in_oslo(
@@ -185,7 +187,7 @@ def test_sms_waits_for_the_morning_in_tokyo_but_not_in_oslo(
     assert acks.acknowledge(tokyo, clock.now()) == "deferred"
     # THEN Oslo's SMS goes now; Tokyo's is scheduled for 09:00 Tokyo time, in the due index
     assert [(m.channel, m.to) for m in customer_messages(sender)] == [("sms", "+4791234500")]
-    assert "Kari" in sender.sent[0].text and "20:15" in sender.sent[0].text
+    assert "Kari" in sender.sent[0].text and "i morgen kl. 09:00" in sender.sent[0].text
     scheduled = ScheduledMessageItem.get(f"SMSG#{tokyo}#customer_ack", "SMSG")
     assert scheduled.due_pk == "DUE#custmsg#0" and scheduled.due_at == "2026-11-24T00:00:00Z"
     assert ("customer_ack_deferred", {"channel": "sms", "until": "2026-11-24T00:00:00Z"}) in timeline(tokyo)
@@ -409,3 +411,67 @@ def test_the_function_sends_a_raw_email_through_ses_with_the_headers(
     data = raw[0].raw_data
     assert "List-Unsubscribe: <http://127.0.0.1:3000/u/" in data
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in data
+
+
+# ------------------------------------------------------------------ the promise: whose clock, and when
+def promise_line(message: SentMessage) -> str:
+    return next(line for line in message.text.splitlines() if "Kari" in line or "Mark" in line)
+
+
+def test_a_turkish_customer_without_a_zone_is_promised_istanbul_time_by_their_phone(
+    api: Api, acks: CustomerAcks, sender: RecordingSender, teams: None
+) -> None:
+    # GIVEN a Turkish customer with a +90 phone and no time zone, routed to the Oslo team at 18:00 UTC:
+    # 21:00 in Istanbul, past their contact hours
+    customer = {"id": "c-ist", "email": "elif@example.com.tr", "phone": "+905321234567", "locale": "tr-TR"}
+    case_id = open_case(api, customer=customer)
+    # WHEN the customer is acknowledged
+    assert acks.acknowledge(case_id, clock.now()) == "sent"
+    # THEN the promise is on Istanbul's clock (UTC+03:00, which has no letters abbreviation), at the start
+    # of their contact hours tomorrow, never a CET time
+    [message] = customer_messages(sender)
+    assert "yarın saat 09:00 (UTC+03:00)" in promise_line(message)
+    assert "CET" not in message.text
+
+
+def test_a_turkish_locale_names_istanbul_when_there_is_no_phone(
+    api: Api, acks: CustomerAcks, sender: RecordingSender, teams: None
+) -> None:
+    case_id = open_case(api, customer={"id": "c-tr", "email": "can@example.com.tr", "locale": "tr-TR"})
+    assert acks.acknowledge(case_id, clock.now()) == "sent"
+    [message] = customer_messages(sender)
+    assert "(UTC+03:00)" in promise_line(message) and "CET" not in message.text
+
+
+def test_a_new_york_customer_is_promised_new_york_time(
+    api: Api, acks: CustomerAcks, sender: RecordingSender, teams: None
+) -> None:
+    # GIVEN a US customer with a 212 (New York) number, English, at 13:00 in New York
+    customer = {"id": "c-nyc", "email": "sam@example.com", "phone": "+12125551234", "locale": "en-US"}
+    case_id = open_case(api, customer=customer)
+    assert acks.acknowledge(case_id, clock.now()) == "sent"
+    # THEN the deadline 18:15 UTC plus an hour reads 14:15 in New York, EST
+    [message] = customer_messages(sender)
+    assert "by 14:15 today (EST)" in promise_line(message)
+
+
+def test_the_promise_waits_for_the_team_to_be_on_duty(
+    api: Api, acks: CustomerAcks, sender: RecordingSender, virtual_clock: Clock, stack: Stack
+) -> None:
+    # GIVEN the Oslo team's leads on duty on weekdays 08:00-17:00 only, and a case at 19:00 Oslo time
+    config = load_alerting(ROOT / "config")
+    assert config is not None
+    office = {
+        "timezone": "Europe/Oslo",
+        "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"}],
+    }
+    levels = config.model_dump(mode="json")["teams"][0]["levels"]
+    levels["1"] = [{**contact, "on_duty": office} for contact in levels["1"]]
+    store_teams(support_emea={"levels": levels})
+    case_id = open_case(api)
+    # WHEN the customer is acknowledged
+    assert acks.acknowledge(case_id, clock.now()) == "sent"
+    # THEN the promise is not for tonight but for the next duty window, Tuesday 08:00, plus the 15-minute
+    # deadline and the hour: 09:15, naming the lead on duty then
+    [message] = customer_messages(sender)
+    assert "Kari fra teamet vårt tar kontakt med deg innen i morgen kl. 09:15 (CET)." in message.text

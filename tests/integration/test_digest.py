@@ -241,17 +241,18 @@ def test_each_lead_gets_one_digest_with_the_weeks_numbers(digest: DigestRun, sen
         assert f"- {label}: {value} (4-week mean: {baseline}; Change: {change})\n" in english.text, label
 
     # The open anomaly (not the closed one), with its likely cause, in Oslo time.
-    assert "Tag checkout: negative rate 40.0%, above the control limit of 20.0%, since 2026-11-20 09:00." in (
-        english.text
+    assert (
+        "Tag checkout: negative rate 40.0%, above the control limit of 20.0%, since 2026-11-20 09:00 CET."
+        in english.text
     )
-    assert "Likely cause: release web 2.3.1 (2026-11-20 08:30)." in english.text
+    assert "Likely cause: release web 2.3.1 (2026-11-20 08:30 CET)." in english.text
     assert "Agent mark" not in english.text
 
     # The five nearest deadlines of both queues, in order, each linked to the console; no other team's.
     listed = [line.split()[3].rstrip(":") for line in english.text.splitlines() if line.startswith("- P")]
     assert listed == ["open-late", "open-soon", "acked-soon", "open-later", "acked-later"]
-    assert "- P2 Case open-late: acknowledge by 2026-11-23 08:05 (overdue)" in english.text
-    assert "- P2 Case acked-soon: resolve by 2026-11-23 08:50\n" in english.text
+    assert "- P2 Case open-late: acknowledge by 2026-11-23 08:05 CET (overdue)" in english.text
+    assert "- P2 Case acked-soon: resolve by 2026-11-23 08:50 CET\n" in english.text
     assert f'href="{PUBLIC_URL}/console/#/cases/acked-later"' in english.html
 
     # Kari reads the same in Norwegian, with Norwegian number formats.

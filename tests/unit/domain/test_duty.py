@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recovery.domain.duty import DAYS, OnDuty, ScheduleError, Window, is_on_duty, next_on_duty
+from recovery.domain.duty import (
+    DAYS,
+    OnDuty,
+    ScheduleError,
+    Window,
+    is_on_duty,
+    next_on_duty,
+    promise_time,
+    round_up_quarter,
+)
 
 
 def schedule(timezone: str, *windows: tuple[list[str], str, str]) -> OnDuty:
@@ -298,3 +307,77 @@ def test_next_on_duty_is_the_earliest_by_minute_scan(duty: OnDuty, at: datetime)
             earliest = moment
         moment += timedelta(minutes=1)
     assert found == earliest
+
+
+# --- promises to customers -------------------------------------------------------------------------
+OSLO_OFFICE = OnDuty(
+    timezone="Europe/Oslo", windows=[Window(days=list(DAYS[:5]), start="08:00", end="17:00")]
+)
+CUSTOMER_OSLO = OnDuty(timezone="Europe/Oslo", windows=[Window(days=list(DAYS), start="09:00", end="20:00")])
+CUSTOMER_TOKYO = OnDuty(timezone="Asia/Tokyo", windows=[Window(days=list(DAYS), start="09:00", end="20:00")])
+NEEDED = timedelta(minutes=75)  # the 15-minute SLA and an hour
+
+
+def oslo(day: int, hour: int, minute: int = 0) -> datetime:
+    """December 2026 in Oslo (CET, UTC+1): the 7th is a Monday."""
+    return datetime(2026, 12, day, hour - 1, minute, tzinfo=UTC)
+
+
+def test_round_up_quarter() -> None:
+    assert round_up_quarter(oslo(7, 10, 0)) == oslo(7, 10, 0)
+    assert round_up_quarter(oslo(7, 10, 0).replace(second=3)) == oslo(7, 10, 0)
+    assert round_up_quarter(oslo(7, 10, 1)) == oslo(7, 10, 15)
+    assert round_up_quarter(oslo(7, 10, 46)) == oslo(7, 11, 0)
+
+
+def test_a_promise_inside_duty_and_contact_hours_stands() -> None:
+    # GIVEN a case at 10:00 on a Monday WHEN promised THEN the deadline plus an hour, 11:15, stands
+    assert promise_time(oslo(7, 11, 15), [OSLO_OFFICE], CUSTOMER_OSLO, NEEDED) == oslo(7, 11, 15)
+
+
+def test_a_promise_never_falls_after_the_team_goes_home() -> None:
+    # GIVEN a case at 16:30 on a Monday: 17:45 is after the office closes at 17:00
+    # WHEN promised THEN Tuesday's window start plus what the lead needs: 08:00 + 1:15 = 09:15
+    assert promise_time(oslo(7, 17, 45), [OSLO_OFFICE], CUSTOMER_OSLO, NEEDED) == oslo(8, 9, 15)
+    # a case on Friday evening waits for Monday
+    assert promise_time(oslo(11, 19, 0), [OSLO_OFFICE], CUSTOMER_OSLO, NEEDED) == oslo(14, 9, 15)
+
+
+def test_a_case_arriving_before_the_team_comes_gets_the_time_the_team_needs() -> None:
+    # GIVEN a case at 07:30 (the office opens at 08:00): 08:45 is on duty, but nobody was there at 07:30
+    assert promise_time(oslo(7, 8, 45), [OSLO_OFFICE], CUSTOMER_OSLO, NEEDED) == oslo(7, 9, 15)
+
+
+def test_a_promise_is_never_at_night_for_the_customer() -> None:
+    # GIVEN a team on duty around the clock and a case at 23:15 in Oslo: 00:30 is the customer's night
+    # WHEN promised THEN the start of the customer's contact hours, 09:00
+    assert promise_time(oslo(7, 24, 30), [None], CUSTOMER_OSLO, NEEDED) == oslo(8, 9, 0)
+    # the customer's own clock counts: 10:00 in Oslo is 18:00 in Tokyo, inside; 13:00 is 21:00, outside
+    assert promise_time(oslo(7, 10, 0), [None], CUSTOMER_TOKYO, NEEDED) == oslo(7, 10, 0)
+    assert promise_time(oslo(7, 13, 0), [None], CUSTOMER_TOKYO, NEEDED) == oslo(8, 1, 0)  # 09:00 JST
+
+
+def test_a_promise_satisfies_both_clocks_at_once() -> None:
+    # GIVEN an office team and a Tokyo customer: Tokyo's 09:00-20:00 is Oslo's 01:00-12:00
+    # WHEN a case comes at 16:30 Monday THEN Tuesday 09:15 in Oslo (17:15 in Tokyo) suits both
+    promise = promise_time(oslo(7, 17, 45), [OSLO_OFFICE], CUSTOMER_TOKYO, NEEDED)
+    assert promise == oslo(8, 9, 15)
+    assert is_on_duty(OSLO_OFFICE, promise) and is_on_duty(CUSTOMER_TOKYO, promise)
+
+
+def test_nobody_ever_on_duty_still_gets_a_promise() -> None:
+    never = OnDuty(timezone="UTC", windows=[Window(days=["mon"], start="00:00", end="00:01")])
+    far = datetime(2026, 12, 8, 12, 0, tzinfo=UTC)  # a Tuesday: Monday's minute is days away
+    assert promise_time(far, [never], None, NEEDED) >= far
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)),
+)
+def test_a_promise_is_on_duty_and_in_contact_hours(earliest: datetime) -> None:
+    promise = promise_time(earliest, [OSLO_OFFICE], CUSTOMER_TOKYO, NEEDED)
+    assert promise >= earliest.replace(second=0, microsecond=0)
+    assert promise.minute % 15 == 0 and promise.second == 0
+    assert is_on_duty(OSLO_OFFICE, promise) and is_on_duty(OSLO_OFFICE, promise - NEEDED)
+    assert is_on_duty(CUSTOMER_TOKYO, promise)

@@ -237,12 +237,12 @@ def test_the_digest_shows_numbers_anomalies_and_cases_with_links() -> None:
     assert "Negative rate: 15.0% (4-week mean: 12.5%; Change: +2.5 pp)" in text
     assert "Compensation (EUR): 60.00 EUR (4-week mean: 10.00 EUR; Change: +500%)" in text
     assert (
-        "Tag <checkout>: negative rate 40.0%, above the control limit of 20.0%, since 2026-11-20 10:00."
+        "Tag <checkout>: negative rate 40.0%, above the control limit of 20.0%, since 2026-11-20 10:00 CET."
         in text
     )
-    assert "Likely cause: release checkout 2.3.1 (2026-11-20 09:30)." in text
-    assert "P1 Case c-1: acknowledge by 2026-11-23 08:05 (overdue)" in text
-    assert "P2 Case c-2: resolve by 2026-11-23 10:10\n" in text
+    assert "Likely cause: release checkout 2.3.1 (2026-11-20 09:30 CET)." in text
+    assert "P1 Case c-1: acknowledge by 2026-11-23 08:05 CET (overdue)" in text
+    assert "P2 Case c-2: resolve by 2026-11-23 10:10 CET\n" in text
     assert "http://127.0.0.1:3000/console/#/cases/c-2" in text
     assert 'href="http://127.0.0.1:3000/console/#/cases/c-1"' in rendered.html
 

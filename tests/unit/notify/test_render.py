@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import unicodedata
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from recovery.notify.render import (
     deadline_long,
     deadline_short,
     language_of,
+    local_time,
     mask_email,
     mask_phone,
     render_alert,
@@ -246,7 +248,7 @@ def test_an_escalation_without_the_missed_deadline_still_says_so():
     [
         ("Europe/Oslo", "2026-11-22 11:15 CET (Europe/Oslo)", "11:15 CET"),
         ("Asia/Tokyo", "2026-11-22 19:15 JST (Asia/Tokyo)", "19:15 JST"),
-        ("Europe/Istanbul", "2026-11-22 13:15 UTC+03 (Europe/Istanbul)", "13:15 UTC+03"),
+        ("Europe/Istanbul", "2026-11-22 13:15 UTC+03:00 (Europe/Istanbul)", "13:15 UTC+03:00"),
         ("UTC", "2026-11-22 10:15 UTC", "10:15 UTC"),
         ("Not/AZone", "2026-11-22 10:15 UTC", "10:15 UTC"),
     ],
@@ -400,3 +402,66 @@ def test_the_customers_words_are_isolated_in_the_html():
     assert "Hello <bdi>Kari</bdi>," in rendered.html
     # AND the text part says the same without markup
     assert "Customer: אבי כהן (a***@example.com)" in rendered.text and "<bdi>" not in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone", "short", "dated"),
+    [
+        (DEADLINE, "Europe/Oslo", "11:15 CET", "2026-11-22 11:15 CET"),
+        (datetime(2026, 7, 1, 10, 0, tzinfo=UTC), "Europe/Oslo", "12:00 CEST", "2026-07-01 12:00 CEST"),
+        (DEADLINE, "Asia/Tokyo", "19:15 JST", "2026-11-22 19:15 JST"),
+        (DEADLINE, "America/New_York", "05:15 EST", "2026-11-22 05:15 EST"),
+        # zones whose database abbreviation is a number get the offset, hours and minutes
+        (DEADLINE, "Europe/Istanbul", "13:15 UTC+03:00", "2026-11-22 13:15 UTC+03:00"),
+        (DEADLINE, "America/Sao_Paulo", "07:15 UTC-03:00", "2026-11-22 07:15 UTC-03:00"),
+        (DEADLINE, "Asia/Kathmandu", "16:00 UTC+05:45", "2026-11-22 16:00 UTC+05:45"),
+        (DEADLINE, "UTC", "10:15 UTC", "2026-11-22 10:15 UTC"),
+    ],
+)
+def test_a_time_for_one_reader_is_on_their_clock_with_its_zone(moment, zone, short, dated):
+    assert local_time(moment, zone) == short
+    assert local_time(moment, zone, date=True) == dated
+
+
+@pytest.mark.parametrize(
+    ("language", "zone", "sms_time", "link_text"),
+    [
+        ("nb", "Europe/Oslo", "11:30 CET", "Åpne saken i konsollen"),
+        ("ja", "Asia/Tokyo", "19:30 JST", "コンソールでケースを開く"),
+        ("tr", "Europe/Istanbul", "13:30 UTC+03:00", "Vakayı konsolda aç"),
+        ("en", "UTC", "10:30 UTC", "Open the case in the console"),
+    ],
+)
+def test_the_alert_reads_the_readers_clock_and_links_to_the_case(language, zone, sms_time, link_text):
+    # GIVEN an escalation for a reader in their language and zone, with the case's console address
+    case_url = "https://rl.example.com/console/#/cases/cs_0123456789abcdef01234567"
+    rendered = render_alert(
+        context(
+            kind="escalation",
+            level=2,
+            language=language,
+            timezone=zone,
+            ack_deadline=datetime(2026, 11, 22, 10, 30, tzinfo=UTC),
+            missed_deadline=DEADLINE,
+            case_url=case_url,
+        )
+    )
+    # THEN every time is on the reader's clock: the SMS, the subject, the email
+    assert sms_time in rendered.sms
+    assert sms_time in rendered.text and sms_time in rendered.html
+    if zone != "UTC":  # never a bare UTC time (an offset such as UTC+03:00 is the zone's own)
+        assert not re.search(r"UTC(?![+-])", rendered.text + rendered.sms + rendered.subject)
+    # AND the email links to the case in the console beside the acknowledge link; the SMS does not
+    assert f"{link_text}: {case_url}" in rendered.text
+    assert f'<a href="{case_url}" style="color:#1d4ed8;font-weight:bold;">{link_text}</a>' in rendered.html
+    assert LINK in rendered.sms and "/console/" not in rendered.sms
+
+
+def test_without_a_case_address_the_email_has_only_the_acknowledge_link():
+    rendered = render_alert(context())
+    assert "/console/" not in rendered.text and "/console/" not in rendered.html
+
+
+def test_a_case_address_must_be_a_web_address():
+    with pytest.raises(ValueError, match="case_url"):
+        context(case_url="javascript:alert(1)")

@@ -246,3 +246,61 @@ def _transition(zone: ZoneInfo, day: date) -> datetime | None:
         else:
             high = middle
     return high
+
+
+# --- promises ------------------------------------------------------------------------------------------
+QUARTER = timedelta(minutes=15)
+_PROMISE_STEPS = 32  # each step moves the promise later; a week of windows needs far fewer
+
+
+def round_up_quarter(moment: datetime) -> datetime:
+    """The next quarter hour at or after `moment`'s minute (a time a customer can hold us to). Seconds
+    are dropped first: a deadline of 11:15:03 is promised as 11:15, not 11:30."""
+    base = moment.replace(minute=0, second=0, microsecond=0)
+    quarters = -(-(moment.replace(second=0, microsecond=0) - base) // QUARTER)
+    return base + quarters * QUARTER
+
+
+def anyone_on_duty(schedules: Iterable[OnDuty | None], at: datetime) -> bool:
+    """Is at least one of these contacts on duty at `at`? (None is always on duty.)"""
+    return any(is_on_duty(schedule, at) for schedule in schedules)
+
+
+def next_anyone_on_duty(schedules: Iterable[OnDuty | None], at: datetime) -> datetime | None:
+    """The first instant at or after `at` when one of these contacts is on duty (within eight days)."""
+    found = [moment for schedule in schedules if (moment := next_on_duty(schedule, at)) is not None]
+    return min(found) if found else None
+
+
+def promise_time(
+    earliest: datetime, team: Iterable[OnDuty | None], customer: OnDuty | None, needed: timedelta
+) -> datetime:
+    """When a customer can be promised a call: the first quarter hour at or after `earliest` at which
+
+    - the team is on duty, and was on duty `needed` before it too (the time to take the case and prepare:
+      a case arriving at night is promised for the next duty window's start plus `needed`), and
+    - the customer may be called (`customer`: their contact hours in their own zone; None is any hour).
+
+    `earliest` is normally the moment the case opened plus `needed`. When no such time is found within
+    eight days (nobody on duty at all), `earliest` rounded up: a promise is then better than none.
+    """
+    schedules = list(team)
+    start = round_up_quarter(earliest)
+    moment = start
+    for _ in range(_PROMISE_STEPS):
+        if not anyone_on_duty(schedules, moment - needed):
+            on = next_anyone_on_duty(schedules, moment - needed)
+        elif not anyone_on_duty(schedules, moment):
+            on = next_anyone_on_duty(schedules, moment)
+        elif not is_on_duty(customer, moment):
+            allowed = next_on_duty(customer, moment)
+            if allowed is None:
+                return start
+            moment = round_up_quarter(allowed)
+            continue
+        else:
+            return moment
+        if on is None:
+            return start
+        moment = round_up_quarter(on + needed)
+    return start

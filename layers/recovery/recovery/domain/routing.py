@@ -51,6 +51,13 @@ class Contact(_Config):
     channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS), min_length=1)
     language: contacts.Language = "en"
     on_duty: OnDuty | None = Field(default=None, description="absent: always on duty")
+    # The clock this contact's messages are written in; absent: the on-duty hours' zone, else the team's.
+    timezone: str | None = Field(default=None, description="IANA time zone, e.g. Europe/Oslo")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return zone_name(value) if value is not None else None
 
     @model_validator(mode="after")
     def _reachable(self) -> Contact:
@@ -138,6 +145,10 @@ class Team(_Config):
 
     def level(self, number: int) -> list[Contact]:
         return list(self.levels.get(number, []))
+
+    def zone_for(self, contact: Contact) -> str:
+        """The zone a contact reads times in: their own, else their on-duty hours', else the team's."""
+        return contact.timezone or (contact.on_duty.timezone if contact.on_duty else None) or self.timezone
 
     def contact(self, contact_id: str) -> Contact | None:
         return next(

@@ -12,18 +12,17 @@ characters with `[?]` (`recovery.domain.text.SMS_MARKER`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from recovery.domain import sms
+from recovery.domain.duty import round_up_quarter as round_up_quarter  # kept for callers of this module
 from recovery.domain.text import SMS_MARKER, shown
 from recovery.notify.display import phrase
-from recovery.notify.render import environment, one_line, wording, zone_of
+from recovery.notify.render import environment, one_line, wording, zone_abbreviation, zone_of
 
 SMS_SEGMENTS = 2
-QUARTER = timedelta(minutes=15)
 Channel = Literal["email", "sms"]
 
 
@@ -56,14 +55,6 @@ def first_name(name: str | None) -> str | None:
     return parts[0] if parts else None
 
 
-def round_up_quarter(moment: datetime) -> datetime:
-    """The next quarter hour at or after `moment`'s minute (a time a customer can hold us to). Seconds
-    are dropped first: a deadline of 11:15:03 is promised as 11:15, not 11:30."""
-    base = moment.replace(minute=0, second=0, microsecond=0)
-    quarters = math.ceil((moment.replace(second=0, microsecond=0) - base) / QUARTER)
-    return base + quarters * QUARTER
-
-
 def when_text(moment: datetime, zone_name: str | None, language: str, now: datetime) -> str:
     """`11:15 today (CET)`, `morgen, 09:00 Uhr (CET)`: the moment in the customer's own words and zone."""
     t = customer_strings(language)
@@ -81,10 +72,7 @@ def when_text(moment: datetime, zone_name: str | None, language: str, now: datet
             month=t["months"][local.month - 1],
             weekday=t["weekdays"][local.weekday()],
         )
-    abbreviation = local.tzname() or "UTC"
-    if not abbreviation[:1].isalpha():
-        abbreviation = f"UTC{abbreviation}"  # "+03" says less than "UTC+03"
-    return phrase + t["zone"].format(zone=abbreviation)
+    return phrase + t["zone"].format(zone=zone_abbreviation(local))
 
 
 def render_customer(

@@ -19,9 +19,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from recovery.domain.metrics import PeriodChange
+from recovery.notify import render
 from recovery.notify.approval import money
 from recovery.notify.display import Phrase, phrase
-from recovery.notify.render import environment, language_of, one_line, wording, zone_of
+from recovery.notify.render import environment, language_of, one_line, wording
 
 Unit = Literal["count", "share", "seconds", "money"]
 Better = Literal["up", "down"] | None
@@ -65,7 +66,7 @@ class DigestContext:
     team: str  # the team's display name
     recipient_name: str
     language: str | None
-    timezone: str  # the team's zone: the week and every time shown are local to it
+    timezone: str  # the reader's zone: every time shown is local to it, with its abbreviation
     week_from: date
     week_to: date
     now: datetime
@@ -200,8 +201,8 @@ def tone(figure: Figure) -> Literal["good", "bad", "neutral"]:
 
 
 def local_time(moment: datetime, zone: str) -> str:
-    """`2026-11-23 10:15`, on the team's clock."""
-    return f"{moment.astimezone(zone_of(zone)):%Y-%m-%d %H:%M}"
+    """`2026-11-23 10:15 CET`, on the reader's clock, with its zone."""
+    return render.local_time(moment, zone, date=True)
 
 
 def _moment(value: Any) -> datetime | None:

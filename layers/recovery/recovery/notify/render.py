@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ class AlertContext:
     language: str | None
     timezone: str
     missed_deadline: datetime | None = None
+    case_url: str | None = None  # the case in the console, beside the acknowledge link (email only)
 
     def __post_init__(self) -> None:
         if self.priority not in PRIORITIES:
@@ -77,8 +78,10 @@ class AlertContext:
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"{name} must be timezone-aware")
         # The link becomes an href: only a web address, never a javascript: or data: URL.
-        if not self.ack_url.startswith(("https://", "http://")):
-            raise ValueError("ack_url must be an http(s) URL")
+        for name in ("ack_url", "case_url"):
+            url = getattr(self, name)
+            if url is not None and not url.startswith(("https://", "http://")):
+                raise ValueError(f"{name} must be an http(s) URL")
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ class Strings:
     steps: tuple[tuple[str, str], ...]
     ack_button: str
     ack_plain: str
+    case_link: str
     footer: str
     sms_repeat: str
     sms_escalation: str
@@ -200,22 +204,37 @@ def zone_of(name: str | None) -> ZoneInfo:
 
 
 def zone_abbreviation(local: datetime) -> str:
-    name = local.tzname() or "UTC"
-    return name if name[:1].isalpha() else f"UTC{name}"  # "+03" says less than "UTC+03"
+    """How a reader knows the clock: `CET`, `JST`, `UTC`; where the zone has no letters abbreviation
+    (Istanbul's is "+03"), its offset: `UTC+03:00`, `UTC-03:00`, `UTC+05:45`."""
+    name = local.tzname() or ""
+    if name[:1].isalpha():
+        return name
+    offset = local.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def local_time(moment: datetime, zone_name: str | None, *, date: bool = False, zone_key: bool = False) -> str:
+    """A time for one reader, on their own clock, with its zone: `22:33 CET`, `08:26 JST`,
+    `13:15 UTC+03:00`; with `date`, `2026-11-22 22:33 CET`; with `zone_key` also the zone's name,
+    `2026-11-22 22:33 CET (Europe/Oslo)`. The date is ISO 8601 and the clock 24-hour in every language,
+    so no reader has to guess a day-month order. UTC only when the reader's zone is UTC."""
+    zone = zone_of(zone_name)
+    local = moment.astimezone(zone)
+    text = f"{local:%Y-%m-%d %H:%M}" if date else f"{local:%H:%M}"
+    text = f"{text} {zone_abbreviation(local)}"
+    return f"{text} ({zone.key})" if zone_key and zone.key != "UTC" else text
 
 
 def deadline_long(moment: datetime, zone_name: str) -> str:
     """`2026-11-22 11:15 CET (Europe/Oslo)`: local time, its abbreviation and the zone."""
-    zone = zone_of(zone_name)
-    local = moment.astimezone(zone)
-    text = f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}"
-    return text if zone.key == "UTC" else f"{text} ({zone.key})"
+    return local_time(moment, zone_name, date=True, zone_key=True)
 
 
 def deadline_short(moment: datetime, zone_name: str) -> str:
     """`11:15 CET`, for the SMS and the subject."""
-    local = moment.astimezone(zone_of(zone_name))
-    return f"{local:%H:%M} {zone_abbreviation(local)}"
+    return local_time(moment, zone_name)
 
 
 def one_line(text: str, marker: str = MARKER) -> str:
@@ -313,6 +332,7 @@ def render_alert(ctx: AlertContext) -> RenderedAlert:
         "facts": facts,
         "comment": (ctx.comment or "").strip() or None,
         "ack_url": ctx.ack_url,
+        "case_url": ctx.case_url,
         "footer": phrase(t.footer, team=ctx.team),
     }
     env = environment()

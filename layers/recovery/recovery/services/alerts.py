@@ -57,6 +57,22 @@ class SweepOutcome:
     interrupted: list[str] = field(default_factory=list)  # delivery rows failed past their lease
 
 
+@dataclass(frozen=True)
+class AckView:
+    """What the acknowledge page shows of a case, for the contact the link was sent to: their language
+    and clock (None and the team's zone when the contact is no longer in the team), the score and comment,
+    and where the case is in the console."""
+
+    case: Case
+    score_text: str
+    comment: str | None
+    language: str | None
+    timezone: str
+    contact_name: str | None
+    acked_by_name: str | None
+    case_url: str
+
+
 class FeedbackReads(Protocol):
     """What alerting reads of a case's feedback and customer (`AlertStore` and `FeedbackStore` alike)."""
 
@@ -272,7 +288,6 @@ class Alerts:
                 if customer.email
                 else (mask_phone(customer.phone) if customer.phone else None)
             )
-        timezone = contact.on_duty.timezone if contact.on_duty else "UTC"
         return AlertContext(
             case_id=case.case_id,
             priority=f"P{int(case.priority)}",
@@ -288,9 +303,10 @@ class Alerts:
             channel=case.channel,
             ack_deadline=deadline,
             ack_url=f"{self._public_url}/a/{code}",
+            case_url=case_url(self._public_url, case.case_id),
             recipient_name=contact.name,
             language=contact.language,
-            timezone=timezone,
+            timezone=team.zone_for(contact),
             missed_deadline=case.ack_due_at if kind == "escalation" else None,
         )
 
@@ -369,6 +385,30 @@ class Alerts:
         case = self._store.get_case(grant.subject) if grant is not None else None
         return verdict, case
 
+    def view(self, code: str, case: Case) -> AckView:
+        """The page's view of `case` for the contact `code` was sent to (reads the link, the feedback
+        and the cached configuration; writes nothing)."""
+        grant = self._links.resolve(code)
+        feedback = self._feedback.get_feedback(case.feedback_pk)
+        detail: Mapping[str, Any] = (feedback.detail if feedback else None) or {}
+        try:
+            team: Team | None = route(self._config.get(), routing_subject(case, feedback))[0]
+        except LookupError:
+            team = None  # no configuration stored: the page still shows the case, in English and UTC
+        contact = team.contact(grant.audience) if team is not None and grant is not None else None
+        acked_by = team.contact(case.acked_by) if team is not None and case.acked_by else None
+        zone = team.zone_for(contact) if team is not None and contact is not None else None
+        return AckView(
+            case=case,
+            score_text=score_text(detail.get("score")),
+            comment=detail.get("comment"),
+            language=contact.language if contact is not None else None,
+            timezone=zone or (team.timezone if team is not None else "UTC"),
+            contact_name=contact.name if contact is not None else None,
+            acked_by_name=acked_by.name if acked_by is not None else case.acked_by,
+            case_url=case_url(self._public_url, case.case_id),
+        )
+
     def acknowledge(self, code: str, now: datetime) -> tuple[links.Verdict, Case | None]:
         verdict, case = self.inspect(code, now)
         if verdict is not links.Verdict.OK or case is None:
@@ -381,6 +421,11 @@ class Alerts:
             self._store.record(case.case_id, "acknowledged", now, grant.audience, via="link")
             self._metric("TimeToAcknowledge", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
         return links.Verdict.OK, self._store.get_case(case.case_id)
+
+
+def case_url(public_url: str, case_id: str) -> str:
+    """The case in the lead console (its hash route, functions/console/static/nav.js)."""
+    return f"{public_url.rstrip('/')}/console/#/cases/{case_id}"
 
 
 def score_text(score: Mapping[str, Any] | None) -> str:

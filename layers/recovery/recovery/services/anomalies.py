@@ -228,7 +228,7 @@ class AnomalyRun:
                 dimension=result.group.dimension,
                 value=result.group.value,
                 hour=result.hour,
-                timezone=team.timezone,
+                timezone=team.zone_for(contact),
                 rate=result.counts.rate,
                 limit=float(result.limit or 0.0),
                 centre=float(result.centre or 0.0),

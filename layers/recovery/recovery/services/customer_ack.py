@@ -3,7 +3,10 @@
 
 - `acknowledge(case_id, now)`: on `CaseOpened`. Routes the case to its team like the alert does, names
   the team's first on-duty level-1 lead (their first name) and promises contact by the acknowledge
-  deadline plus one hour, rounded up to the quarter hour, in the customer's time zone. Email when the
+  deadline plus one hour, rounded up to the quarter hour, in the customer's time zone
+  (`contact_zone`: their own, else their phone's, else their locale's, else the team's). The promise is
+  never for a time the team's leads are off duty (then: the next duty window's start plus the SLA and
+  the hour), nor outside the customer's contact hours (then: the next start of those hours). Email when the
   customer has an address, else SMS; an SMS outside the customer's contact hours is scheduled
   (`SMSG#<case>#customer_ack`, in the sparse due index) instead of sent. The case records the outcome in
   `customer_acked`: sent, deferred or skipped:<why>.
@@ -19,11 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from recovery import clock
-from recovery.domain.duty import is_on_duty
+from recovery.domain.duty import is_on_duty, promise_time
+from recovery.domain.follow_up import contact_hours
 from recovery.domain.identity import DUE_SHARDS
 from recovery.domain.records import Case, Customer, ScheduledMessage
 from recovery.domain.routing import Contact, Team, route, routing_subject
-from recovery.notify.customer import render_customer_ack, round_up_quarter
+from recovery.notify.customer import render_customer_ack
 from recovery.services.alerts import CachedConfig, FeedbackReads
 from recovery.services.customer_contact import (
     Channel,
@@ -77,13 +81,14 @@ class CustomerAcks:
         if not team.customer_ack:
             return self._skip(case, now, "turned_off")
 
-        lead = on_duty_lead(team, now)
+        promise = self._promise(case, team, customer)
+        lead = on_duty_lead(team, promise) or on_duty_lead(team, now)
         outcome = self._messenger.send(
             case_id,
             customer,
             KIND,
             None,
-            self._render(customer, team, lead, self._promise(case, team), now),
+            self._render(customer, team, lead, promise, now),
             now,
             team=team,
         )
@@ -126,7 +131,7 @@ class CustomerAcks:
         team = self._team(case)
         lead = self._named_lead(case, team, now)
         # The first promise has likely passed overnight: promise an hour from now instead.
-        promise = max(self._promise(case, team), round_up_quarter(now + PROMISE_MARGIN))
+        promise = self._promise(case, team, customer, not_before=now + PROMISE_MARGIN)
         channel: Channel = "sms" if item.channel == "sms" else "email"
         outcome = self._messenger.send(
             case.case_id,
@@ -156,7 +161,7 @@ class CustomerAcks:
         promise: datetime,
         now: datetime,
     ) -> Render:
-        zone = contact_zone(customer, team)
+        zone = contact_zone(customer, team, promise)
         name = customer.name
         lead_name = lead.name if lead is not None else None
 
@@ -171,10 +176,21 @@ class CustomerAcks:
         )
         return team
 
-    def _promise(self, case: Case, team: Team) -> datetime:
+    def _promise(
+        self, case: Case, team: Team, customer: Customer, not_before: datetime | None = None
+    ) -> datetime:
+        """The acknowledgement deadline plus an hour, moved to when the team's leads are on duty (and have
+        had that long since they came on) and the customer may be called (`promise_time`)."""
         # Until the alert goes out the stored deadline is intake's default; the alert sets the team's.
         deadline = case.ack_due_at if case.alert_state == "sent" else case.opened_at + team.ack_sla
-        return round_up_quarter(deadline + PROMISE_MARGIN)
+        earliest = max(deadline + PROMISE_MARGIN, not_before or deadline)
+        zone = contact_zone(customer, team, earliest)
+        return promise_time(
+            earliest,
+            [contact.on_duty for contact in team.level(1)],
+            contact_hours(team.followup.hours, zone),
+            team.ack_sla + PROMISE_MARGIN,
+        )
 
     def _named_lead(self, case: Case, team: Team, now: datetime) -> Contact | None:
         """Whoever has the case (acknowledged it or was assigned), else the on-duty lead."""

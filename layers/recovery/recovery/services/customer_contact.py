@@ -37,8 +37,9 @@ Renderers: `recovery.notify.customer` (`render_customer_ack`, `render_lead_messa
 Guardrails, in order:
 1. A channel the customer opted out of (`Customer.opted_out`) is skipped; so is an erased customer.
 2. An email address on the suppression list (bounces, complaints) is skipped.
-3. An SMS outside the customer's contact hours, in the customer's time zone (else the time zone of the
-   team's first level-1 contact with on-duty hours, else UTC), is deferred to the next allowed moment.
+3. An SMS outside the customer's contact hours, in the customer's time zone (`contact_zone`: their own,
+   else their phone's, else their locale's country's, else the team's), is deferred to the next allowed
+   moment.
    An email is never deferred: it waits in the inbox, not on a bedside table.
 4. The message is built whole (the email's MIME bytes with every header, the SMS text) before anything
    is written: one that cannot be built fails here, with no row claimed.
@@ -67,6 +68,7 @@ from recovery.domain import links
 from recovery.domain.duty import OnDuty, Window, is_on_duty, next_on_duty
 from recovery.domain.records import Customer
 from recovery.domain.routing import ContactHours, Team
+from recovery.domain.zones import customer_zone
 from recovery.notify.customer import Channel, CustomerMessage, MessageLinks
 from recovery.notify.render import language_of
 from recovery.notify.senders import RawEmail, Sender, UnsendableMessage, as_send_failed, send_with_retry
@@ -137,15 +139,25 @@ def customer_delivery_pk(case_id: str, kind: str, channel: str, address_hash: st
     return f"DLV#{case_id}#cust#{which}#{channel}#{address_hash}"
 
 
-def contact_zone(customer: Customer, team: Team | None) -> str:
-    """The customer's own time zone; else the zone of the team's first level-1 contact with on-duty
-    hours (the team serves them, so likely lives near them); else UTC."""
-    if customer.timezone and _valid_zone(customer.timezone):
-        return str(customer.timezone)
-    if team is not None:
-        for contact in team.level(1):
-            if contact.on_duty is not None:
-                return contact.on_duty.timezone
+def contact_zone(customer: Customer, team: Team | None, at: datetime | None = None) -> str:
+    """The customer's own clock (`recovery.domain.zones.customer_zone`): their time zone, else their
+    phone's, else their locale's country's, else the team's. `at`: the moment the zone must be right for
+    (a country or a phone with several zones counts only when they agree then); now by default."""
+    return customer_zone(
+        customer.timezone, customer.phone, customer.locale, team_zone(team), at or clock.now()
+    )
+
+
+def team_zone(team: Team | None) -> str:
+    """The team's zone; when the team sets none (UTC), that of its first level-1 contact with on-duty
+    hours (the team serves its customers, so likely lives near them); else UTC."""
+    if team is None:
+        return _FALLBACK_ZONE
+    if team.timezone != _FALLBACK_ZONE:
+        return team.timezone
+    for contact in team.level(1):
+        if contact.on_duty is not None:
+            return contact.on_duty.timezone
     return _FALLBACK_ZONE
 
 
@@ -161,18 +173,10 @@ def next_contact_moment(
 ) -> datetime:
     """`now` if the customer may be contacted now, else the next allowed moment (UTC)."""
     chosen = hours or (team.followup.hours if team is not None else ContactHours())
-    schedule = contact_schedule(chosen, contact_zone(customer, team))
+    schedule = contact_schedule(chosen, contact_zone(customer, team, now))
     if is_on_duty(schedule, now):
         return now
     return next_on_duty(schedule, now) or now + timedelta(days=1)
-
-
-def _valid_zone(name: str) -> bool:
-    try:
-        OnDuty(timezone=name, windows=[Window(days=["mon"], start="00:00", end="24:00")])
-    except ValueError:
-        return False
-    return True
 
 
 class CustomerMessenger:

@@ -231,7 +231,7 @@ class DigestRun:
                 team=team.name,
                 recipient_name=contact.name,
                 language=contact.language,
-                timezone=zone,
+                timezone=team.zone_for(contact),  # times on the reader's clock; the week is the team's
                 week_from=week_from,
                 week_to=week_to,
                 now=now,
