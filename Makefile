@@ -106,12 +106,13 @@ env-check:
 bootstrap: env-check $(VENV)/.installed
 	@PYTHONPATH=layers/recovery $(PY) -m tools.bootstrap --env $(ENV) $(ARGS)
 
-## smoke: one test feedback followed to its case and alert, then erased; exits 1 naming the failed step
-##        make smoke URL=<ApiUrl> KEY=<source key> ADMIN_KEY=<admin key>  (or SMOKE_SOURCE_KEY, RECOVERY_ADMIN_KEY)
+## smoke: one test feedback followed to its case (team smoke) and alert, closed and erased; exits 1 naming
+##        the failed step. make smoke URL=<ApiUrl> KEY=<source key> ADMIN_KEY=<admin key> LEAD=<smoke lead>
+##        (or SMOKE_SOURCE_KEY, RECOVERY_ADMIN_KEY, SMOKE_LEAD; the lead's password in SMOKE_LEAD_PASSWORD)
 smoke: $(VENV)/.installed
 	@if [ -z "$(URL)" ]; then echo "URL is required: make smoke URL=<ApiUrl> KEY=<source key>" >&2; exit 2; fi
 	@PYTHONPATH=layers/recovery $(PY) -m tools.smoke --url "$(URL)" \
-		$(if $(KEY),--key "$(KEY)") $(if $(ADMIN_KEY),--admin-key "$(ADMIN_KEY)") $(ARGS)
+		$(if $(KEY),--key "$(KEY)") $(if $(ADMIN_KEY),--admin-key "$(ADMIN_KEY)") $(if $(LEAD),--lead "$(LEAD)") $(ARGS)
 
 ## cost: monthly estimate from the benchmark's cost model: make cost VOLUME=200000 NEGATIVE=15%
 cost: $(VENV)/.installed

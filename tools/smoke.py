@@ -1,7 +1,8 @@
 """Smoke test of a running stack, deployed or embedded: one negative test feedback, followed end to end.
 
-    python -m tools.smoke --url https://... --key rlk_... --admin-key rla_... [--timeout 60]
-    (`make smoke URL=... KEY=... ADMIN_KEY=...`; the keys default to SMOKE_SOURCE_KEY, RECOVERY_ADMIN_KEY)
+    python -m tools.smoke --url https://... --key rlk_... --admin-key rla_... [--lead EMAIL] [--timeout 60]
+    (`make smoke URL=... KEY=... ADMIN_KEY=... LEAD=...`; the keys default to SMOKE_SOURCE_KEY,
+    RECOVERY_ADMIN_KEY, the lead's password to SMOKE_LEAD_PASSWORD)
 
 Steps, each printed with its time; the first that fails is named and the exit status is 1:
 1. health: `GET /v1/health` answers 200.
@@ -10,10 +11,13 @@ Steps, each printed with its time; the first that fails is named and the exit st
 3. case: the admin API's export of that customer holds the case, open.
 4. delivery: the case's delivery rows (`GET /v1/admin/cases/{case_id}/deliveries`, recipients masked)
    hold at least one message sent to a lead.
-5. cleanup: the test customer is erased through the privacy API (runs even when a step failed after
-   the feedback was accepted).
-Where the case goes is up to routing: route the tag `smoke-test` to a team of your own (see
-docs/operations.md) so that no real lead is alerted by a smoke test.
+5. close: with `--lead` (a lead of the smoke team and SMOKE_LEAD_PASSWORD), the case is acknowledged
+   and resolved through the cases API, so no open case is left behind.
+6. cleanup: the test customer is erased through the privacy API.
+Steps 5 and 6 run even when a step failed after the feedback was accepted.
+Where the case goes is up to routing: config/teams.yaml routes the tag `smoke-test` to the team `smoke`,
+whose contact is no real lead. The close step signs in as a lead of that team only, so a case routed
+anywhere else fails it (the lead may not see it).
 """
 
 from __future__ import annotations
@@ -41,12 +45,19 @@ class StepFailed(RuntimeError):
 
 
 def _request(
-    method: str, url: str, key: str | None = None, body: Any = None, timeout: float = 30
+    method: str,
+    url: str,
+    key: str | None = None,
+    body: Any = None,
+    timeout: float = 30,
+    if_match: str | None = None,
 ) -> tuple[int, Any]:
     data = json.dumps(body).encode("utf-8") if body is not None else None
     headers = {"Accept": "application/json"}
     if key:
         headers["Authorization"] = f"Bearer {key}"
+    if if_match:
+        headers["If-Match"] = if_match
     if data is not None:
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - http(s) only
@@ -70,8 +81,10 @@ class Smoke:
         timeout: float = 60,
         say: Callable[[str], None] = print,
         poll_seconds: float = 0.5,
+        lead: tuple[str, str] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.lead = lead
         self.source_key = source_key
         self.admin_key = admin_key
         self.timeout = timeout
@@ -96,7 +109,9 @@ class Smoke:
             if not self._step(name, step):
                 failed = name
                 break
-        # Whatever failed after the feedback was accepted, the test customer is erased.
+        # Whatever failed after the feedback was accepted, the case is closed and the customer erased.
+        if self.case_id is not None and self.lead is not None and not self._step("close", self.close):
+            failed = failed or "close"
         if self.case_id is not None and not self._step("cleanup", self.cleanup):
             failed = failed or "cleanup"
         total = time.monotonic() - started
@@ -142,7 +157,7 @@ class Smoke:
         case = self._case(found) or {}
         if case.get("status") != "open":
             raise StepFailed(f"case {self.case_id} is {case.get('status')!r}, expected open")
-        return f"case {self.case_id} open, {case.get('priority', '?')}, team {case.get('team', '?')}"
+        return f"case {self.case_id} open, {case.get('priority', '?')}"
 
     def delivery(self) -> str:
         deadline = time.monotonic() + self.timeout
@@ -164,6 +179,34 @@ class Smoke:
             if row.get("state") != "sent"
         ]
         return f"sent to {', '.join(self.recipients)}" + (f" (also: {', '.join(others)})" if others else "")
+
+    def close(self) -> str:
+        """Acknowledge and resolve the case as a lead of the smoke team, each over the version just read."""
+        assert self.lead is not None
+        username, password = self.lead
+        status, session = _request(
+            "POST", f"{self.url}/v1/session", body={"username": username, "password": password}
+        )
+        if status != 200 or not isinstance(session, dict) or not session.get("token"):
+            raise StepFailed(f"signing in as {username} answered {status} {session!r}")
+        token = str(session["token"])
+        case_url = f"{self.url}/v1/cases/{urllib.parse.quote(str(self.case_id), safe='')}"
+        changes: tuple[tuple[str, dict[str, str]], ...] = (
+            ("ack", {}),
+            ("resolve", {"root_cause": "other", "summary": f"Smoke test {self.run_id}: nothing to recover."}),
+        )
+        for operation, body in changes:
+            status, case = _request("GET", case_url, token)
+            if status != 200 or not isinstance(case, dict):
+                raise StepFailed(f"GET the case answered {status} {case!r}")
+            if operation == "ack" and case.get("status") != "open":
+                continue  # acknowledged already (by the link, say)
+            etag = f'"{case.get("version")}"'
+            status, answer = _request("POST", f"{case_url}/{operation}", token, body, if_match=etag)
+            if status != 200:
+                raise StepFailed(f"{operation} answered {status} {answer!r}")
+        team = case.get("team") if isinstance(case, dict) else None
+        return f"case {self.case_id} of team {team} acknowledged and resolved by {username}"
 
     def cleanup(self) -> str:
         path = urllib.parse.quote(self.customer_id, safe="")
@@ -212,11 +255,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", default=os.environ.get("SMOKE_SOURCE_KEY"), help="a test source's API key")
     parser.add_argument("--admin-key", default=os.environ.get("RECOVERY_ADMIN_KEY"), help="the admin key")
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for the case and alert")
+    parser.add_argument(
+        "--lead", default=os.environ.get("SMOKE_LEAD"), help="a lead of the smoke team, to close the case"
+    )
     args = parser.parse_args(argv)
     if not args.key or not args.admin_key:
         print("error: --key (a source key) and --admin-key are needed", file=sys.stderr)
         return 2
-    failed = Smoke(args.url, args.key, args.admin_key, args.timeout).run()
+    lead = None
+    if args.lead:
+        password = os.environ.get("SMOKE_LEAD_PASSWORD")
+        if not password:
+            print("error: --lead needs the lead's password in SMOKE_LEAD_PASSWORD", file=sys.stderr)
+            return 2
+        lead = (args.lead, password)
+    failed = Smoke(args.url, args.key, args.admin_key, args.timeout, lead=lead).run()
     return 1 if failed else 0
 
 

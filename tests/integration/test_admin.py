@@ -45,7 +45,7 @@ def test_replace_and_read_the_configuration(admin: ModuleType) -> None:
     assert call(admin, "GET")[0] == 404
     status, headers, body = call(admin, "PUT", demo())
     assert status == 200 and headers["ETag"] == '"1"'
-    assert [team["id"] for team in body["teams"]] == ["support-emea", "support-apac"]
+    assert [team["id"] for team in body["teams"]] == ["support-emea", "support-apac", "smoke"]
     status, headers, body = call(admin, "GET")
     assert status == 200 and body["routing"]["default_team"] == "support-emea"
 
