@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ SIZES = {
     "desktop": {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
 }
 LONGEST_SHOT = 5000  # px: a full page, cut there
+CHART_ANIMATION_SECONDS = 1.5  # the charts grow into place
 EMAIL_KINDS = ("alert", "escalation", "customer_ack", "followup", "approval", "message")
 
 
@@ -331,14 +333,16 @@ def test_the_console_pages_fit_a_phone_and_a_desktop(browser: WebDriver, site: S
     wait(browser, lambda b: b.find_element(By.CSS_SELECTOR, "li.case-row"))
     check_page(browser, "console-queue")
     case_id = browser.find_element(By.CSS_SELECTOR, "li.case-row").get_attribute("data-case-id")
-    for name, view in (
-        ("console-case", f"#/cases/{case_id}"),
-        ("console-dashboard", "#/dashboard?team=support-emea"),
-        ("console-sources", "#/sources"),
+    for name, view, drawn in (
+        ("console-case", f"#/cases/{case_id}", "main h1"),
+        ("console-dashboard", "#/dashboard?team=support-emea", "#anomalies"),  # the last part drawn
+        ("console-sources", "#/sources", "main h1"),
     ):
         at_size(browser, "phone")
         browser.execute_script("location.hash = arguments[0]", view)
-        wait(browser, settled, timeout=20)
+        wait(browser, lambda b, css=drawn: settled(b) and b.find_elements(By.CSS_SELECTOR, css), timeout=30)
+        if name == "console-dashboard":
+            time.sleep(CHART_ANIMATION_SECONDS)
         check_page(browser, name)
     # A count reads in the language's plural form: "1 case shown", never "1 cases shown".
     words = browser.execute_async_script(
