@@ -32,6 +32,7 @@ import pytest
 
 from tests.e2e.conftest import RuntimeProcess, admin_cli
 
+pytestmark = [pytest.mark.e2e]
 REPO = Path(__file__).resolve().parents[2]
 SKIP_MARKER = "<!-- not run -->"
 DONE = "@@README block {} done@@"
