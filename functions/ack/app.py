@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from recovery import clock
 from recovery.domain.links import Verdict
 from recovery.notify.render import language_of, local_time
+from recovery.notify.scores import score_words
 from recovery.observability import logger, metrics
 from recovery.services.alerts import AckView
 from recovery.web.languages import preferred_language
@@ -65,6 +66,7 @@ def _shown(template: str, view: AckView) -> Response[str]:
         lang=language,
         t=wording("ack", language),
         view=view,
+        score=score_words(view.score_text, language),
         deadline=_when(view.case.ack_due_at, view),
         acked_at=_when(view.case.acked_at, view),
     )

@@ -42,6 +42,7 @@ def test_the_ack_page_marks_hidden_characters_and_isolates_names() -> None:
         lang="en",
         t=wording("ack", "en"),
         view=view,
+        score="NPS 3/10",
         deadline="11:15",
         acked_at="10:05",
     ).body
@@ -115,6 +116,7 @@ def test_the_ack_page_shows_score_and_comment_in_the_contacts_language() -> None
         lang="nb",
         t=wording("ack", "nb"),
         view=ack_view(),
+        score="NPS 3/10",
         deadline="2026-11-22 11:15 CET",
         acked_at=None,
     ).body
@@ -137,6 +139,7 @@ def test_a_long_comment_is_cut_at_a_word() -> None:
         lang="en",
         t=wording("ack", "en"),
         view=ack_view(comment="word " * 200),
+        score="NPS 3/10",
         deadline="11:15 CET",
         acked_at=None,
     ).body
