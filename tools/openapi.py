@@ -620,7 +620,8 @@ def _complete(
     bodies: dict[tuple[str, str], dict[str, Any]],
 ) -> None:
     notes = copy.deepcopy(NOTES.get((method, path), {}))
-    operation["tags"] = [TAGS.get(function, "other")]
+    page = path.startswith(("/a/", "/c/", "/f/", "/s/", "/u/"))  # opened from a link, whichever function
+    operation["tags"] = ["pages" if page else TAGS.get(function, "other")]
     operation.setdefault("operationId", re.sub(r"[^A-Za-z0-9]+", "_", f"{method}{path}").strip("_"))
     for key in ("summary", "description"):
         if key in notes:

@@ -14,6 +14,20 @@ from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
 
+TITLE = "Recovery Loop API"
+# Swagger UI's own styles assume a desktop: on a phone, long paths and tables wrap instead of overflowing.
+PHONE_CSS = (
+    "<style>@media (max-width: 600px) {"
+    " .swagger-ui .wrapper { padding: 0 8px; }"
+    " .swagger-ui .opblock .opblock-summary { flex-wrap: wrap; }"
+    " .swagger-ui .opblock .opblock-summary-path { word-break: break-all; max-width: 100%; }"
+    " .swagger-ui .opblock-summary-description { flex-basis: 100%; }"
+    " .swagger-ui table { display: block; overflow-x: auto; }"
+    " .swagger-ui .info .title { font-size: 24px; }"
+    " .swagger-ui .scheme-container .schemes { flex-wrap: wrap; }"
+    " }</style>"
+)
+
 
 @cache
 def document_text(path: Path) -> str:
@@ -41,7 +55,16 @@ def _page(path: Path) -> str:
 
     spec = document_text(path).replace("</", "<\\/")  # keep the JSON inside its <script>
     js, css = _assets()
-    return generate_swagger_html(spec, js, css, swagger_base_url="", oauth2_config=None)
+    html = generate_swagger_html(spec, js, css, swagger_base_url="", oauth2_config=None)
+    # A phone lays the page out at its own width, not at a 980 px desktop's; the title names the API.
+    head = (
+        f'<head>\n    <meta name="viewport" content="width=device-width, initial-scale=1">\n    {PHONE_CSS}'
+    )
+    html = html.replace("<head>", head, 1).replace("<title>Swagger UI</title>", f"<title>{TITLE}</title>", 1)
+    # The document's link names the route that serves it (this page answers HTML whatever its query).
+    return html.replace(
+        'currentUrl.pathname + "?format=json"', 'new URL("v1/openapi.json", currentUrl).pathname', 1
+    )
 
 
 def swagger_page(path: Path) -> Response[str]:
