@@ -122,3 +122,13 @@ def test_unknown_codes_get_a_clear_refusal(alerting: RuntimeProcess, code: str) 
         answer = method(alerting.url(f"/a/{code}"), timeout=10)
         assert answer.status_code == 403
         assert "Unknown link" in answer.text and "<script>" not in answer.text
+
+
+def test_a_refusal_speaks_the_browsers_language(alerting: RuntimeProcess) -> None:
+    # GIVEN a link we never sent, opened by a browser that asks for German, then Japanese
+    for accept, said in (("de-DE,de;q=0.9,en;q=0.5", "Unbekannter Link"), ("ja", "不明なリンク")):
+        answer = requests.get(
+            alerting.url("/a/AAAAAAAAAAAAAAAA"), headers={"Accept-Language": accept}, timeout=10
+        )
+        # THEN the refusal is in that language: the link says nothing about who holds it
+        assert answer.status_code == 403 and said in answer.text
