@@ -10,8 +10,9 @@ Conventions (README.md):
   plain `make run`; the test starts a runtime of its own on free ports and rewrites those two origins to
   the runtime's. The working directory is a temporary one whose `.local/runtime.json` is that runtime's
   start line, as `make run` writes it.
-- Between two blocks the script waits until the runtime's outbox has been still for a second, as a
-  reader would take a moment to read on (an alert lands within a second of its feedback).
+- Between two blocks the script lets the runtime finish what the block started (the alert of a new
+  case, say), as a reader takes a moment to read on: `POST /_local/clock {"advance_seconds": 0}`
+  answers once the streams, the bus and the queues are idle.
 - All blocks run in one `bash -e -o pipefail`, so a variable or function one block defines is there for
   the next, as in the reader's terminal; `curl` is wrapped with `--fail-with-body`, so an HTTP error
   answer fails its block. Each block must reach its end.
@@ -56,15 +57,10 @@ def for_runtime(block: str, runtime: RuntimeProcess) -> str:
     )
 
 
-# A reader takes a moment between two blocks; the script waits instead until the outbox has not changed
-# for a second (the alert of a new case lands in it within one), 15 s at most.
+# A reader takes a moment between two blocks; the script instead lets the runtime finish the work the
+# block started (`advance_seconds: 0` moves no time, and answers once streams, bus and queues are idle).
 SETTLE = """settle() {
-  local last="" same=0 now
-  for _ in $(seq 30); do
-    now=$(command curl -s "$1/_local/outbox.json" | md5sum)
-    if [ "$now" = "$last" ]; then same=$((same + 1)); [ "$same" -ge 2 ] && return 0; else same=0; fi
-    last=$now; sleep 0.5
-  done
+  command curl -s -o /dev/null -X POST "$1/_local/clock" -d '{"advance_seconds": 0}'
 }"""
 
 
