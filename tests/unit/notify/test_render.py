@@ -24,6 +24,7 @@ from recovery.notify.render import (
     render_alert,
     strings,
 )
+from recovery.notify.scores import channel_words
 
 LINK = "https://rl.example.com/a/AbCdEfGhIjKlMnOp"
 DEADLINE = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)
@@ -114,7 +115,7 @@ def test_each_language_carries_every_required_field(language):
             "a***@example.com",
             "mark",
             "Support EMEA",
-            "chat",
+            channel_words("chat", language_of(language)),  # the channel in the lead's language
             "2026-11-22 11:15 CET (Europe/Oslo)",
             LINK,
             wording.ack_button,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from recovery.notify.render import LANGUAGES, render_alert
-from recovery.notify.scores import score_words
+from recovery.notify.scores import channel_words, score_words
 from recovery.services.alerts import score_text
 from tests.unit.notify.test_render import context
 
@@ -39,3 +39,12 @@ def test_a_norwegian_lead_reads_thumbs_down_in_norwegian_everywhere() -> None:
     for part in (rendered.subject, rendered.sms, rendered.text, rendered.html):
         assert "tommel ned" in part
         assert "thumbs" not in part
+
+
+def test_a_known_channel_reads_in_the_leads_language_and_another_as_it_came() -> None:
+    assert channel_words("in_person", "nb") == "Personlig oppmøte"
+    assert channel_words("chat", "ja") == "チャット"
+    assert channel_words("Store 12", "de") == "Store 12"
+    assert channel_words(None, "de") is None
+    rendered = render_alert(context(channel="in_person", language="de"))
+    assert "Persönlich" in rendered.html and "in_person" not in rendered.html + rendered.text

@@ -25,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from recovery.domain import sms
 from recovery.domain.text import MARKER, SMS_MARKER, shown
 from recovery.notify.display import phrase, printed
-from recovery.notify.scores import score_words
+from recovery.notify.scores import channel_words, score_words
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = frozenset({"en", "de", "nb", "ja", "zh", "tr"})
@@ -303,7 +303,7 @@ def render_alert(ctx: AlertContext) -> RenderedAlert:
     """Subject, text and HTML email, and SMS for one recipient of one alert or escalation."""
     lang = language_of(ctx.language)
     t = strings(lang)
-    ctx = replace(ctx, score_text=score_words(ctx.score_text, lang))
+    ctx = replace(ctx, score_text=score_words(ctx.score_text, lang), channel=channel_words(ctx.channel, lang))
     deadline = deadline_long(ctx.ack_deadline, ctx.timezone)
     escalation = _escalation(ctx, t, short=False)
     subject = _subject(ctx, t)

@@ -1,4 +1,5 @@
-"""A score's words in the reader's language: "thumbs down" is "tommel ned" in a Norwegian subject.
+"""A score's and a channel's words in the reader's language: "thumbs down" is "tommel ned" in a
+Norwegian subject, and the channel "in_person" reads "Personlig oppmøte".
 
 The alert service writes a score once, in English (`services.alerts.score_text`: "NPS 3/10", "thumbs
 down", "Stars 2/5", "no score"); each recipient's message shows it in their own language. Scale names that
@@ -49,3 +50,37 @@ def score_words(score_text: str, language: str) -> str:
     if stars is not None:
         return f"{_STARS.get(language, 'Stars')} {stars.group(1)}"
     return score_text
+
+
+# The interaction channels the survey tools send most; another channel is shown as it came.
+_CHANNELS: dict[str, dict[str, str]] = {
+    "phone": {"en": "Phone", "de": "Telefon", "nb": "Telefon", "ja": "電話", "zh": "电话", "tr": "Telefon"},
+    "email": {
+        "en": "Email",
+        "de": "E-Mail",
+        "nb": "E-post",
+        "ja": "メール",
+        "zh": "电子邮件",
+        "tr": "E-posta",
+    },
+    "sms": {"en": "SMS", "de": "SMS", "nb": "SMS", "ja": "SMS", "zh": "短信", "tr": "SMS"},
+    "chat": {"en": "Chat", "de": "Chat", "nb": "Chat", "ja": "チャット", "zh": "在线聊天", "tr": "Sohbet"},
+    "in_person": {
+        "en": "In person",
+        "de": "Persönlich",
+        "nb": "Personlig oppmøte",
+        "ja": "対面",
+        "zh": "当面",
+        "tr": "Yüz yüze",
+    },
+    "web": {"en": "Web", "de": "Web", "nb": "Nett", "ja": "ウェブ", "zh": "网页", "tr": "Web"},
+    "app": {"en": "App", "de": "App", "nb": "App", "ja": "アプリ", "zh": "应用", "tr": "Uygulama"},
+}
+
+
+def channel_words(channel: str | None, language: str) -> str | None:
+    """A known channel (`in_person`) in `language`, the same words as the console's; others unchanged."""
+    if channel is None:
+        return None
+    words = _CHANNELS.get(channel.strip().lower())
+    return words.get(language, words["en"]) if words else channel
