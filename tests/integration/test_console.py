@@ -149,19 +149,25 @@ def test_untrusted_text_never_becomes_markup() -> None:
     assert "<script>" not in (STATIC / "index.html").read_text(encoding="utf-8")  # no inline script
 
 
+NO_SINGULAR_FORM = frozenset({"ja", "zh", "tr"})
+
+
 def test_every_language_has_every_word() -> None:
     dictionaries = {
         code: json.loads((STATIC / "i18n" / f"{code}.json").read_text("utf-8")) for code in LANGUAGES
     }
     english = dictionaries["en"]
     for code, words in dictionaries.items():
-        assert set(words) == set(english), code
+        # A `<key>.one` form is for languages whose counts change form at one (Intl.PluralRules); ja,
+        # zh and tr say "1 vaka" like "2 vaka", so they keep the one form that `<key>` holds.
+        needed = {key for key in english if not (key.endswith(".one") and code in NO_SINGULAR_FORM)}
+        assert set(words) == needed, code
         assert all(isinstance(text, str) and text.strip() for text in words.values()), code
         for key, text in words.items():
             assert set(re.findall(r"\{\w+\}", text)) == set(re.findall(r"\{\w+\}", english[key])), (code, key)
     # AND the translations are translations: most words differ from English
     for code in ("de", "nb", "ja", "zh", "tr"):
-        same = sum(dictionaries[code][key] == text for key, text in english.items())
+        same = sum(dictionaries[code].get(key) == text for key, text in english.items())
         assert same < len(english) * 0.15, code
 
 
