@@ -274,3 +274,21 @@ def test_every_language_has_its_own_wording_and_formats(language: str) -> None:
 
 def test_an_unsupported_language_reads_english() -> None:
     assert render_digest(context("fr-FR")).subject == render_digest(context("en")).subject
+
+
+def test_the_time_to_alert_names_the_bucket_it_lies_in() -> None:
+    # GIVEN a week whose alerts' p90 lies in the histogram bucket 0-15 s, as the reports name it
+    current = {"alert_p90_s": 13.2, "alert_p90_bucket": {"from_s": 0, "to_s": 15}}
+    (figure,) = [f for f in week_figures(current, []) if f.metric == "alert_p90_s"]
+    assert figure.bucket == (0.0, 15.0)
+    # WHEN the digest is rendered THEN the figure reads with its unit and its resolution, in each language
+    rendered = render_digest(context("en", figures=[figure]))
+    assert "Time to alert (p90): 13 s, in the bucket 0 s–15 s" in rendered.text
+    assert "in the bucket 0 s–15 s" in rendered.html
+    assert "の区間" in render_digest(context("ja", figures=[figure])).text
+    # AND a p90 in the open last bucket is "at least" its lower end; other figures name no bucket
+    open_ended = week_figures(
+        {"alert_p90_s": 172800.0, "alert_p90_bucket": {"from_s": 172800, "to_s": None}}, []
+    )
+    assert "at least 48 h" in render_digest(context("en", figures=open_ended)).text
+    assert all(f.bucket is None for f in week_figures(current, []) if f.metric != "alert_p90_s")

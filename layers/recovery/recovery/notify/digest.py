@@ -42,6 +42,9 @@ class Figure:
     change: PeriodChange
     better: Better = None
     currency: str | None = None  # money only
+    # seconds only: the histogram bucket (lower, upper; upper None when open) the value lies in, its
+    # resolution (reports keep durations in buckets: recovery.domain.metrics)
+    bucket: tuple[float, float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,17 @@ def _format(figure: Figure, value: float | Decimal | None, language: str) -> str
     return count_text(value, language)
 
 
+def bucket_text(figure: Figure, language: str) -> str | None:
+    """The bucket a duration lies in ("in the bucket 0 s-15 s"); None for other figures."""
+    if figure.unit != "seconds" or figure.bucket is None or figure.value is None:
+        return None
+    t = digest_strings(language)
+    lower, upper = figure.bucket
+    if upper is None:
+        return str(t["bucket_open"].format(lower=duration_text(lower, language)))
+    return str(t["bucket"].format(lower=duration_text(lower, language), upper=duration_text(upper, language)))
+
+
 def change_text(figure: Figure, language: str) -> str:
     """The change on the previous four weeks in the figure's own terms; `—` where it can't be given."""
     t = digest_strings(language)
@@ -277,6 +291,7 @@ def render_digest(ctx: DigestContext) -> RenderedDigest:
         {
             "label": t["metrics"][figure.metric].format(currency=figure.currency or ""),
             "value": value_text(figure, lang),
+            "note": bucket_text(figure, lang),
             "baseline": baseline_text(figure, lang),
             "change": change_text(figure, lang),
             "tone": tone(figure),

@@ -99,13 +99,23 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def _bucket(current: Mapping[str, Any], metric: str) -> tuple[float, float | None] | None:
+    """The histogram bucket a duration figure lies in (`alert_p90_s` -> `alert_p90_bucket`)."""
+    found = current.get(metric.removesuffix("_s") + "_bucket") if metric.endswith("_s") else None
+    if not isinstance(found, Mapping) or found.get("from_s") is None:
+        return None
+    upper = found.get("to_s")
+    return float(found["from_s"]), None if upper is None else float(upper)
+
+
 def week_figures(current: Mapping[str, Any], previous: Sequence[Mapping[str, Any]]) -> list[Figure]:
     """The digest's numbers for a week, each against the mean of the `previous` weeks (oldest first)."""
     figures = []
     for metric, unit, better in DIGEST_METRICS:
         value = _number(current.get(metric))
         baseline = previous_weeks_mean([_number(week.get(metric)) for week in previous])
-        figures.append(Figure(metric, unit, value, baseline, period_change(value, baseline), better))
+        change = period_change(value, baseline)
+        figures.append(Figure(metric, unit, value, baseline, change, better, bucket=_bucket(current, metric)))
     return figures
 
 
