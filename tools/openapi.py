@@ -584,6 +584,7 @@ def generate() -> dict[str, Any]:
                 paths.setdefault(path, {})[method] = operation
                 owner[(method, path)] = name
     bodies = _models(apps, schemas)
+    enums = _enums(apps)
     for method, template_path, function, jwt in template_routes():
         if not covers(document, method, template_path):
             paths.setdefault(openapi_path(template_path), {})[method] = {
@@ -591,11 +592,23 @@ def generate() -> dict[str, Any]:
             }
         path = openapi_path(template_path)
         operation = paths[path][method]
-        _complete(operation, method, path, function, jwt, bodies)
+        _complete(operation, method, path, function, jwt, bodies, enums)
     document["paths"] = {path: dict(sorted(ops.items())) for path, ops in sorted(paths.items())}
     used = _referenced(document["paths"], schemas)
     document["components"]["schemas"] = {name: schemas[name] for name in sorted(used)}
     return document
+
+
+def _enums(apps: dict[str, tuple[dict[str, Any], Any]]) -> dict[tuple[str, str], list[str]]:
+    """Path parameters that take one of a few values, read from the routes that check them."""
+    found: dict[tuple[str, str], list[str]] = {}
+    if "ReportsFunction" in apps:
+        found["/v1/reports/{report}", "report"] = list(apps["ReportsFunction"][1].routes_reports.REPORTS)
+    if "CasesFunction" in apps:
+        found["/v1/cases/{case_id}/{operation}", "operation"] = sorted(
+            apps["CasesFunction"][1].routes_cases.REQUESTS
+        )
+    return found
 
 
 def _referenced(paths: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
@@ -618,6 +631,7 @@ def _complete(
     function: str,
     jwt: bool,
     bodies: dict[tuple[str, str], dict[str, Any]],
+    enums: dict[tuple[str, str], list[str]],
 ) -> None:
     notes = copy.deepcopy(NOTES.get((method, path), {}))
     page = path.startswith(("/a/", "/c/", "/f/", "/s/", "/u/"))  # opened from a link, whichever function
@@ -634,15 +648,13 @@ def _complete(
         if parameter["in"] == "path":
             parameter.setdefault("schema", {"type": "string"})
             parameter["schema"].setdefault("minLength", 1)
-            if path.endswith("{operation}") and parameter["name"] == "operation":
-                parameter["schema"] = {
-                    "type": "string",
-                    "enum": ["ack", "actions", "assign", "messages", "resolve", "reopen"],
-                }
+            if (path, parameter["name"]) in enums:
+                parameter["schema"] = {"type": "string", "enum": enums[path, parameter["name"]]}
     body = bodies.get((method, path)) or notes.get("requestBody")
     if body is not None and "requestBody" not in operation:
         operation["requestBody"] = body
     responses = operation.setdefault("responses", {})
+    _json_answer(responses.get("200"), csv=path == "/v1/reports/{report}")
     if operation["tags"] == ["pages"]:
         responses["200"] = {"description": "The page", "content": HTML}
         responses.setdefault(
@@ -673,6 +685,16 @@ def _complete(
             "content": problem,
         },
     )
+
+
+def _json_answer(answer: dict[str, Any] | None, csv: bool) -> None:
+    """A route annotated `Response[str]` answers a JSON document it serialised itself: say so."""
+    content = (answer or {}).get("content", {})
+    if content.get("application/json", {}).get("schema") == {"type": "string", "title": "Return"}:
+        content["application/json"]["schema"] = JSON_OBJECT
+        if csv:
+            content["text/csv"] = {"schema": {"type": "string"}}
+        answer["description"] = "OK"  # type: ignore[index]
 
 
 def render(document: dict[str, Any]) -> str:
