@@ -13,7 +13,7 @@ ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint unit e2e bench build deploy validate seed admin replay-dlq lead qr openapi clean browser \
+.PHONY: run test lint unit e2e bench screenshots build deploy validate seed admin replay-dlq lead qr openapi clean browser \
 	env-check deploy-check bootstrap smoke cost lambda-check iam-report
 
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
@@ -46,6 +46,13 @@ browser:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 			chromium chromium-driver; \
 	fi
+
+## screenshots: every page and email at phone and desktop size into docs/screenshots/ (test runs write them
+##              to .local/screenshots/ instead, leaving the committed ones alone)
+screenshots: $(VENV)/.installed browser
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q -p no:cacheprovider \
+		tests/e2e/test_pages_at_phone_size.py tests/e2e/test_ack_browser.py tests/e2e/test_console_queue_browser.py \
+		tests/e2e/test_dashboard_browser.py tests/e2e/test_api_docs_browser.py
 
 ## lint: ruff, then mypy over the layer, local/, lint_rules/ and tools/, then over each function on its own:
 ##       a function's directory is its package root (app.py beside its Routers), so every function has a

@@ -3,6 +3,7 @@ downloaded), with a throwaway profile and a phone-sized viewport (390x844)."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
 WAIT_SECONDS = 10
+# Where browser tests put their screenshots: docs/screenshots/ with `make screenshots` (which sets
+# SCREENSHOTS_DIR), otherwise .local/screenshots/, so a test run leaves the committed ones alone.
+SCREENSHOTS = Path(
+    os.environ.get("SCREENSHOTS_DIR") or Path(__file__).resolve().parents[2] / ".local" / "screenshots"
+).resolve()
 T = TypeVar("T")
 
 

@@ -1,7 +1,8 @@
 """The acknowledge page (`/a/{code}`) in a real headless Chromium, at phone size (390 px) and desktop size:
 it speaks the lead's language, shows the score and the comment and the deadline on the lead's clock, fits
-the screen, and after acknowledging links into the case in the console. Screenshots of both pages at both
-sizes go to docs/screenshots/ack-confirm-<size>.png and ack-done-<size>.png.
+the screen, and after acknowledging links into the case in the console. Screenshots of both pages at
+both sizes are saved as ack-confirm-<size>.png and ack-done-<size>.png (in docs/screenshots/ under
+`make screenshots`).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from tests.e2e.browser import SCREENSHOTS as SHOTS
 from tests.e2e.browser import chromium, wait
 from tests.e2e.conftest import RuntimeProcess
 from tests.e2e.test_alerts_http import outbox, wait_for
 from tests.support import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
-SHOTS = ROOT / "docs" / "screenshots"
 MONDAY_MORNING = "2030-01-07T10:00:00Z"  # 11:00 in Oslo
 SIZES = {
     "phone": {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
@@ -96,7 +97,7 @@ def no_sideways_overflow(browser: WebDriver) -> None:
 
 
 def screenshot(browser: WebDriver, name: str) -> Path:
-    """The whole page, beyond the viewport, to docs/screenshots/<name>.png."""
+    """The whole page, beyond the viewport, as <name>.png in the screenshots folder."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     size = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     shot = browser.execute_cdp_cmd(

@@ -12,12 +12,10 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.e2e.browser import chromium, wait
+from tests.e2e.browser import SCREENSHOTS, chromium, wait
 from tests.e2e.conftest import RuntimeProcess
-from tests.support import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 
 

@@ -2,7 +2,7 @@
 (1280x900) widths, against the embedded runtime: each queue row says who and what (the customer's name,
 the score, the comment's first words); the case page shows the follow-up's answer in full, the change
 ("NPS 3 → 9"), and a translated label and a real actor on every timeline event. Nothing overflows
-sideways. Screenshots of both pages at both sizes go to docs/screenshots/.
+sideways. Screenshots of both pages at both sizes are saved (docs/screenshots/ under `make screenshots`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import base64
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.e2e.browser import PHONE, chromium, wait
+from tests.e2e.browser import PHONE, SCREENSHOTS, chromium, wait
 from tests.e2e.conftest import RuntimeProcess
 from tests.e2e.test_alerts_http import negative, outbox, wait_for
 from tests.e2e.test_closed_loop_http import sign_in
@@ -28,7 +27,6 @@ from tests.e2e.test_console_browser import sign_in as sign_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
 MONDAY_MORNING = "2030-01-07T10:00:00Z"  # 11:00 in Oslo
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 WAITING = (
     "Waited 40 minutes on the phone, was transferred three times and then cut off without an answer "

@@ -29,11 +29,11 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
-from tests.e2e.browser import PHONE, chromium, wait
+from tests.e2e.browser import PHONE, SCREENSHOTS, chromium, wait
 from tests.e2e.conftest import RuntimeLauncher, RuntimeProcess
 from tests.e2e.test_alerts_http import wait_for
 from tests.e2e.test_closed_loop_http import change, sign_in
-from tests.support import EVENTS, ROOT
+from tests.support import EVENTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
 THURSDAY_NOON = "2030-01-10T12:00:00Z"
@@ -310,12 +310,11 @@ def test_causes_by_category_scores_and_group_control_charts(
     assert [entry["message"] for entry in page.get_log("browser") if entry["level"] == "SEVERE"] == []
 
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 
 
 def full_page(browser: WebDriver, name: str) -> None:
-    """A screenshot of the whole page (beyond the viewport) to docs/screenshots/<name>.png."""
+    """A screenshot of the whole page (beyond the viewport) as <name>.png in the screenshots folder."""
     shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))

@@ -1,6 +1,6 @@
 """Every page and every kind of email at phone size (390x844) and desktop size (1280x800), in a real
 headless Chromium: nothing is wider than the screen, and each is saved as a screenshot under
-docs/screenshots/ (`<page>-phone.png`, `<page>-desktop.png`) for people to look at.
+docs/screenshots/ under `make screenshots` (`<page>-phone.png`, `<page>-desktop.png`) for people to look at.
 
 One runtime of this module's own, its clock on a Monday morning. The pages' links come from the outbox:
 - case A (a Norwegian customer) is left open: its alert (ack link `/a/`), its customer acknowledgement
@@ -33,14 +33,14 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from recovery.domain.metrics import PeriodChange
 from recovery.notify.anomaly import AnomalyContext, render_anomaly
 from recovery.notify.digest import DigestContext, Figure, NearCase, render_digest
+from tests.e2e.browser import SCREENSHOTS as SHOTS
 from tests.e2e.browser import chromium, wait
 from tests.e2e.conftest import RuntimeLauncher, RuntimeProcess
 from tests.e2e.test_alerts_http import wait_for
 from tests.e2e.test_closed_loop_http import sign_in
-from tests.support import EVENTS, ROOT
+from tests.support import EVENTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
-SHOTS = ROOT / "docs" / "screenshots"
 MONDAY_MORNING = "2030-01-07T10:00:00Z"  # 11:00 in Oslo: inside every customer's contact hours
 SIZES = {
     "phone": {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
@@ -279,8 +279,8 @@ def content_overflow(browser: WebDriver) -> list[str]:
 
 
 def shoot(browser: WebDriver, name: str, size: str) -> Path:
-    """The whole page (up to LONGEST_SHOT px) as docs/screenshots/<name>-<size>.png: the screen is made
-    as tall as the page for the shot (frames below the fold are painted only on the screen)."""
+    """The whole page (up to LONGEST_SHOT px) as <name>-<size>.png in the screenshots folder: the screen is
+    made as tall as the page for the shot (frames below the fold are painted only on the screen)."""
     screen = SIZES[size]
     height = min(
         LONGEST_SHOT,
