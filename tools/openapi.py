@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tools import cli
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "functions" / "ingest" / "openapi.json"
 TITLE = "Recovery Loop API"
@@ -719,4 +721,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    cli.run(main)

@@ -17,7 +17,7 @@ import yaml
 from tests.support import ROOT
 from tools import cli
 
-TOOLS = ("admin", "bootstrap", "cost", "ops", "qr", "seed", "smoke")
+TOOLS = ("admin", "bootstrap", "cost", "openapi", "ops", "qr", "seed", "smoke")
 
 
 def command(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
