@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import urllib.request
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,23 @@ def documents(text: str) -> list[Any]:
         found.append(document)
 
 
+def at_time_of_day(runtime: RuntimeProcess, hour_minute: str) -> None:
+    """Move the runtime's clock to the next `hour_minute` UTC (each schedule runs once on the way)."""
+    now = datetime.fromisoformat(_call(runtime, "GET", "/_local/clock")["now"])
+    hour, minute = (int(part) for part in hour_minute.split(":"))
+    target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if target <= now:
+        target += timedelta(days=1)
+    _call(runtime, "POST", "/_local/clock", {"set": target.isoformat(), "catch_up": "last"})
+
+
+def _call(runtime: RuntimeProcess, method: str, path: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(runtime.url(path), data=data, method=method)
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())
+
+
 def outbox(runtime: RuntimeProcess) -> list[dict[str, Any]]:
     with urllib.request.urlopen(runtime.url("/_local/outbox.json"), timeout=10) as answer:
         messages: list[dict[str, Any]] = json.load(answer)
@@ -131,14 +149,19 @@ def test_the_marker_skips_a_block_and_the_walkthrough_ends_at_the_next_section()
     assert walkthrough_blocks(readme) == ["echo one"]
 
 
+@pytest.mark.parametrize("time_of_day", [None, "02:30", "19:45"], ids=["now", "night", "evening"])
 def test_the_readme_walkthrough_runs_as_written(
-    start_runtime: Callable[..., RuntimeProcess], tmp_path: Path
+    start_runtime: Callable[..., RuntimeProcess], tmp_path: Path, time_of_day: str | None
 ) -> None:
     blocks = walkthrough_blocks((REPO / "README.md").read_text(encoding="utf-8"))
     assert len(blocks) >= 8, "the walkthrough lost its command blocks"
     assert not any("make run" in block for block in blocks), "a block that starts the runtime must be marked"
 
     runtime = start_runtime()
+    if time_of_day is not None:
+        # The walkthrough must not depend on when it is read: start it at night, or late in the evening
+        # (UTC), when contact hours and duty windows fall differently than in a working day.
+        at_time_of_day(runtime, time_of_day)
     (tmp_path / ".local").mkdir()
     (tmp_path / ".local" / "runtime.json").write_text(json.dumps(runtime.info), encoding="utf-8")
     ran = subprocess.run(
