@@ -1,6 +1,16 @@
 """`python -m local`: start the embedded runtime (see docs/local-runtime.md)."""
 
+# ruff: noqa: E402  (the signal disposition is set before the other imports run)
+
 from __future__ import annotations
+
+# Before anything else: Ctrl-C ends the process outright until StopSignals takes over. Python's own
+# SIGINT handler raises KeyboardInterrupt, and one that lands in a finaliser or a callback while modules
+# load is printed as "Exception ignored" and swallowed, leaving a runtime that starts anyway and waits
+# for a signal that already came.
+import signal
+
+signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 import argparse
 import logging
