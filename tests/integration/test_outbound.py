@@ -22,9 +22,10 @@ from recovery.store.models import CaseEventItem, CaseItem, DeliveryItem
 from recovery.store.outbound import OutboundStore
 from tests.integration.conftest import Api
 from tests.support import REGION, ROOT, Context, Stack, StreamReader, event, load_function, template
-from tools.seed import ConfigError, seed_outbound
+from tools.seed import ConfigError, seed_alerting, seed_outbound
 
 SECRET = "whsec_" + base64.b64encode(b"outbound-test-secret-0123456789ab").decode()
+ROUTED_TEAM = "support-emea"  # config/teams.yaml: the default team; the sample matches no rule
 
 
 class Receiver:
@@ -114,9 +115,11 @@ def configure(*endpoints: dict[str, Any]) -> None:
     OutboundStore().put_document({"endpoints": list(endpoints)}, clock.now(), by="test")
 
 
-def open_case(api: Api, external_id: str = "resp_out_1") -> str:
+def open_case(api: Api, external_id: str = "resp_out_1", **interaction: Any) -> str:
     body = json.loads(event("ingest_feedback_negative.json")["body"])
     body.update(external_id=external_id)
+    merged = {**body["interaction"], **interaction}
+    body["interaction"] = {key: value for key, value in merged.items() if value is not None}
     status, _, answer = api.post("/v1/feedback", body)
     assert status == 201
     return str(answer["case_id"])
@@ -125,10 +128,11 @@ def open_case(api: Api, external_id: str = "resp_out_1") -> str:
 def test_a_new_case_becomes_a_signed_post_the_receiver_verifies(
     api: Api, pipeline: Pipeline, receiver: Receiver
 ) -> None:
-    # GIVEN an endpoint subscribed to every case event
+    # GIVEN an endpoint subscribed to every case event, and the teams and routing of config/
     configure({"id": "crm", "url": f"{receiver.url}/hooks/recovery", "secret": SECRET})
-    # WHEN a negative opens a case and its event travels bus -> queue -> outbound function
-    case_id = open_case(api)
+    assert seed_alerting(ROOT / "config")
+    # WHEN a negative with no team of its own opens a case and its event travels bus -> queue -> outbound
+    case_id = open_case(api, team=None)
     pipeline.publish()
     records, result = pipeline.run()
     # THEN the receiver got one POST whose Standard Webhooks signature verifies over the exact bytes
@@ -139,6 +143,9 @@ def test_a_new_case_becomes_a_signed_post_the_receiver_verifies(
     assert headers["webhook-id"].startswith("msg_") and headers["webhook-signature"].startswith("v1,")
     payload = json.loads(body)
     assert payload["type"] == "case.opened" and payload["data"]["case_id"] == case_id
+    # AND it names the team the case is routed to, though no alert has routed it yet
+    assert CaseItem.get(f"CASE#{case_id}", "CASE").team is None
+    assert payload["data"]["team"] == ROUTED_TEAM
     # AND no personal data travelled: the sample's customer and comment are not in the body
     sample = json.loads(event("ingest_feedback_negative.json")["body"])
     assert sample["customer"]["email"] not in body.decode() and sample["comment"] not in body.decode()

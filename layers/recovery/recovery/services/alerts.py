@@ -98,6 +98,26 @@ class CachedConfig:
         return self._cached[1]
 
 
+class Routing:
+    """The team a case goes to, routed as its alert routes it, for readers that send nothing: the
+    outbound CaseOpened event is made before the first alert has routed the case."""
+
+    def __init__(self, store: AlertStore, config: CachedConfig) -> None:
+        self._store = store
+        self._config = config
+
+    def team_of(self, case_id: str) -> str | None:
+        case = self._store.get_case(case_id)
+        if case is None:
+            return None
+        try:
+            config = self._config.get()
+        except LookupError:  # no teams and routing stored: only the case's own team is known
+            return case.team
+        feedback = self._store.get_feedback(case.feedback_pk)
+        return route(config, routing_subject(case, feedback))[0].id
+
+
 class Alerts:
     def __init__(
         self,

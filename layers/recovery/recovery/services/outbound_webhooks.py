@@ -143,6 +143,9 @@ def message_id(detail_type: str, detail: Mapping[str, Any]) -> str:
 
 
 CredentialReader = Callable[[str], Mapping[str, str]]
+# The team a case is routed to, by case id (None when it cannot be told): a case opens before its first
+# alert routes it, so its CaseOpened event carries no team; the receiver still learns where it went.
+TeamOf = Callable[[str], str | None]
 
 
 def secrets_manager_credentials(secret_id: str) -> Mapping[str, str]:
@@ -158,10 +161,12 @@ class Outbound:
         store: OutboundStore,
         poster: Poster,
         credentials: CredentialReader = secrets_manager_credentials,
+        team_of: TeamOf = lambda _: None,
     ) -> None:
         self._store = store
         self._poster = poster
         self._credentials = credentials
+        self._team_of = team_of
 
     def endpoints(self) -> tuple[Endpoint, ...]:
         document = self._store.document()
@@ -176,6 +181,8 @@ class Outbound:
             logger.warning("not a case event; skipped", extra={"detail_type": detail_type})
             return []
         msg_id = message_id(detail_type, detail)
+        if detail_type == "CaseOpened" and not detail.get("team"):
+            detail = {**detail, "team": self._team_of(case_id)}
         reached: list[str] = []
         failed: list[str] = []
         for endpoint in self.endpoints():
