@@ -265,3 +265,18 @@ def test_an_integer_past_the_float_range_is_a_mapping_error_not_an_overflow() ->
     # The JSON reader caps digits; an integer that reaches the score another way is still refused.
     with pytest.raises(MappingError, match="not a finite number"):
         mapping._number(10**400)
+
+
+@pytest.mark.parametrize(
+    ("sent", "locale"),
+    [("NO", "no"), ("ZH-S", "zh-Hans"), ("en_us", "en-US"), ("Norwegian", "no"), ("default", None),
+     ("no language", None), (7, None)],
+)  # fmt: skip
+def test_customer_locale_is_a_bcp47_tag_or_left_out(sent: Any, locale: str | None) -> None:
+    # GIVEN a mapping of customer.locale, and a tool's language value (a Qualtrics code, a name, or none)
+    rules = spec(customer={"id": "body.customer", "locale": "body.language"})
+    # WHEN a scored delivery is mapped
+    result = mapped(rules, {"id": "r", "score": 3, "customer": "c-1", "language": sent})
+    # THEN it is accepted, with the canonical tag, or with no locale: never refused for its language
+    assert result.action == "accept" and result.feedback is not None
+    assert result.feedback.customer.locale == locale

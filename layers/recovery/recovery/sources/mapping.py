@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from recovery.domain import json_input
 from recovery.domain.feedback import FeedbackIn
+from recovery.domain.locales import bcp47
 
 if TYPE_CHECKING:
     from recovery.sources.config import Connector
@@ -235,7 +236,7 @@ def apply_mapping(mapping: MappingSpec, document: Mapping[str, Any]) -> Mapped:
     candidate = {
         "external_id": response_id,
         "occurred_at": _search(mapping.occurred_at, doc),
-        "customer": _fields(mapping.customer, doc),
+        "customer": _customer(mapping.customer, doc),
         "interaction": _fields(mapping.interaction, doc),
         "score": score,
         "comment": _comment(_search(mapping.comment, doc)),
@@ -343,6 +344,17 @@ def _fields(rule: BaseModel, doc: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         found[name] = value
+    return found
+
+
+def _customer(rule: CustomerRule, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The customer's fields; the locale made a BCP 47 tag, and left out when it names no language
+    (an unknown language must not refuse a delivery: the customer is then written to in English)."""
+    found = _fields(rule, doc)
+    if "locale" in found:
+        locale = bcp47(found.pop("locale"))
+        if locale is not None:
+            found["locale"] = locale
     return found
 
 
