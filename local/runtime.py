@@ -27,7 +27,7 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import auth, demo, iam, moto_fixes, state, template, terminal
+from local import auth, demo, iam, moto_fixes, state, template, terminal, vendor_api
 from local.aws import AwsClients
 from local.bus import BusTap
 from local.capture import Capture
@@ -177,6 +177,8 @@ class Runtime:
         self.source_ids: list[str] = []
         self.api_url = ""
         self.moto_url = ""
+        self.environment = "local"  # the template's Environment parameter, once it is read
+        self.vendors: vendor_api.VendorApis | None = None
 
     # ------------------------------------------------------------------ start
     def _load_state(self) -> state.RuntimeState | None:
@@ -203,6 +205,7 @@ class Runtime:
             self.names = Provisioner(self.template, self.clients).run()
         self._bind_api()
         self._put_parameters()
+        self._vendor_apis()
         self.function_configs = self._function_configs()
         self._verify_senders()
 
@@ -398,6 +401,14 @@ class Runtime:
         with self.invoke_lock:
             put_parameters(self.template, self.names, self.clients.ssm)
 
+    def _vendor_apis(self) -> None:
+        """The local SurveyMonkey and Qualtrics APIs and their credential secrets (local.vendor_api), under
+        the prefix the template lets the hook function read (`recovery-loop/<Environment>/sources/`)."""
+        self.environment = str(self.names.refs.get("Environment") or "local")
+        with self.invoke_lock:
+            tokens = vendor_api.ensure_credentials(self.clients.secrets, self.environment)
+        self.vendors = vendor_api.VendorApis(tokens)
+
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         try:
             return self._app(environ, start_response)
@@ -408,7 +419,9 @@ class Runtime:
     def _serve(self, dispatcher: Dispatcher) -> None:
         routes = [route for api in self.template.apis for route in api.routes]
         authorizers = auth.build_authorizers(self.template.apis, self.names, self.signing_key.key_set())
-        self._app = LocalApp(Router(routes), self.host, self.clock, dispatcher, self.outbox, authorizers)
+        self._app = LocalApp(
+            Router(routes), self.host, self.clock, dispatcher, self.outbox, authorizers, self.vendors
+        )
         moto_server = self._moto_server(dispatcher)
         self.servers.append(moto_server)
         for server in self.servers:
@@ -456,6 +469,7 @@ class Runtime:
             ],
             "admin_key": self.state.admin_key,
             "console_login": {"username": demo.CONSOLE_USERNAME, "password": self.state.console_password},
+            "vendor_apis": vendor_api.start_line(self.api_url, self.environment),
         }
 
     # ------------------------------------------------------------------ stop
