@@ -3,12 +3,13 @@ downloaded), with a throwaway profile and a phone-sized viewport (390x844)."""
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from selenium import webdriver
@@ -20,6 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 WAIT_SECONDS = 10
 # Where browser tests put their screenshots: docs/screenshots/ with `make screenshots` (which sets
 # SCREENSHOTS_DIR), otherwise .local/screenshots/, so a test run leaves the committed ones alone.
@@ -73,3 +75,33 @@ def wait(browser: WebDriver, condition: Callable[[WebDriver], T], timeout: float
             return False
 
     return WebDriverWait(browser, timeout).until(check)  # type: ignore[arg-type]
+
+
+def at_size(browser: WebDriver, metrics: dict[str, Any]) -> None:
+    """Emulate a screen (PHONE, DESKTOP) in a window that holds all of it."""
+    browser.set_window_size(metrics["width"] + 130, metrics["height"] + 200)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+
+
+def no_sideways_overflow(browser: WebDriver) -> None:
+    widths = browser.execute_script(
+        "const e = document.documentElement; return [e.scrollWidth, e.clientWidth];"
+    )
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px viewport"
+
+
+def screenshot(browser: WebDriver, name: str) -> Path:
+    """The whole page, beyond the viewport, as <name>.png in the screenshots folder."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = browser.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+        },
+    )
+    path = SCREENSHOTS / f"{name}.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path

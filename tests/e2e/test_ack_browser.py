@@ -7,11 +7,9 @@ both sizes are saved as ack-confirm-<size>.png and ack-done-<size>.png (in docs/
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +17,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.e2e.browser import SCREENSHOTS as SHOTS
-from tests.e2e.browser import chromium, wait
+from tests.e2e.browser import at_size, chromium, no_sideways_overflow, screenshot, wait
 from tests.e2e.conftest import RuntimeProcess
 from tests.e2e.test_alerts_http import outbox, wait_for
 from tests.support import ROOT
@@ -82,35 +79,6 @@ def site(runtime_launcher: Any) -> Iterator[dict[str, Any]]:
 def browser() -> Iterator[WebDriver]:
     with chromium("en-US") as driver:  # the browser asks for English: the page speaks Kari's Norwegian
         yield driver
-
-
-def at_size(browser: WebDriver, metrics: dict[str, Any]) -> None:
-    browser.set_window_size(metrics["width"] + 130, metrics["height"] + 200)
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-
-
-def no_sideways_overflow(browser: WebDriver) -> None:
-    widths = browser.execute_script(
-        "const e = document.documentElement; return [e.scrollWidth, e.clientWidth];"
-    )
-    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px viewport"
-
-
-def screenshot(browser: WebDriver, name: str) -> Path:
-    """The whole page, beyond the viewport, as <name>.png in the screenshots folder."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    shot = browser.execute_cdp_cmd(
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
-        },
-    )
-    path = SHOTS / f"{name}.png"
-    path.write_bytes(base64.b64decode(shot["data"]))
-    return path
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -4,7 +4,6 @@ desktop size, with no script error and no request to another host."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 
 import pytest
@@ -12,23 +11,16 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.e2e.browser import SCREENSHOTS, chromium, wait
+from tests.e2e.browser import DESKTOP, chromium, screenshot, wait
 from tests.e2e.conftest import RuntimeProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
-DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
     with chromium() as driver:
         yield driver
-
-
-def full_page(browser: WebDriver, name: str) -> None:
-    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
 def test_the_docs_page_lists_every_operation_of_the_api(runtime: RuntimeProcess, browser: WebDriver) -> None:
@@ -68,9 +60,9 @@ def test_the_docs_page_lists_every_operation_of_the_api(runtime: RuntimeProcess,
     assert str(link.get_attribute("href")).endswith("/v1/openapi.json")
     # AND the page is laid out for the phone: nothing wider than its 390 px
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
-    full_page(browser, "api-docs-phone")
+    screenshot(browser, "api-docs-phone")
     # AND on a desktop
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", DESKTOP)
     browser.refresh()
     wait(browser, shown, timeout=30)
-    full_page(browser, "api-docs-desktop")
+    screenshot(browser, "api-docs-desktop")

@@ -7,7 +7,6 @@ sideways. Screenshots of both pages at both sizes are saved (docs/screenshots/ u
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.e2e.browser import PHONE, SCREENSHOTS, chromium, wait
+from tests.e2e.browser import DESKTOP, PHONE, chromium, no_sideways_overflow, screenshot, wait
 from tests.e2e.conftest import RuntimeProcess
 from tests.e2e.test_alerts_http import negative, outbox, wait_for
 from tests.e2e.test_closed_loop_http import sign_in
@@ -27,7 +26,6 @@ from tests.e2e.test_console_browser import sign_in as sign_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
 MONDAY_MORNING = "2030-01-07T10:00:00Z"  # 11:00 in Oslo
-DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 WAITING = (
     "Waited 40 minutes on the phone, was transferred three times and then cut off without an answer "
     "about the invoice that charged me twice for the same order"
@@ -111,28 +109,6 @@ def browser() -> Iterator[WebDriver]:
 def at_width(browser: WebDriver, metrics: dict[str, Any]) -> None:
     browser.set_window_size(metrics["width"] + 130, metrics["height"] + 200)
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-
-
-def no_sideways_overflow(browser: WebDriver) -> None:
-    widths = browser.execute_script(
-        "const e = document.documentElement; return [e.scrollWidth, e.clientWidth];"
-    )
-    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px viewport"
-
-
-def screenshot(browser: WebDriver, name: str) -> None:
-    """The whole page, not just the viewport."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    size = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    shot = browser.execute_cdp_cmd(
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
-        },
-    )
-    (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
 @pytest.mark.parametrize(("size", "metrics"), [("phone", PHONE), ("desktop", DESKTOP)])

@@ -13,7 +13,6 @@ History (team Support EMEA, Europe/Oslo, UTC+1 in January), seen on Sunday 2030-
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import time
@@ -29,7 +28,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
-from tests.e2e.browser import PHONE, SCREENSHOTS, chromium, wait
+from tests.e2e.browser import DESKTOP, PHONE, chromium, screenshot, wait
 from tests.e2e.conftest import RuntimeLauncher, RuntimeProcess
 from tests.e2e.test_alerts_http import wait_for
 from tests.e2e.test_closed_loop_http import change, sign_in
@@ -310,16 +309,6 @@ def test_causes_by_category_scores_and_group_control_charts(
     assert [entry["message"] for entry in page.get_log("browser") if entry["level"] == "SEVERE"] == []
 
 
-DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
-
-
-def full_page(browser: WebDriver, name: str) -> None:
-    """A screenshot of the whole page (beyond the viewport) as <name>.png in the screenshots folder."""
-    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
-
-
 def test_the_funnel_narrows_and_times_state_their_unit_and_resolution(
     history: tuple[RuntimeProcess, dict[str, str]],
     browser: WebDriver,
@@ -340,13 +329,13 @@ def test_the_funnel_narrows_and_times_state_their_unit_and_resolution(
     assert len(counts) == 7 and counts[0] == 3 and counts == sorted(counts, reverse=True), counts
     # AND nothing is wider than the phone
     assert page.execute_script("return document.documentElement.scrollWidth") <= 390
-    full_page(page, "dashboard-phone")
+    screenshot(page, "dashboard-phone")
     # WHEN the same page is seen on a desktop
     page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", DESKTOP)
     try:
         page.execute_script("window.dispatchEvent(new Event('resize'))")
         wait(page, lambda b: b.execute_script("return document.documentElement.scrollWidth") <= 1280)
         time.sleep(1)  # the charts redraw at the new width
-        full_page(page, "dashboard-desktop")
+        screenshot(page, "dashboard-desktop")
     finally:
         page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
