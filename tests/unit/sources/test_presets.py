@@ -339,6 +339,52 @@ def test_intercom_conversation_rating() -> None:
     assert feedback.occurred_at == datetime.fromtimestamp(1715681000, UTC)
 
 
+def test_intercom_admin_started_conversation_takes_the_contact_not_the_teammate() -> None:
+    # GIVEN a rating of a conversation a teammate started (source.author is an admin, with an email),
+    # the rating contact named by its Intercom id only
+    raw = (LOCAL / "intercom" / "conversation_rating_added_admin_initiated.UNVERIFIED.json").read_bytes()
+    digest = hmac.new(b"client-secret", raw, hashlib.sha1).hexdigest()
+    # WHEN delivered
+    mapped = deliver(connector("intercom"), ["client-secret"], raw, {"X-Hub-Signature": f"sha1={digest}"})
+    # THEN the customer is the contact who rated, by Intercom's contact id
+    feedback = mapped.feedback
+    assert mapped.action == "accept" and feedback is not None
+    assert feedback.customer.id == "6643b1f09c8d7e0012399876"
+    # AND nothing of the teammate became the customer's
+    assert feedback.customer.email is None and feedback.customer.name is None
+    assert "mark.teammate@company.example" not in feedback.model_dump_json()
+    # AND the teammate is the agent, as for any rating
+    assert feedback.interaction.agent == "814860"
+
+
+@pytest.mark.parametrize("author_type", ["admin", "bot", "team"])
+def test_intercom_takes_email_and_name_only_from_a_contact_author(author_type: str) -> None:
+    # GIVEN the customer-started example, its author changed to a teammate, bot or team
+    body = json.loads((LOCAL / "intercom" / "conversation_rating_added.UNVERIFIED.json").read_bytes())
+    body["data"]["item"]["source"]["author"]["type"] = author_type
+    raw = json.dumps(body).encode()
+    digest = hmac.new(b"client-secret", raw, hashlib.sha1).hexdigest()
+    # WHEN delivered
+    mapped = deliver(connector("intercom"), ["client-secret"], raw, {"X-Hub-Signature": f"sha1={digest}"})
+    # THEN the author's email and name are not the customer's; the rating contact still identifies them
+    assert mapped.feedback is not None
+    assert (mapped.feedback.customer.email, mapped.feedback.customer.name) == (None, None)
+    assert mapped.feedback.customer.id == "cust-7781"
+
+
+@pytest.mark.parametrize("author_type", ["user", "lead"])
+def test_intercom_takes_email_and_name_from_a_user_or_lead_author(author_type: str) -> None:
+    # GIVEN a conversation a user or a lead (a visitor who gave an email) started
+    body = json.loads((LOCAL / "intercom" / "conversation_rating_added.UNVERIFIED.json").read_bytes())
+    body["data"]["item"]["source"]["author"]["type"] = author_type
+    raw = json.dumps(body).encode()
+    digest = hmac.new(b"client-secret", raw, hashlib.sha1).hexdigest()
+    # WHEN delivered THEN the author is the customer
+    mapped = deliver(connector("intercom"), ["client-secret"], raw, {"X-Hub-Signature": f"sha1={digest}"})
+    assert mapped.feedback is not None
+    assert mapped.feedback.customer.email == "jonas.berg@example.com"
+
+
 def test_helpscout_satisfaction_rating() -> None:
     # GIVEN a Help Scout rating signed with base64 HMAC-SHA1, its event in a header
     raw = (LOCAL / "helpscout" / "satisfaction_rating.UNVERIFIED.json").read_bytes()

@@ -327,13 +327,21 @@ class IntercomOptions(Options):
     pass
 
 
+# Contacts only: a conversation an admin, bot or team started has a teammate as its source's author.
+_INTERCOM_CONTACT_AUTHOR = "[body.data.item.source.author][?type=='user' || type=='lead'] | [0]"
+
+
 def _intercom(options: IntercomOptions) -> PresetConfig:
     item = "body.data.item"
     response = f"{item}.id"
+    rater = f"{item}.conversation_rating.contact"
+    first = f"({item}.contacts.contacts[?type=='contact'] | [0])"
     customer = {
-        "id": f"{item}.contacts.contacts[0].external_id || {item}.conversation_rating.contact.id",
-        "email": f"{item}.source.author.email",
-        "name": f"{item}.source.author.name",
+        # The rating's contact is who rated; the notification names it by reference (Intercom's id, and
+        # the external_id your app gave the contact, when it has one).
+        "id": f"{rater}.external_id || {first}.external_id || {rater}.id || {first}.id",
+        "email": f"{_INTERCOM_CONTACT_AUTHOR}.email",
+        "name": f"{_INTERCOM_CONTACT_AUTHOR}.name",
     }
     mapping = {
         "body": "json",
