@@ -93,7 +93,7 @@ class RuntimeLauncher:
         with log_path.open("wb") as log:
             process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=log)
         try:
-            line = _first_line(process, START_TIMEOUT_SECONDS)
+            line = first_line(process, START_TIMEOUT_SECONDS)
             info = json.loads(line)
         except Exception as error:
             process.kill()
@@ -115,7 +115,8 @@ class RuntimeLauncher:
             self.stop(running)
 
 
-def _first_line(process: subprocess.Popen[bytes], timeout: float) -> str:
+def first_line(process: subprocess.Popen[bytes], timeout: float) -> str:
+    """The runtime's start line: the first line of its output, within `timeout` seconds."""
     assert process.stdout is not None
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import random
-import selectors
 import shutil
 import signal
 import subprocess
@@ -30,6 +29,7 @@ import boto3
 import pytest
 import requests
 
+from tests.e2e.conftest import first_line
 from tests.support import EVENTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
@@ -58,21 +58,7 @@ def make_run(cwd: Path, *args: str) -> subprocess.Popen[bytes]:
 
 
 def start_line(process: subprocess.Popen[bytes], timeout: float = START_TIMEOUT_SECONDS) -> dict[str, Any]:
-    assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    buffer = b""
-    while b"\n" not in buffer:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError(f"no start line within {timeout} s")
-        if selector.select(remaining):
-            chunk = os.read(process.stdout.fileno(), 65536)
-            if not chunk:
-                raise EOFError(f"the runtime exited with {process.wait()}")
-            buffer += chunk
-    info: dict[str, Any] = json.loads(buffer.split(b"\n", 1)[0])
+    info: dict[str, Any] = json.loads(first_line(process, timeout))
     return info
 
 
