@@ -182,7 +182,10 @@ def _source(api: str, options: Options, report: Report) -> None:
     if options.source_file is not None:
         answer = admin.add(document)  # validates the connector; a hook source gets a signing secret
         report.urls[f"hook of {source_id}"] = answer["hook_url"]
-        report.secrets[f"webhook secret of {source_id}"] = answer["secret"]
+        if answer["secret"] is None:  # the vendor fixes it: the answer says how to supply it
+            report.steps.append(f"source {source_id}: {answer['next']}")
+        else:
+            report.secrets[f"webhook secret of {source_id}"] = answer["secret"]
         key = answer["key"]
     else:
         key = new_source_key(source_id)

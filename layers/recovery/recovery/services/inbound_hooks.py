@@ -28,6 +28,7 @@ from recovery.observability import logger
 from recovery.services.intake import Intake, Source
 from recovery.sources import config, mapping, signatures
 from recovery.sources.fetch import FetchInputError, enrich
+from recovery.sources.presets import VENDOR_SECRETS
 from recovery.store.hook_log import HookLog, LogEntry, LogPage
 from recovery.store.sources import SourceStore
 
@@ -188,7 +189,10 @@ class Hooks:
             hook.connector.signature, hook.secrets, delivery.raw, delivery.headers, delivery.query, now
         )
         if not check.ok:
-            return HookAnswer(401, "refused", check.reason or signatures.BAD_SIGNATURE)
+            reason = check.reason or signatures.BAD_SIGNATURE
+            if reason == signatures.NO_SECRET:
+                reason = never_set(hook.source.source_id)
+            return HookAnswer(401, "refused", reason)
         try:
             mapped = self._connectors.map(hook, delivery)
         except mapping.MappingError as error:
@@ -280,6 +284,20 @@ def _whsec_valid(secret: str) -> bool:
         return False
 
 
+def never_set(source_id: str) -> str:
+    """The delivery log's reason when a source has no webhook secret yet (its vendor fixes the secret,
+    and the team has not supplied it)."""
+    return (
+        f"{signatures.NO_SECRET}: the webhook secret was never set; supply the vendor's secret with "
+        f"`sources rotate {source_id} --what secret --secret-env NAME`"
+    )
+
+
+def vendor_fixes_secret(preset: str | None, scheme: signatures.Scheme) -> bool:
+    """Whether the vendor, not this service, decides the source's signing secret."""
+    return preset in VENDOR_SECRETS and isinstance(scheme, signatures.HmacScheme)
+
+
 def new_source_key(source_id: str) -> str:
     """A source API key: `rlk_<source id>_<192 random bits>`."""
     return f"rlk_{source_id}_{secrets.token_urlsafe(24)}"
@@ -312,10 +330,13 @@ class SourceAdmin:
         if not spec.has_hook:
             raise BadSourceRequest("/preset: a preset, or a signature and a mapping, is required")
         connector = config.resolve(spec)
-        if given is None:
-            secret = signatures.new_secret(connector.signature)
-        else:
+        secret: str | None
+        if given is not None:
             secret = supplied_secret(given, connector.signature)
+        elif vendor_fixes_secret(spec.preset, connector.signature):
+            secret = None  # one generated here would be useless: the vendor signs with its own
+        else:
+            secret = signatures.new_secret(connector.signature)
         key = new_source_key(spec.id)
         stored = spec.model_dump(mode="json", exclude_none=True)
         thresholds = spec.thresholds.model_dump(exclude_none=True)
@@ -325,13 +346,20 @@ class SourceAdmin:
         if not created:
             raise Conflict(f"a source with id {spec.id!r} exists already")
         logger.info("source added", extra={"source": spec.id})
-        return {
+        answer: dict[str, Any] = {
             "id": spec.id,
             "name": spec.name,
             "hook_url": self.hook_url(spec.id, connector.signature, secret),
             "secret": secret,
             "key": key,
         }
+        if secret is None:
+            answer["next"] = (
+                f"{spec.preset} fixes the webhook secret itself: supply it with "
+                f"`sources rotate {spec.id} --what secret --secret-env NAME`; "
+                "until then its deliveries are refused"
+            )
+        return answer
 
     def listing(self) -> list[dict[str, Any]]:
         return [
@@ -358,6 +386,8 @@ class SourceAdmin:
             scheme = connector_of(item).signature if item.spec else None
             if rotation.secret is not None:
                 secret = supplied_secret(rotation.secret, scheme)
+            elif scheme is not None and vendor_fixes_secret((item.spec or {}).get("preset"), scheme):
+                raise BadSourceRequest("/secret: this source's vendor fixes the secret; supply the vendor's")
             elif scheme is not None:
                 secret = signatures.new_secret(scheme)
             else:

@@ -449,3 +449,8 @@ PRESETS: dict[str, Preset] = {
     "surveymonkey": Preset("surveymonkey", fetched_presets.surveymonkey),
     "qualtrics": Preset("qualtrics", fetched_presets.qualtrics),
 }
+
+# Presets whose vendor fixes the webhook secret itself (Intercom's client secret, the whsec_ Formbricks
+# shows, Delighted's private API key, Zendesk's signing secret, SurveyMonkey's `api_key&api_secret`): a
+# secret generated here would be useless, so a source of these gets none until the team supplies it.
+VENDOR_SECRETS: frozenset[str] = frozenset({"intercom", "formbricks", "delighted", "zendesk", "surveymonkey"})
