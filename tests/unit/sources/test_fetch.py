@@ -455,3 +455,94 @@ def test_an_event_the_source_no_longer_accepts_is_not_fetched(vendor: VendorStub
     # THEN the vendor API is not called and the delivery is ignored
     assert vendor.seen == []
     assert mapped.action == "ignore"
+
+
+# --- Qualtrics's signed form (an event subscription with a sharedKey) -------------------------------
+QX_SIGNED = LOCAL / "qualtrics" / "completedResponse_event.sharedKey.UNVERIFIED.form"
+QX_SHARED_KEY = "qualtrics-shared-key-1"  # the key the fixture is signed with
+QX_PATH = "/API/v3/surveys/SV_3aJ5o0UyhLxmsCx/responses/R_1ma7yqJ8gkNSs4v"
+FORM = "application/x-www-form-urlencoded"
+
+
+def qualtrics_parts(base_url: str, **options: Any) -> PresetParts:
+    return qualtrics(
+        {"credentials": "recovery-loop/test/qualtrics", "score_question": "QID1", "api_base_url": base_url}
+        | options
+    )
+
+
+def qx_check(parts: PresetParts, raw: bytes, secret: str, query: dict[str, str] | None = None) -> Any:
+    return verify(parse_scheme(parts.signature), [secret], raw, {"content-type": FORM}, query or {}, NOW)
+
+
+def qx_mapped(parts: PresetParts, raw: bytes, query: dict[str, str] | None = None) -> Any:
+    mapping = MappingSpec.model_validate(parts.mapping)
+    doc = document(raw, FORM, {}, query or {}, mapping.body)
+    return apply_mapping(mapping, enrich(parts.fetch, doc, token_for=token))
+
+
+def test_qualtrics_signed_event_is_verified_fetched_and_mapped(vendor: VendorStub) -> None:
+    # GIVEN a source signing with the subscription's sharedKey, and a signed event (Topic, MSG, HMAC)
+    vendor.routes[QX_PATH] = (200, QX_RESPONSE.read_bytes())
+    parts = qualtrics_parts(vendor.url, signing="shared_key")
+    raw = QX_SIGNED.read_bytes()
+    # WHEN it is verified with the shared key, then fetched and mapped
+    check = qx_check(parts, raw, QX_SHARED_KEY)
+    mapped = qx_mapped(parts, raw)
+    # THEN the HMAC is good, the ids came from the JSON in MSG, and the response maps as the unsigned one
+    assert check.ok, check.reason
+    assert [path for path, _ in vendor.seen] == [QX_PATH]
+    assert (mapped.action, mapped.delivery_id, mapped.response_id) == (
+        "accept", "R_1ma7yqJ8gkNSs4v", "R_1ma7yqJ8gkNSs4v",
+    )  # fmt: skip
+    assert mapped.feedback.customer.email == "ada@example.com"
+    assert mapped.feedback.metadata == {"survey_id": "SV_3aJ5o0UyhLxmsCx"}
+
+
+def test_qualtrics_signed_event_tampered_or_under_another_key_is_refused() -> None:
+    # GIVEN the signed event with its message changed, and the same event checked with another key
+    parts = qualtrics_parts("https://fra1.qualtrics.com", signing="shared_key")
+    raw = QX_SIGNED.read_bytes()
+    tampered = raw.replace(b"R_1ma7yqJ8gkNSs4v", b"R_2ma7yqJ8gkNSs4v")
+    assert tampered != raw
+    # WHEN verified THEN both are refused (the hook answers 401 before any fetch)
+    assert qx_check(parts, tampered, QX_SHARED_KEY).reason == "bad signature"
+    assert qx_check(parts, raw, "another-shared-key").reason == "bad signature"
+    # AND an unsigned event, even with a URL token, is refused by a source that expects the signature
+    unsigned = QX_EVENT.read_bytes()
+    assert qx_check(parts, unsigned, QX_SHARED_KEY, {"token": QX_SHARED_KEY}).reason == "missing signature"
+
+
+def test_qualtrics_token_signing_is_the_default_and_reads_either_form(vendor: VendorStub) -> None:
+    # GIVEN a source without the option (token signing), and the unsigned and the signed form of an event
+    vendor.routes[QX_PATH] = (200, QX_RESPONSE.read_bytes())
+    parts = qualtrics_parts(vendor.url)
+    assert parts.signature == {"token": "query"}
+    query = {"token": "url-token-1"}
+    # WHEN each arrives on the hook URL with the token
+    for raw in (QX_EVENT.read_bytes(), QX_SIGNED.read_bytes()):
+        check = qx_check(parts, raw, "url-token-1", query)
+        mapped = qx_mapped(parts, raw, query)
+        # THEN the token is checked, and the response is found and mapped from either form
+        assert check.ok, check.reason
+        assert (mapped.action, mapped.response_id) == ("accept", "R_1ma7yqJ8gkNSs4v")
+    assert len(vendor.seen) == 2
+
+
+def test_qualtrics_msg_that_is_not_json_is_a_body_error_and_calls_nobody(vendor: VendorStub) -> None:
+    # GIVEN an event whose MSG is not JSON
+    parts = qualtrics_parts(vendor.url, signing="shared_key")
+    mapping = MappingSpec.model_validate(parts.mapping)
+    raw = b"Topic=t&MSG=%7Bnot+json&HMAC=00"
+    # WHEN it is enriched THEN the fetch step names the field, and the vendor is not called
+    with pytest.raises(FetchInputError) as failure:
+        enrich(parts.fetch, document(raw, FORM, {}, {}, mapping.body), token_for=token)
+    assert failure.value.pointer == "/MSG"
+    assert vendor.seen == []
+
+
+def test_qualtrics_signing_option_is_checked() -> None:
+    # GIVEN an unknown signing option / THEN the preset names it
+    with pytest.raises(OptionsError) as failure:
+        qualtrics_parts("https://fra1.qualtrics.com", signing="sha1")
+    assert failure.value.pointer == "options/signing"

@@ -8,11 +8,13 @@ import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from pydantic import ValidationError
 
 from recovery.sources import signatures
+from recovery.sources.fetched_presets import QUALTRICS_SHARED_KEY
 from recovery.sources.presets import STANDARD_WEBHOOKS
 from recovery.sources.signatures import HmacScheme, TokenScheme, parse_scheme, sign, verify
 
@@ -243,3 +245,98 @@ def test_new_secret_fits_the_scheme() -> None:
     # THEN the whsec one decodes to 24 bytes, and both are long and different each time
     assert len(base64.b64decode(standard.removeprefix("whsec_"))) == 24
     assert len(raw) >= 40 and raw != signatures.new_secret(TYPEFORM)
+
+
+# --- a signature in a form field (Qualtrics event subscriptions with a sharedKey) -------------------
+
+QUALTRICS = HmacScheme.model_validate(QUALTRICS_SHARED_KEY)
+# A public gateway's test vector for Qualtrics's HMAC: hex HMAC-SHA512 of MSG's text under the shared key.
+VECTOR_KEY = "kyma4ever"
+VECTOR_MSG = (
+    '{"Status":"Complete","SurveyID":"SV_1AmkKSDmoZ4XlQx","ResponseID":"R_0B7IcnXszjEUHLP",'
+    '"CompletedDate":"2019-06-25 07:58:25","BrandID":"sapdevelopment"}'
+)
+VECTOR_HMAC = (
+    "c2c585a404c239aa3063b462cc33551d3ed3ed2de0899f58d456fc0ef7ebef6f"
+    "3c3af44957989bd0592603e41edde9528f7d9ed09ee128bf719aa12f46e5c598"
+)
+
+
+def qualtrics_form(
+    msg: str, signature: str | None, topic: str = "surveyengine.completedResponse.SV_1"
+) -> bytes:
+    fields = {"Topic": topic, "MSG": msg} | ({"HMAC": signature} if signature is not None else {})
+    return urlencode(fields).encode()
+
+
+def test_qualtrics_test_vector_verifies_over_the_decoded_msg_field() -> None:
+    # GIVEN the vector's message posted form-encoded (so its quotes and spaces are escaped) with its HMAC
+    raw = qualtrics_form(VECTOR_MSG, VECTOR_HMAC)
+    assert b"%22Status%22" in raw
+    # WHEN verified with the shared key THEN it passes: the HMAC is over MSG's text, not the posted bytes
+    assert verify(QUALTRICS, [VECTOR_KEY], raw, {}, {}, NOW).ok
+    # AND an upper-case hex HMAC, the old key during a rotation, pass too
+    assert verify(QUALTRICS, ["new-key", VECTOR_KEY], qualtrics_form(VECTOR_MSG, VECTOR_HMAC.upper()), {}, {},
+                  NOW).ok  # fmt: skip
+
+
+def test_qualtrics_tampered_msg_wrong_key_or_no_hmac_are_refused() -> None:
+    # GIVEN the vector with its message changed, signed with another key, without HMAC, or with two MSGs
+    tampered = qualtrics_form(VECTOR_MSG.replace("Complete", "Completed"), VECTOR_HMAC)
+    doubled = (
+        qualtrics_form(VECTOR_MSG, VECTOR_HMAC) + b"&" + urlencode({"MSG": '{"ResponseID":"R_x"}'}).encode()
+    )
+    # WHEN verified THEN each is refused with its reason
+    assert verify(QUALTRICS, [VECTOR_KEY], tampered, {}, {}, NOW).reason == "bad signature"
+    assert verify(QUALTRICS, [VECTOR_KEY + "x"], qualtrics_form(VECTOR_MSG, VECTOR_HMAC), {}, {},
+                  NOW).reason == "bad signature"  # fmt: skip
+    assert verify(QUALTRICS, [VECTOR_KEY], qualtrics_form(VECTOR_MSG, None), {}, {}, NOW).reason == (
+        "missing signature"
+    )
+    assert verify(QUALTRICS, [VECTOR_KEY], doubled, {}, {}, NOW).reason == "bad signature"
+    # AND a body that is no form at all carries no signature
+    assert verify(QUALTRICS, [VECTOR_KEY], b"\xff\xfe", {}, {}, NOW).reason == "missing signature"
+
+
+def test_sign_and_signed_form_produce_what_qualtrics_sends() -> None:
+    # GIVEN the vector's form without its HMAC
+    raw = qualtrics_form(VECTOR_MSG, None)
+    # WHEN signed
+    field = sign(QUALTRICS, VECTOR_KEY, raw, {}, NOW)
+    body = signatures.signed_form(QUALTRICS, VECTOR_KEY, raw, NOW)
+    # THEN the signature is the vector's, as the HMAC field, and the signed body verifies
+    assert field == {"HMAC": VECTOR_HMAC}
+    assert body == qualtrics_form(VECTOR_MSG, VECTOR_HMAC)
+    assert verify(QUALTRICS, [VECTOR_KEY], body, {}, {}, NOW).ok
+    # AND a header scheme has no form to sign
+    with pytest.raises(ValueError, match="header"):
+        signatures.signed_form(TYPEFORM, "k", raw, NOW)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"field": "HMAC"},  # signs the whole body, which holds the signature
+        {"field": "HMAC", "message": "{body}"},
+        {"field": "HMAC", "message": "{form:HMAC}"},
+        {"header": "x-sig", "field": "HMAC", "message": "{form:MSG}"},
+        {"message": "{form:MSG}"},
+        {"field": "bad field!", "message": "{form:MSG}"},
+        {"header": "x-sig", "message": "{header:x-id}"},
+    ],
+)
+def test_inconsistent_form_schemes_are_refused(document: dict[str, str]) -> None:
+    # GIVEN a scheme that signs its own signature, names two places or none, or signs no content
+    # WHEN parsed THEN it is refused
+    with pytest.raises(ValidationError):
+        parse_scheme(document)
+
+
+def test_a_header_scheme_may_sign_a_form_field() -> None:
+    # GIVEN a scheme with the signature in a header over one form field's decoded value
+    scheme = parse_scheme({"header": "x-sig", "message": "{form:payload}"})
+    raw = urlencode({"payload": "a b&c", "other": "x"}).encode()
+    # WHEN signed and verified THEN the signature covers the decoded value only
+    headers = sign(scheme, "k", raw, {}, NOW)
+    assert headers == {"x-sig": hmac.new(b"k", b"a b&c", hashlib.sha256).hexdigest()}
+    assert verify(scheme, ["k"], raw + b"&more=1", headers, {}, NOW).ok

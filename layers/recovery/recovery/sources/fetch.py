@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import jmespath
 
+from recovery.domain import json_input
 from recovery.errors import TransientFailure
 
 Api = Literal["surveymonkey", "qualtrics"]
@@ -64,6 +65,9 @@ class FetchStep:
     # by the mapping, so it is not fetched, and a vendor outage cannot turn it into a 503.
     event: str = ""
     events: tuple[str, ...] = ()
+    # A body field that holds JSON (Qualtrics's signed form posts its message as `MSG`): when the body has
+    # it, the ids are read with it parsed, as the mapping reads it (`body.MSG.ResponseID`).
+    json_field: str = ""
 
     def __post_init__(self) -> None:
         if self.api not in APIS:
@@ -133,9 +137,10 @@ def forget_credentials() -> None:
 
 def ids(step: FetchStep, document: Mapping[str, Any]) -> tuple[str, str]:
     """The survey id and response id the webhook names."""
+    readable = _with_json_field(step, document)
     found = []
     for key, expression in (("survey_id", step.survey_id), ("response_id", step.response_id)):
-        value = jmespath.search(expression, dict(document))
+        value = jmespath.search(expression, readable)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not value.strip():
@@ -144,6 +149,21 @@ def ids(step: FetchStep, document: Mapping[str, Any]) -> tuple[str, str]:
             raise FetchInputError(f"/{key}", "not a vendor id")
         found.append(value.strip())
     return found[0], found[1]
+
+
+def _with_json_field(step: FetchStep, document: Mapping[str, Any]) -> dict[str, Any]:
+    readable = dict(document)
+    body = readable.get("body")
+    if not step.json_field or not isinstance(body, dict) or step.json_field not in body:
+        return readable
+    text = body[step.json_field]
+    if not isinstance(text, str):
+        raise FetchInputError(f"/{step.json_field}", "must appear once, as JSON text")
+    try:
+        readable["body"] = {**body, step.json_field: json_input.loads(text)}
+    except json_input.JsonRefused as refused:
+        raise FetchInputError(f"/{step.json_field}", refused.reason) from None
+    return readable
 
 
 def request_for(step: FetchStep, survey_id: str, response_id: str, token: str) -> urllib.request.Request:

@@ -76,6 +76,11 @@ class QualtricsOptions(_Options):
     comment_question: _QID | None = Field(
         default=None, description="the text entry question; its _TEXT is read"
     )
+    signing: Literal["token", "shared_key"] = Field(
+        default="token",
+        description="token: a secret token in the hook URL; shared_key: the subscription's sharedKey signs "
+        "each event (HMAC-SHA512 of MSG, in the HMAC field), and the source's secret is that key",
+    )
     api_base_url: str | None = None
 
 
@@ -145,39 +150,58 @@ def surveymonkey(options: dict[str, Any]) -> PresetParts:
     return PresetParts(signature=signature, mapping=mapping, fetch=fetch)
 
 
+# Qualtrics posts an event form-encoded, in one of two forms: without a sharedKey the fields are at the
+# top level (`SurveyID`, `ResponseID`, ...); with one, they are JSON in `MSG`, signed in `HMAC`. Both read.
+_Q_RESPONSE = "body.MSG.ResponseID || body.ResponseID"
+_Q_SURVEY = "body.MSG.SurveyID || body.SurveyID"
+QUALTRICS_SHARED_KEY: dict[str, Any] = {
+    "field": "HMAC",
+    "message": "{form:MSG}",
+    "algorithm": "sha512",
+    "encoding": "hex",
+}
+
+
 def qualtrics(options: dict[str, Any]) -> PresetParts:
-    """Qualtrics: event subscriptions cannot sign, so the hook URL carries a secret token. The
-    form-encoded `completedResponse` event names the survey and the response; the response is fetched.
-    Qualtrics sends no delivery id, so the response id dedupes retries too."""
+    """Qualtrics: an event subscription created with a `sharedKey` signs each event (`signing:
+    shared_key`): hex HMAC-SHA512 of the `MSG` field's text, in the `HMAC` field. Without one, the hook
+    URL carries a secret token (`signing: token`, the default). The form-encoded `completedResponse`
+    event names the survey and the response; the response is fetched. Qualtrics sends no delivery id
+    and no timestamp, so the response id dedupes retries and replays alike."""
     chosen = _validated(QualtricsOptions, options)
     if not (chosen.datacenter or chosen.api_base_url):
         raise OptionsError("options/datacenter", "required (for example fra1)")
     mapping: dict[str, Any] = {
         "body": "form",
-        "delivery_id": "body.ResponseID",
-        "response_id": "body.ResponseID",
+        "json_field": "MSG",
+        "json_field_optional": True,
+        "delivery_id": _Q_RESPONSE,
+        "response_id": _Q_RESPONSE,
         "score": {"type": chosen.score_type, "value": f"response.values.{chosen.score_question}"},
         "customer": _identified(
             {
                 "id": "response.values.externalDataReference",
                 "email": "response.values.recipientEmail",
                 "name": "response.values.recipientFirstName",
+                "locale": "response.values.userLanguage",
             },
             chosen,
-            "body.ResponseID",
+            _Q_RESPONSE,
         ),
         "interaction": {"channel": "response.values.distributionChannel"},
         "occurred_at": "response.values.endDate",
-        "metadata": {"survey_id": "body.SurveyID"},
+        "metadata": {"survey_id": _Q_SURVEY},
     }
     if chosen.comment_question:
         mapping["comment"] = f"response.values.{chosen.comment_question}_TEXT"
     fetch = _step(
         api="qualtrics",
         credentials=chosen.credentials,
-        survey_id="body.SurveyID",
-        response_id="body.ResponseID",
+        survey_id=_Q_SURVEY,
+        response_id=_Q_RESPONSE,
         datacenter=chosen.datacenter,
         base_url=chosen.api_base_url,
+        json_field="MSG",
     )
-    return PresetParts(signature={"token": "query"}, mapping=mapping, fetch=fetch)
+    signature = dict(QUALTRICS_SHARED_KEY) if chosen.signing == "shared_key" else {"token": "query"}
+    return PresetParts(signature=signature, mapping=mapping, fetch=fetch)

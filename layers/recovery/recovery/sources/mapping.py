@@ -120,6 +120,9 @@ class MappingSpec(_Strict):
 
     body: BodyKind = "json"
     json_field: str | None = Field(default=None, description="a form/multipart field that holds JSON")
+    json_field_optional: bool = Field(
+        default=False, description="a body without json_field is read as it is (a tool that sends both forms)"
+    )
     delivery_id: str | None = Field(default=None, description="the vendor's id of this delivery (dedupe)")
     response_id: str | None = Field(default=None, description="the vendor's id of the response (update)")
     event: str | None = None
@@ -220,7 +223,7 @@ def apply_mapping(mapping: MappingSpec, document: Mapping[str, Any]) -> Mapped:
     """`apply` for a bare mapping (the dry run of a pasted mapping uses it)."""
     doc = dict(document)
     if mapping.json_field is not None:
-        doc["body"] = _expand_json_field(doc.get("body"), mapping.json_field)
+        doc["body"] = _expand_json_field(doc.get("body"), mapping.json_field, mapping.json_field_optional)
     delivery_id = _text(_search(mapping.delivery_id, doc), "delivery_id")
     response_id = _text(_search(mapping.response_id, doc), "response_id")
     event: str | None = None
@@ -308,7 +311,9 @@ def _read_multipart(raw: bytes, content_type: str) -> dict[str, Any]:
     return fields
 
 
-def _expand_json_field(body: Any, field: str) -> Any:
+def _expand_json_field(body: Any, field: str, optional: bool = False) -> Any:
+    if optional and not (isinstance(body, dict) and field in body):
+        return body
     if not isinstance(body, dict) or not isinstance(body.get(field), str):
         raise MappingError(f"body/{field}", "missing")
     try:

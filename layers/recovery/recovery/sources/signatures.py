@@ -1,7 +1,9 @@
 """Webhook signatures: how a source proves a delivery came from its survey tool.
 
 A scheme is configuration (header, algorithm, encoding, prefix, signed-message template, secret encoding,
-replay window), so a tool with no preset needs no code. Tools that cannot sign use a secret URL token
+replay window), so a tool with no preset needs no code. Most tools send the signature in a header; a
+few post a form with the signature in one field over the text of another (Qualtrics: `MSG` and `HMAC`),
+which `field` and a `{form:MSG}` placeholder describe. Tools that cannot sign use a secret URL token
 instead. Every comparison is constant-time, and several secrets are accepted at once so a secret can be
 rotated with the old and the new both valid for a while.
 """
@@ -18,11 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
+from urllib.parse import parse_qs, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-_PLACEHOLDER = re.compile(r"\{(body|header:[A-Za-z0-9-]+)\}")
+_PLACEHOLDER = re.compile(r"\{(body|header:[A-Za-z0-9-]+|form:[A-Za-z0-9_.-]+)\}")
 _HEADER = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,100}$")]
+_FIELD = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,100}$")]
+MAX_FORM_FIELDS = 200
 
 # The reasons a delivery is refused, as they appear in the delivery log.
 MISSING_SIGNATURE = "missing signature"
@@ -39,16 +44,21 @@ class _Strict(BaseModel):
 
 
 class HmacScheme(_Strict):
-    """An HMAC over a message built from the raw body and headers, sent in one header."""
+    """An HMAC over a message built from the raw body, headers and form fields, sent in one header or in
+    one field of a form-encoded body."""
 
-    header: _HEADER = Field(description="lower-case header that carries the signature")
+    header: _HEADER | None = Field(default=None, description="lower-case header that carries the signature")
+    field: _FIELD | None = Field(
+        default=None, description="or: the form field that carries it (a form-encoded body), e.g. HMAC"
+    )
     algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
     encoding: Literal["hex", "base64"] = "hex"
     prefix: str = Field(default="", max_length=20, description='stripped before comparing: "sha256=", "v1,"')
     message: str = Field(
         default="{body}",
         max_length=200,
-        description='template over {body} and {header:name}: "{header:webhook-id}.{body}"',
+        description="template over {body}, {header:name} and {form:name} (a form field's decoded value): "
+        '"{header:webhook-id}.{body}", "{form:MSG}"',
     )
     secret_encoding: Literal["raw", "whsec"] = Field(
         default="raw", description='raw: the secret\'s UTF-8 bytes; whsec: base64 after "whsec_"'
@@ -63,9 +73,18 @@ class HmacScheme(_Strict):
     def _consistent(self) -> HmacScheme:
         rest = _PLACEHOLDER.sub("", self.message)
         if "{" in rest or "}" in rest:
-            raise ValueError("message: only {body} and {header:name} placeholders are allowed")
-        if "{body}" not in self.message:
-            raise ValueError("message: must include {body}")
+            raise ValueError("message: only {body}, {header:name} and {form:name} placeholders are allowed")
+        if (self.header is None) == (self.field is None):
+            raise ValueError("one of header (a signature header) or field (a signature form field) is needed")
+        if self.field is None:
+            if "{body}" not in self.message and not self.fields_signed():
+                raise ValueError("message: must include {body} or a {form:name}")
+        else:
+            # The body holds the signature itself, so a form's signature covers fields, never the body.
+            if "{body}" in self.message or not self.fields_signed():
+                raise ValueError('message: a signature in a form field signs form fields, e.g. "{form:MSG}"')
+            if self.field in self.fields_signed():
+                raise ValueError("message: the signature's own field cannot be signed")
         if self.tolerance_seconds is not None and self.timestamp_header is None:
             raise ValueError("tolerance_seconds needs timestamp_header")
         return self
@@ -73,7 +92,15 @@ class HmacScheme(_Strict):
     def headers_signed(self) -> list[str]:
         """The headers the message template reads (lower-case)."""
         return [
-            part[len("header:") :].lower() for part in _PLACEHOLDER.findall(self.message) if part != "body"
+            part[len("header:") :].lower()
+            for part in _PLACEHOLDER.findall(self.message)
+            if part.startswith("header:")
+        ]
+
+    def fields_signed(self) -> list[str]:
+        """The form fields the message template reads."""
+        return [
+            part[len("form:") :] for part in _PLACEHOLDER.findall(self.message) if part.startswith("form:")
         ]
 
 
@@ -123,7 +150,9 @@ def verify(
     """Whether a delivery carries a valid signature (or token) under any of `secrets`.
 
     `headers` may have names in any case (API Gateway v2 lowercases them). The signature is checked on
-    `raw`, the exact bytes received, never on a re-serialised body.
+    `raw`, the exact bytes received, never on a re-serialised body; form fields are read from `raw` as
+    `application/x-www-form-urlencoded` and signed as their decoded text. A field that the signature
+    reads, or that carries it, may appear once only: with two, which one counted would be ambiguous.
     """
     keys = [secret for secret in secrets if secret]
     if not keys:
@@ -131,7 +160,18 @@ def verify(
     if isinstance(scheme, TokenScheme):
         return _verify_token(scheme, keys, query)
     lower = {name.lower(): value for name, value in headers.items()}
-    sent = lower.get(scheme.header, "").strip()
+    form: dict[str, list[str]] = {}
+    if scheme.field is not None or scheme.fields_signed():
+        parsed = _form(raw)
+        if parsed is None:
+            return Check(False, MISSING_SIGNATURE)
+        form = parsed
+        if any(len(form.get(name, ())) > 1 for name in [*scheme.fields_signed(), scheme.field or ""]):
+            return Check(False, BAD_SIGNATURE)
+    if scheme.field is not None:
+        sent = next(iter(form.get(scheme.field, ())), "").strip()
+    else:
+        sent = lower.get(scheme.header or "", "").strip()
     if not sent:
         return Check(False, MISSING_SIGNATURE)
     if scheme.timestamp_header is not None:
@@ -142,7 +182,7 @@ def verify(
             moment = _parse_timestamp(stamp)
             if moment is None or abs((now - moment).total_seconds()) > scheme.tolerance_seconds:
                 return Check(False, STALE_TIMESTAMP)
-    message = _message(scheme, raw, lower)
+    message = _message(scheme, raw, lower, form)
     candidates = _candidates(scheme, sent)
     matched = False
     for key in keys:
@@ -166,7 +206,9 @@ def sign(
     """The headers a tool using `scheme` would send with `raw` (the signature, and the timestamp if the
     scheme has one). `headers` supplies the other signed headers, e.g. `webhook-id`.
 
-    For a token scheme nothing goes into headers: the token is the secret itself, in the URL.
+    For a token scheme nothing goes into headers: the token is the secret itself, in the URL. For a
+    scheme whose signature is a form field, the signature is `{field: value}`, a field to add to the
+    form body rather than a header (`signed_form` adds it); a timestamp, if any, is still a header.
     """
     if isinstance(scheme, TokenScheme):
         return {}
@@ -178,9 +220,22 @@ def sign(
     key = _secret_bytes(scheme, secret)
     if key is None:
         raise ValueError("the secret is not in the scheme's encoding")
-    digest = _digest(scheme, key, _message(scheme, raw, lower))
-    added[scheme.header] = scheme.prefix + digest.decode("ascii")
+    form = _form(raw) if scheme.fields_signed() else {}
+    if form is None:
+        raise ValueError("the body is not a form the scheme can read")
+    digest = _digest(scheme, key, _message(scheme, raw, lower, form))
+    added[scheme.field or scheme.header or ""] = scheme.prefix + digest.decode("ascii")
     return added
+
+
+def signed_form(scheme: HmacScheme, secret: str, raw: bytes, now: datetime) -> bytes:
+    """A form body as a tool using a form-field scheme posts it: `raw` with the signature field added
+    (Qualtrics: `Topic=...&MSG=...` becomes `Topic=...&MSG=...&HMAC=<hex>`)."""
+    if scheme.field is None:
+        raise ValueError("the scheme sends its signature in a header: use sign()")
+    value = sign(scheme, secret, raw, {}, now)[scheme.field]
+    joiner = b"&" if raw else b""
+    return raw + joiner + urlencode({scheme.field: value}).encode("ascii")
 
 
 def _verify_token(scheme: TokenScheme, keys: Sequence[str], query: Mapping[str, str]) -> Check:
@@ -193,7 +248,19 @@ def _verify_token(scheme: TokenScheme, keys: Sequence[str], query: Mapping[str, 
     return _OK if matched else Check(False, BAD_TOKEN)
 
 
-def _message(scheme: HmacScheme, raw: bytes, lower: Mapping[str, str]) -> bytes:
+def _form(raw: bytes) -> dict[str, list[str]] | None:
+    """A form-encoded body's fields (each a list, in order), or None when it is not one."""
+    try:
+        return parse_qs(
+            raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FORM_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _message(
+    scheme: HmacScheme, raw: bytes, lower: Mapping[str, str], form: Mapping[str, list[str]]
+) -> bytes:
     parts: list[bytes] = []
     position = 0
     for found in _PLACEHOLDER.finditer(scheme.message):
@@ -201,6 +268,8 @@ def _message(scheme: HmacScheme, raw: bytes, lower: Mapping[str, str]) -> bytes:
         name = found.group(1)
         if name == "body":
             parts.append(raw)
+        elif name.startswith("form:"):
+            parts.append(next(iter(form.get(name[len("form:") :], ())), "").encode("utf-8"))
         else:
             parts.append(lower.get(name[len("header:") :].lower(), "").encode("utf-8", "replace"))
         position = found.end()
