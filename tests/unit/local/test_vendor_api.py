@@ -4,6 +4,7 @@ WSGI app on 127.0.0.1 and called by the real fetch step, as the hook function ca
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -12,12 +13,14 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 from werkzeug.serving import make_server
 
 from local import vendor_api
 from local.http_api import Router
 from local.server import LocalApp
+from recovery.sources import config
 from recovery.sources.fetch import FetchFailed, FetchStep, fetch_response
 from tests.support import ROOT
 
@@ -162,3 +165,16 @@ def test_credentials_are_created_once_and_kept(secrets_manager: Any) -> None:
     assert renewed not in ("bare", "") and json.loads(
         secrets_manager.get_secret_value(SecretId="recovery-loop/dev/sources/qualtrics-local")["SecretString"]
     ) == {"token": renewed}
+
+
+@pytest.mark.parametrize("vendor", ["surveymonkey", "qualtrics"])
+def test_the_example_source_names_make_runs_vendor_api_and_secret(vendor: str) -> None:
+    # The Environment `make run` resolves is the template's default: the secret prefix the hooks role reads.
+    template = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    environment = re.search(r"\n  Environment:\n(?:    .*\n)*?    Default: (\w+)\n", template)
+    assert environment is not None
+    document = yaml.safe_load((ROOT / "examples" / "sources" / f"{vendor}-local.yaml").read_text())
+    fetch = config.resolve(config.parse_source(document)).fetch
+    assert fetch is not None
+    assert fetch.root() == vendor_api.base_urls("http://127.0.0.1:3000")[vendor]
+    assert fetch.credentials == vendor_api.credentials_name(environment[1], vendor)
