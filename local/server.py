@@ -135,7 +135,8 @@ class LocalApp:
     def _local(self, request: Request, raw_path: str) -> Response:
         if self.vendors is not None and self.vendors.handles(raw_path):
             # The local SurveyMonkey and Qualtrics APIs (local.vendor_api); they take no lock.
-            answer = self.vendors.answer(request.method, raw_path, dict(request.headers.items()))
+            headers = dict(request.headers.items())
+            answer = self.vendors.answer(request.method, raw_path, headers, request.remote_addr or "")
             return Response(answer.body, status=answer.status, content_type=answer.content_type)
         endpoint = (request.method, raw_path)
         if endpoint == ("GET", "/_local/clock"):

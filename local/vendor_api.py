@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hmac
+import ipaddress
 import json
 import re
 import secrets
@@ -154,7 +155,11 @@ class VendorApis:
     def handles(raw_path: str) -> bool:
         return raw_path.startswith(PREFIX)
 
-    def answer(self, method: str, raw_path: str, headers: Mapping[str, str]) -> Answer:
+    def answer(
+        self, method: str, raw_path: str, headers: Mapping[str, str], client: str = "127.0.0.1"
+    ) -> Answer:
+        if not _loopback(client):  # under `--host 0.0.0.0`, say: the tokens are not for the network
+            return _problem(403, "the local vendor APIs answer requests from this machine only")
         vendor, path = self._split(raw_path)
         if vendor is None:
             return _problem(404, f"{raw_path} does not exist; the local vendor APIs are {_bases()}")
@@ -188,6 +193,13 @@ class VendorApis:
         return VENDORS.get(name), f"/{rest}" if rest else ""
 
 
+def _loopback(client: str) -> bool:
+    try:
+        return ipaddress.ip_address(client.partition("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 def base_urls(api_url: str) -> dict[str, str]:
     """Each vendor's base URL: a source's `api_base_url`."""
     return {name: f"{api_url}{PREFIX}{name}" for name in VENDORS}
@@ -210,6 +222,6 @@ def _json(status: int, document: Any) -> Answer:
 
 
 def _problem(status: int, detail: str) -> Answer:
-    titles = {404: "Not Found", 405: "Method Not Allowed"}
+    titles = {403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed"}
     document = {"type": "about:blank", "title": titles[status], "status": status, "detail": detail}
     return Answer(status, json.dumps(document).encode("utf-8"), "application/problem+json")

@@ -178,3 +178,15 @@ def test_the_example_source_names_make_runs_vendor_api_and_secret(vendor: str) -
     assert fetch is not None
     assert fetch.root() == vendor_api.base_urls("http://127.0.0.1:3000")[vendor]
     assert fetch.credentials == vendor_api.credentials_name(environment[1], vendor)
+
+
+def test_only_this_machine_is_answered() -> None:
+    # GIVEN a runtime on every interface (--host 0.0.0.0), WHEN another machine asks with the token
+    apis = vendor_api.VendorApis(TOKENS)
+    path = "/_local/vendors/qualtrics/API/v3/surveys/SV_1/responses/R_2"
+    headers = {"X-API-TOKEN": TOKENS["qualtrics"]}
+    # THEN it is refused; 127.0.0.1 and ::1 are answered
+    assert apis.answer("GET", path, headers, "192.168.1.20").status == 403
+    assert apis.answer("GET", path, headers, "").status == 403
+    assert apis.answer("GET", path, headers, "127.0.0.1").status == 200
+    assert apis.answer("GET", path, headers, "::1").status == 200
