@@ -37,9 +37,9 @@ from tests.support import ROOT, template
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "12"))
 HOOK_SOURCE = "demo-typeform"
-# Records whose purpose is to note a refusal: a delivery to a known source is always logged, and a
-# failed sign-in is counted.
-AUDIT_PREFIXES = ("HOOKLOG#", "THROTTLE#")
+# Records whose purpose is to note a refusal: a delivery to a known source is always logged (a refused
+# one's bytes kept beside its log line, for replay), and a failed sign-in is counted.
+AUDIT_PREFIXES = ("HOOKLOG#", "HOOKBODY#", "THROTTLE#")
 
 
 def _routes() -> list[tuple[str, str]]:

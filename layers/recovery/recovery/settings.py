@@ -19,6 +19,8 @@ class Settings:
     pii_key_secret_arn: str
     feedback_retention_days: int
     environment: str
+    # How long a refused webhook delivery's bytes are kept for replay (0: not kept).
+    hook_body_retention_hours: int = 72
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -33,6 +35,9 @@ class Settings:
         retention = env.get("FEEDBACK_RETENTION_DAYS", "400")
         if not retention.isdigit() or int(retention) < 1:
             raise SettingsError("environment variable FEEDBACK_RETENTION_DAYS must be a positive integer")
+        kept = env.get("HOOK_BODY_RETENTION_HOURS", "72").strip()
+        if not kept.isdigit() or int(kept) > 24 * 30:
+            raise SettingsError("environment variable HOOK_BODY_RETENTION_HOURS must be 0 to 720 (hours)")
         return cls(
             table_name=required("TABLE_NAME"),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
@@ -40,6 +45,7 @@ class Settings:
             pii_key_secret_arn=required("PII_KEY_SECRET_ARN"),
             feedback_retention_days=int(retention),
             environment=env.get("ENVIRONMENT", "dev"),
+            hook_body_retention_hours=int(kept),
         )
 
 

@@ -9,6 +9,8 @@
 | source    | CFG#SOURCE#<source id>      | CFG               |                               |
 | sources   | CFG#SOURCES                 | <source id>       |                               |
 | hook log  | HOOKLOG#<source id>         | <iso time>#<rand> |                               |
+| hook body | HOOKBODY#<source id>        | <iso time>#<rand> |                               |
+| held delivery | HOOKHELD#<source id>#<sha256(delivery id)> | HELD |                       |
 | counter   | STAT#<team>                 | H#<UTC hour>      |                               |
 | batch     | BATCH#<UTC minute>          | <part id>         |                               |
 | follow-up | FUP#<case id>               | FUP               | by_customer, due              |
@@ -29,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     JSONAttribute,
     ListAttribute,
@@ -365,6 +368,33 @@ class HookLogItem(_Item):
     delivery_id = UnicodeAttribute(null=True)
     feedback_id = UnicodeAttribute(null=True)
     case_id = UnicodeAttribute(null=True)
+    body_until = UTCDateTimeAttribute(null=True)  # a refused delivery's bytes are kept until then
+    replay_of = UnicodeAttribute(null=True)  # the entry id this line replayed
+    expires_at = TTLAttribute()
+
+
+class HookBodyItem(_Item):
+    """`HOOKBODY#<source>` / the sort key of its log entry: a refused delivery's exact bytes, headers and
+    query, kept a short while (72 hours by default) so it can be replayed. A sibling of the log entry, so
+    reading the log never reads bodies."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    raw = BinaryAttribute(legacy_encoding=False)
+    headers = JSONAttribute(default=dict)
+    query = JSONAttribute(default=dict)
+    received_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+class HookHeldItem(_Item):
+    """`HOOKHELD#<source>#<sha256(delivery id)>` / `HELD`: a delivery held before it could be mapped (no
+    score and no respondent yet), remembered so a redelivery of it is a duplicate. TTL removes it."""
+
+    class Meta(_Item.Meta):
+        pass
+
     expires_at = TTLAttribute()
 
 
@@ -514,6 +544,8 @@ MODELS: list[type[_Item]] = [
     SourceItem,
     SourceListingItem,
     HookLogItem,
+    HookBodyItem,
+    HookHeldItem,
     CounterItem,
     BatchMarkerItem,
     ScheduledMessageItem,

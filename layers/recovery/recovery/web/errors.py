@@ -95,6 +95,8 @@ ANSWERS: Mapping[str, Answer] = {
     ),
     "recovery.services.inbound_hooks.BadSourceRequest": _says(400, "Invalid source request"),
     "recovery.store.hook_log.BadCursor": _at("/cursor"),
+    "recovery.services.inbound_hooks.UnknownEntry": _says(404, "Not found"),
+    "recovery.services.inbound_hooks.NotReplayable": _says(409, "Not replayable"),
     # Administration: configuration, customers' data, a case's deliveries.
     "recovery.store.alerting.StaleConfig": _says(412, "Precondition failed"),
     "recovery.services.privacy.BadLookup": _says(400, "Bad customer reference"),

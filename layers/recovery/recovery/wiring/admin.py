@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from recovery.domain.routing import Config
 from recovery.services.case_deliveries import CaseDeliveries
-from recovery.services.inbound_hooks import Connectors, SourceAdmin
+from recovery.services.inbound_hooks import Connectors, Hooks, SourceAdmin
 from recovery.services.privacy import Privacy
 from recovery.settings import Settings, public_base_url
 from recovery.store.admin import AdminKeyStore
@@ -18,6 +18,7 @@ from recovery.store.outbound import OutboundStore
 from recovery.store.privacy import PrivacyStore
 from recovery.store.sources import SourceStore
 from recovery.wiring import bind_table, pii_hasher
+from recovery.wiring.intake import build_hooks
 from recovery.wiring.messaging import address_hasher
 
 
@@ -29,6 +30,7 @@ class AdminApi:
     privacy: Privacy
     source_admin: SourceAdmin
     connectors: Connectors  # the dry run: maps and classifies, writes nothing
+    hooks: Hooks  # a refused delivery replayed from its kept bytes, through intake
     case_deliveries: CaseDeliveries
 
 
@@ -47,5 +49,6 @@ def build_admin(settings: Settings) -> AdminApi:
         privacy=Privacy(PrivacyStore(), hasher=pii_hasher(settings)),
         source_admin=SourceAdmin(SourceStore(), HookLog(), public_base_url()),
         connectors=Connectors(SourceStore()),
+        hooks=build_hooks(settings),
         case_deliveries=CaseDeliveries(CaseDeliveryStore(), current_config, address_hasher(settings)),
     )

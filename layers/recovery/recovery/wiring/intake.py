@@ -43,7 +43,8 @@ def build_hooks(settings: Settings) -> Hooks:
     from recovery.store.hook_log import HookLog
 
     bind_table(settings)
-    return Hooks(Connectors(SourceStore()), _intake(settings), HookLog())
+    keep_for = timedelta(hours=settings.hook_body_retention_hours)
+    return Hooks(Connectors(SourceStore()), _intake(settings), HookLog(), keep_for)
 
 
 def build_survey_page(settings: Settings) -> SurveyPage:
