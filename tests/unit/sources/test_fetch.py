@@ -546,3 +546,21 @@ def test_qualtrics_signing_option_is_checked() -> None:
     with pytest.raises(OptionsError) as failure:
         qualtrics_parts("https://fra1.qualtrics.com", signing="sha1")
     assert failure.value.pointer == "options/signing"
+
+
+@pytest.mark.parametrize(
+    ("user_language", "locale"), [("NO", "no"), ("ZH-S", "zh-Hans"), ("EN-GB", "en-GB"), ("PT-BR", "pt-BR")]
+)
+def test_qualtrics_user_language_is_the_customers_locale(
+    vendor: VendorStub, user_language: str, locale: str
+) -> None:
+    # GIVEN a response taken in a language: Qualtrics's code in the response's userLanguage
+    response = json.loads(QX_RESPONSE.read_bytes())
+    response["result"]["values"]["userLanguage"] = user_language
+    vendor.routes[QX_PATH] = (200, json.dumps(response).encode())
+    parts = qualtrics_parts(vendor.url, signing="shared_key")
+    # WHEN the signed event is mapped with the fetched response
+    mapped = qx_mapped(parts, QX_SIGNED.read_bytes())
+    # THEN the customer's locale is the BCP 47 tag (a Norwegian respondent: no, written to in Norwegian)
+    assert mapped.action == "accept"
+    assert mapped.feedback.customer.locale == locale

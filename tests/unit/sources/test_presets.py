@@ -7,12 +7,14 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from recovery.domain.feedback import CsatScore, NpsScore, StarsScore, ThumbsScore
 from recovery.sources import config, mapping, signatures
@@ -295,6 +297,107 @@ def test_zendesk_satisfaction_ratings_list_items() -> None:
     ]
 
 
+# --- The respondent's language ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "locale"), [("no", "no"), ("nb", "nb"), ("pt-BR", "pt-BR"), ("default", None)]
+)
+def test_formbricks_language_is_the_customers_locale(language: str, locale: str | None) -> None:
+    # GIVEN a scored Formbricks response shown in a language (or in the survey's default one)
+    document = json.loads((SHARED / "formbricks" / "responseFinished_docs.json").read_text())
+    document["data"]["data"]["nps"] = 2
+    document["data"]["contact"] = {"id": "ct_1", "userId": "user-42"}
+    document["data"]["language"] = language
+    raw = json.dumps(document).encode()
+    # WHEN delivered
+    mapped = deliver(
+        connector("formbricks", score_question="nps"), [WHSEC], raw, formbricks_headers(raw, "m")
+    )
+    # THEN the language is the customer's locale; "default" names none, and the response is still taken
+    assert mapped.action == "accept" and mapped.feedback is not None
+    assert mapped.feedback.customer.locale == locale
+
+
+@pytest.mark.parametrize(
+    ("hidden", "locale"), [({"language": "NB"}, "nb"), ({"lang": "de_DE"}, "de-DE"), ({}, None)]
+)
+def test_typeform_language_hidden_field_is_the_customers_locale(
+    hidden: dict[str, str], locale: str | None
+) -> None:
+    # GIVEN Typeform's example with a language hidden field set from the survey link, or none
+    body = json.loads((SHARED / "typeform" / "form_response_official_example.json").read_text())
+    body["form_response"]["hidden"].update(hidden)
+    raw = json.dumps(body).encode()
+    hook = connector("typeform", score_ref="WOTdC00F8A3h", score_type="stars", customer_hidden="user_id")
+    # WHEN delivered THEN the locale is the hidden field's, as a BCP 47 tag
+    mapped = deliver(hook, ["k"], raw, {"Typeform-Signature": "sha256=" + b64_hmac(b"k", raw)})
+    assert mapped.feedback is not None and mapped.feedback.customer.locale == locale
+
+
+def test_delighted_locale_property_is_the_customers_locale() -> None:
+    # GIVEN a Delighted response whose person was surveyed with the locale property
+    body = json.loads(
+        (SHARED / "delighted" / "survey_response_updated_non_promoter.zulip_fixture.json").read_text()
+    )
+    body["event_data"]["person_properties"] = {"locale": "pt-BR", "Purchase Experience": "Mobile App"}
+    raw = json.dumps(body).encode()
+    digest = hmac.new(b"d-key", raw, hashlib.sha256).hexdigest()
+    # WHEN delivered THEN the customer's locale is that property
+    mapped = deliver(
+        connector("delighted"), ["d-key"], raw, {"X-Delighted-Webhook-Signature": f"sha256={digest}"}
+    )
+    assert mapped.feedback is not None and mapped.feedback.customer.locale == "pt-BR"
+
+
+@pytest.mark.parametrize(
+    ("language", "locale"),
+    [
+        ("Norwegian", "no"),
+        ("Norsk", "no"),
+        ("English", "en"),
+        ("pt-br", "pt-BR"),
+        ("Klingon", None),
+        ("", None),
+    ],
+)
+def test_zendesk_documented_trigger_body_carries_the_requesters_language(
+    language: str, locale: str | None
+) -> None:
+    # GIVEN the trigger body from docs/connectors/zendesk.md, rendered for a bad rating
+    guide = (ROOT / "docs" / "connectors" / "zendesk.md").read_text(encoding="utf-8")
+    template = re.findall(r"```json\n(.*?)```", guide, flags=re.DOTALL)[0]
+    assert "{{ticket.requester.language}}" in template
+    values = {
+        "ticket.id": "4411",
+        "ticket.requester.email": "kim@example.com",
+        "satisfaction.current_rating": "Bad",
+        "ticket.requester.language": language,
+        "ticket.updated_at_with_timestamp": "2026-03-01T09:30:00Z",
+    }
+    rendered = re.sub(r"\{\{([a-z_.]+)\}\}", lambda found: values.get(found.group(1), ""), template)
+    raw = rendered.encode()
+    # WHEN delivered
+    mapped = deliver(connector("zendesk"), ["z"], raw, zendesk_headers(raw, "z"))
+    # THEN the requester's language, a name or a locale, is their locale; one not known is left out
+    assert mapped.action == "accept" and mapped.feedback is not None
+    assert mapped.feedback.customer.email == "kim@example.com"
+    assert mapped.feedback.customer.locale == locale
+
+
+def test_tally_language_hidden_field_is_the_customers_locale() -> None:
+    # GIVEN the Tally example with a hidden field "language"
+    body = json.loads((LOCAL / "tally" / "form_response.UNVERIFIED.json").read_text())
+    body["data"]["fields"].append(
+        {"key": "question_lang", "label": "language", "type": "HIDDEN_FIELDS", "value": "NO"}
+    )
+    raw = json.dumps(body).encode()
+    hook = connector("tally", score_field="question_7Rb2aP")
+    # WHEN delivered THEN the customer's locale is Norwegian
+    mapped = deliver(hook, ["t"], raw, {"Tally-Signature": b64_hmac(b"t", raw)})
+    assert mapped.feedback is not None and mapped.feedback.customer.locale == "no"
+
+
 # --- Tally, Intercom, Help Scout, Jotform (fixtures built from the vendors' docs: UNVERIFIED) ---------
 
 
@@ -481,3 +584,21 @@ def test_every_preset_resolves_and_documents_itself() -> None:
         # THEN it has a scheme, a mapping, and a page in docs/connectors/
         assert name in PRESETS and hook.preset == name
         assert (docs / f"{name}.md").is_file(), f"docs/connectors/{name}.md is missing"
+
+
+def test_every_source_example_in_the_connector_pages_is_valid() -> None:
+    # GIVEN every YAML block of docs/connectors/ that is a source (or a list of sources)
+    examples = []
+    for page in sorted((ROOT / "docs" / "connectors").glob("*.md")):
+        for block in re.findall(r"```yaml\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL):
+            document = yaml.safe_load(block)
+            sources = document if isinstance(document, list) else [document]
+            if all(isinstance(source, dict) and "id" in source for source in sources):
+                examples.append((page.name, sources))
+    assert {name for name, _ in examples} >= {"jotform.md", "qualtrics.md", "custom-mapping.md"}
+    # WHEN each is loaded THEN it is accepted as written (options such as anonymous under options:)
+    for name, sources in examples:
+        try:
+            config.parse_sources(sources)
+        except config.ConfigError as error:
+            pytest.fail(f"{name}: {error}")

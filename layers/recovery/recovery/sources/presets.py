@@ -129,6 +129,11 @@ def _typeform(options: TypeformOptions) -> PresetConfig:
             "body.form_response.answers[?type=='phone_number'] | [0].phone_number"
             " || body.form_response.hidden.phone"
         ),
+        # Typeform sends no respondent language; a hidden field set from the link can carry it.
+        "locale": (
+            "body.form_response.hidden.language || body.form_response.hidden.lang"
+            " || body.form_response.hidden.locale"
+        ),
     }
     mapping: dict[str, Any] = {
         "body": "json",
@@ -170,6 +175,8 @@ def _delighted(options: DelightedOptions) -> PresetConfig:
         "email": "body.event_data.person.email",
         "phone": "body.event_data.person.phone_number",
         "name": "body.event_data.person.name",
+        # The person property Delighted localises the survey with, as it was when the survey went out.
+        "locale": "body.event_data.person_properties.locale || body.event_data.person_properties.Locale",
     }
     mapping = {
         "body": "json",
@@ -208,6 +215,8 @@ def _formbricks(options: FormbricksOptions) -> PresetConfig:
     customer = {
         "id": "body.data.contact.userId || body.data.contact.id",
         "email": "body.data.contactAttributes.email",
+        # The language the survey was shown in: an ISO code, or "default" (the survey's own: unknown here).
+        "locale": "body.data.language",
     }
     mapping: dict[str, Any] = {
         "body": "json",
@@ -241,6 +250,8 @@ def _zendesk(options: ZendeskOptions) -> PresetConfig:
         "id": "body.requester_external_id || body.requester_id",
         "email": "body.requester_email",
         "phone": "body.requester_phone",
+        # {{ticket.requester.language}}: the requester's language, as its name ("English") or a locale.
+        "locale": "body.requester_language",
     }
     mapping = {
         "body": "json",
@@ -302,6 +313,10 @@ def _tally(options: TallyOptions) -> PresetConfig:
         "id": f"body.data.fields[?type=='HIDDEN_FIELDS' && label=='{options.customer_hidden}'] | [0].value",
         "email": "body.data.fields[?type=='INPUT_EMAIL'] | [0].value",
         "phone": "body.data.fields[?type=='INPUT_PHONE_NUMBER'] | [0].value",
+        "locale": (
+            "body.data.fields[?type=='HIDDEN_FIELDS' && (label=='language' || label=='lang'"
+            " || label=='locale')] | [0].value"
+        ),
     }
     mapping: dict[str, Any] = {
         "body": "json",
