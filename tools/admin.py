@@ -12,6 +12,8 @@ It works locally or on a deployed stack:
     printf %s "$SECRET" | python -m tools.admin sources rotate sm-csat --secret-from-stdin
     python -m tools.admin sources dry-run typeform-example examples/typeform-payload.json
     python -m tools.admin sources log typeform-nps --limit 20
+    python -m tools.admin sources replay typeform-nps 20261122T100000123456Z-ab12cd34   (a refused delivery)
+    python -m tools.admin sources dry-run typeform-nps --stored 20261122T100000123456Z-ab12cd34
     python -m tools.admin outbound get                   (secrets shown as fingerprints)
     python -m tools.admin outbound put outbound.yaml     (a new endpoint's secret is printed once)
 
@@ -79,10 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     customers.add_argument("action", choices=["export", "erase"])
     customers.add_argument("customer", help="the customer as the survey tool knows them")
     customers.add_argument("--by", choices=["id", "email", "phone"], default="id", help="what `customer` is")
-    sources = sub.add_parser("sources", help="survey-tool sources: add, list, rotate, dry-run, delivery log")
-    sources.add_argument("action", choices=["list", "add", "rotate", "dry-run", "log"])
+    sources = sub.add_parser("sources", help="survey-tool sources: add, list, rotate, dry-run, log, replay")
+    sources.add_argument("action", choices=["list", "add", "rotate", "dry-run", "log", "replay"])
     sources.add_argument("source", nargs="?", help="source id, or for add a YAML/JSON file")
-    sources.add_argument("file", nargs="?", type=Path, help="dry-run: the raw payload file")
+    sources.add_argument(
+        "file", nargs="?", type=Path, help="dry-run: the payload file; replay: the entry id (see log)"
+    )
+    sources.add_argument("--stored", metavar="ENTRY", help="dry-run: a kept delivery's entry id, not a file")
     sources.add_argument("--what", choices=["secret", "key"], default="secret", help="rotate: what to rotate")
     sources.add_argument("--window-hours", type=int, default=24, help="rotate: old one valid this long")
     supplied = sources.add_mutually_exclusive_group()
@@ -147,9 +152,11 @@ def _sources(parser: argparse.ArgumentParser, args: argparse.Namespace, base: st
         if secret is not None:
             rotation["secret"] = secret
         return _show(*_request("POST", f"{source}/rotate", args.key, rotation))
+    if args.action == "dry-run" and args.stored:
+        return _show(*_request("POST", f"{source}/dry-run", args.key, {"stored": args.stored}))
     if args.action == "dry-run":
         if args.file is None:
-            parser.error("sources dry-run needs the payload file")
+            parser.error("sources dry-run needs the payload file (or --stored ENTRY)")
         headers = dict(header.partition("=")[::2] for header in args.header)
         payload = {
             "body": args.file.read_text(encoding="utf-8"),
@@ -157,6 +164,11 @@ def _sources(parser: argparse.ArgumentParser, args: argparse.Namespace, base: st
             "content_type": args.content_type,
         }
         return _show(*_request("POST", f"{source}/dry-run", args.key, payload))
+    if args.action == "replay":
+        if args.file is None:
+            parser.error("sources replay needs the delivery's entry id (the `id` in `sources log`)")
+        entry = urllib.parse.quote(str(args.file), safe="")
+        return _show(*_request("POST", f"{source}/deliveries/{entry}/replay", args.key, {}))
     query = urllib.parse.urlencode({"limit": args.limit, **({"cursor": args.cursor} if args.cursor else {})})
     return _show(*_request("GET", f"{source}/deliveries?{query}", args.key))
 

@@ -290,3 +290,31 @@ def test_rotating_a_standard_webhooks_secret_answers_it_as_add_does(
     headers = {"content-type": "application/json", "webhook-id": "msg_rot"}
     headers |= signatures.sign(scheme, rotated["secret"], raw, headers, virtual_now())
     assert deliver(hooks, "std-hooks", raw, headers)[0] == 201
+
+
+def test_the_cli_replays_an_entry_and_dry_runs_a_kept_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tools import admin as admin_cli
+
+    sent: list[tuple[str, str, Any]] = []
+
+    def request(method: str, url: str, key: str, body: Any = None, etag: Any = None) -> tuple[int, Any]:
+        sent.append((method, url, body))
+        return 200, {}
+
+    monkeypatch.setattr(admin_cli, "_request", request)
+    base = ["--url", "http://127.0.0.1:1", "--key", ADMIN_KEY, "sources"]
+    entry = "20261123T100000000000Z-0a1b2c3d"
+    # WHEN a delivery is replayed, and a kept one dry-run, from the command line
+    assert admin_cli.main([*base, "replay", "typeform-nps", entry]) == 0
+    assert admin_cli.main([*base, "dry-run", "typeform-nps", "--stored", entry]) == 0
+    # THEN each is one request to its route
+    assert sent[0] == (
+        "POST",
+        f"http://127.0.0.1:1/v1/admin/sources/typeform-nps/deliveries/{entry}/replay",
+        {},
+    )
+    assert sent[1] == ("POST", "http://127.0.0.1:1/v1/admin/sources/typeform-nps/dry-run", {"stored": entry})
+    # AND a replay without an entry is refused before any request
+    with pytest.raises(SystemExit):
+        admin_cli.main([*base, "replay", "typeform-nps"])
+    assert len(sent) == 2
