@@ -244,18 +244,20 @@ MARKER = {
 }
 DRY_RUN = {
     "type": "object",
-    "required": ["body"],
+    "description": "A pasted delivery (`body`, ...), or `stored`: the id of a refused delivery still kept.",
     "properties": {
         "body": {"type": "string", "description": "The raw text of a delivery."},
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
         "content_type": {"type": "string"},
         "base64": {"type": "boolean"},
+        "stored": {"type": "string", "description": "A delivery log entry id whose body is kept."},
     },
     "example": {
         "body": '{"event_id": "01H...", "form_response": {}}',
         "headers": {"typeform-signature": "sha256=..."},
     },
 }
+EMPTY = {"type": "object", "maxProperties": 0, "example": {}}
 SOURCE = {
     "type": "object",
     "description": "A source: a preset (`typeform`, `delighted`, ...) or a signature scheme and mapping.",
@@ -419,6 +421,10 @@ NOTES: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/v1/admin/sources/{source_id}/deliveries"): {
         "summary": "A source's delivery log",
         "parameters": PAGING,
+    },
+    ("post", "/v1/admin/sources/{source_id}/deliveries/{entry}/replay"): {
+        "summary": "Replay a refused delivery from its kept body",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": EMPTY}}},
     },
     ("get", "/v1/admin/cases/{case_id}/deliveries"): {"summary": "A case's alert deliveries"},
 }

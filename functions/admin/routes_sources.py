@@ -1,5 +1,6 @@
 """Survey-tool sources (`/v1/admin/sources`): add, list, rotate a secret or key, dry-run a payload
-through the connector (maps and classifies, writes nothing), and read the delivery log."""
+through the connector (maps and classifies, writes nothing), read the delivery log, and replay a refused
+delivery from its kept bytes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
-from services import connectors, source_admin
+from services import connectors, hooks, source_admin
 
 from recovery.observability import metrics
 from recovery.services.inbound_hooks import BadSourceRequest, Delivery, Rotation
@@ -55,7 +56,10 @@ def rotate_source(source_id: str) -> Response[str]:
 def dry_run_source(source_id: str) -> Response[str]:
     document = _source_request()
     if "stored" in document:
-        return http.problem(400, "Not available", "delivery bodies are not kept; paste the body instead")
+        stored = document["stored"]
+        if not isinstance(stored, str) or set(document) - {"stored"}:
+            return http.problem(400, "Invalid dry run", "stored: a delivery entry id, and nothing else")
+        return _dry_run(source_id, hooks.kept_delivery(source_id, stored))
     body, headers = document.get("body"), document.get("headers") or {}
     if not isinstance(body, str) or not isinstance(headers, dict):
         return http.problem(400, "Invalid dry run", "body: the raw text of a delivery; headers: an object")
@@ -70,6 +74,10 @@ def dry_run_source(source_id: str) -> Response[str]:
             return http.problem(400, "Invalid dry run", "body: not valid base64")
     query = document.get("query") if isinstance(document.get("query"), dict) else {}
     delivery = Delivery(raw=raw, headers=names, query={str(k): str(v) for k, v in (query or {}).items()})
+    return _dry_run(source_id, delivery)
+
+
+def _dry_run(source_id: str, delivery: Delivery) -> Response[str]:
     try:
         result = connectors.dry_run(source_id, delivery)
     except (MappingError, FetchInputError) as error:
@@ -84,6 +92,17 @@ def source_deliveries(source_id: str) -> Response[str]:
     page = source_admin.deliveries(source_id, query.limit(50), query.get("cursor"))
     document = {"items": [entry.as_json() for entry in page.entries], "cursor": page.cursor}
     return http.json_response(200, document, no_store=False)
+
+
+@router.post("/v1/admin/sources/<source_id>/deliveries/<entry>/replay")
+def replay_delivery(source_id: str, entry: str) -> Response[str]:
+    """Take in a refused delivery again from its kept bytes; 200 with what happened this time. The body
+    is an empty JSON object (every admin write sends JSON)."""
+    if _source_request():
+        return http.problem(400, "Invalid replay", "the body is an empty object: {}")
+    replayed = hooks.replay(source_id, entry)
+    metrics.add_metric(name="HookReplayed", unit=MetricUnit.Count, value=1)
+    return http.json_response(200, replayed.as_json())
 
 
 def _source_request() -> dict[str, Any]:

@@ -4,12 +4,20 @@ A delivery is verified on its exact bytes, mapped by the source's connector, the
 intake as `POST /v1/feedback`. Every delivery to a known source, accepted or refused, is written to the
 source's delivery log with its reason. Nothing here sleeps or retries: the vendor retries, and intake
 dedupes on its delivery id and response id.
+
+A refused delivery's bytes are kept beside its log line for a short while (`keep_for`, 72 hours by
+default), so an admin can replay it once the source is fixed: verified against the source's current
+secrets (a timestamp judged by the time it first arrived), mapped and taken in as if it had just arrived.
+A URL token is kept only as its SHA-256, so the kept query never holds the credential itself.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
+import json
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -29,12 +37,17 @@ from recovery.services.intake import Intake, Source
 from recovery.sources import config, mapping, signatures
 from recovery.sources.fetch import FetchInputError, enrich
 from recovery.sources.presets import VENDOR_SECRETS
-from recovery.store.hook_log import HookLog, LogEntry, LogPage
+from recovery.store import hook_log
+from recovery.store.hook_log import HookLog, KeptDelivery, LogEntry, LogPage
 from recovery.store.sources import SourceStore
 
 Outcome = Literal["created", "updated", "duplicate", "held", "ignored", "refused", "failed"]
 MAX_BODY_BYTES = mapping.MAX_BODY_BYTES
 SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+KEEP_FOR = timedelta(hours=72)  # how long a refused delivery's bytes are kept for replay, by default
+_KEPT_OUTCOMES = ("refused", "failed")
+_KEEP_MAX_BYTES = 380_000  # bytes, headers and query together stay under DynamoDB's 400 KB item limit
+_TOKEN_HASH = "sha256:"  # noqa: S105 - a marker, not a secret
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,34 @@ class UnknownSource(LookupError):
 
 class BadSourceRequest(ValueError):
     """An admin request that cannot be carried out as asked (400); the message names the key."""
+
+
+class UnknownEntry(LookupError):
+    """No delivery log entry with this id, or its kept bytes are past their retention (404)."""
+
+
+class NotReplayable(ValueError):
+    """A log entry whose delivery was taken in: nothing was kept, there is nothing to replay (409)."""
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay did: the new log line's id and the answer the delivery got this time."""
+
+    entry: str | None
+    replay_of: str
+    answer: HookAnswer
+
+    def as_json(self) -> dict[str, Any]:
+        answer = self.answer
+        return {
+            "entry": self.entry,
+            "replay_of": self.replay_of,
+            "http_status": answer.status,
+            **answer.as_json(),
+            "reason": answer.reason,
+            "delivery_id": answer.delivery_id,
+        }
 
 
 def valid_secrets(item: StoredSource, now: datetime) -> tuple[str, ...]:
@@ -161,10 +202,13 @@ class Connectors:
 
 
 class Hooks:
-    def __init__(self, connectors: Connectors, intake: Intake, log: HookLog) -> None:
+    def __init__(
+        self, connectors: Connectors, intake: Intake, log: HookLog, keep_for: timedelta = KEEP_FOR
+    ) -> None:
         self._connectors = connectors
         self._intake = intake
         self._log = log
+        self._keep_for = keep_for
 
     def deliver(self, source_id: str, delivery: Delivery) -> HookAnswer:
         """Verify, map and take in one delivery; log it. Raises UnknownSource (404, not logged) and
@@ -178,15 +222,77 @@ class Hooks:
             self._record(source_id, answer, now)
             return answer
         answer = self._handle(hook, delivery, now)
-        self._record(source_id, answer, now)
+        self._record(source_id, answer, now, keep=self._kept(hook, delivery, answer, now))
         return answer
 
+    def replay(self, source_id: str, entry: str) -> Replayed:
+        """Take in a refused delivery again from its kept bytes, as if it had just arrived, and log the
+        outcome as a new line. Its signature is checked against the source's current secrets, and a
+        timestamp against the time it first arrived. Intake's dedupe makes a second replay, or one of a
+        delivery the vendor resent meanwhile, a duplicate. Raises UnknownSource, UnknownEntry,
+        NotReplayable, TransientFailure."""
+        now = clock.now()
+        hook: HookSource | None
+        try:
+            hook = self._connectors.load(source_id, now)
+        except config.ConfigError:
+            logger.exception("stored source configuration is invalid", extra={"source": source_id})
+            hook = None
+        kept = self._log.kept(source_id, entry, now)
+        if kept is None:
+            logged = self._log.entry(source_id, entry)
+            if logged is not None and logged.outcome not in _KEPT_OUTCOMES:
+                raise NotReplayable(
+                    f"delivery {entry} was {logged.outcome}: only a refused delivery's body is kept"
+                )
+            if logged is not None and logged.body_until is None:
+                raise NotReplayable(f"delivery {entry} was not kept (too large, or refused before it)")
+            raise UnknownEntry(_no_entry(entry))
+        if hook is None:
+            answer = HookAnswer(503, "failed", "the source's configuration is invalid")
+        else:
+            delivery = _restored(hook, kept)
+            answer = self._handle(hook, delivery, now, signed_at=kept.received_at)
+        line = self._record(source_id, answer, now, replay_of=entry)
+        logger.info(
+            "delivery replayed",
+            extra={"source": source_id, "entry": entry, "status": answer.status, "outcome": answer.outcome},
+        )
+        return Replayed(line, entry, answer)
+
+    def kept_delivery(self, source_id: str, entry: str) -> Delivery:
+        """A kept delivery for a dry run, without what proves it (signature headers, the URL token),
+        which no answer shows. Raises UnknownSource, UnknownEntry, NotReplayable."""
+        now = clock.now()
+        hook = self._connectors.load(source_id, now)
+        kept = self._log.kept(source_id, entry, now)
+        if kept is None:
+            logged = self._log.entry(source_id, entry)
+            if logged is not None and logged.outcome not in _KEPT_OUTCOMES:
+                raise NotReplayable(f"delivery {entry} was {logged.outcome}: its body was not kept")
+            raise UnknownEntry(_no_entry(entry))
+        scheme = hook.connector.signature
+        hidden = {scheme.header} if isinstance(scheme, signatures.HmacScheme) else set()
+        headers = {name: value for name, value in kept.headers.items() if name not in hidden}
+        query = dict(kept.query)
+        if isinstance(scheme, signatures.TokenScheme):
+            query.pop(scheme.parameter, None)
+        return Delivery(raw=kept.raw, headers=headers, query=query)
+
     # ----------------------------------------------------------------- internals
-    def _handle(self, hook: HookSource, delivery: Delivery, now: datetime) -> HookAnswer:
+    def _handle(
+        self, hook: HookSource, delivery: Delivery, now: datetime, signed_at: datetime | None = None
+    ) -> HookAnswer:
+        """`signed_at` is when the delivery first arrived (a replay): its timestamp is judged by it."""
         if len(delivery.raw) > MAX_BODY_BYTES:
             return HookAnswer(413, "refused", f"body larger than {MAX_BODY_BYTES // 1024} KiB")
         check = signatures.verify(
-            hook.connector.signature, hook.secrets, delivery.raw, delivery.headers, delivery.query, now
+            hook.connector.signature,
+            hook.secrets,
+            delivery.raw,
+            delivery.headers,
+            delivery.query,
+            signed_at or now,
         )
         if not check.ok:
             reason = check.reason or signatures.BAD_SIGNATURE
@@ -208,6 +314,14 @@ class Hooks:
             unused = f"event {(mapped.event or '')[:60]!r} is not used"
             return HookAnswer(200, "ignored", unused, mapped.delivery_id)
         if mapped.feedback is None:
+            # Intake never sees it, so intake can't dedupe it: the delivery id is remembered here.
+            if mapped.delivery_id:
+                try:
+                    first = self._log.remember_held(hook.source.source_id, mapped.delivery_id, now)
+                except TransientFailure:
+                    return HookAnswer(503, "failed", "storage failed transiently", mapped.delivery_id)
+                if not first:
+                    return HookAnswer(200, "duplicate", None, mapped.delivery_id)
             return HookAnswer(202, "held", "no score and no respondent yet", mapped.delivery_id)
         try:
             outcome = self._intake.receive(hook.source, mapped.feedback, mapped.delivery_id)
@@ -227,7 +341,14 @@ class Hooks:
             result.priority,
         )
 
-    def _record(self, source_id: str, answer: HookAnswer, now: datetime) -> None:
+    def _record(
+        self,
+        source_id: str,
+        answer: HookAnswer,
+        now: datetime,
+        keep: KeptDelivery | None = None,
+        replay_of: str | None = None,
+    ) -> str | None:
         entry = LogEntry(
             received_at=now,
             status=answer.status,
@@ -236,12 +357,52 @@ class Hooks:
             delivery_id=answer.delivery_id,
             feedback_id=answer.feedback_id,
             case_id=answer.case_id,
+            body_until=now + self._keep_for if keep is not None else None,
+            replay_of=replay_of,
         )
         try:
-            self._log.record(source_id, entry)
+            return self._log.record(source_id, entry, keep)
         except TransientFailure:
             # The answer stands: a lost log line must not make the vendor resend an accepted delivery.
             logger.warning("delivery log write failed", extra={"source": source_id, "status": answer.status})
+            return None
+
+    def _kept(
+        self, hook: HookSource, delivery: Delivery, answer: HookAnswer, now: datetime
+    ) -> KeptDelivery | None:
+        """What is kept of a refused delivery for replay; None for one taken in, or too large to keep."""
+        if answer.outcome not in _KEPT_OUTCOMES or answer.status == 413 or self._keep_for <= timedelta(0):
+            return None
+        headers = dict(delivery.headers)
+        query = dict(delivery.query)
+        scheme = hook.connector.signature
+        if isinstance(scheme, signatures.TokenScheme) and scheme.parameter in query:
+            # The token is a credential: only its hash is kept, enough to re-check it against the secrets.
+            digest = hashlib.sha256(query[scheme.parameter].encode("utf-8")).hexdigest()
+            query[scheme.parameter] = _TOKEN_HASH + digest
+        size = len(delivery.raw) + len(json.dumps(headers)) + len(json.dumps(query))
+        if size > _KEEP_MAX_BYTES:
+            return None
+        return KeptDelivery("", now, delivery.raw, headers, query)
+
+
+def _no_entry(entry: str) -> str:
+    shown = entry if hook_log.ENTRY_ID.fullmatch(entry) else "with that id"
+    return f"no delivery {shown} is kept: unknown, or past its retention"
+
+
+def _restored(hook: HookSource, kept: KeptDelivery) -> Delivery:
+    """A kept delivery as it arrived. A URL token was kept as its hash: a current secret with that hash
+    stands in for it; with none, a value no secret matches does."""
+    query = dict(kept.query)
+    scheme = hook.connector.signature
+    if isinstance(scheme, signatures.TokenScheme) and query.get(scheme.parameter, "").startswith(_TOKEN_HASH):
+        digest = query[scheme.parameter][len(_TOKEN_HASH) :]
+        query[scheme.parameter] = "(kept as a hash)"
+        for secret in hook.secrets:
+            if hmac.compare_digest(hashlib.sha256(secret.encode("utf-8")).hexdigest(), digest):
+                query[scheme.parameter] = secret
+    return Delivery(raw=kept.raw, headers=dict(kept.headers), query=query)
 
 
 # --------------------------------------------------------------------- admin
