@@ -14,6 +14,8 @@ It works locally or on a deployed stack:
     python -m tools.admin sources log typeform-nps --limit 20
     python -m tools.admin sources replay typeform-nps 20261122T100000123456Z-ab12cd34   (a refused delivery)
     python -m tools.admin sources dry-run typeform-nps --stored 20261122T100000123456Z-ab12cd34
+    python -m tools.admin sources send typeform-nps payload.json --secret-env TYPEFORM_SECRET
+                                                         (signed as the vendor signs, posted to the hook)
     python -m tools.admin outbound get                   (secrets shown as fingerprints)
     python -m tools.admin outbound put outbound.yaml     (a new endpoint's secret is printed once)
 
@@ -27,10 +29,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     customers.add_argument("action", choices=["export", "erase"])
     customers.add_argument("customer", help="the customer as the survey tool knows them")
     customers.add_argument("--by", choices=["id", "email", "phone"], default="id", help="what `customer` is")
-    sources = sub.add_parser("sources", help="survey-tool sources: add, list, rotate, dry-run, log, replay")
-    sources.add_argument("action", choices=["list", "add", "rotate", "dry-run", "log", "replay"])
+    sources = sub.add_parser(
+        "sources", help="survey-tool sources: add, list, rotate, dry-run, send a test delivery, log, replay"
+    )
+    sources.add_argument("action", choices=["list", "add", "rotate", "dry-run", "send", "log", "replay"])
     sources.add_argument("source", nargs="?", help="source id, or for add a YAML/JSON file")
     sources.add_argument(
-        "file", nargs="?", type=Path, help="dry-run: the payload file; replay: the entry id (see log)"
+        "file", nargs="?", type=Path, help="dry-run, send: the payload file; replay: the entry id (see log)"
     )
     sources.add_argument("--stored", metavar="ENTRY", help="dry-run: a kept delivery's entry id, not a file")
     sources.add_argument("--what", choices=["secret", "key"], default="secret", help="rotate: what to rotate")
@@ -94,9 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     supplied.add_argument(
         "--secret-from-stdin", action="store_true", help="add/rotate: use the webhook secret read from stdin"
     )
-    supplied.add_argument("--secret-env", metavar="NAME", help="add/rotate: use the secret in this variable")
-    sources.add_argument("--header", action="append", default=[], help="dry-run: a header, name=value")
-    sources.add_argument("--content-type", default="application/json", help="dry-run: the payload's type")
+    supplied.add_argument(
+        "--secret-env", metavar="NAME", help="add/rotate: use the secret in this variable; send: sign with it"
+    )
+    sources.add_argument("--header", action="append", default=[], help="dry-run, send: a header, name=value")
+    sources.add_argument(
+        "--content-type", default="application/json", help="dry-run, send: the payload's type"
+    )
     sources.add_argument("--limit", type=int, default=50, help="log: entries per page")
     sources.add_argument("--cursor", help="log: the cursor of the previous page")
     outbound = sub.add_parser("outbound", help="outbound webhook endpoints")
@@ -137,13 +147,17 @@ def _sources(parser: argparse.ArgumentParser, args: argparse.Namespace, base: st
         return _show(*_request("GET", endpoint, args.key))
     if not args.source:
         parser.error(f"sources {args.action} needs a source id (or, for add, a file)")
+    if args.action == "send":
+        return _send(parser, args, base)
     secret = _supplied_secret(parser, args)
     if args.action == "add":
         document = yaml.safe_load(Path(args.source).read_text(encoding="utf-8"))
         if secret is not None and isinstance(document, dict):
             document["secret"] = secret
         status, body = _request("POST", endpoint, args.key, document)
-        if status < 400:
+        if status < 400 and isinstance(body, dict) and body.get("next"):
+            print(f"Store the key now: it is not shown again. Next: {body['next']}", file=sys.stderr)
+        elif status < 400:
             print("Store the secret and key now: they are not shown again.", file=sys.stderr)
         return _show(status, body)
     source = f"{endpoint}/{urllib.parse.quote(args.source, safe='')}"
@@ -171,6 +185,59 @@ def _sources(parser: argparse.ArgumentParser, args: argparse.Namespace, base: st
         return _show(*_request("POST", f"{source}/deliveries/{entry}/replay", args.key, {}))
     query = urllib.parse.urlencode({"limit": args.limit, **({"cursor": args.cursor} if args.cursor else {})})
     return _show(*_request("GET", f"{source}/deliveries?{query}", args.key))
+
+
+def _send(parser: argparse.ArgumentParser, args: argparse.Namespace, base: str) -> int:
+    """Sign a payload file's exact bytes as the source's survey tool would, with the source's scheme
+    (read through `GET /v1/admin/sources/{id}`, resolved here) and the secret in `--secret-env`, and post
+    it to the source's hook. Prints the hook's answer; non-zero when it is a 4xx or 5xx."""
+    # Imported here: the other commands run without the package on the path.
+    from recovery.sources import config, signatures
+
+    if args.file is None:
+        parser.error("sources send needs the payload file")
+    if not args.secret_env:
+        parser.error("sources send needs the source's secret: --secret-env NAME (a variable holding it)")
+    secret = os.environ.get(args.secret_env, "").strip()
+    if not secret:
+        parser.error(f"the environment variable {args.secret_env} is not set")
+    source_id = urllib.parse.quote(args.source, safe="")
+    status, described = _request("GET", f"{base}/v1/admin/sources/{source_id}", args.key)
+    if status >= 400:
+        return _show(status, described)
+    if not described.get("hook_url"):
+        print(f"error: source {args.source} has no webhook (it posts to /v1/feedback)", file=sys.stderr)
+        return 1
+    fields = ("id", "name", "preset", "options", "signature", "mapping")
+    spec = config.parse_source({name: described[name] for name in fields if described.get(name) is not None})
+    scheme = config.resolve(spec).signature
+    raw = args.file.read_bytes()
+    headers = {"Content-Type": args.content_type}
+    headers |= dict(header.partition("=")[::2] for header in args.header)
+    query = ""
+    if isinstance(scheme, signatures.TokenScheme):
+        query = "?" + urllib.parse.urlencode({scheme.parameter: secret})
+    else:
+        given = {name.lower() for name in headers}
+        if "webhook-id" in scheme.headers_signed() and "webhook-id" not in given:
+            headers["webhook-id"] = "msg_" + secrets.token_urlsafe(16)  # Standard Webhooks' delivery id
+        try:
+            headers |= signatures.sign(scheme, secret, raw, headers, datetime.now(UTC))
+        except ValueError as error:
+            parser.error(f"{args.secret_env}: {error}")
+    request = urllib.request.Request(  # noqa: S310 - http(s) only
+        f"{base}/v1/hooks/{source_id}{query}", data=raw, method="POST", headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status, answer = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, answer = error.code, error.read()
+    print(f"the hook answered {status}", file=sys.stderr)
+    try:
+        return _show(status, json.loads(answer or b"null"))
+    except ValueError:  # a proxy's or gateway's own page, not the API's answer
+        return _show(status, {"detail": answer.decode("utf-8", "replace")[:200]})
 
 
 def _supplied_secret(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
