@@ -564,3 +564,91 @@ def test_qualtrics_user_language_is_the_customers_locale(
     # THEN the customer's locale is the BCP 47 tag (a Norwegian respondent: no, written to in Norwegian)
     assert mapped.action == "accept"
     assert mapped.feedback.customer.locale == locale
+
+
+# --- Intercom: the rating contact read from the Contacts API when the source has credentials -----------
+IC_ADMIN_STARTED = LOCAL / "intercom" / "conversation_rating_added_admin_initiated.UNVERIFIED.json"
+IC_CONTACT = LOCAL / "intercom" / "contact_GET.UNVERIFIED.json"
+IC_PATH = "/contacts/6643b1f09c8d7e0012399876"
+
+
+def intercom_connectors(base_url: str) -> tuple[Any, Any]:
+    from recovery.domain.source import StoredSource
+    from recovery.services.inbound_hooks import Connectors, HookSource, intake_source
+    from recovery.store.sources import SourceStore
+
+    source = {
+        "id": "ic-csat",
+        "name": "Intercom",
+        "preset": "intercom",
+        "options": {"credentials": "recovery-loop/test/intercom", "api_base_url": base_url},
+    }
+    connector = config.resolve(config.parse_source(source))
+    hook = HookSource(
+        intake_source(StoredSource(source_id="ic-csat", name="Intercom", updated_at=None)), connector, ()
+    )
+    tokens = {"recovery-loop/test/intercom": "ic-token-1"}
+    fetch = lambda step, doc, **table: enrich(step, doc, token_for=tokens.__getitem__, **table)  # noqa: E731
+    return Connectors(SourceStore(), fetch=fetch), hook
+
+
+def ic_delivery(raw: bytes) -> Any:
+    from recovery.services.inbound_hooks import Delivery
+
+    return Delivery(raw, {"content-type": "application/json"}, {})
+
+
+def test_intercom_admin_started_rating_reads_the_contact_with_the_token(vendor: VendorStub) -> None:
+    # GIVEN an Intercom source with an access token, and the Contacts API serving the rating contact
+    vendor.routes[IC_PATH] = (200, IC_CONTACT.read_bytes())
+    connectors, hook = intercom_connectors(vendor.url)
+    # WHEN a rating of a conversation a teammate started is mapped
+    mapped = connectors.map(hook, ic_delivery(IC_ADMIN_STARTED.read_bytes()))
+    # THEN the contact was read by its Intercom id, with the bearer token and an API version
+    [(path, headers)] = vendor.seen
+    assert path == IC_PATH
+    assert headers["authorization"] == "Bearer ic-token-1" and headers["intercom-version"]
+    # AND the customer is that contact (email, name, browser language), never the teammate who wrote first
+    customer = mapped.feedback.customer
+    assert (customer.id, customer.email, customer.name, customer.locale) == (
+        "6643b1f09c8d7e0012399876", "ingrid.dahl@example.com", "Ingrid Dahl", "nb",
+    )  # fmt: skip
+    assert customer.phone is None  # typed as "91 23 45 67": not taken, so it cannot refuse the rating
+
+
+def test_intercom_contact_gone_is_taken_in_by_id_and_a_ping_is_not_fetched(vendor: VendorStub) -> None:
+    # GIVEN the Contacts API answering 404 (the contact was deleted)
+    connectors, hook = intercom_connectors(vendor.url)
+    # WHEN the rating is mapped, then Intercom's ping
+    mapped = connectors.map(hook, ic_delivery(IC_ADMIN_STARTED.read_bytes()))
+    ping = connectors.map(hook, ic_delivery(b'{"type": "notification_event", "topic": "ping", "id": "n1"}'))
+    # THEN the rating is accepted with the contact's id only, and the ping is ignored without a request
+    assert mapped.action == "accept"
+    assert (mapped.feedback.customer.id, mapped.feedback.customer.email) == ("6643b1f09c8d7e0012399876", None)
+    assert ping.action == "ignore"
+    assert [path for path, _ in vendor.seen] == [IC_PATH]
+
+
+def test_intercom_api_failing_is_a_transient_failure(vendor: VendorStub) -> None:
+    # GIVEN the Contacts API failing
+    vendor.routes[IC_PATH] = (500, b"{}")
+    connectors, hook = intercom_connectors(vendor.url)
+    # WHEN a rating is mapped THEN it fails transiently (the hook answers 503, Intercom resends)
+    with pytest.raises(FetchFailed, match="the intercom API answered 500"):
+        connectors.map(hook, ic_delivery(IC_ADMIN_STARTED.read_bytes()))
+
+
+def test_intercom_without_credentials_fetches_nothing_and_base_url_needs_them() -> None:
+    # GIVEN the preset without credentials, and with an API host but no credentials
+    plain = config.resolve(config.parse_source({"id": "ic", "name": "Intercom", "preset": "intercom"}))
+    source = {
+        "id": "ic",
+        "name": "Intercom",
+        "preset": "intercom",
+        "options": {"api_base_url": "https://x.example"},
+    }
+    # WHEN resolved THEN the first has no fetch step, the second is refused naming the option
+    assert plain.fetch is None
+    with pytest.raises(config.ConfigError) as failure:
+        config.parse_source(source)
+    assert failure.value.pointer == "source/options/api_base_url"

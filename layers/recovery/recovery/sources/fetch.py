@@ -1,5 +1,6 @@
 """The fetch step of id-only webhooks: SurveyMonkey and Qualtrics send a survey id and a response id, and
-the answers are read from the vendor's API before the mapping runs.
+the answers are read from the vendor's API before the mapping runs. Intercom names the contact who rated
+by id only; with a credential, the contact (email, phone, name, language) is read the same way.
 
 The hook must answer within 5 s, so a fetch gets one short budget; a vendor that is down, slow or refusing
 raises `FetchFailed` (a transient failure), the hook answers 503 and the vendor sends the webhook again.
@@ -21,11 +22,13 @@ import jmespath
 from recovery.domain import json_input
 from recovery.errors import TransientFailure
 
-Api = Literal["surveymonkey", "qualtrics"]
-APIS: tuple[Api, ...] = ("surveymonkey", "qualtrics")
+Api = Literal["surveymonkey", "qualtrics", "intercom"]
+APIS: tuple[Api, ...] = ("surveymonkey", "qualtrics", "intercom")
 TIMEOUT_SECONDS = 3.0  # of the 5 s the hook has; the rest is verification, mapping and the write
 MAX_BYTES = 1_000_000  # a response document is a few kB; a larger one is not a response
 _SURVEYMONKEY = "https://api.surveymonkey.com"
+_INTERCOM = "https://api.intercom.io"
+INTERCOM_VERSION = "2.11"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -50,14 +53,15 @@ class FetchInputError(ValueError):
 class FetchStep:
     """Where the ids are in the webhook document, and which API answers for them.
 
-    `survey_id` and `response_id` are JMESPath over the same document the mapping reads
-    (`{"body", "headers", "query"}`); the fetched response is added to it as `response`.
+    `survey_id` and `response_id` (SurveyMonkey, Qualtrics) or `contact_id` (Intercom) are JMESPath over
+    the same document the mapping reads (`{"body", "headers", "query"}`); what the API answers is added
+    to it under `key` (`response`, or `contact` for Intercom).
     """
 
     api: Api
     credentials: str  # Secrets Manager name or ARN holding the API token
-    survey_id: str
-    response_id: str
+    survey_id: str = ""
+    response_id: str = ""
     base_url: str = ""  # SurveyMonkey: default api.surveymonkey.com; Qualtrics: from `datacenter`
     datacenter: str = ""  # Qualtrics only, for example "fra1"
     timeout_seconds: float = TIMEOUT_SECONDS
@@ -68,13 +72,18 @@ class FetchStep:
     # A body field that holds JSON (Qualtrics's signed form posts its message as `MSG`): when the body has
     # it, the ids are read with it parsed, as the mapping reads it (`body.MSG.ResponseID`).
     json_field: str = ""
+    contact_id: str = ""  # Intercom only
+    key: Literal["response", "contact"] = "response"
 
     def __post_init__(self) -> None:
         if self.api not in APIS:
             raise ValueError(f"api: one of {', '.join(APIS)}")
         if not self.credentials:
             raise ValueError("credentials: a Secrets Manager secret name or ARN is required")
-        for key in ("survey_id", "response_id", "event"):
+        for key in self.id_keys():
+            if not getattr(self, key):
+                raise ValueError(f"{key}: required for {self.api}")
+        for key in (*self.id_keys(), "event"):
             if key == "event" and not self.event:
                 continue
             try:
@@ -90,11 +99,16 @@ class FetchStep:
         if not 0 < self.timeout_seconds <= 4:
             raise ValueError("timeout_seconds: between 0 and 4, so the hook still answers within 5 s")
 
+    def id_keys(self) -> tuple[str, ...]:
+        return ("contact_id",) if self.api == "intercom" else ("survey_id", "response_id")
+
     def root(self) -> str:
         if self.base_url:
             return self.base_url.rstrip("/")
         if self.api == "qualtrics":
             return f"https://{self.datacenter}.qualtrics.com"
+        if self.api == "intercom":
+            return _INTERCOM
         return _SURVEYMONKEY
 
 
@@ -135,11 +149,12 @@ def forget_credentials() -> None:
     secret_bytes.cache_clear()
 
 
-def ids(step: FetchStep, document: Mapping[str, Any]) -> tuple[str, str]:
-    """The survey id and response id the webhook names."""
+def ids(step: FetchStep, document: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ids the webhook names: the survey id and response id, or (Intercom) the contact id."""
     readable = _with_json_field(step, document)
     found = []
-    for key, expression in (("survey_id", step.survey_id), ("response_id", step.response_id)):
+    for key in step.id_keys():
+        expression = getattr(step, key)
         value = jmespath.search(expression, readable)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
@@ -148,7 +163,7 @@ def ids(step: FetchStep, document: Mapping[str, Any]) -> tuple[str, str]:
         if len(value) > 100 or not all(c.isalnum() or c in "_-" for c in value.strip()):
             raise FetchInputError(f"/{key}", "not a vendor id")
         found.append(value.strip())
-    return found[0], found[1]
+    return tuple(found)
 
 
 def _with_json_field(step: FetchStep, document: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,8 +181,16 @@ def _with_json_field(step: FetchStep, document: Mapping[str, Any]) -> dict[str, 
     return readable
 
 
-def request_for(step: FetchStep, survey_id: str, response_id: str, token: str) -> urllib.request.Request:
-    survey, response = urllib.parse.quote(survey_id, safe=""), urllib.parse.quote(response_id, safe="")
+def request_for(step: FetchStep, found: tuple[str, ...], token: str) -> urllib.request.Request:
+    """The GET for the ids `ids` found: (survey, response), or (contact,) for Intercom."""
+    quoted = [urllib.parse.quote(value, safe="") for value in found]
+    if step.api == "intercom":
+        url = f"{step.root()}/contacts/{quoted[0]}"
+        headers = {"Authorization": f"Bearer {token}", "Intercom-Version": INTERCOM_VERSION}
+        return urllib.request.Request(  # noqa: S310 - https, or http on 127.0.0.1 (checked)
+            url, headers={**headers, "Accept": "application/json"}, method="GET"
+        )
+    survey, response = quoted
     if step.api == "surveymonkey":
         url = f"{step.root()}/v3/surveys/{survey}/responses/{response}/details"
         headers = {"Authorization": f"Bearer {token}"}
@@ -190,17 +213,19 @@ def fetch_response(
     """The full response the webhook refers to, as the vendor's API returns it.
 
     Qualtrics wraps it in `{"result": ..., "meta": ...}`; the `result` is returned, so a mapping reads
-    `response.values.QID1` for either vendor's shape.
+    `response.values.QID1` for either vendor's shape. For Intercom it is the contact; a contact that no
+    longer exists (404) gives `{}`, so the rating is still taken in with what the notification names.
     Raises `FetchInputError` when the webhook lacks an id, `FetchFailed` when the vendor does not answer.
     """
-    survey_id, response_id = ids(step, document)
-    request = request_for(step, survey_id, response_id, token_for(step.credentials))
+    request = request_for(step, ids(step, document), token_for(step.credentials))
     try:
         with opener(request, timeout=step.timeout_seconds) as answer:
             raw = answer.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as error:
         if error.code in (401, 403):
             forget_credentials()  # the token may have been rotated: read the secret again next time
+        if error.code == 404 and step.api == "intercom":
+            return {}  # a deleted contact: resending the notification cannot bring it back
         raise FetchFailed(f"the {step.api} API answered {error.code}") from None
     except TimeoutError:
         raise FetchFailed(f"the {step.api} API did not answer within {step.timeout_seconds:g} s") from None
@@ -244,7 +269,8 @@ def enrich(
     token_for: TokenLookup = secret_token,
     opener: Opener = urllib.request.urlopen,
 ) -> dict[str, Any]:
-    """The webhook document with the fetched response added as `response`, for the mapping to read.
+    """The webhook document with what was fetched added under the step's `key` (`response`, or
+    `contact`), for the mapping to read.
 
     With the mapping's `event` and `events` (or else the step's own), an event the mapping ignores is
     returned unfetched: the mapping then answers "ignore" and the vendor's API is not called.
@@ -253,5 +279,5 @@ def enrich(
         event, events = step.event, dict.fromkeys(step.events, "accept")
     if not wanted(event, events or {}, document):
         return dict(document)
-    response = fetch_response(step, document, token_for=token_for, opener=opener)
-    return {**document, "response": response}
+    fetched = fetch_response(step, document, token_for=token_for, opener=opener)
+    return {**document, step.key: fetched}

@@ -18,7 +18,7 @@ from recovery.sources.fetch import FetchStep
 _SM_ID = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
 _QID = Annotated[str, StringConstraints(pattern=r"^QID[0-9]{1,6}(_[0-9]{1,4})?$")]
 _VARIABLE = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
-_SECRET = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9/_+=.@:-]+$")]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9/_+=.@:-]+$")]
 ScoreType = Literal["nps", "csat", "stars", "ces"]
 
 
@@ -51,7 +51,7 @@ _O = TypeVar("_O", bound=_Options)
 
 
 class SurveyMonkeyOptions(_Options):
-    credentials: _SECRET = Field(description="Secrets Manager name or ARN holding the access token")
+    credentials: Secret = Field(description="Secrets Manager name or ARN holding the access token")
     score_question: _SM_ID = Field(description="id of the rating question")
     score_type: ScoreType = "nps"
     score_choices: dict[_SM_ID, int] | None = Field(
@@ -67,7 +67,7 @@ class SurveyMonkeyOptions(_Options):
 
 
 class QualtricsOptions(_Options):
-    credentials: _SECRET = Field(description="Secrets Manager name or ARN holding the API token")
+    credentials: Secret = Field(description="Secrets Manager name or ARN holding the API token")
     datacenter: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,4}[0-9]{1,2}$")] | None = Field(
         default=None, description="the account's datacenter id, e.g. fra1"
     )
@@ -93,7 +93,9 @@ def _validated(model: type[_O], options: dict[str, Any]) -> _O:
         raise OptionsError(f"options/{where}" if where else "options", first["msg"]) from None
 
 
-def _step(**settings: Any) -> FetchStep:
+def fetch_step(**settings: Any) -> FetchStep:
+    """A fetch step from preset options (None values left out); a bad one is an `OptionsError` naming
+    the option (`options/api_base_url`)."""
     try:
         return FetchStep(**{key: value for key, value in settings.items() if value is not None})
     except ValueError as error:
@@ -137,7 +139,7 @@ def surveymonkey(options: dict[str, Any]) -> PresetParts:
     if chosen.customer_variable:
         mapping["customer"]["id"] = f"response.custom_variables.{chosen.customer_variable}"
     mapping["customer"] = _identified(mapping["customer"], chosen, "body.object_id")
-    fetch = _step(
+    fetch = fetch_step(
         api="surveymonkey",
         credentials=chosen.credentials,
         survey_id="body.resources.survey_id",
@@ -194,7 +196,7 @@ def qualtrics(options: dict[str, Any]) -> PresetParts:
     }
     if chosen.comment_question:
         mapping["comment"] = f"response.values.{chosen.comment_question}_TEXT"
-    fetch = _step(
+    fetch = fetch_step(
         api="qualtrics",
         credentials=chosen.credentials,
         survey_id=_Q_SURVEY,

@@ -339,11 +339,18 @@ def _tally(options: TallyOptions) -> PresetConfig:
 
 
 class IntercomOptions(Options):
-    pass
+    credentials: fetched_presets.Secret | None = Field(
+        default=None,
+        description="Secrets Manager name or ARN holding an access token: the rating contact's email, "
+        "name and language are then read from the Contacts API",
+    )
+    api_base_url: str | None = Field(
+        default=None, description="another API host, e.g. https://api.eu.intercom.io"
+    )
 
 
 # Contacts only: a conversation an admin, bot or team started has a teammate as its source's author.
-_INTERCOM_CONTACT_AUTHOR = "[body.data.item.source.author][?type=='user' || type=='lead'] | [0]"
+_INTERCOM_CONTACT_AUTHOR = "([body.data.item.source.author][?type=='user' || type=='lead'] | [0])"
 
 
 def _intercom(options: IntercomOptions) -> PresetConfig:
@@ -353,12 +360,17 @@ def _intercom(options: IntercomOptions) -> PresetConfig:
     first = f"({item}.contacts.contacts[?type=='contact'] | [0])"
     customer = {
         # The rating's contact is who rated; the notification names it by reference (Intercom's id, and
-        # the external_id your app gave the contact, when it has one).
-        "id": f"{rater}.external_id || {first}.external_id || {rater}.id || {first}.id",
-        "email": f"{_INTERCOM_CONTACT_AUTHOR}.email",
-        "name": f"{_INTERCOM_CONTACT_AUTHOR}.name",
+        # the external_id your app gave the contact, when it has one). `contact` is that contact as the
+        # Contacts API answers, when the source has credentials (else it is absent and reads as null).
+        "id": (
+            f"{rater}.external_id || {first}.external_id || contact.external_id || {rater}.id || {first}.id"
+        ),
+        # Not the contact's phone: Intercom keeps it as typed, and one not in E.164 would refuse the rating.
+        "email": f"{_INTERCOM_CONTACT_AUTHOR}.email || contact.email",
+        "name": f"{_INTERCOM_CONTACT_AUTHOR}.name || contact.name",
+        "locale": "contact.language_override || contact.browser_language",
     }
-    mapping = {
+    mapping: dict[str, Any] = {
         "body": "json",
         "delivery_id": "body.id",
         "response_id": response,
@@ -376,7 +388,20 @@ def _intercom(options: IntercomOptions) -> PresetConfig:
         "occurred_at": f"{item}.conversation_rating.created_at",
     }
     signature = {"header": "x-hub-signature", "algorithm": "sha1", "encoding": "hex", "prefix": "sha1="}
-    return PresetConfig(signature, mapping)
+    fetch = None
+    if options.credentials:
+        fetch = fetched_presets.fetch_step(
+            api="intercom",
+            credentials=options.credentials,
+            contact_id=f"{rater}.id || {first}.id",
+            base_url=options.api_base_url,
+            event=mapping["event"],
+            events=tuple(name for name, action in mapping["events"].items() if action != "ignore"),
+            key="contact",
+        )
+    elif options.api_base_url:
+        raise fetched_presets.OptionsError("options/api_base_url", "only with credentials")
+    return PresetConfig(signature, mapping, fetch)
 
 
 # --- Help Scout (satisfaction rating) ---------------------------------------------------------------
