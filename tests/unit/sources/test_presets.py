@@ -602,3 +602,29 @@ def test_every_source_example_in_the_connector_pages_is_valid() -> None:
             config.parse_sources(sources)
         except config.ConfigError as error:
             pytest.fail(f"{name}: {error}")
+
+
+def test_every_preset_page_that_offers_anonymous_shows_it_under_options() -> None:
+    # GIVEN each preset page that tells how to accept anonymous respondents
+    pages = [
+        page
+        for page in sorted((ROOT / "docs" / "connectors").glob("*.md"))
+        if page.name != "README.md"
+        and re.search(r"anonymous: (true|false)", page.read_text(encoding="utf-8"))
+    ]
+    assert {page.name for page in pages} >= {"jotform.md", "formbricks.md", "typeform.md"}
+    for page in pages:
+        # WHEN its source examples are loaded with the option switched on (commented lines included)
+        blocks = re.findall(r"```yaml\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+        shown = [block for block in blocks if re.search(r"anonymous: (true|false)", block)]
+        # THEN one example shows where the option goes, and there it is accepted
+        assert shown, f"{page.name} offers anonymous but shows no source with it"
+        for block in shown:
+            switched = re.sub(r"#\s*anonymous: true", "anonymous: true", block)
+            switched = re.sub(r"anonymous: false", "anonymous: true", switched)
+            document = yaml.safe_load(switched)
+            sources = document if isinstance(document, list) else [document]
+            try:
+                config.parse_sources(sources)
+            except config.ConfigError as error:
+                pytest.fail(f"{page.name}: {error}")
