@@ -167,7 +167,7 @@ def _sources(parser: argparse.ArgumentParser, args: argparse.Namespace, base: st
             rotation["secret"] = secret
         return _show(*_request("POST", f"{source}/rotate", args.key, rotation))
     if args.action == "dry-run" and args.stored:
-        return _show(*_request("POST", f"{source}/dry-run", args.key, {"stored": args.stored}))
+        return _dry_run(*_request("POST", f"{source}/dry-run", args.key, {"stored": args.stored}))
     if args.action == "dry-run":
         if args.file is None:
             parser.error("sources dry-run needs the payload file (or --stored ENTRY)")
@@ -177,7 +177,7 @@ def _sources(parser: argparse.ArgumentParser, args: argparse.Namespace, base: st
             "headers": headers,
             "content_type": args.content_type,
         }
-        return _show(*_request("POST", f"{source}/dry-run", args.key, payload))
+        return _dry_run(*_request("POST", f"{source}/dry-run", args.key, payload))
     if args.action == "replay":
         if args.file is None:
             parser.error("sources replay needs the delivery's entry id (the `id` in `sources log`)")
@@ -256,6 +256,44 @@ def _supplied_secret(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     if not secret:
         parser.error("no secret on stdin")
     return secret
+
+
+def _dry_run(status: int, body: Any) -> int:
+    """The dry run's answer as JSON (stdout), then its explanation in words (stderr)."""
+    code = _show(status, body)
+    explanation = body.get("explanation") if isinstance(body, dict) else None
+    if isinstance(explanation, dict):
+        print("\n".join(explained(explanation)), file=sys.stderr)
+    return code
+
+
+def explained(explanation: dict[str, Any]) -> list[str]:
+    """The dry run's explanation, one line per field: what each expression read, and for an empty one
+    the keys available where its path stopped."""
+    lines = ["", "How the delivery was read:"]
+    event = explanation.get("event")
+    if isinstance(event, dict):
+        lines.append(
+            f"  event       {event.get('expression')} -> {json.dumps(event.get('value'), ensure_ascii=False)}"
+            f": {event.get('action')} ({event.get('meaning', '')})"
+        )
+    for field in explanation.get("fields") or []:
+        value = json.dumps(field.get("value"), ensure_ascii=False)
+        lines.append(f"  {field.get('field'):<20} {field.get('expression')} -> {value}")
+        reach = field.get("reach")
+        if field.get("empty") and isinstance(reach, dict):
+            missing = f", no {reach['missing']!r}" if reach.get("missing") is not None else ""
+            if "keys" in reach:
+                there = "keys: " + (", ".join(reach["keys"]) or "none")
+            elif "items" in reach:
+                there = f"a list of {reach['items']}, items with keys: " + ", ".join(
+                    reach.get("item_keys") or []
+                )
+            else:
+                there = f"a {reach.get('type')}"
+            lines.append(f"  {'':<20}   empty: stopped at {reach.get('at')}{missing}; {there}")
+    lines += [f"Note: {warning}" for warning in explanation.get("warnings") or []]
+    return lines
 
 
 def _show(status: int, body: Any) -> int:

@@ -34,7 +34,7 @@ from recovery.domain.source import StoredSource
 from recovery.errors import Conflict, TransientFailure
 from recovery.observability import logger
 from recovery.services.intake import Intake, Source
-from recovery.sources import config, mapping, signatures
+from recovery.sources import config, explain, mapping, signatures
 from recovery.sources.fetch import FetchInputError, enrich
 from recovery.sources.presets import VENDOR_SECRETS
 from recovery.store import hook_log
@@ -169,6 +169,10 @@ class Connectors:
         return HookSource(intake_source(item), connector_of(item), valid_secrets(item, now))
 
     def map(self, hook: HookSource, delivery: Delivery) -> mapping.Mapped:
+        return mapping.apply(hook.connector, self.document(hook, delivery))
+
+    def document(self, hook: HookSource, delivery: Delivery) -> dict[str, Any]:
+        """What the mapping's expressions read: the parsed body, headers and query, after the fetch step."""
         spec = hook.connector.mapping
         document = mapping.document(
             delivery.raw, delivery.content_type, delivery.headers, delivery.query, spec.body
@@ -176,13 +180,21 @@ class Connectors:
         if hook.connector.fetch is not None:
             # The source's own event table decides what is worth a fetch, as it decides what is mapped.
             document = self._fetch(hook.connector.fetch, document, event=spec.event, events=spec.events)
-        return mapping.apply(hook.connector, document)
+        return dict(document)
 
     def dry_run(self, source_id: str, delivery: Delivery) -> dict[str, Any]:
-        """Map a pasted delivery and classify it, writing nothing. The signature is not checked: a
-        pasted body rarely carries one. Raises UnknownSource, mapping.MappingError, FetchInputError."""
+        """Map a pasted delivery and classify it, writing nothing, with an explanation of each field
+        (`sources.explain`); a delivery the mapping refuses is answered as its error and the explanation.
+        The signature is not checked: a pasted body rarely carries one. Raises UnknownSource,
+        mapping.MappingError (an unreadable body), FetchInputError."""
         hook = self.load(source_id, clock.now())
-        mapped = self.map(hook, delivery)
+        document = self.document(hook, delivery)
+        explanation = explain.explain(hook.connector.mapping, document)
+        try:
+            mapped = mapping.apply(hook.connector, document)
+        except mapping.MappingError as error:
+            refused = {"pointer": error.pointer, "reason": error.reason}
+            return {"error": refused, "warnings": explanation["warnings"], "explanation": explanation}
         result: dict[str, Any] = {
             "action": mapped.action,
             "event": mapped.event,
@@ -198,6 +210,8 @@ class Connectors:
             verdict = classify(mapped.feedback.score, mapped.feedback.comment, hook.source.thresholds)
             result["verdict"] = verdict.verdict
             result["priority"] = f"P{int(verdict.priority)}" if verdict.priority else None
+        result["warnings"] = explanation["warnings"]
+        result["explanation"] = explanation
         return result
 
 

@@ -450,3 +450,18 @@ def _meta(value: Any) -> str | int | float | bool | None:
     if isinstance(value, str):
         return value[:500]
     return None
+
+
+# ------------------------------------------------------------------------- for explanations (dry run)
+def search(expression: str | None, document: Mapping[str, Any]) -> Any:
+    """What one expression finds in a delivery's document, exactly as the mapping reads it: None for
+    nothing (and for a function applied to a value of the wrong type)."""
+    return _search(expression, document)
+
+
+def expanded(mapping: MappingSpec, document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document as the mapping's expressions see it: its `json_field` parsed. Raises MappingError."""
+    doc = dict(document)
+    if mapping.json_field is not None:
+        doc["body"] = _expand_json_field(doc.get("body"), mapping.json_field)
+    return doc
