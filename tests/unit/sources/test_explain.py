@@ -137,3 +137,21 @@ def test_the_search_helper_reads_as_the_mapping_does() -> None:
     assert mapping.search("body.a", {"body": {"a": 1}}) == 1
     assert mapping.search("abs(body.a)", {"body": {"a": "x"}}) is None
     assert mapping.search(None, {}) is None
+
+
+def test_an_unsigned_qualtrics_event_is_explained_without_its_optional_msg() -> None:
+    # GIVEN Qualtrics, whose ids are top-level fields unless the event is signed (then JSON in MSG)
+    qualtrics = connector(
+        {
+            "preset": "qualtrics",
+            "options": {
+                "credentials": "recovery-loop/test/sources/q",
+                "datacenter": "fra1",
+                "score_question": "QID1",
+            },
+        }
+    ).mapping
+    body = {"Topic": "surveyengine.completedResponse.SV_1", "SurveyID": "SV_1", "ResponseID": "R_1"}
+    # WHEN the unsigned form is explained / THEN it reads its ids, with no complaint about MSG
+    fields = by_field(explain.explain(qualtrics, doc(body)))
+    assert fields["response_id"]["value"] == "R_1"

@@ -221,9 +221,7 @@ def apply(connector: Connector, document: Mapping[str, Any]) -> Mapped:
 
 def apply_mapping(mapping: MappingSpec, document: Mapping[str, Any]) -> Mapped:
     """`apply` for a bare mapping (the dry run of a pasted mapping uses it)."""
-    doc = dict(document)
-    if mapping.json_field is not None:
-        doc["body"] = _expand_json_field(doc.get("body"), mapping.json_field, mapping.json_field_optional)
+    doc = expanded(mapping, document)
     delivery_id = _text(_search(mapping.delivery_id, doc), "delivery_id")
     response_id = _text(_search(mapping.response_id, doc), "response_id")
     event: str | None = None
@@ -463,5 +461,5 @@ def expanded(mapping: MappingSpec, document: Mapping[str, Any]) -> dict[str, Any
     """The document as the mapping's expressions see it: its `json_field` parsed. Raises MappingError."""
     doc = dict(document)
     if mapping.json_field is not None:
-        doc["body"] = _expand_json_field(doc.get("body"), mapping.json_field)
+        doc["body"] = _expand_json_field(doc.get("body"), mapping.json_field, mapping.json_field_optional)
     return doc
