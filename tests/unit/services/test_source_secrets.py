@@ -75,8 +75,9 @@ class FakeLog:
     def __init__(self) -> None:
         self.entries: list[tuple[str, LogEntry]] = []
 
-    def record(self, source_id: str, entry: LogEntry) -> None:
+    def record(self, source_id: str, entry: LogEntry, keep: object = None) -> str:
         self.entries.append((source_id, entry))
+        return f"entry-{len(self.entries)}"
 
 
 class NoIntake:
