@@ -191,8 +191,12 @@ def _send(parser: argparse.ArgumentParser, args: argparse.Namespace, base: str) 
     """Sign a payload file's exact bytes as the source's survey tool would, with the source's scheme
     (read through `GET /v1/admin/sources/{id}`, resolved here) and the secret in `--secret-env`, and post
     it to the source's hook. Prints the hook's answer; non-zero when it is a 4xx or 5xx."""
-    # Imported here: the other commands run without the package on the path.
-    from recovery.sources import config, signatures
+    try:  # imported here: the other commands run without the package on the path
+        from recovery.sources import config, signatures
+    except ImportError:
+        parser.error(
+            "sources send reads the source's scheme with layers/recovery: use make admin, or set PYTHONPATH"
+        )
 
     if args.file is None:
         parser.error("sources send needs the payload file")

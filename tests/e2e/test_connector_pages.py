@@ -34,6 +34,7 @@ import yaml
 from recovery.sources.presets import PRESETS
 from tests.e2e.conftest import RuntimeLauncher, RuntimeProcess
 from tests.e2e.test_readme import documents, for_runtime
+from tests.support import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("connector-pages")]
 REPO = Path(__file__).resolve().parents[2]
@@ -152,3 +153,37 @@ def test_the_page_s_block_runs_as_written_and_its_delivery_is_accepted(
     newest = log["items"][0]
     assert newest["outcome"] in ACCEPTED, f"{page}.md's delivery was {newest['outcome']}: {newest['reason']}"
     assert newest["status"] in (200, 201) and newest["feedback_id"]
+
+
+def test_send_exits_non_zero_on_a_refusal_and_the_log_says_why(runtime_here: RuntimeProcess) -> None:
+    # GIVEN the runtime's demo Typeform source, and a secret that is not its own
+    command = [sys.executable, "-m", "tools.admin", "--url", runtime_here["api_url"], "--key"]
+    command += [runtime_here["admin_key"], "sources", "send", "demo-typeform"]
+    command += [str(REPO / "examples" / "typeform-payload.json"), "--secret-env", "NOT_ITS_SECRET"]
+    environment = {"PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'recovery'}", "PATH": "/usr/bin:/bin"}
+    # WHEN the payload is sent signed with it
+    sent = subprocess.run(
+        command,
+        env={**environment, "NOT_ITS_SECRET": "not-the-demo-secret-0123456789"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # THEN the hook's 401 is printed and the command fails, and the delivery log says why
+    assert sent.returncode == 1, sent.stderr
+    assert json.loads(sent.stdout)["detail"] == "bad signature"
+    assert "the hook answered 401" in sent.stderr
+    log = subprocess.run(
+        [*command[:7], "sources", "log", "demo-typeform", "--limit", "1"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    [newest] = json.loads(log.stdout)["items"]
+    assert (newest["status"], newest["outcome"], newest["reason"]) == (401, "refused", "bad signature")
+    # AND with no secret to sign with, nothing is sent
+    unsigned = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60)
+    assert unsigned.returncode == 2 and "NOT_ITS_SECRET is not set" in unsigned.stderr
