@@ -85,3 +85,39 @@ def test_a_signed_typeform_delivery_opens_a_case_and_is_logged(runtime: Any) -> 
     shown = admin_cli(runtime, "sources", "log", DEMO, "--limit", "1")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["items"][0]["reason"] == "bad signature"
+
+
+def test_a_refused_delivery_is_replayed_once_its_secret_is_set(runtime: Any) -> None:
+    # GIVEN a new Typeform source, and a delivery signed with a secret it does not hold yet
+    admin = {"Authorization": f"Bearer {runtime['admin_key']}", "Content-Type": "application/json"}
+    source_id = f"replay-{uuid.uuid4().hex[:8]}"
+    document = {"id": source_id, "name": "Replay", "preset": "typeform", "options": {"score_ref": "nps"}}
+    status, added = http("POST", runtime.url("/v1/admin/sources"), json.dumps(document).encode(), admin)
+    assert status == 201, added
+    vendor_secret = f"vendor-side-secret-{uuid.uuid4().hex}"
+    now = http("GET", runtime.url("/_local/clock"))[1]["now"]
+    raw = typeform_body(now, uuid.uuid4().hex)
+    scheme = config.resolve(config.parse_source(document)).signature
+    headers = {"Content-Type": "application/json"}
+    headers |= signatures.sign(scheme, vendor_secret, raw, headers, datetime.now(UTC))
+    assert http("POST", added["hook_url"], raw, headers)[0] == 401
+    # THEN its log line is replayable, by an id, and shows no header
+    log_url = runtime.url(f"/v1/admin/sources/{source_id}/deliveries?limit=5")
+    entry = http("GET", log_url, headers=admin)[1]["items"][0]
+    assert entry["replayable"] is True and entry["id"], entry
+    assert headers["typeform-signature"] not in json.dumps(entry)
+    # WHEN the vendor's secret is set and the delivery replayed, twice
+    rotation = json.dumps({"what": "secret", "window_hours": 0, "secret": vendor_secret}).encode()
+    assert http("POST", runtime.url(f"/v1/admin/sources/{source_id}/rotate"), rotation, admin)[0] == 200
+    replay_url = runtime.url(f"/v1/admin/sources/{source_id}/deliveries/{entry['id']}/replay")
+    status, first = http("POST", replay_url, b"{}", admin)
+    status_again, again = http("POST", replay_url, b"{}", admin)
+    # THEN the first takes it in and opens a case, the second is a duplicate
+    assert status == 200 and first["status"] == "created" and first["case_id"], first
+    assert status_again == 200 and again["status"] == "duplicate", again
+    # AND an unknown entry is a 404 naming it
+    unknown = "20200101T000000000000Z-00000000"
+    status, problem = http(
+        "POST", runtime.url(f"/v1/admin/sources/{source_id}/deliveries/{unknown}/replay"), b"{}", admin
+    )
+    assert status == 404 and unknown in problem["detail"], problem
