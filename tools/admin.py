@@ -296,6 +296,8 @@ def explained(explanation: dict[str, Any]) -> list[str]:
             else:
                 there = f"a {reach.get('type')}"
             lines.append(f"  {'':<20}   empty: stopped at {reach.get('at')}{missing}; {there}")
+    for where, keys in (explanation.get("keys") or {}).items():
+        lines.append(f"  keys of {where}: {', '.join(keys) or 'none'}")
     lines += [f"Note: {warning}" for warning in explanation.get("warnings") or []]
     return lines
 

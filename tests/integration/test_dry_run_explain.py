@@ -68,6 +68,7 @@ def test_the_cli_prints_the_explanation_readably(
             {"field": "customer/id", "expression": "body.data.contact.userId", "value": None, "empty": True,
              "reach": {"at": "body.data", "missing": "contact", "keys": ["id", "answers"]}},
         ],
+        "keys": {"body": ["id", "rating"]},
         "warnings": ["the event read nothing: pass --header x-helpscout-event=satisfaction.ratings"],
     }  # fmt: skip
 
@@ -87,4 +88,5 @@ def test_the_cli_prints_the_explanation_readably(
     assert json.loads(out)["action"] == "ignore"
     assert 'body.rating -> "bad"' in err
     assert "empty: stopped at body.data, no 'contact'; keys: id, answers" in err
+    assert "keys of body: id, rating" in err
     assert "Note: the event read nothing: pass --header x-helpscout-event=satisfaction.ratings" in err

@@ -129,8 +129,14 @@ def test_a_json_field_is_read_as_the_mapping_reads_it() -> None:
     jotform = connector({"preset": "jotform", "options": {"score_field": "q3_score"}}).mapping
     body = {"submissionID": "1", "rawRequest": '{"q4_comment": "slow", "q5_email": "a@example.com"}'}
     # WHEN it is explained / THEN the empty score lists every key of the submission
-    reach = by_field(explain.explain(jotform, doc(body)))["score/value"]["reach"]
+    explained = explain.explain(jotform, doc(body))
+    reach = by_field(explained)["score/value"]["reach"]
     assert reach["at"] == "body.rawRequest" and reach["keys"] == ["q4_comment", "q5_email"]
+    # AND the explanation lists every key of the submission, whatever the mapping found
+    assert explained["keys"] == {
+        "body": ["submissionID", "rawRequest"],
+        "body.rawRequest": ["q4_comment", "q5_email"],
+    }
 
 
 def test_the_search_helper_reads_as_the_mapping_does() -> None:

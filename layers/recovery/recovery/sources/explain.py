@@ -5,7 +5,8 @@ it. For every canonical field the mapping names, the JMESPath expression, and th
 field that came out empty, where its path stopped: the deepest object the expression's leading path could
 reach in the document, and the keys (or, for a list, the items' keys) available there, so a wrong key is
 one look away (`body.data.contact.userId` empty: the keys of `body.data.contact`, or of `body.data` when
-there is no `contact`).
+there is no `contact`). And the keys of the body itself (and of a `json_field` inside it), so a pasted
+submission shows every field it has.
 
 Pure: it reads the document the mapping read (`mapping.document`) and writes nothing.
 """
@@ -38,7 +39,13 @@ def explain(spec: mapping.MappingSpec, document: Mapping[str, Any]) -> dict[str,
     empty = [field["field"] for field in fields if field.get("empty")]
     if "score/value" in empty:
         warnings.append("the score expression read nothing: the delivery is held (no score yet)")
-    return {"event": event, "fields": fields, "empty": empty, "warnings": warnings}
+    return {
+        "event": event,
+        "fields": fields,
+        "empty": empty,
+        "keys": _body_keys(spec, doc),
+        "warnings": warnings,
+    }
 
 
 def expressions(spec: mapping.MappingSpec) -> Iterator[tuple[str, str]]:
@@ -186,6 +193,18 @@ def _path(node: Mapping[str, Any]) -> tuple[list[Step], bool]:
     if kind in ("pipe", "projection", "filter_projection", "flatten", "or_expression", "function_expression"):
         return (_path(children[0])[0] if children else []), False
     return [], False
+
+
+def _body_keys(spec: mapping.MappingSpec, doc: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Every key of the body (and of its `json_field`), so a pasted submission shows what it holds."""
+    body = doc.get("body")
+    found: dict[str, list[str]] = {}
+    if isinstance(body, dict):
+        found["body"] = _keys(body)
+        inner = body.get(spec.json_field) if spec.json_field is not None else None
+        if spec.json_field is not None and isinstance(inner, dict):
+            found[dotted(["body", spec.json_field])] = _keys(inner)
+    return found
 
 
 def _has(current: Any, step: Step) -> bool:
