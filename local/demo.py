@@ -9,6 +9,7 @@ import base64
 import importlib.util
 import logging
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -51,13 +52,37 @@ def team_ids(config_dir: Path) -> list[str]:
     return [str(team["id"]) for team in teams if isinstance(team, dict) and "id" in team]
 
 
-def ensure_credentials(state: RuntimeState, ids: list[str]) -> RuntimeState:
-    """Keep what was generated before; generate what is missing."""
+def whsec_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def scheme_secrets(config_dir: Path, ids: list[str]) -> dict[str, str]:
+    """New webhook secrets for the sources `ids`, each in the form its signature scheme takes, as
+    `sources add` and `sources rotate` give it (`whsec_...` for Standard Webhooks, URL-safe text
+    otherwise). Imports the shared package: call it inside a function scope."""
+    from recovery.sources import config, signatures
+
+    path = config_dir / "sources.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    entries = document.get("sources", []) if isinstance(document, dict) else document or []
+    fresh: dict[str, str] = {}
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("id") in ids:
+            spec = config.parse_source(entry)
+            if spec.has_hook:
+                fresh[spec.id] = signatures.new_secret(config.resolve(spec).signature)
+    return fresh
+
+
+def ensure_credentials(
+    state: RuntimeState, ids: list[str], fresh_secrets: Mapping[str, str] | None = None
+) -> RuntimeState:
+    """Keep what was generated before; generate what is missing. A source's new webhook secret is taken
+    from `fresh_secrets` (see `scheme_secrets`), else made in the Standard Webhooks form."""
     for source_id in ids:
         state.source_keys.setdefault(source_id, f"rlk_{source_id}_{secrets.token_urlsafe(24)}")
-        state.source_secrets.setdefault(
-            source_id, "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-        )
+        if source_id not in state.source_secrets:
+            state.source_secrets[source_id] = (fresh_secrets or {}).get(source_id) or whsec_secret()
     if not state.admin_key:
         state.admin_key = "rla_" + secrets.token_urlsafe(32)
     if not state.console_password:

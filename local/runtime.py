@@ -217,7 +217,7 @@ class Runtime:
             self.host.load(config)
 
         self.source_ids = demo.source_ids(self.options.config_dir)
-        demo.ensure_credentials(self.state, self.source_ids)
+        demo.ensure_credentials(self.state, self.source_ids, self._scheme_secrets(self.source_ids))
         self._seed(self.source_ids)
         self._console_user()
         self.dispatcher = self._wire_triggers()
@@ -279,14 +279,26 @@ class Runtime:
         return shared_environment([config.environment for config in self.function_configs])
 
     def _seed(self, ids: list[str]) -> None:
-        if not self.function_configs:
-            return
-        layers = tuple(dict.fromkeys(path for config in self.function_configs for path in config.layer_dirs))
-        self.host.run_in_scope(
-            layers,
-            self._common_environment(),
-            lambda: demo.seed(self.options.config_dir.resolve(), self.state, ids),
+        if self.function_configs:
+            self.host.run_in_scope(
+                self._layers(),
+                self._common_environment(),
+                lambda: demo.seed(self.options.config_dir.resolve(), self.state, ids),
+            )
+
+    def _scheme_secrets(self, ids: list[str]) -> dict[str, str]:
+        """New webhook secrets for the sources that have none yet, in their schemes' forms."""
+        missing = [source_id for source_id in ids if source_id not in self.state.source_secrets]
+        if not missing or not self.function_configs:
+            return {}
+        config_dir = self.options.config_dir.resolve()
+        fresh: dict[str, str] = self.host.run_in_scope(
+            self._layers(), self._common_environment(), lambda: demo.scheme_secrets(config_dir, missing)
         )
+        return fresh
+
+    def _layers(self) -> tuple[Path, ...]:
+        return tuple(dict.fromkeys(path for config in self.function_configs for path in config.layer_dirs))
 
     def _console_user(self) -> None:
         pools = list(self.template.of_type("AWS::Cognito::UserPool"))

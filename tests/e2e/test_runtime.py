@@ -18,6 +18,8 @@ import requests
 import yaml
 from samtranslator.yaml_helper import yaml_parse
 
+from recovery.sources import config, signatures
+
 if TYPE_CHECKING:
     from tests.e2e.conftest import RuntimeLauncher, RuntimeProcess
 
@@ -80,6 +82,19 @@ def probe(
 
 
 # ---------------------------------------------------------------------------------------- start line
+def configured_entry(source_id: str) -> dict[str, Any]:
+    entries = yaml.safe_load((REPO / "config" / "sources.yaml").read_text()) or []
+    return next(entry for entry in entries if entry["id"] == source_id)
+
+
+def rotation_form(entry: dict[str, Any]) -> str:
+    """`whsec` when a rotation of this source gives a Standard Webhooks secret, `text` otherwise."""
+    spec = config.parse_source(entry)
+    if not spec.has_hook:
+        return "whsec"  # no hook: the runtime's default form
+    return "whsec" if signatures.new_secret(config.resolve(spec).signature).startswith("whsec_") else "text"
+
+
 def test_start_line_gives_every_field_and_is_written_to_local_runtime_json(runtime: RuntimeProcess) -> None:
     # GIVEN a runtime started on free ports WHEN its start line is read
     info = runtime.info
@@ -94,7 +109,12 @@ def test_start_line_gives_every_field_and_is_written_to_local_runtime_json(runti
     for source in info["sources"]:
         assert source["key"].startswith(f"rlk_{source['id']}_")
         assert source["hook_url"] == f"{info['api_url']}/v1/hooks/{source['id']}"
-        assert len(base64.b64decode(source["secret"].removeprefix("whsec_"))) == 32
+        # a webhook secret in the form its scheme takes, as `sources add` and `sources rotate` give it
+        scheme = rotation_form(configured_entry(source["id"]))
+        if scheme == "whsec":
+            assert len(base64.b64decode(source["secret"].removeprefix("whsec_"))) == 32
+        else:
+            assert not source["secret"].startswith("whsec_") and len(source["secret"]) >= 32
     # AND the same JSON is in .local/runtime.json under its working directory
     assert json.loads((runtime.cwd / ".local" / "runtime.json").read_text()) == info
 
