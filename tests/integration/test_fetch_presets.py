@@ -136,8 +136,10 @@ def test_surveymonkey_api_down_is_a_503_the_vendor_retries(hooks: ModuleType, ve
     assert status == 503
     assert problem["detail"] == "the surveymonkey API answered 502"
     assert FeedbackStore().feedback_fields("FB#sm-nps#123456") is None
-    assert log_of("sm-nps")[0] | {"received_at": None} == {
-        "received_at": None,
+    logged = log_of("sm-nps")[0]
+    assert {
+        key: logged[key] for key in ("status", "outcome", "reason", "delivery_id", "feedback_id", "case_id")
+    } == {
         "status": 503,
         "outcome": "failed",
         "reason": "the surveymonkey API answered 502",
@@ -145,6 +147,8 @@ def test_surveymonkey_api_down_is_a_503_the_vendor_retries(hooks: ModuleType, ve
         "feedback_id": None,
         "case_id": None,
     }
+    # AND it can be replayed from the log should the vendor give up resending
+    assert logged["replayable"] is True and logged["replay_of"] is None
 
 
 def test_surveymonkey_wrong_signature_is_refused_before_any_fetch(
