@@ -226,7 +226,10 @@ def _send(parser: argparse.ArgumentParser, args: argparse.Namespace, base: str) 
         if "webhook-id" in scheme.headers_signed() and "webhook-id" not in given:
             headers["webhook-id"] = "msg_" + secrets.token_urlsafe(16)  # Standard Webhooks' delivery id
         try:
-            headers |= signatures.sign(scheme, secret, raw, headers, datetime.now(UTC))
+            if scheme.field is not None:  # the signature is a form field (Qualtrics' HMAC beside MSG)
+                raw = signatures.signed_form(scheme, secret, raw, datetime.now(UTC))
+            else:
+                headers |= signatures.sign(scheme, secret, raw, headers, datetime.now(UTC))
         except ValueError as error:
             parser.error(f"{args.secret_env}: {error}")
     request = urllib.request.Request(  # noqa: S310 - http(s) only
