@@ -71,8 +71,8 @@ def _request(method: str, url: str, key: str, body: Any = None, etag: str | None
             return error.code, {"detail": raw.decode("utf-8", "replace")[:200] or error.reason}
 
 
-def main(argv: list[str] | None = None) -> int:
-    url, key = _defaults()
+def build_parser(url: str | None = None, key: str | None = None) -> argparse.ArgumentParser:
+    """The command line, with `url` and `key` as the defaults of --url and --key."""
     parser = argparse.ArgumentParser(prog="python -m tools.admin", description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=url, help="API base URL")
     parser.add_argument("--key", default=key, help="admin key (rla_...)")
@@ -113,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     outbound.add_argument("action", choices=["get", "put"])
     outbound.add_argument("file", nargs="?", type=Path, help="YAML or JSON document, for put")
     outbound.add_argument("--if-match", help="replace only over this version (the ETag of a get)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    url, key = _defaults()
+    parser = build_parser(url, key)
     args = parser.parse_args(argv)
     if not args.url or not args.key:
         parser.error(
