@@ -22,7 +22,7 @@ from recovery.domain.locales import bcp47
         ("NO", "no"),
         ("ES-ES", "es-ES"),
         ("KAT", "ka"),
-        ("TGL", "tl"),
+        ("TGL", "fil"),  # Tagalog: CLDR names it by Filipino's code
         ("PA-IN", "pa-IN"),
         # ISO codes and locales in other spellings
         ("en", "en"),

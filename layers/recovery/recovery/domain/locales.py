@@ -3,8 +3,9 @@
 Tools send codes in their own spellings: Qualtrics upper case with its own Chinese codes (`EN-GB`,
 `PT-BR`, `ZH-S`, `ZH-T`, `NO`) and some three-letter codes (`KAT`, `TGL`), Formbricks an ISO code or
 `default`, helpdesks a locale (`en_US`, `pt-br`) or the language's name (`English`, `Norsk`).
-`bcp47` turns each into a canonical tag: language in lower case, script in title case, region in upper
-case, with `-` between subtags, so `en_us` is `en-US` and `ZH-S` is `zh-Hans`.
+`bcp47` turns each into a canonical tag with langcodes (`standardize_tag`: case, `-` between subtags,
+ISO 639-2/3 codes and retired codes made their current short ones), after Qualtrics' own codes and the
+names are looked up, so `en_us` is `en-US`, `KAT` is `ka` and `ZH-S` is `zh-Hans`.
 
 Norwegian stays `no` when that is what the tool sends: it is a valid tag, and the product's Norwegian
 wording (Bokmål, `nb`) is what `no` and `nn` readers get (notify/render.py). A value that is no
@@ -16,30 +17,12 @@ from __future__ import annotations
 
 import re
 
+import langcodes
+
 MAX_LENGTH = 35  # the canonical model's limit for customer.locale
 
-# Vendors' codes that are not the tag (Qualtrics's Chinese and three-letter codes, retired ISO codes).
-_CODES = {
-    "zh-s": "zh-Hans",
-    "zh-t": "zh-Hant",
-    "asm": "as",
-    "bel": "be",
-    "hye": "hy",
-    "kan": "kn",
-    "kat": "ka",
-    "kaz": "kk",
-    "mal": "ml",
-    "mar": "mr",
-    "ori": "or",
-    "sin": "si",
-    "sqi": "sq",
-    "tel": "te",
-    "tgl": "tl",
-    "iw": "he",
-    "in": "id",
-    "ji": "yi",
-    "jw": "jv",
-}
+# Vendors' codes that are no BCP 47 tag at all (Qualtrics' Chinese).
+_CODES = {"zh-s": "zh-Hans", "zh-t": "zh-Hant"}
 
 # Languages by name, in English and in the language itself, for tools that send a name (Zendesk's
 # `{{ticket.requester.language}}`). Compared case-insensitively.
@@ -110,7 +93,6 @@ _NAMES = {
 
 # Tags that say "no particular language".
 _NONE = frozenset({"default", "und", "mul", "mis", "zxx", "none", "null", "unknown"})
-_SUBTAG = re.compile(r"^[a-z0-9]{1,8}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -132,20 +114,16 @@ def bcp47(value: object) -> str | None:
 
 
 def _canonical(code: str) -> str | None:
+    # Extensions and private use (-u-ca-gregory, -x-...) are not needed to choose a language.
     parts = code.split("-")
-    if not all(_SUBTAG.match(part) for part in parts) or not _LANGUAGE.match(parts[0]):
-        return None
-    tags = [_CODES.get(parts[0], parts[0])]
-    for part in parts[1:]:
+    for index, part in enumerate(parts[1:], start=1):
         if len(part) == 1:
-            break  # an extension or private use (-u-..., -x-...): not needed to choose a language
-        if len(part) == 4 and part.isalpha() and len(tags) == 1:
-            tags.append(part.title())  # script
-        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
-            tags.append(part.upper())  # region
-        elif len(part) >= 5 or (len(part) == 4 and part[0].isdigit()):
-            tags.append(part.lower())  # variant
-        else:
-            return None
-    tag = "-".join(tags)
-    return tag if len(tag) <= MAX_LENGTH else None
+            parts = parts[:index]
+            break
+    if not _LANGUAGE.match(parts[0]):
+        return None
+    try:
+        tag = langcodes.standardize_tag("-".join(parts))
+    except (langcodes.tag_parser.LanguageTagError, ValueError):
+        return None
+    return tag if len(tag) <= MAX_LENGTH and tag.split("-")[0] not in _NONE else None
