@@ -280,3 +280,25 @@ def test_customer_locale_is_a_bcp47_tag_or_left_out(sent: Any, locale: str | Non
     # THEN it is accepted, with the canonical tag, or with no locale: never refused for its language
     assert result.action == "accept" and result.feedback is not None
     assert result.feedback.customer.locale == locale
+
+
+def test_an_unreachable_phone_or_email_is_left_out_while_the_customer_is_still_identified() -> None:
+    # GIVEN a helpdesk's requester with an id, a phone typed without its country code and a mistyped email
+    rules = spec(customer={"id": "body.who.id", "email": "body.who.email", "phone": "body.who.phone"})
+    body = {"id": "r", "score": 2, "who": {"id": "u-7", "email": "kari@example", "phone": "912 34 567"}}
+    # WHEN the scored delivery is mapped
+    result = mapped(rules, body)
+    # THEN the rating is taken in under the id, without the details nobody could reach them at
+    assert result.action == "accept" and result.feedback is not None
+    customer = result.feedback.customer
+    assert (customer.id, customer.email, customer.phone) == ("u-7", None, None)
+    # AND a usable phone is kept, in E.164
+    body["who"]["phone"] = "+47 912 34 567"
+    assert mapped(rules, body).feedback.customer.phone == "+4791234567"  # type: ignore[union-attr]
+
+
+def test_an_unreachable_phone_that_is_the_only_identity_refuses_the_delivery_naming_it() -> None:
+    rules = spec(customer={"phone": "body.phone"})
+    with pytest.raises(MappingError) as refused:
+        mapped(rules, {"id": "r", "score": 2, "phone": "912 34 567"})
+    assert refused.value.pointer == "customer/phone"

@@ -23,7 +23,7 @@ from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from recovery.domain import json_input
+from recovery.domain import contacts, json_input
 from recovery.domain.feedback import FeedbackIn
 from recovery.domain.locales import bcp47
 
@@ -358,6 +358,16 @@ def _customer(rule: CustomerRule, doc: Mapping[str, Any]) -> dict[str, Any]:
         locale = bcp47(found.pop("locale"))
         if locale is not None:
             found["locale"] = locale
+    # A phone or email the customer cannot be reached at (a number without its country code, a typo) is
+    # left out while another field still identifies them: the vendor cannot correct it, and refusing
+    # would lose the rating. As the only identity it stays, and the delivery is refused naming it.
+    for name, usable in (("phone", contacts.e164), ("email", contacts.email)):
+        others = [key for key in ("id", "email", "phone") if key != name and key in found]
+        if name in found and others:
+            try:
+                usable(str(found[name]))
+            except ValueError:
+                del found[name]
     return found
 
 
