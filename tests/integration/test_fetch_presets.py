@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -21,7 +20,7 @@ from recovery.store.hook_log import HookLog
 from recovery.store.sources import SourceStore
 from tests.integration.conftest import Clock
 from tests.support import REGION, ROOT, Context, Stack, event, load_function
-from tests.vendor_stub import VendorStub, serve_vendor
+from tests.vendor_stub import VendorStub
 
 SHARED = ROOT / "tests" / "fixtures" / "vendor"  # a copy of shared/fixtures/webhooks
 LOCAL = ROOT / "tests" / "fixtures" / "webhooks"
@@ -33,12 +32,6 @@ QX_RESPONSE = (LOCAL / "qualtrics" / "single_response_GET.UNVERIFIED.json").read
 QX_PATH = "/API/v3/surveys/SV_3aJ5o0UyhLxmsCx/responses/R_1ma7yqJ8gkNSs4v"
 SM_SECRET = "sm-integration-api-key&sm-integration-api-secret"
 QX_TOKEN = "qualtrics-url-token-0123456789"
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorStub]:
-    with serve_vendor() as stub:
-        yield stub
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from recovery.store.sources import SourceStore
 from recovery.store.suppressions import SuppressionStore
 from tests.integration.conftest import Clock, clock_at
 from tests.support import REGION, ROOT, Context, Stack, event, load_function
-from tests.vendor_stub import VendorStub, serve_vendor
+from tests.vendor_stub import VendorStub
 from tools.seed import load_alerting
 
 LOCAL = ROOT / "tests" / "fixtures" / "webhooks" / "qualtrics"
@@ -49,12 +49,6 @@ MORNING_UTC = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 def virtual_clock() -> Iterator[Clock]:
     with clock_at(MORNING_UTC) as moment:
         yield moment
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorStub]:
-    with serve_vendor() as stub:
-        yield stub
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import hmac
 import json
 import time
 import urllib.parse
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from recovery.sources.fetch import FetchFailed, FetchInputError, FetchStep, enri
 from recovery.sources.fetched_presets import OptionsError, PresetParts, qualtrics, surveymonkey
 from recovery.sources.mapping import MappingSpec, apply_mapping, document
 from recovery.sources.signatures import parse_scheme, verify
-from tests.vendor_stub import VendorStub, serve_vendor
+from tests.vendor_stub import VendorStub
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED = ROOT / "tests" / "fixtures" / "vendor"  # a copy of shared/fixtures/webhooks
@@ -29,12 +28,6 @@ SM_CALLBACK = SHARED / "surveymonkey" / "callback_event_example_A_filter_type_su
 SM_DETAILS = SHARED / "surveymonkey" / "response_details_GET_example.json"
 QX_EVENT = LOCAL / "qualtrics" / "completedResponse_event.UNVERIFIED.form"
 QX_RESPONSE = LOCAL / "qualtrics" / "single_response_GET.UNVERIFIED.json"
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorStub]:
-    with serve_vendor() as stub:
-        yield stub
 
 
 def surveymonkey_step(base_url: str, **changes: Any) -> FetchStep:
