@@ -1,4 +1,5 @@
-"""Checks for contact details, shared by customers and team contacts: pydantic `AfterValidator`s."""
+"""Contact details, shared by customers and team contacts: checks (pydantic `AfterValidator`s), and how
+a detail is shown masked to a lead (enough to recognise it, not to copy it)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,25 @@ def language(value: str) -> str:
 Email = Annotated[str, AfterValidator(email)]
 Phone = Annotated[str, AfterValidator(e164)]
 Language = Annotated[str, AfterValidator(language)]
+
+
+def mask_email(address: str) -> str:
+    """`ada.lovelace@example.com` -> `a***@example.com`: enough to recognise, not to copy."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or not domain:
+        return "***"
+    return f"{local[0]}***@{domain}"
+
+
+def mask_phone(number: str) -> str:
+    """`+4791234567` -> `+47 *** ** 567`: the country and the last three digits only."""
+    digits = re.sub(r"\D", "", number)
+    if len(digits) < 7:
+        return "***"
+    import phonenumbers  # only needed here: keep its metadata out of every import
+
+    try:
+        country = phonenumbers.parse("+" + digits, None).country_code
+    except phonenumbers.NumberParseException:
+        return f"*** ** {digits[-3:]}"
+    return f"+{country} *** ** {digits[-3:]}"

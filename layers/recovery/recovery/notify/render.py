@@ -40,7 +40,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 @dataclass(frozen=True)
 class AlertContext:
-    """Everything one alert message shows. `customer_contact_masked` is masked already (see mask_email).
+    """Everything one alert message shows. `customer_contact_masked` is masked already (contacts.mask_email).
 
     For an escalation, `ack_deadline` is this level's deadline and `missed_deadline` the one the level
     before let pass; without it the message says "not acknowledged in time".
@@ -170,28 +170,6 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         finalize=printed,
     )
-
-
-def mask_email(address: str) -> str:
-    """`ada.lovelace@example.com` -> `a***@example.com`: enough to recognise, not to copy."""
-    local, at, domain = address.strip().rpartition("@")
-    if not at or not local or not domain:
-        return "***"
-    return f"{local[0]}***@{domain}"
-
-
-def mask_phone(number: str) -> str:
-    """`+4791234567` -> `+47 *** ** 567`: the country and the last three digits only."""
-    digits = re.sub(r"\D", "", number)
-    if len(digits) < 7:
-        return "***"
-    import phonenumbers  # only needed here: keep its metadata out of every import
-
-    try:
-        country = phonenumbers.parse("+" + digits, None).country_code
-    except phonenumbers.NumberParseException:
-        return f"*** ** {digits[-3:]}"
-    return f"+{country} *** ** {digits[-3:]}"
 
 
 def zone_of(name: str | None) -> ZoneInfo:

@@ -22,11 +22,12 @@ from typing import Any, Protocol
 
 from recovery import clock
 from recovery.domain import links
+from recovery.domain.contacts import mask_email, mask_phone
 from recovery.domain.duty import is_on_duty
 from recovery.domain.identity import DUE_SHARDS
 from recovery.domain.records import Case, Customer, Feedback
 from recovery.domain.routing import Config, Contact, Team, route, routing_subject
-from recovery.notify.render import AlertContext, mask_email, mask_phone, render_alert
+from recovery.notify.render import AlertContext, render_alert
 from recovery.notify.senders import Sender, as_send_failed, send_with_retry
 from recovery.observability import RecordMetric
 from recovery.services.customer_contact import timeline_kind

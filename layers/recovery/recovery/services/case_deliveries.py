@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from recovery.domain.contacts import mask_email, mask_phone
 from recovery.domain.records import Case, CaseEvent, Delivery
 from recovery.domain.routing import Config
-from recovery.notify.render import mask_email, mask_phone
 from recovery.store.alerting import delivery_pk
 
 CASE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

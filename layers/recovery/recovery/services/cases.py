@@ -18,11 +18,11 @@ from recovery import clock
 from recovery.domain import cases as rules
 from recovery.domain import links
 from recovery.domain.cases import Lead
+from recovery.domain.contacts import mask_email, mask_phone
 from recovery.domain.records import Case, CaseEvent, Customer, Feedback, FollowUp
 from recovery.domain.routing import Config, Contact, Team
 from recovery.notify.approval import render_approval
 from recovery.notify.customer import render_lead_message
-from recovery.notify.render import mask_email, mask_phone
 from recovery.notify.senders import Sender, as_send_failed, send_with_retry
 from recovery.observability import RecordMetric
 from recovery.services.alerts import CachedConfig
