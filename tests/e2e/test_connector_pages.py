@@ -21,6 +21,7 @@ Conventions (docs/connectors/<preset>.md):
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -42,6 +43,11 @@ PAGES = REPO / "docs" / "connectors"
 HEADING = "## Try it locally"
 DONE = "@@connector page block done@@"
 ACCEPTED = ("created", "updated")
+# The reader's terminal: not inside `make test`, whose variables would make every `make admin` say which
+# directory it enters around its output.
+READERS_SHELL = {
+    name: value for name, value in os.environ.items() if name not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+}
 
 
 def try_it_locally(text: str) -> str | None:
@@ -138,6 +144,7 @@ def test_the_page_s_block_runs_as_written_and_its_delivery_is_accepted(
         ["bash", "-e", "-o", "pipefail", "-s"],
         input=script(for_runtime(block, runtime_here)),
         cwd=root,
+        env=READERS_SHELL,
         capture_output=True,
         text=True,
         timeout=120,

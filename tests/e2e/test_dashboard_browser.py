@@ -157,7 +157,8 @@ def test_the_dashboard_draws_every_chart_and_drills_down_to_the_right_cases(
         assert answer.status_code == 200, answer.text
         document: dict[str, Any] = answer.json()
         funnel = {step["step"]: step["count"] for step in document["funnel"]}
-        return document if funnel.get("negative") == 3 and funnel.get("answered") == 1 else None
+        complete = funnel.get("negative") == 3 and funnel.get("answered") == 1 and document.get("causes")
+        return document if complete else None
 
     assert wait_for(counted, timeout=20.0), "the dashboard never counted the seeded history"
 

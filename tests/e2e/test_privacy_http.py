@@ -58,7 +58,8 @@ def items_holding(runtime: RuntimeProcess, *needles: str) -> list[str]:
     found = []
     for page in client.get_paginator("scan").paginate(TableName=table):
         for item in page["Items"]:
-            text = json.dumps(item).casefold()
+            # A kept webhook delivery's bytes (a Binary attribute) are read as text too.
+            text = json.dumps(item, default=lambda raw: bytes(raw).decode("utf-8", "replace")).casefold()
             if any(needle.casefold() in text for needle in needles):
                 found.append(f"{item['pk']['S']} {item['sk']['S']}")
     return found
