@@ -53,6 +53,11 @@ class Contact(_Config):
     on_duty: OnDuty | None = Field(default=None, description="absent: always on duty")
     # The clock this contact's messages are written in; absent: the on-duty hours' zone, else the team's.
     timezone: str | None = Field(default=None, description="IANA time zone, e.g. Europe/Oslo")
+    slack_user: str | None = Field(
+        default=None,
+        pattern=r"^[UW][A-Z0-9]{4,20}$",
+        description="Slack user id (U0KARI...): a button pressed by this user acts as this contact",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -109,6 +114,11 @@ class Team(_Config):
     compensation_limits: dict[Currency, dict[CompensationType, Decimal]] = Field(default_factory=dict)
     # The team's clock for reports (local dates, hour of day, weekday) and the weekly digest.
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Oslo")
+    slack_channel: str | None = Field(
+        default=None,
+        pattern=r"^[CG][A-Z0-9]{4,20}$",
+        description="Slack channel id (C0EMEA...) new cases are posted to; absent: no Slack message",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -163,6 +173,18 @@ class Team(_Config):
                 for level in self.levels.values()
                 for contact in level
                 if contact.email and contact.email.lower() == wanted
+            ),
+            None,
+        )
+
+    def contact_by_slack_user(self, user_id: str) -> Contact | None:
+        """The contact (any level) whose `slack_user` is this Slack user id."""
+        return next(
+            (
+                contact
+                for level in self.levels.values()
+                for contact in level
+                if contact.slack_user is not None and contact.slack_user == user_id
             ),
             None,
         )
