@@ -72,6 +72,10 @@ def parse_args(argv: list[str] | None = None) -> Options:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["slack"]:  # `python -m local slack press ...`: see local.slack_press
+        from local.slack_press import main as slack
+
+        return slack(sys.argv[2:])
     # First of all: a Ctrl-C or SIGTERM while moto and the functions load must end the process too.
     signals = StopSignals().install()
     from local.runtime import run

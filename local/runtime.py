@@ -27,7 +27,7 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import auth, demo, iam, moto_fixes, state, template, terminal, vendor_api
+from local import auth, demo, iam, moto_fixes, slack_api, state, template, terminal, vendor_api
 from local.aws import AwsClients
 from local.bus import BusTap
 from local.capture import Capture
@@ -179,6 +179,7 @@ class Runtime:
         self.moto_url = ""
         self.environment = "local"  # the template's Environment parameter, once it is read
         self.vendors: vendor_api.VendorApis | None = None
+        self.slack: slack_api.SlackApi | None = None
 
     # ------------------------------------------------------------------ start
     def _load_state(self) -> state.RuntimeState | None:
@@ -206,6 +207,7 @@ class Runtime:
         self._bind_api()
         self._put_parameters()
         self._vendor_apis()
+        self._slack_api()
         self.function_configs = self._function_configs()
         self._verify_senders()
 
@@ -238,6 +240,7 @@ class Runtime:
             variables.update(
                 AWS_REGION=self.region, AWS_DEFAULT_REGION=self.region, POWERTOOLS_TRACE_DISABLED="true"
             )
+            variables.update(self._slack_environment(variables))
             if not self.options.verbose:
                 variables.update(terminal.quiet_environment())
             configs.append(
@@ -421,6 +424,20 @@ class Runtime:
             tokens = vendor_api.ensure_credentials(self.clients.secrets, self.environment)
         self.vendors = vendor_api.VendorApis(tokens)
 
+    def _slack_api(self) -> None:
+        """The local Slack Web API and response_url (local.slack_api) and the Slack secret they check."""
+        with self.invoke_lock:
+            credentials = slack_api.ensure_secret(self.clients.secrets, self.environment)
+        self.slack = slack_api.SlackApi(credentials, self.outbox, self.clock.now)
+
+    def _slack_environment(self, variables: dict[str, str]) -> dict[str, str]:
+        """Every function talks to the local Slack API; a function told which `response_url`s to
+        trust (SLACK_RESPONSE_URL_PREFIXES) trusts the local one."""
+        local = {"SLACK_API_URL": slack_api.api_url(self.api_url)}
+        if "SLACK_RESPONSE_URL_PREFIXES" in variables:
+            local["SLACK_RESPONSE_URL_PREFIXES"] = slack_api.response_url(self.api_url)
+        return local
+
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         try:
             return self._app(environ, start_response)
@@ -432,7 +449,14 @@ class Runtime:
         routes = [route for api in self.template.apis for route in api.routes]
         authorizers = auth.build_authorizers(self.template.apis, self.names, self.signing_key.key_set())
         self._app = LocalApp(
-            Router(routes), self.host, self.clock, dispatcher, self.outbox, authorizers, self.vendors
+            Router(routes),
+            self.host,
+            self.clock,
+            dispatcher,
+            self.outbox,
+            authorizers,
+            self.vendors,
+            self.slack,
         )
         moto_server = self._moto_server(dispatcher)
         self.servers.append(moto_server)
@@ -482,7 +506,12 @@ class Runtime:
             "admin_key": self.state.admin_key,
             "console_login": {"username": demo.CONSOLE_USERNAME, "password": self.state.console_password},
             "vendor_apis": vendor_api.start_line(self.api_url, self.environment),
+            "slack": slack_api.start_line(self.api_url, self.environment, self._slack_credentials()),
         }
+
+    def _slack_credentials(self) -> slack_api.Credentials:
+        assert self.slack is not None, "the local Slack API starts with the runtime"
+        return self.slack.credentials
 
     # ------------------------------------------------------------------ stop
     def wait_for_signal(self, signals: StopSignals) -> None:

@@ -33,6 +33,8 @@ from local.http_api import (
     translate_result,
 )
 from local.outbox import Outbox, render_page
+from local.slack_api import MAX_BODY_BYTES as SLACK_MAX_BODY_BYTES
+from local.slack_api import SlackApi
 from local.vendor_api import VendorApis
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class LocalApp:
         outbox: Outbox,
         authorizers: dict[str, Authorizer] | None = None,
         vendors: VendorApis | None = None,
+        slack: SlackApi | None = None,
     ) -> None:
         self.router = router
         self.host = host
@@ -70,6 +73,7 @@ class LocalApp:
         self.outbox = outbox
         self.authorizers = authorizers or {}
         self.vendors = vendors
+        self.slack = slack
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.monotonic()
@@ -137,6 +141,14 @@ class LocalApp:
             # The local SurveyMonkey and Qualtrics APIs (local.vendor_api); they take no lock.
             headers = dict(request.headers.items())
             answer = self.vendors.answer(request.method, raw_path, headers, request.remote_addr or "")
+            return Response(answer.body, status=answer.status, content_type=answer.content_type)
+        if self.slack is not None and self.slack.handles(raw_path):
+            # The local Slack Web API and response_url (local.slack_api); they take no lock either.
+            body = request.stream.read(SLACK_MAX_BODY_BYTES + 1)
+            base = f"{request.scheme}://{request.host}"
+            answer = self.slack.answer(
+                request.method, raw_path, dict(request.headers.items()), body, request.remote_addr or "", base
+            )
             return Response(answer.body, status=answer.status, content_type=answer.content_type)
         endpoint = (request.method, raw_path)
         if endpoint == ("GET", "/_local/clock"):
