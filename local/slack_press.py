@@ -3,9 +3,10 @@
 Builds the `block_actions` interaction Slack would send when a person presses a button on an alert
 (form-encoded `payload=<json>`, the button's `action_id` and the case id as its `value`, the local
 `response_url`), signs it as Slack signs requests (`X-Slack-Signature: v0=` + hex HMAC-SHA256 of
-`v0:<timestamp>:<body>` with the signing secret, `X-Slack-Request-Timestamp`), posts it to
-`<api_url>/v1/slack/interactions` of the running runtime (read from `.local/runtime.json`) and prints
-the status and the answer.
+`v0:<timestamp>:<body>` with the signing secret, `X-Slack-Request-Timestamp` the runtime's virtual
+time), posts it to `<api_url>/v1/slack/interactions` of the running runtime (read from
+`.local/runtime.json`) and prints the status and the answer. The press is on the case's latest Slack
+message in the outbox (its channel and ts), unless told otherwise.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from local.clock import parse_iso
+
 INTERACTIONS_PATH = "/v1/slack/interactions"
 RUNTIME_FILE = Path(".local") / "runtime.json"
 TIMEOUT_SECONDS = 30
+DEFAULT_CHANNEL = "C0EMEA"
 
 
 def payload(
@@ -32,7 +36,7 @@ def payload(
     action_id: str,
     user: str,
     response_url: str,
-    channel: str = "C0EMEA",
+    channel: str = DEFAULT_CHANNEL,
     message_ts: str | None = None,
     action_ts: float | None = None,
 ) -> dict[str, Any]:
@@ -91,24 +95,55 @@ def signed_request(
     return urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - checked
 
 
+def _get_json(url: str) -> Any:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{url} is not an http(s) URL")
+    with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - checked
+        return json.loads(response.read())
+
+
+def runtime_now(api_url: str) -> float:
+    """The runtime's virtual time: Slack's request timestamp must be within 5 minutes of the clock the
+    interactions route reads, and `POST /_local/clock` may have moved it."""
+    return parse_iso(str(_get_json(api_url + "/_local/clock")["now"])).timestamp()
+
+
+def posted_alert(api_url: str, case_id: str) -> tuple[str, str] | None:
+    """The channel and ts of the case's latest Slack message in the outbox (`chat.postMessage <ts>`)."""
+    for entry in reversed(_get_json(api_url + "/_local/outbox.json")):
+        method, _, ts = (entry.get("subject") or "").partition(" ")
+        if (
+            entry.get("channel") == "slack"
+            and entry.get("case_id") == case_id
+            and method == "chat.postMessage"
+        ):
+            return str(entry.get("to") or ""), ts
+    return None
+
+
 def press(
     runtime: dict[str, Any],
     case_id: str,
     action_id: str,
     user: str,
-    channel: str = "C0EMEA",
+    channel: str | None = None,
     message_ts: str | None = None,
 ) -> tuple[int, str]:
-    """Press the button against a running runtime (its start line); answers status and body."""
+    """Press the button against a running runtime (its start line) at the runtime's time, on the case's
+    latest Slack message unless `channel` and `message_ts` say otherwise; answers status and body."""
     slack = runtime.get("slack")
     if not isinstance(slack, dict) or not slack.get("signing_secret"):
         raise ValueError("the runtime's start line has no slack.signing_secret: restart it with this version")
-    document = payload(case_id, action_id, user, slack["response_url"], channel, message_ts)
-    request = signed_request(
-        runtime["api_url"] + INTERACTIONS_PATH, slack["signing_secret"], form_body(document)
-    )
+    api_url = str(runtime["api_url"])
+    now = runtime_now(api_url)
+    if channel is None or message_ts is None:
+        found = posted_alert(api_url, case_id)
+        channel = channel or (found[0] if found else DEFAULT_CHANNEL)
+        message_ts = message_ts or (found[1] if found else None)
+    document = payload(case_id, action_id, user, slack["response_url"], channel, message_ts, action_ts=now)
+    request = signed_request(api_url + INTERACTIONS_PATH, slack["signing_secret"], form_body(document), now)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - local URL
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - checked
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8", "replace")
@@ -124,8 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     pressing.add_argument("case_id", help="the case the alert is about (the button's value)")
     pressing.add_argument("action", help="the button's action_id, e.g. ack")
     pressing.add_argument("--user", required=True, help="the Slack user id pressing it, e.g. U0KARI")
-    pressing.add_argument("--channel", default="C0EMEA", help="the channel of the alert (default C0EMEA)")
-    pressing.add_argument("--message-ts", default=None, help="the alert's ts (from the outbox subject)")
+    pressing.add_argument(
+        "--channel",
+        default=None,
+        help="the alert's channel (default: the case's latest Slack message, or C0EMEA)",
+    )
+    pressing.add_argument(
+        "--message-ts", default=None, help="the alert's ts (default: the case's latest Slack message)"
+    )
     pressing.add_argument(
         "--runtime-file", type=Path, default=RUNTIME_FILE, help="the start line (default .local/runtime.json)"
     )

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from slack_sdk.signature import SignatureVerifier
+from slack_sdk.signature import Clock, SignatureVerifier
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -22,7 +22,7 @@ RESPONSE_URL = "http://127.0.0.1:3000/_local/slack/response"
 
 
 def test_the_signature_is_the_one_slack_sdk_verifies() -> None:
-    body = slack_press.form_body(slack_press.payload("case-1", "ack", "U0KARI", RESPONSE_URL))
+    body = slack_press.form_body(slack_press.payload("cs_case1", "ack", "U0KARI", RESPONSE_URL))
     request = slack_press.signed_request("http://127.0.0.1:3000/v1/slack/interactions", SECRET, body)
     headers = {name.lower(): value for name, value in request.header_items()}
     # THEN slack_sdk's verifier accepts it with the signing secret, and refuses it with another or changed
@@ -46,7 +46,9 @@ def test_the_signature_follows_slacks_published_example() -> None:
 
 def test_the_payload_is_a_block_actions_press_of_the_case() -> None:
     body = slack_press.form_body(
-        slack_press.payload("case-1", "ack", "U0KARI", RESPONSE_URL, channel="C0EMEA", message_ts="1.000100")
+        slack_press.payload(
+            "cs_case1", "ack", "U0KARI", RESPONSE_URL, channel="C0EMEA", message_ts="1.000100"
+        )
     )
     # THEN one form field, `payload`, holding the JSON Slack sends for a button
     fields = parse_qs(body.decode())
@@ -58,18 +60,51 @@ def test_the_payload_is_a_block_actions_press_of_the_case() -> None:
     assert document["channel"]["id"] == document["container"]["channel_id"] == "C0EMEA"
     assert document["container"]["message_ts"] == document["message"]["ts"] == "1.000100"
     [action] = document["actions"]
-    assert (action["type"], action["action_id"], action["value"]) == ("button", "ack", "case-1")
+    assert (action["type"], action["action_id"], action["value"]) == ("button", "ack", "cs_case1")
+
+
+VIRTUAL_NOW = "2030-01-02T03:04:05Z"  # the runtime's clock, moved far from the real one
+VIRTUAL_SECONDS = 1893553445
+OUTBOX = [
+    {"channel": "email", "case_id": "cs_case7", "subject": "New case", "to": "kari@example.com"},
+    {
+        "channel": "slack",
+        "case_id": "cs_case7",
+        "subject": "chat.postMessage 1893553000.000001",
+        "to": "C0EMEA",
+    },
+    {
+        "channel": "slack",
+        "case_id": "cs_case7",
+        "subject": "chat.postMessage 1893553100.000002",
+        "to": "C0APAC",
+    },
+    {"channel": "slack", "case_id": "cs_case7", "subject": "chat.update 1893553100.000002", "to": "C0APAC"},
+    {
+        "channel": "slack",
+        "case_id": "cs_other",
+        "subject": "chat.postMessage 1893553200.000003",
+        "to": "C0EMEA",
+    },
+]
 
 
 @pytest.fixture
 def interactions() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A stand-in for the interactions route: keeps each request and answers 200."""
+    """A stand-in for the runtime: its clock, its outbox, and an interactions route that keeps each
+    request and answers 200."""
     seen: list[dict[str, Any]] = []
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        seen.append({"path": request.path, "headers": dict(request.headers), "body": request.get_data()})
-        return Response("", status=200)(environ, start_response)
+        if request.path == "/_local/clock":
+            answer = Response(json.dumps({"now": VIRTUAL_NOW}), content_type="application/json")
+        elif request.path == "/_local/outbox.json":
+            answer = Response(json.dumps(OUTBOX), content_type="application/json")
+        else:
+            seen.append({"path": request.path, "headers": dict(request.headers), "body": request.get_data()})
+            answer = Response("", status=200)
+        return answer(environ, start_response)
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -79,22 +114,43 @@ def interactions() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     server.server_close()
 
 
+class _VirtualClock(Clock):
+    def now(self) -> float:
+        return VIRTUAL_SECONDS
+
+
 def test_press_posts_the_signed_payload_to_the_interactions_route(
     interactions: tuple[str, list[dict[str, Any]]],
 ) -> None:
     api_url, seen = interactions
     runtime = {"api_url": api_url, "slack": {"signing_secret": SECRET, "response_url": RESPONSE_URL}}
     # WHEN the button is pressed against the runtime named by the start line
-    status, _ = slack_press.press(runtime, "case-7", "ack", "U0KARI")
-    # THEN the route got one form post that slack_sdk's verifier accepts, about that case
+    status, _ = slack_press.press(runtime, "cs_case7", "ack", "U0KARI")
+    # THEN the route got one form post, signed at the runtime's time (which its verifier reads), about that
+    # case and on the case's latest posted Slack message
     assert status == 200
     [request] = seen
     assert request["path"] == "/v1/slack/interactions"
     headers = {name.lower(): value for name, value in request["headers"].items()}
     assert headers["content-type"] == "application/x-www-form-urlencoded"
-    assert SignatureVerifier(SECRET).is_valid_request(request["body"], headers)
+    assert headers["x-slack-request-timestamp"] == str(VIRTUAL_SECONDS)
+    assert SignatureVerifier(SECRET, clock=_VirtualClock()).is_valid_request(request["body"], headers)
+    assert not SignatureVerifier(SECRET).is_valid_request(request["body"], headers)  # real time: too far
     document = json.loads(parse_qs(request["body"].decode())["payload"][0])
-    assert document["actions"][0]["value"] == "case-7"
+    assert document["actions"][0]["value"] == "cs_case7"
+    assert document["container"]["channel_id"] == document["channel"]["id"] == "C0APAC"
+    assert document["container"]["message_ts"] == "1893553100.000002"
+
+
+def test_press_without_a_posted_message_uses_the_default_channel(
+    interactions: tuple[str, list[dict[str, Any]]],
+) -> None:
+    api_url, seen = interactions
+    runtime = {"api_url": api_url, "slack": {"signing_secret": SECRET, "response_url": RESPONSE_URL}}
+    slack_press.press(runtime, "cs_unknown", "take", "U0KARI")
+    document = json.loads(parse_qs(seen[0]["body"].decode())["payload"][0])
+    assert document["container"]["channel_id"] == "C0EMEA"
+    assert document["container"]["message_ts"] == f"{VIRTUAL_SECONDS}.000000"
 
 
 def test_cli_prints_the_answer_and_says_what_is_missing(
@@ -102,10 +158,9 @@ def test_cli_prints_the_answer_and_says_what_is_missing(
 ) -> None:
     api_url, seen = interactions
     runtime_file = tmp_path / "runtime.json"
-    runtime_file.write_text(
-        json.dumps({"api_url": api_url, "slack": {"signing_secret": SECRET, "response_url": RESPONSE_URL}})
-    )
-    argv = ["press", "case-7", "ack", "--user", "U0KARI", "--runtime-file", str(runtime_file)]
+    start_line = {"api_url": api_url, "slack": {"signing_secret": SECRET, "response_url": RESPONSE_URL}}
+    runtime_file.write_text(json.dumps(start_line))
+    argv = ["press", "cs_case7", "ack", "--user", "U0KARI", "--runtime-file", str(runtime_file)]
     assert slack_press.main(argv) == 0
     assert capsys.readouterr().out.splitlines()[0] == "200"
     assert len(seen) == 1
