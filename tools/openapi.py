@@ -67,6 +67,7 @@ ENVIRONMENT = {
     "PUBLIC_BASE_URL": "https://feedback.example.com",
     "SENDER_ADDRESS": "alerts@example.com",
     "USER_POOL_CLIENT_ID": "placeholder",
+    "SLACK_SECRET": "recovery-loop/dev/slack",
 }
 
 SECURITY_SCHEMES = {
@@ -98,6 +99,7 @@ TAGS = {
     "ConsoleFunction": "console",
     "ReportsFunction": "reports",
     "AdminFunction": "admin",
+    "SlackFunction": "slack",
 }
 TAG_DESCRIPTIONS = {
     "intake": "Feedback from survey tools: canonical JSON, batches and vendor webhooks.",
@@ -106,6 +108,7 @@ TAG_DESCRIPTIONS = {
     "admin": "Teams and routing, sources, outbound webhooks, customers' data (export, erase).",
     "pages": "Pages opened from a link: survey, acknowledge, approve, follow-up, unsubscribe.",
     "console": "The leads' web console (static files).",
+    "slack": "Slack interactivity: a lead's button press on a Slack alert, signed by Slack.",
 }
 
 PROBLEM = {
@@ -307,6 +310,30 @@ NOTES: dict[tuple[str, str], dict[str, Any]] = {
             },
             "404": {
                 "description": "no such source",
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            },
+        },
+    },
+    ("post", "/v1/slack/interactions"): {
+        "summary": "A lead's Acknowledge or Take it press on a Slack alert",
+        "description": (
+            "Slack's interactivity request: the form field `payload` holds Slack's `block_actions` JSON."
+            " Signed by Slack (`X-Slack-Signature`, `X-Slack-Request-Timestamp`, within 5 minutes) instead"
+            " of a bearer token. A press by someone who is not a contact of the case's team gets a 200 with"
+            " a message only they see; another payload type gets an empty 200."
+        ),
+        "requestBody": {"content": FORM},
+        "responses": {
+            "200": {
+                "description": "done, or nothing to do (an ephemeral message for the presser, if any)",
+                "content": {"application/json": {"schema": JSON_OBJECT}},
+            },
+            "400": {
+                "description": "no payload, or a payload that is not a block_actions press",
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            },
+            "401": {
+                "description": "missing, forged or stale Slack signature; nothing changed",
                 "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
             },
         },

@@ -189,10 +189,10 @@ class Cases:
         return case
 
     # -------------------------------------------------------------------------------------- changes
-    def acknowledge(self, lead: Lead, case_id: str, version: int) -> Case:
+    def acknowledge(self, lead: Lead, case_id: str, version: int, via: str = "console") -> Case:
         now = clock.now()
         case = self._prepare(lead, case_id, version, "ack")
-        updated = self._store.acknowledge(case, version, lead.actor, now, {"via": "console"})
+        updated = self._store.acknowledge(case, version, lead.actor, now, {"via": via})
         self._metric("TimeToAcknowledge", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
         return updated
 
