@@ -66,3 +66,26 @@ def public_base_url() -> str:
     from recovery.store.secrets import parameter_value
 
     return parameter_value(name).strip()
+
+
+SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """Where Slack is for the functions that post to it: `SLACK_SECRET`, the name of the Secrets Manager
+    secret holding `{"bot_token": "xoxb-...", "signing_secret": "..."}` (unset: Slack is off), and
+    `SLACK_API_URL`, the Web API's base (the embedded runtime points it at its stub)."""
+
+    secret_name: str | None
+    api_url: str = SLACK_API_URL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SlackSettings:
+        env = os.environ if environ is None else environ
+        api_url = env.get("SLACK_API_URL", "").strip() or SLACK_API_URL
+        if not api_url.startswith(("https://", "http://")):
+            raise SettingsError("environment variable SLACK_API_URL must be an http(s) URL")
+        return cls(
+            env.get("SLACK_SECRET", "").strip() or None, api_url if api_url.endswith("/") else api_url + "/"
+        )

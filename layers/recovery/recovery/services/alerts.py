@@ -7,6 +7,9 @@
   any delivery row (an alert's, a customer message's, a digest's) left `sending` past its lease by an
   invocation that died mid-send, which is failed as `interrupted` (docs/decisions.md).
 - `acknowledge(code, now)`: a lead's one tap; it stops all further escalation.
+- Slack (docs/slack.md): a team with a `slack_channel` also gets the case posted there once, with
+  one-tap buttons; each escalation is a reply in that message's thread, and `acknowledged(case_id)` (on
+  `CaseAcknowledged`, however the case was acknowledged) updates the message in place.
 
 Every message is a delivery row created conditionally before sending, so a redelivered event, a retried
 invocation or a sweep racing the event never sends twice.
@@ -29,7 +32,15 @@ from recovery.domain.records import Case, Customer, Feedback
 from recovery.domain.routing import Config, Contact, Team, route, routing_subject
 from recovery.notify.render import AlertContext, render_alert
 from recovery.notify.senders import Sender, as_send_failed, send_with_retry
-from recovery.observability import RecordMetric
+from recovery.notify.slack import Posted, SlackPoster
+from recovery.notify.slack_blocks import (
+    SlackCase,
+    SlackMessage,
+    acknowledged_message,
+    alert_message,
+    escalation_message,
+)
+from recovery.observability import RecordMetric, logger
 from recovery.services.customer_contact import timeline_kind
 from recovery.store.alerting import INTERRUPTED, AlertStore, ConfigStore, delivery_pk
 from recovery.store.links import LinkStore
@@ -37,6 +48,8 @@ from recovery.store.links import LinkStore
 ALERT_GRACE = timedelta(seconds=30)  # a pending alert older than this was lost on the way: resend
 LINK_LIFETIME = timedelta(days=7)
 CONFIG_TTL = timedelta(seconds=60)
+SLACK = "slack"  # a delivery row's channel, and its contact: the team's channel, not a person
+SLACK_ROOT_LEVEL = 1  # the key level of a case's Slack message, whatever level its first alert reached
 
 
 @dataclass
@@ -47,6 +60,7 @@ class AlertOutcome:
     skipped: str | None = None  # why nothing was sent
     level: int = 1
     recipients: list[str] = field(default_factory=list)
+    slack: str | None = None  # "posted", "failed", or None when nothing was posted
 
 
 @dataclass(frozen=True)
@@ -132,8 +146,10 @@ class Alerts:
         metric: RecordMetric,
         suppressed: Callable[[str], bool] = lambda _: False,
         sleep: Callable[[float], None] | None = None,
+        slack: SlackPoster | None = None,
     ) -> None:
         self._store = store
+        self._slack = slack
         self._feedback = feedback
         self._config = config
         self._links = links_store
@@ -185,6 +201,10 @@ class Alerts:
         outcome.level = level
 
         deadline = now + team.ack_sla
+        if kind == "alert":
+            self._post_slack(case, feedback, customer, team, deadline, now, outcome)
+        else:
+            self._reply_slack(case, team, level, deadline, now, outcome)
         for contact in contacts:
             self._message(case, feedback, customer, team, contact, level, kind, deadline, now, outcome)
         if outcome.sent == 0 and outcome.failed > 0 and level < team.top_level:
@@ -257,6 +277,135 @@ class Alerts:
             outcome.sent += 1
             outcome.recipients.append(f"{contact.id}:{channel}")
 
+    # ------------------------------------------------------------------------------------------- slack
+    def _slack_channel(self, team: Team) -> str | None:
+        """The team's Slack channel when Slack is set up (its secret exists), else None."""
+        if self._slack is None or team.slack_channel is None or not self._slack.enabled():
+            return None
+        return team.slack_channel
+
+    def _slack_root(self, case_id: str, channel: str) -> Posted | None:
+        """Where the case's Slack message is, once posted."""
+        row = self._store.get_delivery(delivery_pk(case_id, SLACK_ROOT_LEVEL, SLACK, channel))
+        if row is None or row.state != "sent" or not row.message_id:
+            return None
+        return Posted(channel, row.message_id)
+
+    def _post_slack(
+        self,
+        case: Case,
+        feedback: Feedback | None,
+        customer: Customer | None,
+        team: Team,
+        deadline: datetime,
+        now: datetime,
+        outcome: AlertOutcome,
+    ) -> None:
+        """The case in the team's channel, once: a delivery row like any message; its `ts` is kept as the
+        row's message id, where escalations and the acknowledged update find it."""
+        channel = self._slack_channel(team)
+        if channel is None:
+            return
+        key = delivery_pk(case.case_id, SLACK_ROOT_LEVEL, SLACK, channel)
+        message = partial(alert_message, self._slack_case(case, feedback, customer, team, deadline))
+        outcome.slack = self._slack_send(
+            case.case_id, key, SLACK_ROOT_LEVEL, "alert", channel, message, None, now
+        )
+
+    def _reply_slack(
+        self, case: Case, team: Team, level: int, deadline: datetime, now: datetime, outcome: AlertOutcome
+    ) -> None:
+        """An escalation as a reply in the case message's thread (none when the case was never posted)."""
+        channel = self._slack_channel(team)
+        if channel is None:
+            return
+        root = self._slack_root(case.case_id, channel)
+        if root is None:
+            return
+        key = delivery_pk(case.case_id, level, SLACK, channel)
+        message = partial(escalation_message, case.case_id, level, case.ack_due_at, deadline, team.timezone)
+        outcome.slack = self._slack_send(
+            case.case_id, key, level, "escalation", channel, message, root.ts, now
+        )
+
+    def _slack_send(
+        self,
+        case_id: str,
+        key: str,
+        level: int,
+        kind: str,
+        channel: str,
+        message: Callable[[], SlackMessage],
+        thread_ts: str | None,
+        now: datetime,
+    ) -> str | None:
+        assert self._slack is not None
+        row = self._store.claim_delivery(key, case_id, level, SLACK, SLACK, kind, now)
+        if row is None:
+            return None  # posted (or being posted) before: never twice
+        try:  # the row is claimed: whatever rendering or posting raises, it ends `failed`, not `sending`
+            posted = send_with_retry(
+                partial(self._slack.post, channel, message(), thread_ts), **self._retry()
+            )
+        except Exception as raised:
+            error = as_send_failed(raised)
+            self._store.finish_delivery(row, "failed", clock.now(), error=str(error)[:500])
+            self._metric("DeliveriesFailed", 1, "Count")
+            return "failed"
+        self._store.finish_delivery(row, "sent", clock.now(), message_id=posted.ts)
+        return "posted"
+
+    def acknowledged(self, case_id: str) -> str:
+        """On `CaseAcknowledged`: the case's Slack message shows who acknowledged it and when, its buttons
+        gone. Idempotent (a redelivered event updates it again to the same). What happened: `updated`,
+        `failed`, or why nothing was done."""
+        case = self._store.get_case(case_id)
+        if case is None:
+            return "no such case"
+        if case.acked_at is None:
+            return "not acknowledged"
+        feedback = self._feedback.get_feedback(case.feedback_pk)
+        team, _ = route(self._config.get(), routing_subject(case, feedback))
+        channel = self._slack_channel(team)
+        if channel is None:
+            return "no slack channel"
+        root = self._slack_root(case_id, channel)
+        if root is None:
+            return "not posted"
+        assert self._slack is not None
+        acked_by = team.contact(case.acked_by) if case.acked_by else None
+        by = acked_by.name if acked_by is not None else (case.acked_by or "someone")
+        customer = self._feedback.get_customer(case.customer_key)
+        view = self._slack_case(case, feedback, customer, team, case.ack_due_at)
+        try:
+            message = acknowledged_message(view, by, case.acked_at)
+            send_with_retry(partial(self._slack.update, root.channel, root.ts, message), **self._retry())
+        except Exception as raised:
+            error = as_send_failed(raised)
+            logger.warning("the Slack message was not updated", extra={"error": str(error)[:500]})
+            self._metric("DeliveriesFailed", 1, "Count")
+            return "failed"
+        return "updated"
+
+    def _slack_case(
+        self, case: Case, feedback: Feedback | None, customer: Customer | None, team: Team, deadline: datetime
+    ) -> SlackCase:
+        detail: Mapping[str, Any] = (feedback.detail if feedback else None) or {}
+        return SlackCase(
+            case_id=case.case_id,
+            priority=f"P{int(case.priority)}",
+            score_text=score_text(detail.get("score")),
+            comment=detail.get("comment"),
+            customer_masked=_masked(customer),
+            agent=case.agent,
+            channel=case.channel,
+            team=team.name,
+            ack_deadline=deadline,
+            timezone=team.timezone,
+            repeat_failure=bool(case.repeat_failure),
+            case_url=case_url(self._public_url, case.case_id),
+        )
+
     def _retry(self) -> dict[str, Any]:
         return {"sleep": self._sleep} if self._sleep is not None else {}
 
@@ -302,13 +451,7 @@ class Alerts:
         code: str,
     ) -> AlertContext:
         detail: Mapping[str, Any] = (feedback.detail if feedback else None) or {}
-        masked = None
-        if customer is not None:
-            masked = (
-                mask_email(customer.email)
-                if customer.email
-                else (mask_phone(customer.phone) if customer.phone else None)
-            )
+        masked = _masked(customer)
         return AlertContext(
             case_id=case.case_id,
             priority=f"P{int(case.priority)}",
@@ -442,6 +585,15 @@ class Alerts:
             self._store.record(case.case_id, "acknowledged", now, grant.audience, via="link")
             self._metric("TimeToAcknowledge", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
         return links.Verdict.OK, self._store.get_case(case.case_id)
+
+
+def _masked(customer: Customer | None) -> str | None:
+    """The customer's email, else phone, masked for a lead's eyes."""
+    if customer is None:
+        return None
+    if customer.email:
+        return mask_email(customer.email)
+    return mask_phone(customer.phone) if customer.phone else None
 
 
 def case_url(public_url: str, case_id: str) -> str:

@@ -186,6 +186,12 @@ class AlertStore:
         with transient_as_domain():
             delivery_item(row).update(actions=actions)
 
+    def get_delivery(self, pk: str) -> Delivery | None:
+        """One delivery row by its key (where a case's Slack message is: its `ts` is the message id)."""
+        with transient_as_domain():
+            item = get_item(DeliveryItem, pk, "DLV")
+        return delivery_of(item) if item is not None else None
+
     def stuck_deliveries(self, shard: int, until: str, page: int = 100) -> list[str]:
         """Keys of delivery rows still `sending` whose lease ended at or before `until`, in one shard of
         the sparse due index (keys only: no Scan, and only what is due is read)."""

@@ -20,3 +20,16 @@ def parameter_value(name: str) -> str:
     import boto3
 
     return str(boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+
+
+def optional_secret_text(secret_id: str) -> str | None:
+    """A secret's text, or None when no secret of that name exists (a feature its operator has not set
+    up). Cached like `secret_bytes`; other errors (throttling, access) are raised."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return secret_bytes(secret_id).decode("utf-8")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise

@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from recovery.settings import Settings, SettingsError, public_base_url
+from recovery.settings import Settings, SettingsError, SlackSettings, public_base_url
 from recovery.store.suppressions import SuppressionStore
 from recovery.wiring import pii_hasher
 
 if TYPE_CHECKING:
     from recovery.notify.senders import AwsSender
+    from recovery.notify.slack import WebApiSlack
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,32 @@ def address_hasher(settings: Settings) -> Callable[[str], str]:
 def suppressed() -> Callable[[str], bool]:
     """Whether an address (by its keyed hash) bounced or complained before."""
     return SuppressionStore().is_suppressed
+
+
+def slack_poster(settings: SlackSettings) -> WebApiSlack | None:
+    """The Slack Web API with the bot token from the secret `SLACK_SECRET` names, read on the first post;
+    None when the function has no `SLACK_SECRET`. A secret that does not exist (Slack not set up) turns
+    posting off, said once in the log."""
+    if settings.secret_name is None:
+        return None
+    import json
+
+    from recovery.notify.slack import WebApiSlack
+    from recovery.store.secrets import optional_secret_text
+
+    name = settings.secret_name
+
+    def token() -> str | None:
+        text = optional_secret_text(name)
+        if text is None:
+            return None
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise SettingsError("the Slack secret is not JSON") from None
+        value = document.get("bot_token") if isinstance(document, dict) else None
+        if not isinstance(value, str) or not value.strip():
+            raise SettingsError("the Slack secret has no bot_token")
+        return value.strip()
+
+    return WebApiSlack(token, settings.api_url)
