@@ -1,4 +1,5 @@
-"""CaseOpened on the bus -> email and SMS to the routed team's on-duty leads."""
+"""CaseOpened on the bus -> email and SMS to the routed team's on-duty leads, and the case posted to the
+team's Slack channel; CaseAcknowledged -> that Slack message updated in place (docs/slack.md)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,18 @@ alerts = build_alerts(MessagingSettings.from_env())
 def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     case_id = str(event.detail["case_id"])
     logger.append_keys(case_id=case_id)
+    if event.detail_type == "CaseAcknowledged":
+        slack = alerts.acknowledged(case_id)
+        logger.info("case acknowledged", extra={"slack": slack})
+        return {"case_id": case_id, "slack": slack}
     outcome = alerts.alert(case_id)
     logger.info(
-        "case alerted", extra={"sent": outcome.sent, "failed": outcome.failed, "skipped": outcome.skipped}
+        "case alerted",
+        extra={
+            "sent": outcome.sent,
+            "failed": outcome.failed,
+            "skipped": outcome.skipped,
+            "slack": outcome.slack,
+        },
     )
     return {"case_id": case_id, "sent": outcome.sent, "failed": outcome.failed, "skipped": outcome.skipped}
