@@ -34,11 +34,12 @@ class Sizes:
     report_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
     dashboard_feedback: int = 100_000
     dashboard_samples: int = 5
+    slack_press_samples: int = 30
 
 
 FULL = Sizes(50, 10, 100, 2000, 5, 10, 15, 100, (1_000, 10_000, 100_000), 2000, 200)
 QUICK = Sizes(
-    10, 3, 100, 300, 3, 3, 5, 30, (1_000, 10_000), 300, 100, 300, 10, 30, (1_000, 10_000), 10_000, 5
+    10, 3, 100, 300, 3, 3, 5, 30, (1_000, 10_000), 300, 100, 300, 10, 30, (1_000, 10_000), 10_000, 5, 10
 )
 PARTS = ("all", "intake", "alerts", "connectors", "reports")
 MIX_NEGATIVE_SHARE = 0.2
@@ -136,6 +137,10 @@ def budgets(results: dict[str, Any]) -> list[Any]:
         from bench import hook_latency
 
         rows += hook_latency.budgets(results["hook_latency"])
+    if "slack_press" in results:
+        from bench import slack_press
+
+        rows += slack_press.budgets(results["slack_press"])
     if "report_reads" in results:
         from bench import report_reads
 
@@ -523,11 +528,16 @@ def run_alerts(sizes: Sizes, results: dict[str, Any]) -> None:
 
 
 def run_connectors(sizes: Sizes, results: dict[str, Any]) -> None:
-    """Budget 10: the hook route's answer time."""
+    """Budget 10: the hook route's answer time; 10b: the Slack interactions route's."""
     from bench import hook_latency
 
     print("10. hook route answer time (embedded runtime)", flush=True)
     results["hook_latency"] = hook_latency.measure(sizes.hook_samples, progress)
+
+    from bench import slack_press
+
+    print("10b. Slack interactions answer time, signed press (handler on moto)", flush=True)
+    results["slack_press"] = slack_press.measure(sizes.slack_press_samples, progress)
 
 
 def run_reports(sizes: Sizes, results: dict[str, Any]) -> None:
