@@ -7,11 +7,13 @@ WebClient, its `base_url` from `SLACK_API_URL`), authenticated with the bot toke
 - `<api_url>/_local/slack/api/<method>`: `chat.postMessage`, `chat.update` and `auth.test`, with form or
   JSON bodies as slack_sdk sends them, answering Slack-shaped JSON (`{"ok": true, ...}` or
   `{"ok": false, "error": "invalid_auth"}`);
-- `<api_url>/_local/slack/response`: the `response_url` a local button press names; it takes the JSON
-  update an interaction handler posts there and answers `{"ok": true}`.
+- `<api_url>/_local/slack/response/<channel>/<ts>`: the `response_url` a local button press on that
+  message names (`python -m local slack press`); it takes the JSON update an interaction handler posts
+  there and answers `{"ok": true}`. `<api_url>/_local/slack/response` alone takes one about no message.
 
 Each accepted message is recorded in the outbox as channel `slack` (`to` is the Slack channel id, or
-the `response_url`), `kind` and `case_id` from the message's `metadata.event_payload`. The runtime creates
+the `response_url`), `kind` and `case_id` from the message's `metadata.event_payload` (a `response_url`
+update without metadata: the case of the message pressed). The runtime creates
 the secret at start with a random bot token and signing secret unless it exists (a restored `--state`
 keeps them). No request here takes the functions' lock: the function posting is the one holding it.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -36,6 +39,7 @@ API_PREFIX = "/_local/slack/api/"
 RESPONSE_PATH = "/_local/slack/response"
 MAX_BODY_BYTES = 1_000_000
 _METHODS = ("chat.postMessage", "chat.update", "auth.test")
+_PRESSED = re.compile(r"/(?P<channel>[A-Z0-9]{1,64})/(?P<ts>\d{1,12}\.\d{1,8})")  # under RESPONSE_PATH
 TEAM_ID = "T0LOCAL"
 BOT_USER_ID = "U0RECOVERY"
 BOT_ID = "B0RECOVERY"
@@ -99,6 +103,7 @@ def api_url(base: str) -> str:
 
 
 def response_url(base: str) -> str:
+    """The local response_url's prefix (a press on a message adds `/<channel>/<ts>`)."""
     return f"{base}{RESPONSE_PATH}"
 
 
@@ -121,12 +126,13 @@ class SlackApi:
         self.now = now
         self._lock = threading.Lock()
         self._last_ts = 0
-        # (channel, ts) of the messages posted, so chat.update finds them; a restored outbox has them
-        self._messages: set[tuple[str, str]] = set()
+        # (channel, ts) of the messages posted -> their case, so chat.update and a response_url find them;
+        # a restored outbox has them
+        self._messages: dict[tuple[str, str], str | None] = {}
         for entry in outbox.entries():
             method, _, ts = (entry.get("subject") or "").partition(" ")
             if entry.get("channel") == "slack" and method == "chat.postMessage" and ts:
-                self._messages.add((entry.get("to") or "", ts))
+                self._messages[(entry.get("to") or "", ts)] = entry.get("case_id")
                 self._last_ts = max(self._last_ts, _micros(ts))
 
     @staticmethod
@@ -145,10 +151,21 @@ class SlackApi:
         if not _loopback(client):  # the bot token and the recorded messages are not for the network
             return _problem(403, "the local Slack API answers requests from this machine only")
         lowered = {key.lower(): value for key, value in headers.items()}
-        if raw_path == RESPONSE_PATH:
+        if raw_path == RESPONSE_PATH or raw_path.startswith(RESPONSE_PATH + "/"):
+            pressed = (
+                _PRESSED.fullmatch(raw_path[len(RESPONSE_PATH) :]) if raw_path != RESPONSE_PATH else None
+            )
+            if raw_path != RESPONSE_PATH and pressed is None:
+                return _problem(
+                    404, f"{raw_path} does not exist; a response_url is {RESPONSE_PATH}/<channel>/<ts>"
+                )
             if method != "POST":
-                return _problem(405, f"{method} is not supported on {RESPONSE_PATH}")
-            return self._response(lowered, body, base + RESPONSE_PATH)
+                return _problem(405, f"{method} is not supported on {raw_path}")
+            message = (pressed["channel"], pressed["ts"]) if pressed else None
+            if message is not None and message not in self._messages:
+                return _problem(404, f"no message {message[1]} was posted to {message[0]} here")
+            case_id = self._messages[message] if message is not None else None
+            return self._response(lowered, body, base + raw_path, case_id)
         name = raw_path[len(API_PREFIX) :] if raw_path.startswith(API_PREFIX) else None
         if name not in _METHODS:
             detail = f"{raw_path} does not exist; the local Slack API answers {', '.join(_METHODS)}"
@@ -191,10 +208,11 @@ class SlackApi:
                 ts = _text(arguments.get("ts"))
                 if ts is None or (channel, ts) not in self._messages:
                     return _slack_error("message_not_found")
+                payload = _payload(metadata)
             else:
                 ts = self._next_ts()
-                self._messages.add((channel, ts))
-            payload = _payload(metadata)
+                payload = _payload(metadata)
+                self._messages[(channel, ts)] = payload.get("case_id")
             self.outbox.record(
                 channel="slack",
                 to=channel,
@@ -221,7 +239,7 @@ class SlackApi:
         return f"{seconds}.{micros:06d}"
 
     # ------------------------------------------------------------------ response_url
-    def _response(self, headers: Mapping[str, str], body: bytes, url: str) -> Answer:
+    def _response(self, headers: Mapping[str, str], body: bytes, url: str, case_id: str | None) -> Answer:
         if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             return _problem(415, "a response_url takes a JSON body (Content-Type: application/json)")
         if len(body) > MAX_BODY_BYTES:
@@ -247,7 +265,7 @@ class SlackApi:
             subject=f"response_url {action or document.get('response_type') or 'message'}",
             text=_shown(text, blocks),
             kind=payload.get("kind") or "response",
-            case_id=payload.get("case_id"),
+            case_id=payload.get("case_id") or case_id,
         )
         return _json(200, {"ok": True})
 

@@ -140,7 +140,9 @@ def press(
         found = posted_alert(api_url, case_id)
         channel = channel or (found[0] if found else DEFAULT_CHANNEL)
         message_ts = message_ts or (found[1] if found else None)
-    document = payload(case_id, action_id, user, slack["response_url"], channel, message_ts, action_ts=now)
+    # Like Slack's, the response_url names the interaction's message: its channel and ts
+    pressed = f"{slack['response_url']}/{channel}/{message_ts}" if message_ts else slack["response_url"]
+    document = payload(case_id, action_id, user, pressed, channel, message_ts, action_ts=now)
     request = signed_request(api_url + INTERACTIONS_PATH, slack["signing_secret"], form_body(document), now)
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - checked

@@ -34,7 +34,7 @@ BLOCKS: list[dict[str, Any]] = [
             {
                 "type": "button",
                 "action_id": "ack",
-                "value": "case-1",
+                "value": "cs_case1",
                 "text": {"type": "plain_text", "text": "Ack"},
             }
         ],
@@ -42,7 +42,7 @@ BLOCKS: list[dict[str, Any]] = [
 ]
 
 
-def metadata(kind: str, case_id: str = "case-1") -> dict[str, Any]:
+def metadata(kind: str, case_id: str = "cs_case1") -> dict[str, Any]:
     return {"event_type": "recovery_case", "event_payload": {"case_id": case_id, "kind": kind}}
 
 
@@ -87,7 +87,7 @@ def test_post_message_is_answered_as_slack_and_recorded_in_the_outbox(served: Se
     # AND the outbox shows it: channel slack, to the Slack channel, kind and case from the metadata
     [entry] = served.slack_entries()
     assert entry["to"] == "C0EMEA"
-    assert (entry["kind"], entry["case_id"]) == ("alert", "case-1")
+    assert (entry["kind"], entry["case_id"]) == ("alert", "cs_case1")
     assert entry["subject"] == f"chat.postMessage {answer['ts']}"
     assert entry["text"].startswith("Rating 1 from a customer\n\n")
     assert json.loads(entry["text"].split("\n\n", 1)[1]) == BLOCKS
@@ -110,7 +110,7 @@ def test_form_bodies_are_read_as_slack_reads_them(served: Served) -> None:
             "token": CREDENTIALS.bot_token,
             "channel": "C0EMEA",
             "text": "from a form",
-            "metadata": json.dumps(metadata("escalation", "case-9")),
+            "metadata": json.dumps(metadata("escalation", "cs_case9")),
         },
     )
     # THEN it is accepted and recorded with the metadata's kind and case
@@ -119,7 +119,7 @@ def test_form_bodies_are_read_as_slack_reads_them(served: Served) -> None:
     assert (entry["to"], entry["kind"], entry["case_id"], entry["text"]) == (
         "C0EMEA",
         "escalation",
-        "case-9",
+        "cs_case9",
         "from a form",
     )
 
@@ -150,7 +150,7 @@ def test_update_changes_a_posted_message_and_is_recorded(served: Served) -> None
     assert (last["subject"], last["kind"], last["case_id"]) == (
         f"chat.update {posted['ts']}",
         "acknowledged",
-        "case-1",
+        "cs_case1",
     )
 
 
@@ -194,24 +194,45 @@ def test_auth_test_names_the_bot(served: Served) -> None:
 
 
 def test_response_url_updates_are_recorded(served: Served) -> None:
-    url = slack_api.response_url(served.base)
+    posted = served.client().chat_postMessage(channel="C0EMEA", text="alert", metadata=metadata("alert"))
+    url = f"{slack_api.response_url(served.base)}/C0EMEA/{posted['ts']}"  # a press on that message
     # WHEN an interaction handler answers through the response_url (slack_sdk's WebhookClient)
-    answer = WebhookClient(url).send_dict(
-        {"replace_original": True, "text": "Acknowledged by <@U0KARI>", "metadata": metadata("acknowledged")}
+    answer = WebhookClient(url).send_dict({"replace_original": True, "text": "Case cs_case1: Acknowledged"})
+    tagged = WebhookClient(url).send_dict(
+        {"replace_original": True, "text": "Acknowledged", "metadata": metadata("acknowledged", "cs_case2")}
     )
-    plain = WebhookClient(url).send(text="Only you can see this", response_type="ephemeral")
+    plain = WebhookClient(slack_api.response_url(served.base)).send(
+        text="Only you", response_type="ephemeral"
+    )
     # THEN it answers ok, and each is in the outbox, to the response_url
     assert (answer.status_code, json.loads(answer.body)) == (200, {"ok": True})
-    assert plain.status_code == 200
-    first, second = served.slack_entries()
-    assert (first["to"], first["kind"], first["case_id"]) == (url, "acknowledged", "case-1")
+    assert tagged.status_code == plain.status_code == 200
+    _, first, second, third = served.slack_entries()
+    # the case of the message pressed, unless the update's metadata names one
+    assert (first["to"], first["kind"], first["case_id"]) == (url, "response", "cs_case1")
     assert first["subject"] == "response_url replace_original"
-    assert first["text"] == "Acknowledged by <@U0KARI>"
-    assert (second["kind"], second["case_id"], second["subject"]) == (
+    assert first["text"] == "Case cs_case1: Acknowledged"
+    assert (second["kind"], second["case_id"]) == ("acknowledged", "cs_case2")
+    assert (third["to"], third["kind"], third["case_id"]) == (
+        slack_api.response_url(served.base),
         "response",
         None,
-        "response_url ephemeral",
     )
+    assert third["subject"] == "response_url ephemeral"
+
+
+@pytest.mark.parametrize("path", ["/C0EMEA/1.000001", "/C0EMEA", "/c0emea/1.5", "/C0EMEA/1.000001/x"])
+def test_a_response_url_of_no_posted_message_is_not_found(served: Served, path: str) -> None:
+    request = urllib.request.Request(
+        slack_api.response_url(served.base) + path,
+        data=b'{"text": "x"}',
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=10)
+    assert raised.value.code == 404
+    assert served.slack_entries() == []
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,8 @@ def test_press_posts_the_signed_payload_to_the_interactions_route(
     assert document["actions"][0]["value"] == "cs_case7"
     assert document["container"]["channel_id"] == document["channel"]["id"] == "C0APAC"
     assert document["container"]["message_ts"] == "1893553100.000002"
+    # AND its response_url names that message, as Slack's does
+    assert document["response_url"] == f"{RESPONSE_URL}/C0APAC/1893553100.000002"
 
 
 def test_press_without_a_posted_message_uses_the_default_channel(
@@ -151,6 +153,7 @@ def test_press_without_a_posted_message_uses_the_default_channel(
     document = json.loads(parse_qs(seen[0]["body"].decode())["payload"][0])
     assert document["container"]["channel_id"] == "C0EMEA"
     assert document["container"]["message_ts"] == f"{VIRTUAL_SECONDS}.000000"
+    assert document["response_url"] == RESPONSE_URL
 
 
 def test_cli_prints_the_answer_and_says_what_is_missing(
