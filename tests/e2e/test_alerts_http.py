@@ -74,10 +74,12 @@ def post_negative(runtime: RuntimeProcess) -> str:
 
 def test_a_negative_alerts_the_on_duty_leads_and_the_link_acknowledges(alerting: RuntimeProcess) -> None:
     case_id = post_negative(alerting)
-    # THEN within a second, Kari's email and SMS are in the outbox; Mark (off duty) got nothing
-    messages = wait_for(lambda: len(to_leads(alerting, case_id)) >= 2 and to_leads(alerting, case_id))
+    # THEN within a second, Kari's email and SMS are in the outbox, and the team's Slack channel has the
+    # case (config/teams.yaml); Mark (off duty) got nothing
+    messages = wait_for(lambda: len(to_leads(alerting, case_id)) >= 3 and to_leads(alerting, case_id))
     assert sorted((m["channel"], m["to"], m["kind"]) for m in messages) == [
         ("email", "kari@example.com", "alert"),
+        ("slack", "C0EMEA", "alert"),
         ("sms", "+4791234567", "alert"),
     ]
     sms = next(m for m in messages if m["channel"] == "sms")
@@ -103,15 +105,16 @@ def test_a_negative_alerts_the_on_duty_leads_and_the_link_acknowledges(alerting:
 
 def test_without_acknowledgement_the_clock_escalates_to_level_2(alerting: RuntimeProcess) -> None:
     case_id = post_negative(alerting)
-    assert wait_for(lambda: len(to_leads(alerting, case_id)) >= 2)
+    assert wait_for(lambda: len(to_leads(alerting, case_id)) >= 3)  # email, SMS and Slack
     # Before the 15-minute deadline, nothing more
     requests.post(alerting.url("/_local/clock"), json={"advance_seconds": 14 * 60}, timeout=60)
-    assert len(to_leads(alerting, case_id)) == 2
-    # After it, the sweep alerts level 2 (Ingrid), marked as an escalation
+    assert len(to_leads(alerting, case_id)) == 3
+    # After it, the sweep alerts level 2 (Ingrid), marked as an escalation, and says so in Slack
     requests.post(alerting.url("/_local/clock"), json={"advance_seconds": 2 * 60}, timeout=60)
     escalations = [m for m in to_leads(alerting, case_id) if m["kind"] == "escalation"]
     assert sorted((m["channel"], m["to"]) for m in escalations) == [
         ("email", "ingrid@example.com"),
+        ("slack", "C0EMEA"),
         ("sms", "+4792345678"),
     ]
 
