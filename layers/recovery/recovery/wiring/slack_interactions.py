@@ -3,8 +3,9 @@ rules), the signing secret (read from Secrets Manager on the first request, then
 response_url adapter with the prefixes the stack allows.
 
 Environment: `SLACK_SECRET`, the name (or ARN) of the secret holding
-`{"bot_token": ..., "signing_secret": ...}`; `SLACK_RESPONSE_URL_PREFIXES`, comma-separated, default
-`https://hooks.slack.com/` (the embedded runtime adds its own stub's URL)."""
+`{"bot_token": ..., "signing_secret": ...}` (default `recovery-loop/<ENVIRONMENT>/slack`);
+`SLACK_RESPONSE_URL_PREFIXES`, comma-separated, default `https://hooks.slack.com/` (the embedded
+runtime sets its own response_url instead)."""
 
 from __future__ import annotations
 
@@ -40,11 +41,10 @@ class _NoSender:
 
 
 def slack_secret_name(environ: Mapping[str, str] | None = None) -> str:
+    """`SLACK_SECRET`, else the stack's own name for it, `recovery-loop/<ENVIRONMENT>/slack`."""
     env = os.environ if environ is None else environ
     name = env.get("SLACK_SECRET", "").strip()
-    if not name:
-        raise SettingsError("environment variable SLACK_SECRET is not set")
-    return name
+    return name or f"recovery-loop/{env.get('ENVIRONMENT', 'dev').strip() or 'dev'}/slack"
 
 
 def signing_secret_of(secret_text: str) -> str:
