@@ -46,7 +46,8 @@ def test_sample_event_runs(name: str, stack: Stack) -> None:
         ]
         assert counters(stack)
     elif function == "alert":
-        assert result["skipped"] == "no such case"  # the sample's case is not in this empty table
+        # the sample's case is not in this empty table (CaseOpened: no alert; CaseAcknowledged: no update)
+        assert (result.get("skipped") or result.get("slack")) == "no such case"
     elif function == "sweep":
         assert result["items_read"] == 0
     elif function == "deliveries":
