@@ -20,7 +20,7 @@ def alert_link(runtime: RuntimeProcess, case_id: str) -> str:
     while time.monotonic() < deadline:
         outbox: list[dict[str, Any]] = requests.get(runtime.url("/_local/outbox.json"), timeout=10).json()
         for message in outbox:
-            if message["kind"] == "alert" and message["case_id"] == case_id:
+            if message["kind"] == "alert" and message["case_id"] == case_id and message["channel"] == "email":
                 return str(message["links"][0])
         time.sleep(0.2)
     raise AssertionError(f"no alert for {case_id}")
