@@ -14,7 +14,8 @@ from recovery.domain.routing import parse_config
 from recovery.notify.senders import RecordingSender
 from recovery.notify.slack import RecordingSlack
 from recovery.services.alerts import Alerts, CachedConfig
-from recovery.store.alerting import AlertStore, ConfigStore
+from recovery.services.case_deliveries import CaseDeliveries
+from recovery.store.alerting import AlertStore, CaseDeliveryStore, ConfigStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
 from recovery.store.models import DeliveryItem
@@ -186,3 +187,24 @@ def test_nothing_is_posted_for_a_team_without_a_channel_or_without_the_secret(
     second = open_case(api, "resp_2")
     assert slack_alerts.alert(second).sent == 2
     assert slack.calls == [] and slack_rows(second) == []
+
+
+def test_the_admin_view_lists_the_slack_message_and_its_replies(
+    api: Any, slack_alerts: Alerts, virtual_clock: Clock
+) -> None:
+    case_id = open_case(api)
+    slack_alerts.alert(case_id)
+    virtual_clock.advance(minutes=16)
+    slack_alerts.sweep(clock.now())
+    hasher = PiiHasher(b"k" * 32)
+    view = CaseDeliveries(
+        CaseDeliveryStore(),
+        lambda: CachedConfig(ConfigStore()).get(),
+        lambda address: hasher.digest("address", address.lower()),
+    ).of_case(case_id)
+    slack_entries = [
+        (entry["level"], entry["recipient"], entry["kind"], entry["state"])
+        for entry in view["deliveries"]
+        if entry["channel"] == "slack"
+    ]
+    assert slack_entries == [(1, CHANNEL, "alert", "sent"), (2, CHANNEL, "escalation", "sent")]

@@ -6,6 +6,8 @@ rows share no partition and cannot be listed by a Query. Their keys are derived 
 (one Query on the case's partition) names each level alerted and the team; the current configuration
 gives that level's contacts, whose addresses hash to the keys; one BatchGetItem reads the rows. No Scan.
 A contact removed from the configuration since the alert is no longer listed: its row stays, unread.
+The team's Slack message and its escalation replies are listed too (channel `slack`, the channel id as
+recipient: not personal data), while the team still names that channel.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 from recovery.domain.contacts import mask_email, mask_phone
 from recovery.domain.records import Case, CaseEvent, Delivery
 from recovery.domain.routing import Config
+from recovery.services.alerts import SLACK, SLACK_ROOT_LEVEL
 from recovery.store.alerting import delivery_pk
 
 CASE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -106,4 +109,8 @@ class CaseDeliveries:
                     masked = mask_email(address) if channel == "email" else mask_phone(address)
                     pk = delivery_pk(case_id, level, channel, self._hash(address.lower()))
                     candidates[pk] = _Candidate(level, channel, contact.id, masked)
+            if team is not None and team.slack_channel is not None:
+                for slack_level in {SLACK_ROOT_LEVEL, level}:
+                    pk = delivery_pk(case_id, slack_level, SLACK, team.slack_channel)
+                    candidates[pk] = _Candidate(slack_level, SLACK, SLACK, team.slack_channel)
         return candidates
