@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -14,6 +16,7 @@ import requests
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from local import slack_press
 from tests.e2e.conftest import REPO
 
 if TYPE_CHECKING:
@@ -72,7 +75,7 @@ def test_a_message_posted_with_the_secrets_token_is_in_the_outbox(runtime: Runti
 
 
 def test_the_response_url_records_what_is_posted_to_it(runtime: RuntimeProcess) -> None:
-    metadata = {
+    metadata: dict[str, Any] = {
         "event_type": "recovery_case",
         "event_payload": {"case_id": "cs_e2eresp", "kind": "acknowledged"},
     }
@@ -99,6 +102,28 @@ def test_press_signs_a_request_the_interactions_route_is_given(runtime: RuntimeP
         check=False,
     )
     status = int(pressed.stdout.splitlines()[0])
-    # a signed press of a case that does not exist changes nothing: never 401 (the signature is good)
-    assert status != 401, pressed.stdout + pressed.stderr
-    assert status < 500, pressed.stdout + pressed.stderr
+    # a signed press of a case that does not exist is verified and answered, changing nothing
+    assert (status, pressed.returncode) == (200, 0), pressed.stdout + pressed.stderr
+    # AND the same press signed with another secret is refused
+    forged = {**runtime.info, "slack": {**runtime["slack"], "signing_secret": "not-the-secret"}}
+    assert slack_press.press(forged, "cs_e2enone", "ack", "U0KARI")[0] == 401
+
+
+def test_the_slack_secret_and_messages_survive_a_restart_with_state(
+    start_runtime: Callable[..., RuntimeProcess], tmp_path: Path
+) -> None:
+    # GIVEN a runtime with --state that posted a message
+    state = tmp_path / "state"
+    first = start_runtime("--state", str(state))
+    token = slack_secret(first)["bot_token"]
+    posted = WebClient(token=token, base_url=first["slack"]["api_url"]).chat_postMessage(
+        channel="C0KEPT", text="x"
+    )
+    assert first.stop() == 0
+    # WHEN it starts again from the same state
+    second = start_runtime("--state", str(state))
+    # THEN the signing secret and bot token are the same, and the message can still be updated
+    assert second["slack"]["signing_secret"] == first["slack"]["signing_secret"]
+    assert slack_secret(second)["bot_token"] == token
+    client = WebClient(token=token, base_url=second["slack"]["api_url"])
+    assert client.chat_update(channel="C0KEPT", ts=posted["ts"], text="y")["ok"] is True
