@@ -33,14 +33,41 @@ _ID = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 PRIORITIES = ("P1", "P2", "P3", "P4")
 Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
+Priority = Literal["P1", "P2", "P3", "P4"]
+# A contact's tier for a priority names the channels that reach them in real time; `slack` is the team's
+# Slack post (reached when the team has a `slack_channel`), `digest` the contact's daily digest only.
+RealtimeChannel = Literal["email", "sms", "slack"]
+TierChannel = Literal["email", "sms", "slack", "digest"]
+DIGEST = "digest"
 
 
 class ConfigError(ValueError):
     """Configuration refused; the message names the bad key."""
 
 
+class _At(ValueError):
+    """A validator's error at a key below the model it checks (`tiers/P1/1`): `parse_config` joins it to
+    the model's own key, so the message names the whole key."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DailyDigest(_Config):
+    """A contact's daily digest of the team's open cases, by email at `at` on the contact's clock."""
+
+    daily: bool = False
+    at: str = Field(
+        default="08:00",
+        pattern=r"^([01]\d|2[0-3]):00$",
+        description="a whole hour (HH:00) on the contact's clock: the schedule runs hourly",
+    )
 
 
 class Contact(_Config):
@@ -58,6 +85,10 @@ class Contact(_Config):
         pattern=r"^[UW][A-Z0-9]{4,20}$",
         description="Slack user id (U0KARI...): a button pressed by this user acts as this contact",
     )
+    # Per priority, the channels that reach this contact in real time, or `digest` (docs/alert-tiers.md);
+    # a priority not listed (or no `tiers` at all) goes real-time on `channels`.
+    tiers: dict[Priority, list[TierChannel]] | None = None
+    digest: DailyDigest = Field(default_factory=lambda: DailyDigest())
 
     @field_validator("timezone")
     @classmethod
@@ -70,7 +101,34 @@ class Contact(_Config):
             raise ValueError("channel email needs an email address")
         if "sms" in self.channels and not self.phone:
             raise ValueError("channel sms needs a phone number")
+        if self.digest.daily and not self.email:
+            raise _At("digest/daily", "the daily digest is an email: it needs an email address")
+        for priority, channels in (self.tiers or {}).items():
+            if not channels:
+                raise _At(f"tiers/{priority}", "name at least one channel, or digest")
+            for index, channel in enumerate(channels):
+                key = f"tiers/{priority}/{index}"
+                if channels.index(channel) != index:
+                    raise _At(key, f"{channel} is named twice")
+                if channel == "email" and not self.email:
+                    raise _At(key, "channel email needs an email address")
+                if channel == "sms" and not self.phone:
+                    raise _At(key, "channel sms needs a phone number")
+                if channel == DIGEST and not self.digest.daily:
+                    raise _At(key, "digest needs the contact's daily digest (digest: {daily: true})")
         return self
+
+    def realtime(self, priority: str) -> list[RealtimeChannel]:
+        """The channels that reach this contact in real time for a case of `priority` (`P1`..`P4`):
+        the tier's, else `channels` (today's behaviour when no tier is set)."""
+        tier = (self.tiers or {}).get(priority)  # type: ignore[call-overload]
+        if tier is None:
+            return list(self.channels)
+        return [channel for channel in tier if channel != DIGEST]
+
+    def in_digest(self, priority: str) -> bool:
+        """Whether this contact chose the daily digest for cases of `priority`."""
+        return DIGEST in ((self.tiers or {}).get(priority) or [])  # type: ignore[call-overload]
 
 
 CompensationType = Literal["refund", "discount", "credit", "gift", "upgrade", "other"]
@@ -119,6 +177,14 @@ class Team(_Config):
         pattern=r"^[CG][A-Z0-9]{4,20}$",
         description="Slack channel id (C0EMEA...) new cases are posted to; absent: no Slack message",
     )
+    # The name of the Secrets Manager secret `recovery-loop/<Environment>/teams/<name>` that holds the
+    # team's Microsoft Teams workflow URL (docs/teams.md); the URL itself is never in the configuration.
+    teams_webhook: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+        description="name of the secret recovery-loop/<Environment>/teams/<name> holding the Teams "
+        "workflow URL new cases are posted to; absent: no Teams card",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -143,6 +209,12 @@ class Team(_Config):
         ids = [contact.id for contacts in self.levels.values() for contact in contacts]
         if len(ids) != len(set(ids)):
             raise ValueError("contact ids must be unique within a team")
+        for number, contacts_ in self.levels.items():
+            for position, contact in enumerate(contacts_):
+                for priority, channels in (contact.tiers or {}).items():
+                    if "slack" in channels and self.slack_channel is None:
+                        key = f"levels/{number}/{position}/tiers/{priority}/{channels.index('slack')}"
+                        raise _At(key, "slack needs the team's slack_channel")
         return self
 
     @property
@@ -253,8 +325,10 @@ def parse_config(document: object) -> Config:
         return Config.model_validate(document)
     except ValidationError as error:
         first = error.errors()[0]
-        where = "/".join(str(part) for part in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
+        at = (first.get("ctx") or {}).get("error")
+        loc = [*first["loc"], at.key] if isinstance(at, _At) else first["loc"]
+        where = "/".join(str(part) for part in loc)
+        message = at.message if isinstance(at, _At) else str(first["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{where}: {message}" if where else message) from error
 
 
