@@ -118,17 +118,20 @@ class Contact(_Config):
                     raise _At(key, "digest needs the contact's daily digest (digest: {daily: true})")
         return self
 
+    def _tier(self, priority: str) -> list[TierChannel] | None:
+        return next((tier for key, tier in (self.tiers or {}).items() if key == priority), None)
+
     def realtime(self, priority: str) -> list[RealtimeChannel]:
         """The channels that reach this contact in real time for a case of `priority` (`P1`..`P4`):
         the tier's, else `channels` (today's behaviour when no tier is set)."""
-        tier = (self.tiers or {}).get(priority)  # type: ignore[call-overload]
+        tier = self._tier(priority)
         if tier is None:
             return list(self.channels)
-        return [channel for channel in tier if channel != DIGEST]
+        return [channel for channel in tier if channel != "digest"]
 
     def in_digest(self, priority: str) -> bool:
         """Whether this contact chose the daily digest for cases of `priority`."""
-        return DIGEST in ((self.tiers or {}).get(priority) or [])  # type: ignore[call-overload]
+        return DIGEST in (self._tier(priority) or [])
 
 
 CompensationType = Literal["refund", "discount", "credit", "gift", "upgrade", "other"]
@@ -377,3 +380,59 @@ def route(config: Config, subject: Subject) -> tuple[Team, str]:
         if _matches(rule.match, subject):
             return config.team(rule.team), rule.name
     return config.team(config.routing.default_team), "default"
+
+
+class LevelReach(BaseModel):
+    """Who a level reaches for one priority: each contact's real-time channels, who only reads it in
+    their daily digest, and whether the level falls through (nobody there in real time)."""
+
+    model_config = ConfigDict(frozen=True)
+    level: int
+    realtime: dict[str, list[RealtimeChannel]]  # contact id -> channels, in configuration order
+    digest: list[str]  # contact ids that get cases of this priority in their daily digest
+    hours: list[str]  # contact ids reached only within their on-duty hours
+    falls_through: bool
+
+
+def tier_matrix(team: Team) -> dict[str, list[LevelReach]]:
+    """Per priority (P1..P4) and level, who is reached in real time on which channels, who only in the
+    digest, and where an alert falls through to the next level (at the top: the SLA is breached). On-duty
+    hours are not applied: a contact with hours is listed in `hours` and reached only within them."""
+    matrix: dict[str, list[LevelReach]] = {}
+    for priority in PRIORITIES:
+        rows = []
+        for number in sorted(team.levels):
+            realtime = {
+                contact.id: channels
+                for contact in team.level(number)
+                if (channels := contact.realtime(priority))
+            }
+            rows.append(
+                LevelReach(
+                    level=number,
+                    realtime=realtime,
+                    digest=[contact.id for contact in team.level(number) if contact.in_digest(priority)],
+                    hours=[contact.id for contact in team.level(number) if contact.on_duty is not None],
+                    falls_through=not realtime,
+                )
+            )
+        matrix[priority] = rows
+    return matrix
+
+
+def matrix_text(team: Team) -> list[str]:
+    """The tier matrix as lines to print (`alerting explain <team>`)."""
+    lines = [f"{team.id} ({team.name})"]
+    for priority, rows in tier_matrix(team).items():
+        lines.append(f"  {priority}")
+        for row in rows:
+            reached = "; ".join(
+                f"{contact}{' (on-duty hours)' if contact in row.hours else ''}: {', '.join(channels)}"
+                for contact, channels in row.realtime.items()
+            )
+            if row.falls_through:
+                after = "SLA breached" if row.level == team.top_level else f"level {row.level + 1}"
+                reached = f"nobody in real time -> falls through to {after}"
+            digest = f" | digest: {', '.join(row.digest)}" if row.digest else ""
+            lines.append(f"    level {row.level}: {reached}{digest}")
+    return lines
