@@ -187,12 +187,26 @@ class Alerts:
         customer = self._feedback.get_customer(case.customer_key)
         team, rule = route(self._config.get(), routing_subject(case, feedback))
 
-        # The level's on-duty contacts; if nobody there is on duty, the next level's.
+        # The level's on-duty contacts reached in real time for the case's priority (their tier:
+        # docs/alert-tiers.md); if there are none (nobody on duty, or all chose the digest), the next level's.
+        priority = f"P{int(case.priority)}"
         contacts: list[Contact] = []
         while level <= team.top_level and not contacts:
-            contacts = [contact for contact in team.level(level) if is_on_duty(contact.on_duty, now)]
+            on_duty = [contact for contact in team.level(level) if is_on_duty(contact.on_duty, now)]
+            contacts = [contact for contact in on_duty if self._realtime(team, contact, priority)]
             if not contacts:
-                self._store.record(case_id, "nobody_on_duty", now, "system", level=level, team=team.id)
+                digest = [contact.id for contact in on_duty if contact.in_digest(priority)]
+                extra = {"priority": priority, "digest": digest} if digest else {}
+                self._store.record(
+                    case_id,
+                    "nobody_on_duty",
+                    now,
+                    "system",
+                    distinct=f"{level}",
+                    level=level,
+                    team=team.id,
+                    **extra,
+                )
                 level += 1
         if not contacts:
             outcome.skipped = "nobody on duty at any level"
@@ -229,7 +243,9 @@ class Alerts:
         outcome: AlertOutcome,
     ) -> None:
         code: str | None = None
-        for channel in contact.channels:
+        for channel in contact.realtime(f"P{int(case.priority)}"):
+            if channel == SLACK:
+                continue  # the team's Slack post reaches them (docs/alert-tiers.md)
             address = contact.email if channel == "email" else contact.phone
             if not address:
                 continue
@@ -276,6 +292,14 @@ class Alerts:
             self._store.finish_delivery(row, "sent", clock.now(), message_id=message_id)
             outcome.sent += 1
             outcome.recipients.append(f"{contact.id}:{channel}")
+
+    def _realtime(self, team: Team, contact: Contact, priority: str) -> bool:
+        """Whether a message reaches `contact` in real time for a case of `priority`: a tier's email or
+        SMS, or its slack when the team's Slack post goes out."""
+        channels = contact.realtime(priority)
+        return any(channel != SLACK for channel in channels) or (
+            SLACK in channels and self._slack_channel(team) is not None
+        )
 
     # ------------------------------------------------------------------------------------------- slack
     def _slack_channel(self, team: Team) -> str | None:

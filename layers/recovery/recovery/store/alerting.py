@@ -289,12 +289,15 @@ class AlertStore:
                 detail=detail,
             ).save()
 
-    def record(self, case_id: str, kind: str, at: datetime, actor: str | None, **detail: Any) -> None:
-        """Append to the case's timeline."""
+    def record(
+        self, case_id: str, kind: str, at: datetime, actor: str | None, *, distinct: str = "", **detail: Any
+    ) -> None:
+        """Append to the case's timeline. `distinct` tells apart events of one kind at the same instant
+        (a level after level falling through)."""
         with transient_as_domain():
             CaseEventItem(
                 f"CASE#{case_id}",
-                f"EVT#{at.isoformat()}#{kind}",
+                f"EVT#{at.isoformat()}#{kind}" + (f"#{distinct}" if distinct else ""),
                 case_id=case_id,
                 kind=kind,
                 at=at,
