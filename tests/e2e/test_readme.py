@@ -162,6 +162,10 @@ def test_the_readme_walkthrough_runs_as_written(
         # The walkthrough must not depend on when it is read: start it at night, or late in the evening
         # (UTC), when contact hours and duty windows fall differently than in a working day.
         at_time_of_day(runtime, time_of_day)
+    # The reader's repository root: everything the repository holds, and this runtime's start line.
+    for entry in REPO.iterdir():
+        if entry.name not in (".local", ".git"):
+            (tmp_path / entry.name).symlink_to(entry)
     (tmp_path / ".local").mkdir()
     (tmp_path / ".local" / "runtime.json").write_text(json.dumps(runtime.info), encoding="utf-8")
     ran = subprocess.run(
@@ -200,9 +204,15 @@ def test_the_readme_walkthrough_runs_as_written(
     assert block_with('"$LINK"').strip() == "200"
     assert not [m for m in messages if m["kind"] == "escalation" and m["case_id"] == first_case]
 
+    # Acknowledged from Slack, as Kari: the press answers 200, and the case's Slack message is updated.
+    assert block_with("slack press").strip().splitlines()[0] == "200"
+    slack_acked = {m["case_id"] for m in messages if m["channel"] == "slack" and m["kind"] == "acknowledged"}
+
     # The second feedback, left alone: after the clock moves past the SLA, level 2 is alerted.
     second = json.loads(block_with('"external_id": "resp_124"').split("escalation", 1)[0])
     assert second["status"] == "created"
+    # (Ada's by the link, Ben's in the console below, and Cleo's in Slack: each updates its Slack message)
+    assert len(slack_acked - {first_case, second["case_id"]}) == 1, slack_acked
     escalations = [m for m in messages if m["kind"] == "escalation"]
     assert escalations and {m["case_id"] for m in escalations} == {second["case_id"]}
     assert second["case_id"] in block_with('"escalation"')
