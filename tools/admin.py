@@ -4,6 +4,7 @@ It works locally or on a deployed stack:
 
     python -m tools.admin --url http://127.0.0.1:3000 --key rla_... alerting get
     python -m tools.admin --url https://... --key rla_... alerting put config/teams.yaml
+    python -m tools.admin alerting explain support-emea   (who is reached, per priority and level)
     python -m tools.admin customers export c-42            (or: --by email a@example.com)
     python -m tools.admin customers erase +4791234567 --by phone
     python -m tools.admin sources add examples/source.yaml   (prints the hook URL, secret and key once)
@@ -78,8 +79,8 @@ def build_parser(url: str | None = None, key: str | None = None) -> argparse.Arg
     parser.add_argument("--key", default=key, help="admin key (rla_...)")
     sub = parser.add_subparsers(dest="area", required=True)
     alerting = sub.add_parser("alerting", help="teams and routing")
-    alerting.add_argument("action", choices=["get", "put"])
-    alerting.add_argument("file", nargs="?", type=Path, help="YAML or JSON document, for put")
+    alerting.add_argument("action", choices=["get", "put", "explain"])
+    alerting.add_argument("file", nargs="?", help="put: the YAML or JSON document; explain: the team id")
     alerting.add_argument("--if-match", help="replace only over this version (the ETag of a get)")
     customers = sub.add_parser("customers", help="a customer's data: export it, or erase it")
     customers.add_argument("action", choices=["export", "erase"])
@@ -134,17 +135,43 @@ def main(argv: list[str] | None = None) -> int:
         endpoint = f"{base}/v1/admin/customers/{customer}?by={args.by}"
         status, body = _request("GET" if args.action == "export" else "DELETE", endpoint, args.key)
         return _show(status, body)
+    if args.area == "alerting" and args.action == "explain":
+        return _explain(parser, args, base)
     endpoint = f"{base}/v1/admin/{args.area}"  # alerting or outbound: a whole document, read or replaced
     if args.action == "get":
         status, body = _request("GET", endpoint, args.key)
     else:
         if args.file is None:
             parser.error("put needs a file")
-        document = yaml.safe_load(args.file.read_text(encoding="utf-8"))
+        document = yaml.safe_load(Path(args.file).read_text(encoding="utf-8"))
         status, body = _request("PUT", endpoint, args.key, document, args.if_match)
         if status < 400 and isinstance(body, dict) and body.get("generated_secrets"):
             print("Give each new secret to its receiver now: it is not shown again.", file=sys.stderr)
     return _show(status, body)
+
+
+def _explain(parser: argparse.ArgumentParser, args: argparse.Namespace, base: str) -> int:
+    """The stored teams' alert tiers as a matrix (docs/alert-tiers.md): per priority and level, who is
+    reached in real time on which channels, who only in the daily digest, and where it falls through."""
+    try:  # imported here: the other commands run without the package on the path
+        from recovery.domain.routing import matrix_text, parse_config
+    except ImportError:
+        parser.error(
+            "alerting explain reads the teams with layers/recovery: use make admin, or set PYTHONPATH"
+        )
+    if not args.file:
+        parser.error("alerting explain needs a team id (or all)")
+    status, body = _request("GET", f"{base}/v1/admin/alerting", args.key)
+    if status >= 400:
+        return _show(status, body)
+    config = parse_config(body)
+    teams = [team for team in config.teams if args.file in (team.id, "all")]
+    if not teams:
+        known = ", ".join(team.id for team in config.teams)
+        print(f"error: no team {args.file!r} (teams: {known})", file=sys.stderr)
+        return 1
+    print("\n\n".join("\n".join(matrix_text(team)) for team in teams))
+    return 0
 
 
 def _sources(parser: argparse.ArgumentParser, args: argparse.Namespace, base: str) -> int:
