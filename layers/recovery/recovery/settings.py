@@ -89,3 +89,20 @@ class SlackSettings:
         return cls(
             env.get("SLACK_SECRET", "").strip() or None, api_url if api_url.endswith("/") else api_url + "/"
         )
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    """Where Microsoft Teams workflow URLs are for the functions that post to them: `TEAMS_SECRET_PREFIX`,
+    the start of their secrets' names, `recovery-loop/<Environment>/teams/` (unset: Teams is off); a
+    team's `teams_webhook` completes it (docs/teams.md)."""
+
+    secret_prefix: str | None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TeamsSettings:
+        env = os.environ if environ is None else environ
+        prefix = env.get("TEAMS_SECRET_PREFIX", "").strip()
+        if prefix and not prefix.endswith("/"):
+            raise SettingsError("environment variable TEAMS_SECRET_PREFIX must end with /")
+        return cls(prefix or None)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from recovery import clock
 from recovery.domain import links
@@ -45,6 +45,9 @@ from recovery.services.customer_contact import timeline_kind
 from recovery.store.alerting import INTERRUPTED, AlertStore, ConfigStore, delivery_pk
 from recovery.store.links import LinkStore
 
+if TYPE_CHECKING:
+    from recovery.services.teams_alerts import TeamsAlerts
+
 ALERT_GRACE = timedelta(seconds=30)  # a pending alert older than this was lost on the way: resend
 LINK_LIFETIME = timedelta(days=7)
 CONFIG_TTL = timedelta(seconds=60)
@@ -61,6 +64,7 @@ class AlertOutcome:
     level: int = 1
     recipients: list[str] = field(default_factory=list)
     slack: str | None = None  # "posted", "failed", or None when nothing was posted
+    teams: str | None = None  # the Teams card (docs/teams.md): "posted", "failed", or None
 
 
 @dataclass(frozen=True)
@@ -147,9 +151,11 @@ class Alerts:
         suppressed: Callable[[str], bool] = lambda _: False,
         sleep: Callable[[float], None] | None = None,
         slack: SlackPoster | None = None,
+        teams: TeamsAlerts | None = None,
     ) -> None:
         self._store = store
         self._slack = slack
+        self._teams = teams
         self._feedback = feedback
         self._config = config
         self._links = links_store
@@ -217,6 +223,8 @@ class Alerts:
         deadline = now + team.ack_sla
         if kind == "alert":
             self._post_slack(case, feedback, customer, team, deadline, now, outcome)
+            if self._teams is not None:
+                outcome.teams = self._teams.post(case, feedback, customer, team, contacts, deadline, now)
         else:
             self._reply_slack(case, team, level, deadline, now, outcome)
         for contact in contacts:

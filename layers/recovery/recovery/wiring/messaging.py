@@ -9,13 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from recovery.settings import Settings, SettingsError, SlackSettings, public_base_url
+from recovery.settings import Settings, SettingsError, SlackSettings, TeamsSettings, public_base_url
 from recovery.store.suppressions import SuppressionStore
 from recovery.wiring import pii_hasher
 
 if TYPE_CHECKING:
     from recovery.notify.senders import AwsSender
     from recovery.notify.slack import WebApiSlack
+    from recovery.notify.teams import WorkflowTeams
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,15 @@ def slack_poster(settings: SlackSettings) -> WebApiSlack | None:
         return value.strip()
 
     return WebApiSlack(token, settings.api_url)
+
+
+def teams_poster(settings: TeamsSettings) -> WorkflowTeams | None:
+    """Microsoft Teams workflows, each one's URL read from the secret `TEAMS_SECRET_PREFIX` + its name
+    when first posted to; None when the function has no `TEAMS_SECRET_PREFIX`."""
+    if settings.secret_prefix is None:
+        return None
+    from recovery.notify.teams import WorkflowTeams
+    from recovery.store.secrets import optional_secret_text
+
+    prefix = settings.secret_prefix
+    return WorkflowTeams(lambda name: optional_secret_text(prefix + name))
