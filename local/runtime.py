@@ -27,7 +27,7 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import auth, demo, iam, moto_fixes, slack_api, state, template, terminal, vendor_api
+from local import auth, demo, iam, moto_fixes, slack_api, state, teams_api, template, terminal, vendor_api
 from local.aws import AwsClients
 from local.bus import BusTap
 from local.capture import Capture
@@ -180,6 +180,7 @@ class Runtime:
         self.environment = "local"  # the template's Environment parameter, once it is read
         self.vendors: vendor_api.VendorApis | None = None
         self.slack: slack_api.SlackApi | None = None
+        self.teams: teams_api.TeamsApi | None = None
 
     # ------------------------------------------------------------------ start
     def _load_state(self) -> state.RuntimeState | None:
@@ -208,6 +209,7 @@ class Runtime:
         self._put_parameters()
         self._vendor_apis()
         self._slack_api()
+        self._teams_api()
         self.function_configs = self._function_configs()
         self._verify_senders()
 
@@ -430,6 +432,12 @@ class Runtime:
             credentials = slack_api.ensure_secret(self.clients.secrets, self.environment)
         self.slack = slack_api.SlackApi(credentials, self.outbox, self.clock.now)
 
+    def _teams_api(self) -> None:
+        """The local Teams workflows (local.teams_api) and the demo workflow's secret pointing there."""
+        with self.invoke_lock:
+            teams_api.ensure_secret(self.clients.secrets, self.environment, self.api_url)
+        self.teams = teams_api.TeamsApi(self.outbox)
+
     def _slack_environment(self, variables: dict[str, str]) -> dict[str, str]:
         """Every function talks to the local Slack API; a function told which `response_url`s to
         trust (SLACK_RESPONSE_URL_PREFIXES) trusts the local one."""
@@ -457,6 +465,7 @@ class Runtime:
             authorizers,
             self.vendors,
             self.slack,
+            self.teams,
         )
         moto_server = self._moto_server(dispatcher)
         self.servers.append(moto_server)

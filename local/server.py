@@ -35,6 +35,8 @@ from local.http_api import (
 from local.outbox import Outbox, render_page
 from local.slack_api import MAX_BODY_BYTES as SLACK_MAX_BODY_BYTES
 from local.slack_api import SlackApi
+from local.teams_api import MAX_BODY_BYTES as TEAMS_MAX_BODY_BYTES
+from local.teams_api import TeamsApi
 from local.vendor_api import VendorApis
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class LocalApp:
         authorizers: dict[str, Authorizer] | None = None,
         vendors: VendorApis | None = None,
         slack: SlackApi | None = None,
+        teams: TeamsApi | None = None,
     ) -> None:
         self.router = router
         self.host = host
@@ -74,6 +77,7 @@ class LocalApp:
         self.authorizers = authorizers or {}
         self.vendors = vendors
         self.slack = slack
+        self.teams = teams
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.monotonic()
@@ -149,6 +153,12 @@ class LocalApp:
             answer = self.slack.answer(
                 request.method, raw_path, dict(request.headers.items()), body, request.remote_addr or "", base
             )
+            return Response(answer.body, status=answer.status, content_type=answer.content_type)
+        if self.teams is not None and self.teams.handles(raw_path):
+            # The local Teams workflows (local.teams_api); no lock either.
+            body = request.stream.read(TEAMS_MAX_BODY_BYTES + 1)
+            headers = dict(request.headers.items())
+            answer = self.teams.answer(request.method, raw_path, headers, body, request.remote_addr or "")
             return Response(answer.body, status=answer.status, content_type=answer.content_type)
         endpoint = (request.method, raw_path)
         if endpoint == ("GET", "/_local/clock"):
