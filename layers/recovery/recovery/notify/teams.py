@@ -76,8 +76,11 @@ class WorkflowTeams:
         try:
             url = self._url_of(webhook)
         except Exception as error:  # access refused, throttled: may pass
+            response = getattr(error, "response", None)
+            found = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+            reason = found or type(error).__name__
             raise SendFailed(
-                f"teams: the secret of {webhook} cannot be read ({type(error).__name__})",
+                f"teams: the secret of {webhook} cannot be read ({reason})",
                 transient=True,
                 code="secret_unreadable",
             ) from None
