@@ -1,5 +1,5 @@
-"""The scheduled jobs (`{"job": "anomalies" | "digest"}` from the schedules): the hourly anomaly check
-and the weekly digest."""
+"""The scheduled jobs (`{"job": "anomalies" | "digest" | "daily_digest"}` from the schedules): the hourly
+anomaly check, the weekly digest and the contacts' daily digest."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ from recovery.observability import logger
 
 def _jobs() -> dict[str, Callable[[datetime], dict[str, Any]]]:
     """The scheduled jobs, built on first use (a report request never needs them)."""
-    from recovery.wiring.reports import build_anomaly_run, build_digest_run
+    from recovery.wiring.reports import build_anomaly_run, build_daily_digest_run, build_digest_run
 
-    return {"anomalies": build_anomaly_run().run, "digest": build_digest_run().run}
+    return {
+        "anomalies": build_anomaly_run().run,
+        "digest": build_digest_run().run,
+        "daily_digest": build_daily_digest_run().run,
+    }
 
 
 def run(name: Any) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from recovery.wiring import bind_table
 from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, suppressed
 
 if TYPE_CHECKING:
+    from recovery.services.daily_digest import DailyDigestRun
     from recovery.services.digest import DigestRun
 
 
@@ -97,6 +98,24 @@ def build_digest_run(settings: MessagingSettings | None = None) -> DigestRun:
         CachedConfig(ConfigStore()),
         build_reports(settings=settings.base).metrics,
         partial(open_anomalies, AnomalyStore()),
+        CaseStore(),
+        AlertStore(),
+        aws_sender(settings),
+        address_hasher(settings.base),
+        settings.public_url,
+        record_metric,
+        suppressed=suppressed(),
+    )
+
+
+def build_daily_digest_run(settings: MessagingSettings | None = None) -> DailyDigestRun:
+    """The daily digest: a team's open cases, to each contact who chose it, at their hour."""
+    from recovery.services.daily_digest import DailyDigestRun  # the hourly job only
+
+    settings = settings or MessagingSettings.from_env()
+    bind_table(settings.base)
+    return DailyDigestRun(
+        CachedConfig(ConfigStore()),
         CaseStore(),
         AlertStore(),
         aws_sender(settings),
