@@ -47,8 +47,8 @@ def test_a_digest_only_case_reaches_the_lead_in_their_morning_once_in_their_lang
     assert "kari@example.com" not in {m.to for m in sender.sent}
     sender.sent.clear()
     run = daily(sender)
-    # WHEN the hourly run fires at 07:00 in Oslo: nobody's digest hour
-    virtual_clock.set(OSLO_0800.replace(hour=6))
+    # WHEN the hourly run fires at 06:00 in Oslo: nobody's digest hour
+    virtual_clock.set(OSLO_0800.replace(hour=5))
     assert run.run(clock.now())["contacts"] == [] and sender.sent == []
     # THEN at 08:00 in Oslo Kari gets her digest (Yuki's is 08:00 in Tokyo, not now)
     virtual_clock.set(OSLO_0800)
