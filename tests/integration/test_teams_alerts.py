@@ -17,8 +17,9 @@ from recovery.domain.routing import parse_config
 from recovery.notify.senders import RecordingSender
 from recovery.notify.teams import RecordingTeams
 from recovery.services.alerts import Alerts, CachedConfig
+from recovery.services.case_deliveries import CaseDeliveries
 from recovery.services.teams_alerts import TeamsAlerts
-from recovery.store.alerting import AlertStore, ConfigStore
+from recovery.store.alerting import AlertStore, CaseDeliveryStore, ConfigStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
 from recovery.store.models import DeliveryItem
@@ -164,3 +165,22 @@ def test_a_team_without_a_workflow_gets_no_card(
     outcome = teams_alerts.alert(case_id)
     assert outcome.sent == 2 and outcome.teams is None and workflows.calls == []
     assert teams_rows(case_id) == []
+
+
+def test_the_admin_view_lists_the_card_by_its_workflow_name(
+    api: Any, teams_alerts: Alerts, workflows: RecordingTeams
+) -> None:
+    case_id = open_case(api)
+    teams_alerts.alert(case_id)
+    hasher = PiiHasher(b"k" * 32)
+    view = CaseDeliveries(
+        CaseDeliveryStore(),
+        lambda: CachedConfig(ConfigStore()).get(),
+        lambda address: hasher.digest("address", address.lower()),
+    ).of_case(case_id)
+    listed = [
+        (entry["level"], entry["recipient"], entry["kind"], entry["state"])
+        for entry in view["deliveries"]
+        if entry["channel"] == "teams"
+    ]
+    assert listed == [(1, WEBHOOK, "alert", "sent")]

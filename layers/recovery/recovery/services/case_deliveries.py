@@ -7,7 +7,8 @@ rows share no partition and cannot be listed by a Query. Their keys are derived 
 gives that level's contacts, whose addresses hash to the keys; one BatchGetItem reads the rows. No Scan.
 A contact removed from the configuration since the alert is no longer listed: its row stays, unread.
 The team's Slack message and its escalation replies are listed too (channel `slack`, the channel id as
-recipient: not personal data), while the team still names that channel.
+recipient: not personal data), while the team still names that channel; so is its Teams card (channel
+`teams`, the workflow's name as recipient: never its URL), while the team still names that workflow.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from recovery.domain.contacts import mask_email, mask_phone
 from recovery.domain.records import Case, CaseEvent, Delivery
 from recovery.domain.routing import Config
 from recovery.services.alerts import SLACK, SLACK_ROOT_LEVEL
+from recovery.services.teams_alerts import TEAMS, TEAMS_LEVEL
 from recovery.store.alerting import delivery_pk
 
 CASE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -113,4 +115,7 @@ class CaseDeliveries:
                 for slack_level in {SLACK_ROOT_LEVEL, level}:
                     pk = delivery_pk(case_id, slack_level, SLACK, team.slack_channel)
                     candidates[pk] = _Candidate(slack_level, SLACK, SLACK, team.slack_channel)
+            if team is not None and team.teams_webhook is not None:
+                pk = delivery_pk(case_id, TEAMS_LEVEL, TEAMS, team.teams_webhook)
+                candidates[pk] = _Candidate(TEAMS_LEVEL, TEAMS, TEAMS, team.teams_webhook)
         return candidates
