@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from recovery.domain.routing import ConfigError, Team, matrix_text, parse_config, tier_matrix
+from tests.support import ROOT
 
 KARI = {"id": "kari", "name": "Kari", "email": "kari@example.com", "phone": "+4791234567"}
 MARK = {"id": "mark", "name": "Mark", "email": "mark@example.com"}
@@ -147,3 +149,10 @@ def test_the_matrix_text_names_where_it_falls_through() -> None:
     assert "    level 1: kari: sms, email, slack; mark (on-duty hours): email" in lines
     assert "    level 1: nobody in real time -> falls through to level 2 | digest: kari, mark" in lines
     assert "    level 2: nobody in real time -> falls through to SLA breached | digest: ingrid" in lines
+
+
+def test_the_docs_show_the_demo_teams_matrix() -> None:
+    demo = parse_config(yaml.safe_load((ROOT / "config" / "teams.yaml").read_text(encoding="utf-8")))
+    shown = "\n".join(matrix_text(demo.team("support-emea")))
+    assert shown in (ROOT / "docs" / "alert-tiers.md").read_text(encoding="utf-8")
+    assert "    level 2: nobody in real time -> falls through to level 3 | digest: ingrid" in shown
