@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -97,7 +98,17 @@ def slack(stack: Stack, alerts: Alerts, response_url: ResponseUrl) -> Iterator[M
         yield load_function("slack")
 
 
+PRESSES = itertools.count(1)
+
+
+def unseen(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table's items but the remembered Slack requests (`SEEN#slack#...`)."""
+    return [item for item in items if not item["pk"]["S"].startswith("SEEN#")]
+
+
 def payload(case_id: str, action: str = "ack", user: str = KARI, url: str = "") -> dict[str, Any]:
+    """A block_actions interaction as Slack sends one per press (each with its own action_ts)."""
+    pressed = f"1764900100.{next(PRESSES):06d}"
     return {
         "type": "block_actions",
         "user": {"id": user, "username": "kari", "team_id": "T0TEST"},
@@ -105,7 +116,9 @@ def payload(case_id: str, action: str = "ack", user: str = KARI, url: str = "") 
         "container": {"type": "message", "message_ts": "1764900000.000100", "channel_id": "C0EMEA"},
         "channel": {"id": "C0EMEA", "name": "support-emea"},
         "response_url": url,
-        "actions": [{"action_id": action, "block_id": "b", "type": "button", "value": case_id}],
+        "actions": [
+            {"action_id": action, "block_id": "b", "type": "button", "value": case_id, "action_ts": pressed}
+        ],
     }
 
 
@@ -183,10 +196,28 @@ def test_the_same_signed_request_twice_acts_once(
     first = press(slack, document, headers)
     entries = timeline(case_id)
     second = press(slack, document, headers)
-    # THEN both are answered 200 and the second wrote nothing: one acknowledgement on the timeline
-    assert first[0] == second[0] == 200
+    # THEN the first acts, the replay is refused (401) and wrote nothing: one acknowledgement on the timeline
+    assert (first[0], second[0]) == (200, 401)
+    assert second[2]["detail"] == "this Slack request was handled already"
     assert timeline(case_id) == entries
     assert [kind for kind, _ in entries].count("acknowledged") == 1
+
+
+def test_a_replayed_take_cannot_win_a_case_back(
+    slack: ModuleType, api: Api, alerts: Alerts, response_url: ResponseUrl
+) -> None:
+    # GIVEN Kari's signed Take it press, then Mark's
+    case_id = open_case(api)
+    alerts.alert(case_id)
+    kari = payload(case_id, "take", url=response_url.prefix + "x")
+    kari_headers = signed(urlencode({"payload": json.dumps(kari)}).encode())
+    assert press(slack, kari, kari_headers)[0] == 200
+    assert press(slack, payload(case_id, "take", MARK, response_url.prefix + "y"))[0] == 200
+    # WHEN someone sends Kari's signed request again, within its 5 minutes
+    replayed = press(slack, kari, kari_headers)
+    # THEN it is refused, and the case stays Mark's
+    assert replayed[0] == 401
+    assert CaseItem.get(f"CASE#{case_id}", "CASE").owner == "mark"
 
 
 def test_take_assigns_the_case_to_the_contact_once(
@@ -219,7 +250,8 @@ def test_an_unknown_slack_user_changes_nothing(
         "replace_original": False,
         "text": "You are not a lead of this team, so this changed nothing.",
     }
-    assert table_items(stack) == before and response_url.posts == []
+    # (only the signed request itself is remembered, so it cannot be replayed)
+    assert unseen(table_items(stack)) == unseen(before) and response_url.posts == []
 
 
 @pytest.mark.parametrize(

@@ -156,7 +156,9 @@ class SlackInteractions:
         reply: Reply,
         response_url_prefixes: Iterable[str] = DEFAULT_RESPONSE_URL_PREFIXES,
         log: Callable[[str, dict[str, Any]], None] = lambda message, extra: None,
+        first_seen: Callable[[str], bool] = lambda signature: True,
     ) -> None:
+        self._first_seen = first_seen
         self._cases = cases
         self._store = store
         self._signing_secret = signing_secret
@@ -180,6 +182,10 @@ class SlackInteractions:
         verifier = SignatureVerifier(self._signing_secret(), clock=_Clock(now))
         if not verifier.is_valid(body=raw, timestamp=timestamp, signature=signature):
             raise Unverified("the Slack signature does not match")
+        # The same signed bytes again within their window are a replay, not a second press: Slack sends a
+        # new request (a new action_ts, so a new signature) for every press.
+        if not self._first_seen(signature):
+            raise Unverified("this Slack request was handled already")
 
     # ---------------------------------------------------------------------------------- pressing
     def press(self, interaction: BlockActions, now: datetime) -> Answer:

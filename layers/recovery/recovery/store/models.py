@@ -398,6 +398,16 @@ class HookHeldItem(_Item):
     expires_at = TTLAttribute()
 
 
+class SeenItem(_Item):
+    """`SEEN#<scope>#<sha256>` / `SEEN`: a request that must be acted on once (a signed Slack press), kept
+    for a little longer than its signature is valid. TTL removes it."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    expires_at = TTLAttribute()
+
+
 class RateLimitItem(_Item):
     """Hits on one key in one window, named by its first UTC minute: a source's hosted page by the minute
     (`RATE#page#<source>#<minute>` / `RATE`), sign-ins from one client address by five minutes
@@ -546,6 +556,7 @@ MODELS: list[type[_Item]] = [
     HookLogItem,
     HookBodyItem,
     HookHeldItem,
+    SeenItem,
     CounterItem,
     BatchMarkerItem,
     ScheduledMessageItem,

@@ -13,8 +13,10 @@ import functools
 import json
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, cast
 
+from recovery import clock
 from recovery.notify.response_url import post_to_response_url
 from recovery.notify.senders import Sender
 from recovery.observability import logger, record_metric
@@ -25,7 +27,11 @@ from recovery.settings import Settings, SettingsError
 from recovery.store.alerting import ConfigStore
 from recovery.store.cases import CaseStore
 from recovery.store.links import LinkStore
+from recovery.store.seen import SeenOnce
 from recovery.wiring import bind_table
+
+# A signed press is remembered a little longer than Slack's 5-minute signature window.
+SEEN_FOR = timedelta(minutes=10)
 
 
 class _NoSender:
@@ -79,4 +85,5 @@ def build_slack_interactions(settings: Settings) -> SlackInteractions:
         post_to_response_url,
         prefixes_from(os.environ.get("SLACK_RESPONSE_URL_PREFIXES")),
         log=lambda message, extra: logger.warning(message, extra=extra),
+        first_seen=lambda signature: SeenOnce().first("slack", signature, clock.now(), SEEN_FOR),
     )
