@@ -422,21 +422,7 @@ class Alerts:
     def _slack_case(
         self, case: Case, feedback: Feedback | None, customer: Customer | None, team: Team, deadline: datetime
     ) -> SlackCase:
-        detail: Mapping[str, Any] = (feedback.detail if feedback else None) or {}
-        return SlackCase(
-            case_id=case.case_id,
-            priority=f"P{int(case.priority)}",
-            score_text=score_text(detail.get("score")),
-            comment=detail.get("comment"),
-            customer_masked=_masked(customer),
-            agent=case.agent,
-            channel=case.channel,
-            team=team.name,
-            ack_deadline=deadline,
-            timezone=team.timezone,
-            repeat_failure=bool(case.repeat_failure),
-            case_url=case_url(self._public_url, case.case_id),
-        )
+        return SlackCase(**chat_facts(case, feedback, customer, team, deadline, self._public_url))
 
     def _retry(self) -> dict[str, Any]:
         return {"sleep": self._sleep} if self._sleep is not None else {}
@@ -617,6 +603,32 @@ class Alerts:
             self._store.record(case.case_id, "acknowledged", now, grant.audience, via="link")
             self._metric("TimeToAcknowledge", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
         return links.Verdict.OK, self._store.get_case(case.case_id)
+
+
+def chat_facts(
+    case: Case,
+    feedback: Feedback | None,
+    customer: Customer | None,
+    team: Team,
+    deadline: datetime,
+    public_url: str,
+) -> dict[str, Any]:
+    """What a team's chat message (Slack, Teams) shows of a case: the same facts in both."""
+    detail: Mapping[str, Any] = (feedback.detail if feedback else None) or {}
+    return {
+        "case_id": case.case_id,
+        "priority": f"P{int(case.priority)}",
+        "score_text": score_text(detail.get("score")),
+        "comment": detail.get("comment"),
+        "customer_masked": _masked(customer),
+        "agent": case.agent,
+        "channel": case.channel,
+        "team": team.name,
+        "ack_deadline": deadline,
+        "timezone": team.timezone,
+        "repeat_failure": bool(case.repeat_failure),
+        "case_url": case_url(public_url, case.case_id),
+    }
 
 
 def _masked(customer: Customer | None) -> str | None:

@@ -13,7 +13,7 @@ backoff, and a failure counts in `DeliveriesFailed`, which is alarmed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -94,22 +94,7 @@ class TeamsAlerts:
         deadline: datetime,
         code: str,
     ) -> TeamsCase:
-        from recovery.services.alerts import _masked, case_url, score_text
+        from recovery.services.alerts import chat_facts
 
-        detail: Mapping[str, Any] = (feedback.detail if feedback else None) or {}
-        return TeamsCase(
-            case_id=case.case_id,
-            priority=f"P{int(case.priority)}",
-            score_text=score_text(detail.get("score")),
-            comment=detail.get("comment"),
-            customer_masked=_masked(customer),
-            agent=case.agent,
-            channel=case.channel,
-            team=team.name,
-            ack_deadline=deadline,
-            timezone=team.timezone,
-            repeat_failure=bool(case.repeat_failure),
-            ack_url=f"{self._public_url}/a/{code}",
-            case_url=case_url(self._public_url, case.case_id),
-            language=team.level(1)[0].language,
-        )
+        facts = chat_facts(case, feedback, customer, team, deadline, self._public_url)
+        return TeamsCase(**facts, ack_url=f"{self._public_url}/a/{code}", language=team.level(1)[0].language)
