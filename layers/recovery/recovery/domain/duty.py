@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from itertools import pairwise
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -246,6 +247,60 @@ def _transition(zone: ZoneInfo, day: date) -> datetime | None:
         else:
             high = middle
     return high
+
+
+# --- business hours ------------------------------------------------------------------------------------
+
+
+def business_seconds(schedules: Iterable[OnDuty | None], start: datetime, end: datetime) -> float:
+    """How long, between the instants `start` and `end` (aware), at least one of `schedules` was on duty:
+    the seconds of business hours between them. A schedule of None is always on duty (the whole span
+    counts); no schedules at all count nothing. 0 when `end` is not after `start`.
+
+    Exact across weekends, midnight and DST changes: on-duty time only begins or ends where some
+    schedule's wall clock reaches a window's start or end or midnight, or jumps at a DST change. Those
+    instants cut the span into pieces that are wholly on or wholly off duty; each piece is judged by
+    the instant in its middle (with the rules of `is_on_duty`), so the sum is exact to the microsecond.
+    A day a clock springs forward is an hour shorter, a fall-back day an hour longer, as lived.
+    """
+    _aware(start)
+    _aware(end)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if end <= start:
+        return 0.0
+    listed = list(schedules)
+    if any(schedule is None for schedule in listed):
+        return (end - start).total_seconds()
+    cuts = {start, end}
+    for schedule in listed:
+        assert schedule is not None
+        cuts.update(moment for moment in _edges(schedule, start, end) if start < moment < end)
+    ordered = sorted(cuts)
+    total = timedelta(0)
+    for low, high in pairwise(ordered):
+        if anyone_on_duty(listed, low + (high - low) / 2):
+            total += high - low
+    return total.total_seconds()
+
+
+def _edges(schedule: OnDuty, begin: datetime, end: datetime) -> Iterator[datetime]:
+    """Every instant in about [begin, end] where the schedule's wall clock shows a window's start or end,
+    or midnight (the weekday changes), and every DST change there."""
+    zone = schedule.zone
+    minutes = (
+        {0}
+        | {w.start_minute % 1440 for w in schedule.windows}
+        | {w.end_minute % 1440 for w in schedule.windows}
+    )
+    day = begin.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date() + timedelta(days=1)
+    while day <= last:
+        for minute in minutes:
+            yield from _instants(zone, day, minute)
+        jump = _transition(zone, day)
+        if jump is not None:
+            yield jump
+        day += timedelta(days=1)
 
 
 # --- promises ------------------------------------------------------------------------------------------
