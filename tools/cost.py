@@ -9,8 +9,11 @@ Three parts, each with its assumptions printed:
   negatives, so any share is interpolated from those two figures exactly;
 - per negative: the messages it causes (alert email and SMS to a lead, the customer's acknowledgement
   and follow-up emails) and the rest of the case's life (events on the bus, function invocations);
-- fixed per month: schedules, alarms, the dashboard, the secret, and table storage with point-in-time
-  recovery at the retention period.
+- per negative, the customer's replies (docs/replies.md): each email reply is received by SES, stored in
+  S3 for the inbound function, read and deleted; each SMS reply is an inbound message on the two-way number;
+  each reply tells the lead by email (an owner notice), and so do the silence notices;
+- fixed per month: schedules, alarms, the dashboard, the secret, the two-way SMS number, and table storage
+  with point-in-time recovery at the retention period.
 List prices (us-east-1, first tier, no free tier); taxes and data transfer are not included.
 """
 
@@ -68,6 +71,17 @@ class Assumptions:
     sms_price: float = 0.00581  # one US SMS segment; other countries cost from 0.002 to over 0.10
     bus_events_per_negative: float = 3.0  # acknowledged, resolved, recovered (CaseOpened is in the core)
     invocations_per_negative: float = 6.0  # alert, customer ack, ack page, cases API, follow-up, page
+    email_replies_per_negative: float = 0.3  # customers who answer an email about their case
+    sms_replies_per_negative: float = 0.1  # and those who answer a text (STOP included)
+    notices_per_negative: float = 0.5  # owner notices: replies, no answer, bounces, reminders
+    ses_receive_per_thousand_emails: float = 0.10  # SES receiving, per 1,000 emails received
+    ses_receive_per_thousand_chunks: float = 0.09  # and per 1,000 incoming 256 KB chunks
+    chunks_per_reply: float = 1.0  # a text reply is far under 256 KB
+    s3_per_thousand_puts: float = 0.005  # SES stores each reply; the function reads it, then deletes it
+    s3_per_thousand_gets: float = 0.0004
+    inbound_sms_price: float = 0.0075  # one inbound US SMS; a long reply counts by its segments
+    two_way_numbers: int = 1  # a number that can receive: a US toll-free number, say
+    two_way_number_month: float = 2.00
     invocation_ms: float = 100.0
     memory_mb: int = 512
     lambda_per_million_requests: float = 0.20
@@ -102,7 +116,9 @@ def estimate(volume: float, negative_share: float, core: CoreFigures, assume: As
     core_items = core.per_million(negative_share)
     per_million = sum(core_items.values())
     lines = [Line("core path", per_million * volume / MILLION, f"${per_million:.2f} per million feedback")]
-    emails = negatives * (assume.lead_emails_per_negative + assume.customer_emails_per_negative)
+    emails = negatives * (
+        assume.lead_emails_per_negative + assume.customer_emails_per_negative + assume.notices_per_negative
+    )
     lines.append(Line("email (SES)", emails / 1000 * assume.ses_per_thousand_emails, f"{emails:,.0f} emails"))
     sms = negatives * assume.lead_sms_per_negative
     lines.append(Line("SMS (SNS)", sms * assume.sms_price, f"{sms:,.0f} SMS at ${assume.sms_price} each"))
@@ -117,6 +133,26 @@ def estimate(volume: float, negative_share: float, core: CoreFigures, assume: As
             "case life (Lambda, EventBridge)",
             invocations * per_invocation + events * assume.eventbridge_per_million_events / MILLION,
             f"{invocations:,.0f} invocations, {events:,.0f} events",
+        )
+    )
+    email_replies = negatives * assume.email_replies_per_negative
+    sms_replies = negatives * assume.sms_replies_per_negative
+    lines.append(
+        Line(
+            "replies (SES in, S3, SMS in)",
+            email_replies
+            / 1000
+            * (
+                assume.ses_receive_per_thousand_emails
+                + assume.chunks_per_reply * assume.ses_receive_per_thousand_chunks
+                + assume.s3_per_thousand_puts
+                + assume.s3_per_thousand_gets
+            )
+            + sms_replies * assume.inbound_sms_price
+            + (email_replies + sms_replies) * per_invocation
+            + assume.two_way_numbers * assume.two_way_number_month,
+            f"{email_replies:,.0f} email and {sms_replies:,.0f} SMS replies, "
+            f"{assume.two_way_numbers} two-way number",
         )
     )
     lines.append(

@@ -38,6 +38,10 @@ BARE = Assumptions(
     dashboard_month=3.0,
     secrets=0,
     retention_days=0,
+    email_replies_per_negative=0,
+    sms_replies_per_negative=0,
+    notices_per_negative=0,
+    two_way_numbers=0,
 )
 
 
@@ -64,6 +68,28 @@ def test_messages_follow_the_negatives() -> None:
     # AND the fixed part does not depend on the volume: 10 alarms and one dashboard
     assert lines["alarms, dashboard, secret"] == pytest.approx(4.0)
     assert by_item(0, 0)["alarms, dashboard, secret"] == pytest.approx(4.0)
+
+
+def test_replies_cost_ses_receiving_s3_inbound_sms_and_the_two_way_number() -> None:
+    # GIVEN 100,000 feedback with 10% negatives, a third of whom answer by email and a tenth by SMS
+    assume = Assumptions(
+        **{
+            **vars(BARE),
+            "email_replies_per_negative": 0.3,
+            "sms_replies_per_negative": 0.1,
+            "invocation_ms": 0,
+            "lambda_per_million_requests": 0,
+            "two_way_numbers": 1,
+        }
+    )
+    lines = by_item(100_000, 0.1, assume)
+    # THEN 3,000 emails received at $0.10 a thousand plus one 256 KB chunk each at $0.09 a thousand,
+    # stored and read once in S3, 1,000 inbound SMS at $0.0075, and the number at $2 a month
+    email = 3 * (0.10 + 0.09 + 0.005 + 0.0004)
+    assert lines["replies (SES in, S3, SMS in)"] == pytest.approx(email + 1_000 * 0.0075 + 2.0)
+    # AND every owner notice is an email to the lead
+    with_notices = Assumptions(**{**vars(BARE), "notices_per_negative": 0.5})
+    assert by_item(100_000, 0.1, with_notices)["email (SES)"] == pytest.approx(25_000 / 1000 * 0.10)
 
 
 def test_storage_grows_with_volume_and_retention() -> None:
