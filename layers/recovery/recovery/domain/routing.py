@@ -162,11 +162,21 @@ class FollowUpPolicy(_Config):
     answer_days: int = Field(default=7, ge=1, le=60, description="after this, the outcome is no_response")
 
 
+class ClosingTarget(_Config):
+    """The team's goal for closing cases on time: `share` of its cases closed within `hours` of opening.
+    Reports show the share reached on two clocks, the wall clock and the team's business hours
+    (docs/reports.md)."""
+
+    hours: int = Field(default=48, ge=1, le=720, description="hours from opening to resolving (1 to 720)")
+    share: float = Field(default=0.8, gt=0, le=1, description="the share of cases to close in time (0 to 1]")
+
+
 class Team(_Config):
     id: _ID
     name: str = Field(min_length=1, max_length=100)
     ack_sla_minutes: int = Field(default=15, ge=1, le=24 * 60)
     resolve_sla_hours: int = Field(default=24, ge=1, le=24 * 30)
+    closing_target: ClosingTarget = Field(default_factory=lambda: ClosingTarget())
     levels: dict[int, list[Contact]] = Field(description="1: leads; 2 and 3: escalation")
     customer_ack: bool = Field(default=True, description="tell the customer at once who will be in touch")
     followup: FollowUpPolicy = Field(default_factory=FollowUpPolicy)
@@ -230,6 +240,11 @@ class Team(_Config):
 
     def level(self, number: int) -> list[Contact]:
         return list(self.levels.get(number, []))
+
+    def business_hours(self) -> list[OnDuty | None]:
+        """The team's business hours: the union of its leads' (level 1) on-duty hours, as the customer's
+        acknowledgement promises by them too. A lead without hours is always on duty, and so the team."""
+        return [contact.on_duty for contact in self.level(1)]
 
     def zone_for(self, contact: Contact) -> str:
         """The zone a contact reads times in: their own, else their on-duty hours', else the team's."""
