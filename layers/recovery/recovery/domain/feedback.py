@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
@@ -37,6 +38,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+MAX_VALUE = Decimal("1000000000")  # a customer worth more than a billion is a typo, not a customer
+
+
+class CustomerValue(_Strict):
+    """What the customer is worth: their annual or their lifetime value (one or the other, the same
+    for every source of a deployment; docs/reports.md)."""
+
+    amount: Decimal = Field(
+        ge=0,
+        le=MAX_VALUE,
+        allow_inf_nan=False,
+        description="a number >= 0 with at most 2 decimals, e.g. 1200 or 1200.50",
+    )
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
+        description="ISO 4217, upper case, e.g. EUR"
+    )
+
+    @field_validator("amount")
+    @classmethod
+    def _cents(cls, value: Decimal) -> Decimal:
+        if value != value.quantize(Decimal("0.01")):
+            raise ValueError("at most 2 decimals")
+        return value.quantize(Decimal("0.01"))  # 1200 and 1200.00 are one value (and one content hash)
+
+
 class Customer(_Strict):
     """Who gave the feedback. At least one of id, email or phone identifies them."""
 
@@ -51,6 +77,9 @@ class Customer(_Strict):
     )
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = Field(
         default=None, description="IANA zone, for example Europe/Oslo"
+    )
+    value: CustomerValue | None = Field(
+        default=None, description="the customer's annual or lifetime value (one per deployment)"
     )
 
     @field_validator("timezone")

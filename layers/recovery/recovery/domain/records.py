@@ -54,6 +54,7 @@ class Case:
     tags: tuple[str, ...] = ()
     followup_sent_at: datetime | None = None
     due_at: str | None = None  # when its scheduled work (an alert, an escalation) is due
+    customer_value: Mapping[str, Any] | None = None  # {"amount": "1200.00", "currency": "EUR"}
 
 
 @dataclass(frozen=True)

@@ -217,6 +217,8 @@ class Intake:
         for field in ("name", "email", "phone", "locale", "timezone"):
             if getattr(contact, field) is not None:
                 customer[field] = getattr(contact, field)
+        if contact.value is not None:
+            customer["value"] = contact.value.model_dump(mode="json")
         customer["recent_negatives"] = history
         customer["updated_at"] = now
 
@@ -259,6 +261,7 @@ class Intake:
         now: datetime,
     ) -> Fields:
         interaction = feedback.interaction
+        value = feedback.customer.value
         occurred = feedback.occurred_at or now
         detail = {
             key: value
@@ -270,6 +273,7 @@ class Intake:
                 ("interaction_id", interaction.id),
                 ("product", interaction.product),
                 ("locale", feedback.customer.locale),
+                ("customer_value", value.model_dump(mode="json") if value else None),
             )
             if value
         }

@@ -37,7 +37,7 @@ MARKER = "[erased]"
 FREE_TEXT = frozenset(
     {"text", "summary", "comment", "subject", "reason", "body", "html", "message", "note", "payload"}
 )
-CONTACT = ("name", "email", "phone", "locale", "timezone")  # removed from the customer item
+CONTACT = ("name", "email", "phone", "locale", "timezone", "value")  # removed from the customer item
 FEEDBACK_KEPT = frozenset({"score", "position", "signals", "tags", "product"})  # the rest of `detail` goes
 # Top-level attributes never redacted: keys and index keys, and what counters and routing are built from,
 # so an agent who shares the customer's name keeps their counters.
@@ -64,6 +64,7 @@ PROTECTED = frozenset(
         "case_id",
         "feedback_id",
         "customer_key",
+        "customer_value",  # a case's value figure: counters are built from it, and it names nobody
         "content_hash",
         "version",
     }

@@ -56,6 +56,7 @@ def new_case(
         channel=feedback["channel"],
         agent=feedback["agent"],
         tags=list(feedback["detail"].get("tags", ())),  # counters break case metrics down by tag
+        customer_value=feedback["detail"].get("customer_value"),  # counters sum it per currency
         customer_key=customer_pk.removeprefix("CUST#"),
         opened_at=opened_at,
         occurred_at=feedback["occurred_at"],

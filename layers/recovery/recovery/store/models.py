@@ -187,6 +187,9 @@ class CaseItem(_Item):
     hist_sk = UnicodeAttribute(null=True)
     # Sparse "due" index: present only while the case has scheduled work.
     due_pk = UnicodeAttribute(null=True)
+    # The customer's value from the feedback, copied at intake: {"amount": "1200.00", "currency": "EUR"}.
+    # Counters sum it per currency (value at risk, value retained); routing rules can match it.
+    customer_value = JSONAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
     # Open cases by team, ordered by priority then deadline.
     queue_pk = UnicodeAttribute(null=True)
@@ -292,6 +295,9 @@ class CustomerItem(_Item):
 
 
 class FollowUpItem(_Item):
+    # The latest value a negative's feedback gave: {"amount": "1200.00", "currency": "EUR"} (erased with
+    # the contact details).
+    value = JSONAttribute(null=True)
     """The follow-up of one resolved case: `FUP#<case id>` / `FUP`. At most one per case, by key.
 
     While work is scheduled it sits in the sparse due index: `DUE#followup#<shard>` until sent, then

@@ -64,6 +64,7 @@ def case_of(item: CaseItem) -> Case:
         tags=tuple(v.get("tags") or ()),
         followup_sent_at=v.get("followup_sent_at"),
         due_at=v.get("due_at"),
+        customer_value=v.get("customer_value"),
     )
 
 
