@@ -181,15 +181,15 @@ class CaseItem(_Item):
     # Records in other systems: {"<endpoint id>": {"kind": "zendesk_ticket", "id", "url"}} (outbound)
     external_links = JSONAttribute(null=True)
     tags = ListAttribute[str](default=list)  # the feedback's tags, copied at intake: counters group by them
+    # The customer's value from the feedback, copied at intake: {"amount": "1200.00", "currency": "EUR"}.
+    # Counters sum it per currency (value at risk, value retained); routing rules can match it.
+    customer_value = JSONAttribute(null=True)
     followup_sent_at = UTCDateTimeAttribute(null=True)  # when the follow-up went out
     # Sparse "history" index: set with the first alert (the drill-down of reports).
     hist_pk = UnicodeAttribute(null=True)
     hist_sk = UnicodeAttribute(null=True)
     # Sparse "due" index: present only while the case has scheduled work.
     due_pk = UnicodeAttribute(null=True)
-    # The customer's value from the feedback, copied at intake: {"amount": "1200.00", "currency": "EUR"}.
-    # Counters sum it per currency (value at risk, value retained); routing rules can match it.
-    customer_value = JSONAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
     # Open cases by team, ordered by priority then deadline.
     queue_pk = UnicodeAttribute(null=True)
@@ -289,15 +289,15 @@ class CustomerItem(_Item):
     opted_out = JSONAttribute(default=dict)
     # Follow-ups sent within the cap window: [ISO time, ...], newest last
     followups_sent = JSONAttribute(default=list)
+    # The latest value a negative's feedback gave: {"amount": "1200.00", "currency": "EUR"} (erased with
+    # the contact details).
+    value = JSONAttribute(null=True)
     erased_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
 
 
 class FollowUpItem(_Item):
-    # The latest value a negative's feedback gave: {"amount": "1200.00", "currency": "EUR"} (erased with
-    # the contact details).
-    value = JSONAttribute(null=True)
     """The follow-up of one resolved case: `FUP#<case id>` / `FUP`. At most one per case, by key.
 
     While work is scheduled it sits in the sparse due index: `DUE#followup#<shard>` until sent, then
