@@ -108,6 +108,18 @@ REPLIES = [
         "Date: 7 December 2026 at 10:00:00 CET\nTo: ada@example.com\n\nHello Ada,\n",
         "Look at this.",
     ),
+    (
+        "en outlook for ios",
+        "Got it.\n\nOn Mon, Dec 7, 2026 at 10:00 AM, Northwind Care <care@northwind.example> wrote:\n"
+        "> Your visit is booked.\n",
+        "Got it.",
+    ),
+    (
+        "en yahoo",
+        "Thank you!\n\n    On Monday, December 7, 2026, 10:00:00 AM GMT+1, Northwind Care "
+        "<care@northwind.example> wrote:\n \n > Your visit is booked.\n",
+        "Thank you!",
+    ),
     # --- German
     (
         "de gmail, attribution wrapped",
@@ -197,6 +209,11 @@ REPLIES = [
         "件名: ご注文について\n\n山田様\n",
         "お電話ください。",
     ),
+    (
+        "ja thunderbird",
+        "承知しました。\n\n2026/12/07 10:00 に Northwind サポート さんは書きました:\n> 山田様\n",
+        "承知しました。",
+    ),
     # --- Chinese
     (
         "zh gmail",
@@ -218,6 +235,18 @@ REPLIES = [
         "收件人: 李华 <lihua@example.com>\n"
         "主题: 您的订单\n\n您好，\n",
         "请给我回电话。",
+    ),
+    (
+        "zh-hant gmail",
+        "好的，謝謝。\n\n於 2026年12月7日 週一 上午10:00 Northwind 客服 <kefu@northwind.example> 寫道：\n\n"
+        "> 您好\n",
+        "好的，謝謝。",
+    ),
+    (
+        "zh outlook, full-width colons",
+        "收到。\n\n发件人：Northwind 客服 <kefu@northwind.example>\n发送时间：2026年12月7日 10:00\n"
+        "收件人：李华\n主题：您的订单\n\n您好，\n",
+        "收到。",
     ),
     # --- Turkish
     (
@@ -243,6 +272,12 @@ REPLIES = [
         "Konu: Siparişiniz\n\nMerhaba Ayşe,\n",
         "Lütfen beni arayın.",
     ),
+    (
+        "tr thunderbird forward",
+        "Bu iletiyi dün aldım.\n\n-------- İletilen Mesaj --------\nKonu: Siparişiniz\n"
+        "Tarih: 7.12.2026 10:00\nKimden: Northwind Destek <destek@northwind.example>\n\nMerhaba,\n",
+        "Bu iletiyi dün aldım.",
+    ),
 ]
 
 
@@ -260,6 +295,7 @@ ATTRIBUTIONS = {
     "nb": "man. 7. des. 2026 kl. 10:00 skrev Northwind kundeservice <kundeservice@northwind.example>:",
     "ja gmail": "2026年12月7日(月) 10:00 Northwind サポート <support@northwind.example>:",
     "ja apple mail": "2026/12/07 10:00、Northwind サポート <support@northwind.example>のメール:",
+    "ja thunderbird": "2026/12/07 10:00 に Northwind サポート さんは書きました:",
     "zh": "在 2026年12月7日周一 10:00，Northwind 客服 <kefu@northwind.example> 写道：",
     "tr": "7 Ara 2026 tarihinde 10:00 saatinde, Northwind Destek <destek@northwind.example> şunları yazdı:",
 }

@@ -12,17 +12,19 @@
     Ada:";
   - nb: "man. 7. des. 2026 kl. 10:00 skrev Ada <a@example.com>:", "Den 07.12.2026 10:00, skrev Ada:";
   - ja: Gmail's "2026年12月7日(月) 10:00 Ada <a@example.com>:" (no verb: a date, a time, an address and a
-    closing colon) and Apple Mail's "2026/12/07 10:00、Ada <a@example.com>のメール:";
+    closing colon), Apple Mail's "2026/12/07 10:00、Ada <a@example.com>のメール:" and Thunderbird's
+    "2026/12/07 10:00 に Ada さんは書きました:";
   - zh: "在 2026年12月7日周一 10:00，Ada <a@example.com> 写道：" and "2026年12月7日 10:00，Ada 写道："
     (and the traditional 寫道);
   - tr: "7 Ara 2026 Pzt, saat 10:00 tarihinde Ada <a@example.com> şunu yazdı:" and Apple Mail's
     "7 Ara 2026 tarihinde 10:00 saatinde, Ada şunları yazdı:".
 
   Clients and versions word these differently, so the rules key on the verb, not the whole sentence: a
-  line that ends with a colon and has wrote/writes, schrieb, skrev, 写道/寫道, のメール or yazdı (the verb
-  last, or schrieb/skrev followed by the name) and a date or an address is an attribution. A line with
-  neither verb nor known form still counts when it ends with a colon, holds a digit or an `@`, and the
-  next non-blank line is `>`-quoted: that covers other languages and wordings not listed here.
+  line that ends with a colon and has wrote/writes, schrieb, skrev, 写道/寫道, のメール/書きました or
+  yazdı (the verb last, or schrieb/skrev followed by the name) and a date or an address is an
+  attribution. A line with neither verb nor known form still counts when it ends with a colon, holds a
+  digit or an `@`, and the next non-blank line is `>`-quoted: that covers other languages and wordings
+  not listed here.
 - **Unquoted history**, cut off with everything below it, since nothing marks where it ends:
   - forwarded and original-message banners: "-----Original Message-----", "---------- Forwarded message
     ---------", Thunderbird's "-------- Original-Nachricht --------", Apple Mail's "Begin forwarded
@@ -105,6 +107,7 @@ _VERBS_LAST = (
     "写道",
     "寫道",
     "のメール",
+    "書きました",
     "yazdı",
     "yazdi",
 )
@@ -117,7 +120,7 @@ _JA_GMAIL = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日.{0,12}?\d{1,2}:\d{2}\s.*@"
 # How the first line of an attribution that a client wrapped begins.
 _WRAPPED_OPENING = re.compile(
     r"(?:on|am|den|le|el|il|op|em|"
-    r"man\.|tir\.|ons\.|tor\.|fre\.|lør\.|søn\.|mo\.|di\.|mi\.|do\.|fr\.|sa\.|so\.)\s|在|\d",
+    r"man\.|tir\.|ons\.|tor\.|fre\.|lør\.|søn\.|mo\.|di\.|mi\.|do\.|fr\.|sa\.|so\.)\s|在|於|\d",
     re.IGNORECASE,
 )
 
@@ -260,10 +263,10 @@ def _next_non_blank(kinds: list[int], start: int) -> int | None:
 def _is_banner(line: str) -> bool:
     if len(line) > _MAX_MARKER_LINE:
         return False
-    if line.rstrip(":：").rstrip().casefold() in _FORWARD_LINES:
+    if _fold(line.rstrip(":：").rstrip()) in _FORWARD_LINES:
         return True
     banner = _BANNER.fullmatch(line)
-    return banner is not None and any(word in banner.group(1).casefold() for word in _BANNER_WORDS)
+    return banner is not None and any(word in _fold(banner.group(1)) for word in _BANNER_WORDS)
 
 
 def _is_outlook_header(lines: list[str], index: int) -> bool:
@@ -307,13 +310,18 @@ def _strength(line: str) -> Strength | None:
     if not line.endswith(_COLONS):
         return None
     body = line[:-1].rstrip()
-    folded = body.casefold()
+    folded = _fold(body)
     verb = folded.endswith(_VERBS_LAST) or _VERB_THEN_NAME.search(folded) is not None
     if _JA_GMAIL.match(body) or (verb and ("@" in body or _TIME.search(body))):
         return "strong"
     if verb or "@" in body or any(character.isdigit() for character in body):
         return "weak"
     return None
+
+
+def _fold(text: str) -> str:
+    """Case-folded, with the dot that folding leaves on a Turkish capital İ ("İletilen") taken off."""
+    return text.casefold().replace("\u0307", "")
 
 
 def _drop_signatures(lines: list[str], kinds: list[int]) -> None:
