@@ -1,6 +1,6 @@
-"""Every minute: alerts that never went out, escalation of cases not acknowledged in time, and delivery
-rows a crashed invocation left `sending` past their lease (failed as interrupted). Reads only the sparse
-due index."""
+"""Every minute: alerts that never went out, escalation of cases not acknowledged in time, delivery rows a
+crashed invocation left `sending` past their lease (failed as interrupted), and the reminder of a case
+acknowledged and left idle past half its resolve SLA (docs/notices.md). Reads only the sparse due index."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "escalated": outcome.escalated,
         "breached": outcome.breached,
         "interrupted": len(outcome.interrupted),  # row keys hold address hashes: counted, not listed
+        "reminded": outcome.reminded,
         "items_read": outcome.items_read,
     }
-    if outcome.alerted or outcome.escalated or outcome.breached or outcome.interrupted:
+    if outcome.alerted or outcome.escalated or outcome.breached or outcome.interrupted or outcome.reminded:
         logger.info("sweep acted", extra=summary)
     return summary

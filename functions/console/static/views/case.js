@@ -64,6 +64,9 @@ function page(context, notice) {
       h("span", { class: `badge status ${item.status}`, id: "case-status" }, term("status", item.status)),
       item.repeat_failure ? h("span", { class: "badge repeat" }, t("case.repeat")) : null,
       item.sla_breached ? h("span", { class: "badge breached" }, t("case.slaBreached")) : null,
+      unreachableChannels(item).map((channel) =>
+        h("span", { class: "badge unreachable", dataset: { channel } }, t("case.unreachable", { channel: term("channel", channel) })),
+      ),
     ),
     notice
       ? h(
@@ -307,6 +310,26 @@ function reasonText(event, reason) {
   return term("reason", String(reason).trim().replaceAll(" ", "_"));
 }
 
+// The channels the customer can no longer be reached on, from the timeline's customer_unreachable
+// events (a bounce, a complaint, an SMS opt-out): shown on top of the case at once.
+function unreachableChannels(item) {
+  const channels = (item.timeline || [])
+    .filter((event) => event.kind === "customer_unreachable" && typeof event.detail?.channel === "string")
+    .map((event) => event.detail.channel);
+  return [...new Set(channels)];
+}
+
+// A customer's reply, quoted as they wrote it (text only, never markup), with a line when it was shortened.
+function replyQuote(info) {
+  if (typeof info.text !== "string" || !info.text) return null;
+  return h(
+    "blockquote",
+    { class: "reply", dir: "auto" },
+    info.text,
+    info.truncated ? h("span", { class: "hint" }, t("timeline.truncated")) : null,
+  );
+}
+
 function timelineSection(item) {
   const events = [...(item.timeline || [])].sort((a, b) => String(a.at).localeCompare(String(b.at)));
   return section(
@@ -324,15 +347,17 @@ function timelineSection(item) {
           info.to && typeof info.to === "string" ? phrase("timeline.to", { to: isolated(info.to) }) : "",
           isolated(info.subject),
         ].filter(Boolean);
-        const text = info.text || info.summary || reasonText(event, info.reason);
+        const reply = event.kind === "customer_reply";
+        const text = reply ? null : info.text || info.summary || reasonText(event, info.reason);
         return h(
           "li",
-          { dataset: { kind: event.kind } },
+          { dataset: { kind: event.kind }, class: event.kind === "customer_unreachable" ? "unreachable" : null },
           h("time", { datetime: event.at }, dateTime(event.at)),
           h("strong", {}, term("event", event.kind)),
           h("span", { class: "actor" }, actorText(event)),
           said.length ? h("span", { class: "row-meta" }, joined(said)) : null,
           text ? h("span", { class: "row-comment", dir: "auto" }, text) : null,
+          reply ? replyQuote(info) : null,
         );
       }),
     ),

@@ -373,9 +373,39 @@ FeedbackSummary = tuple[str, dict[str, Any]]  # ("FeedbackReceived" | "FeedbackU
 FEEDBACK_PER_EVENT = 100  # ~300 bytes each: one event stays well inside EventBridge's 64 KB billing chunk
 
 
+# Timeline events a case's owner is told of (docs/notices.md): the customer replied, can't be reached,
+# did not answer the follow-up, or the case sat acknowledged with nothing done.
+NOTICE_KINDS = ("customer_reply", "customer_unreachable", "followup_no_response", "ack_reminder")
+
+
+def notice_events(change: Change) -> list[DomainEvent]:
+    """One `CaseNotice` per timeline event of a notice kind, when it is written (an INSERT: a later
+    change, an erasure's redaction say, tells nobody again). Keys and the kind only: the alert function
+    reads what the notice says (a reply's text) from the table, so no personal data is on the bus."""
+    new = change.new
+    if change.name != "INSERT" or change.kind != "CASE" or new is None:
+        return []
+    sk, kind = str(new.get("sk") or ""), new.get("kind")
+    if not sk.startswith("EVT#") or kind not in NOTICE_KINDS:
+        return []
+    detail = _json(new.get("detail"))
+    team = new.get("team") or (detail.get("team") if isinstance(detail, Mapping) else None)
+    notice = {
+        "event_id": change.event_id,
+        "case_id": str(new.get("case_id") or change.pk.removeprefix("CASE#")),
+        "team": str(team) if team else None,
+        "notice": kind,
+        "event_sk": sk,
+    }
+    return [DomainEvent("CaseNotice", notice)]
+
+
 def case_events(change: Change) -> list[DomainEvent]:
-    """One event per case change: alerts and integrations act on each."""
+    """One event per case change: alerts and integrations act on each; a timeline event of a notice
+    kind is a `CaseNotice` (notice_events)."""
     new, old = change.new, change.old
+    if change.kind == "CASE" and new is not None and str(new.get("sk") or "").startswith("EVT#"):
+        return notice_events(change)
     if change.kind != "CASE" or new is None or new.get("sk") != "CASE":
         return []
     detail = _case_detail(new, change.event_id)

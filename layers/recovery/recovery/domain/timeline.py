@@ -55,6 +55,10 @@ PARTS: dict[str, str | None] = {
     "followup_no_response": "followup",
     "followup_cancelled": "followup",
     "external_link": "integrations",
+    # Owner notices (docs/notices.md): a customer message bounced or was complained about; an acknowledged
+    # case left idle past half its resolve SLA.
+    "customer_unreachable": "customer_messages",
+    "ack_reminder": "sweep",
     "erased": "privacy",
     **_CUSTOMER_MESSAGES,
 }
@@ -78,6 +82,8 @@ REASONS = frozenset(
         "case_not_resolved",  # stored as "case not resolved"
         "nobody_on_duty",  # stored as "nobody on duty"
         "not_acknowledged_at_any_level",
+        "bounce",  # a customer_unreachable's reasons (opted_out is above)
+        "complaint",
     }
 )
 BY_CUSTOMER = frozenset({"followup_answered"})  # what the customer does: theirs, whatever was stored

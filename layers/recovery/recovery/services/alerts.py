@@ -74,6 +74,7 @@ class SweepOutcome:
     breached: list[str]
     items_read: int
     interrupted: list[str] = field(default_factory=list)  # delivery rows failed past their lease
+    reminded: list[str] = field(default_factory=list)  # acknowledged cases idle past half their SLA
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,12 @@ class FeedbackReads(Protocol):
     def get_feedback(self, pk: str) -> Feedback | None: ...
 
     def get_customer(self, customer_key: str) -> Customer | None: ...
+
+
+class Reminders(Protocol):
+    """The sweep's reminders (`recovery.services.owner_notices.Reminders`): due items of one shard."""
+
+    def sweep_shard(self, shard: int, now: datetime) -> tuple[list[str], int]: ...
 
 
 class CachedConfig:
@@ -152,8 +159,10 @@ class Alerts:
         sleep: Callable[[float], None] | None = None,
         slack: SlackPoster | None = None,
         teams: TeamsAlerts | None = None,
+        reminders: Reminders | None = None,
     ) -> None:
         self._store = store
+        self._reminders = reminders
         self._slack = slack
         self._teams = teams
         self._feedback = feedback
@@ -495,7 +504,8 @@ class Alerts:
     # ------------------------------------------------------------------------------------------- sweep
     def sweep(self, now: datetime) -> SweepOutcome:
         """Due work only: delivery rows left `sending` past their lease, pending alerts past the grace
-        period, and missed acknowledgement deadlines."""
+        period, missed acknowledgement deadlines, and reminders of acknowledged cases left idle."""
+        reminded: list[str] = []
         alerted: list[str] = []
         escalated: list[str] = []
         breached: list[str] = []
@@ -518,7 +528,11 @@ class Alerts:
                 (escalated if result == "escalated" else breached if result == "breached" else []).append(
                     case_id
                 )
-        return SweepOutcome(alerted, escalated, breached, read, interrupted)
+            if self._reminders is not None:
+                done, seen = self._reminders.sweep_shard(shard, now)
+                reminded += done
+                read += seen
+        return SweepOutcome(alerted, escalated, breached, read, interrupted, reminded)
 
     def _interrupt(self, pk: str, now: datetime) -> str | None:
         """Fail a row left `sending` past its lease (`SENDING_LEASE`): the invocation sending it died before

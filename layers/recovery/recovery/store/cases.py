@@ -25,6 +25,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from recovery.domain.follow_up import FollowUpPlan
+from recovery.domain.identity import due_partition
+from recovery.domain.notices import REMINDER_DUE_KIND, reminder_due
 from recovery.domain.records import Case, CaseEvent, Customer, Feedback, FollowUp
 from recovery.store.errors import transient_as_domain
 from recovery.store.follow_up import cancel_update, follow_up_put
@@ -78,20 +80,40 @@ def history_sort_key(occurred_at: datetime, case_id: str) -> str:
 
 
 def acknowledge_actions(case: Case, by: str, now: datetime) -> list[Action]:
-    """Acknowledged by `by` (a link's tap or the console): out of the due index, so no more escalation,
-    and into the team's acknowledged queue by the resolve deadline; owned by `by` unless owned already."""
+    """Acknowledged by `by` (a link's tap or the console): out of the ack deadline's due index, so no more
+    escalation, and into the reminder's (docs/notices.md: reminded once if nothing is done by half the
+    resolve SLA); into the team's acknowledged queue by the resolve deadline; owned by `by` unless owned
+    already."""
+    from recovery import clock
+
+    remind_at = reminder_due(case.opened_at, case.resolve_due_at, now)
     actions: list[Action] = [
         CaseItem.status.set("acknowledged"),
         CaseItem.acked_at.set(now),
         CaseItem.acked_by.set(by),
-        CaseItem.due_pk.remove(),  # out of the due index: no more escalation
-        CaseItem.due_at.remove(),
+        *(
+            [CaseItem.due_pk.remove(), CaseItem.due_at.remove()]  # no more escalation, no reminder
+            if remind_at is None
+            else [
+                CaseItem.due_pk.set(due_partition(REMINDER_DUE_KIND, case.case_id)),
+                CaseItem.due_at.set(clock.iso(remind_at)),
+            ]
+        ),
         CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "acknowledged")),
         CaseItem.queue_sk.set(queue_sort_key(int(case.priority), case.resolve_due_at, case.case_id)),
     ]
     if case.owner is None:
         actions.append(CaseItem.owner.set(by))
     return actions
+
+
+def _acted(case: Case) -> list[Action]:
+    """Something was done on an acknowledged case: its reminder (the only due work an acknowledged case
+    has) is no longer due. The change is conditional on the status it was read in, so an open case's
+    acknowledgement deadline is never touched."""
+    if case.status != "acknowledged":
+        return []
+    return [CaseItem.due_pk.remove(), CaseItem.due_at.remove()]
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:
@@ -203,9 +225,8 @@ class CaseStore:
     ) -> Case:
         """Something done on the case (a note, a call, a message to the customer): the case keeps its
         owner (or gets `actor`), and its version moves, so a lead's view of it is now stale."""
-        return self._change(
-            case, version, [CaseItem.owner.set(case.owner or actor)], kind, actor, now, detail
-        )
+        actions: list[Action] = [CaseItem.owner.set(case.owner or actor), *_acted(case)]
+        return self._change(case, version, actions, kind, actor, now, detail)
 
     def add_compensation(
         self,
@@ -218,9 +239,8 @@ class CaseStore:
         detail: dict[str, Any],
     ) -> Case:
         """`compensations`: the case's list with the new entry at its end."""
-        return self._change(
-            case, version, [CaseItem.compensations.set(compensations)], kind, actor, now, detail
-        )
+        actions: list[Action] = [CaseItem.compensations.set(compensations), *_acted(case)]
+        return self._change(case, version, actions, kind, actor, now, detail)
 
     def assign(
         self, case: Case, version: int, to: str, actor: str, now: datetime, detail: dict[str, Any]

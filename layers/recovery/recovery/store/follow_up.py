@@ -190,8 +190,20 @@ class FollowUpStore:
         case_actions: list[Action] = [CaseItem.outcome.set(outcome)]
         if item.score:
             case_actions.append(CaseItem.rating_before.set(item.score))
+        # What the owner's notice says (docs/notices.md): the channel it went by and when.
+        sent: dict[str, Any] = {
+            "channel": item.channel,
+            "sent_at": item.sent_at.isoformat() if item.sent_at else None,
+        }
         return self._close(
-            item, FollowUpItem.state == "sent", actions, case, case_actions, "followup_no_response", now
+            item,
+            FollowUpItem.state == "sent",
+            actions,
+            case,
+            case_actions,
+            "followup_no_response",
+            now,
+            **sent,
         )
 
     def record_answer(

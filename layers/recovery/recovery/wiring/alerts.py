@@ -21,6 +21,7 @@ from recovery.wiring.messaging import (
     suppressed,
     teams_poster,
 )
+from recovery.wiring.notices import build_reminders
 
 
 def build_alerts(
@@ -50,4 +51,5 @@ def build_alerts(
             if workflows is not None
             else None
         ),
+        reminders=build_reminders(),
     )
