@@ -517,8 +517,9 @@ def test_a_large_body_is_read_in_linear_time(body: str) -> None:
     assert len(body) >= LARGE * 0.9
     started = time.perf_counter()
     new_text(body)
-    # THEN it takes well under a second (a few tens of milliseconds on a developer machine)
-    assert time.perf_counter() - started < 1.0
+    # THEN it takes a fraction of a second (0.2 s at most on a loaded two-core machine; backtracking or a
+    # quadratic scan would take minutes)
+    assert time.perf_counter() - started < 2.0
 
 
 def test_a_large_html_body_is_read_quickly() -> None:
