@@ -56,6 +56,7 @@ class Planned:
     resolve_after: int | None = None  # seconds from intake to the resolve
     cause: str | None = None
     answer: int | None = None  # the follow-up answer; None: no response
+    value: tuple[str, str] | None = None  # the customer's value (amount, currency)
     case_id: str | None = None
     opened_at: datetime | None = None
 
@@ -65,7 +66,7 @@ class Planned:
 
 
 PLAN = [
-    Planned("p1", 9, "2026-11-23T07:10:00Z", "mark", "chat"),
+    Planned("p1", 9, "2026-11-23T07:10:00Z", "mark", "chat", value=("999", "EUR")),  # positive: not at risk
     Planned("p2", 10, "2026-11-23T08:10:00Z", "anna", "email", ["billing"]),
     Planned("p3", 9, "2026-11-22T15:10:00Z", "anna", "email"),
     Planned("p4", 10, "2026-11-23T09:10:00Z", None, None),
@@ -73,12 +74,12 @@ PLAN = [
     Planned(
         "n1", 3, "2026-11-23T07:05:00Z", "mark", "chat", ["wait-time"], customer="c-ada",
         alert_after=10, ack_after=300, compensation=("refund", "20.00", "EUR"),
-        resolve_after=7200, cause="wait_time", answer=9,
+        resolve_after=7200, cause="wait_time", answer=9, value=("1200.50", "EUR"),
     ),
     Planned(
         "n2", 3, "2026-11-23T07:30:00Z", "mark", "chat", ["wait-time", "billing"],
         alert_after=45, ack_after=3300, breach=True, compensation=("gift", "200.00", "NOK"),
-        resolve_after=10800, cause="billing", answer=5,
+        resolve_after=10800, cause="billing", answer=5, value=("50000", "NOK"),
     ),
     Planned(
         "n3", 3, "2026-11-23T08:05:00Z", "anna", "email", ["billing"],
@@ -89,7 +90,10 @@ PLAN = [
         "n4", 3, "2026-11-22T15:05:00Z", "anna", "email",
         alert_after=10, ack_after=300, resolve_after=30 * 3600, cause="wait_time",
     ),
-    Planned("n5", 3, "2026-11-23T09:05:00Z", "mark", "chat", ["wait-time"], customer="c-ada", alert_after=20),
+    Planned(
+        "n5", 3, "2026-11-23T09:05:00Z", "mark", "chat", ["wait-time"], customer="c-ada", alert_after=20,
+        value=("1200.50", "EUR"),
+    ),
 ]  # fmt: skip
 OUTCOMES = {9: "recovered", 5: "improved", 2: "not_recovered"}  # from a 3, as the follow-up page judges
 
@@ -137,6 +141,8 @@ def _seed(planned: Planned, api: Api, alerts: Alerts, lead: CasesApi, virtual_cl
         "locale": "en-GB",
         "timezone": "Europe/London",
     }
+    if planned.value:
+        body["customer"]["value"] = {"amount": planned.value[0], "currency": planned.value[1]}
     body["interaction"] = {"id": f"t-{planned.name}", "team": planned.team}
     if planned.agent:
         body["interaction"]["agent"] = planned.agent
@@ -284,6 +290,40 @@ def expected(plan: list[Planned]) -> dict[str, Any]:
             currency: f"{sum(kinds.values()) / len(recovered):.2f}" if recovered else None
             for currency, kinds in sorted(totals.items())
         },
+        "value": value_at_stake(negatives, recovered, totals),
+    }
+
+
+def value_at_stake(
+    negatives: list[Planned], recovered: list[Planned], compensation: dict[str, dict[str, Decimal]]
+) -> dict[str, dict[str, str]]:
+    """Per currency: every case's customer value (repeat failures too), that of the recovered, the
+    compensation given and net = retained - compensation."""
+    sums: dict[str, dict[str, Decimal]] = {}
+    for group, cases in (("at_risk", negatives), ("retained", recovered)):
+        for p in cases:
+            if p.value:
+                entry = sums.setdefault(p.value[1], {})
+                entry[group] = entry.get(group, Decimal(0)) + Decimal(p.value[0])
+    seen: set[str] = set()
+    for p in negatives:
+        customer = p.customer or p.name
+        if p.value and customer in seen:
+            entry = sums.setdefault(p.value[1], {})
+            entry["at_risk_repeat"] = entry.get("at_risk_repeat", Decimal(0)) + Decimal(p.value[0])
+        seen.add(customer)
+    for currency, kinds in compensation.items():
+        sums.setdefault(currency, {})["compensation"] = sum(kinds.values(), Decimal(0))
+    zero = Decimal(0)
+    return {
+        currency: {
+            "at_risk": f"{found.get('at_risk', zero):.2f}",
+            "retained": f"{found.get('retained', zero):.2f}",
+            "compensation": f"{found.get('compensation', zero):.2f}",
+            "net": f"{found.get('retained', zero) - found.get('compensation', zero):.2f}",
+            "at_risk_repeat": f"{found.get('at_risk_repeat', zero):.2f}",
+        }
+        for currency, found in sorted(sums.items())
     }
 
 
@@ -541,3 +581,38 @@ def test_bad_group_score_and_when_name_the_parameter(seeded: ReportsApi) -> None
         status, headers, problem = seeded.report(report, query)
         assert status == 400 and headers["content-type"] == "application/problem+json", query
         assert problem["errors"][0]["pointer"] == pointer, query
+
+
+def test_value_at_stake_sums_by_currency(seeded: ReportsApi) -> None:
+    # WHEN Kari reads her team's summary
+    status, _, summary = seeded.report("summary")
+    assert status == 200, summary
+    # THEN per currency: every case's customer value (c-ada's repeat failure again), the recovered
+    # customer's, the compensation given, and net; the positive's value is not at stake
+    want = expected(team_plan())["value"]
+    assert summary["value"] == summary["metrics"]["value"] == want
+    assert want == {
+        "EUR": {
+            "at_risk": "2401.00",
+            "retained": "1200.50",
+            "compensation": "30.00",
+            "net": "1170.50",
+            "at_risk_repeat": "1200.50",
+        },
+        "NOK": {
+            "at_risk": "50000.00",
+            "retained": "0.00",
+            "compensation": "200.00",
+            "net": "-200.00",
+            "at_risk_repeat": "0.00",
+        },
+    }
+    # and the dashboard shows the same beside its funnel, and the CSV export flattens it per agent
+    assert seeded.report("dashboard")[2]["value"] == want
+    _, _, text = seeded.report("summary", f"{PERIOD}&by=agent", accept="text/csv")
+    mark = next(row for row in csv.DictReader(io.StringIO(text)) if row["value"] == "mark")
+    assert (mark["value.EUR.at_risk"], mark["value.EUR.retained"], mark["value.NOK.net"]) == (
+        "2401.00",
+        "1200.50",
+        "-200.00",
+    )

@@ -205,6 +205,39 @@ def _compensations(value: Any) -> Iterator[tuple[str, str, Decimal]]:
             yield str(entry["currency"]).upper(), str(entry.get("type") or NONE), amount
 
 
+def customer_value(value: Any) -> tuple[str, Decimal] | None:
+    """(currency, amount) of a case's `customer_value` ({"amount": "1200.00", "currency": "EUR"}); None
+    when absent or unreadable."""
+    entry = _json(value)
+    if not isinstance(entry, Mapping):
+        return None
+    currency = str(entry.get("currency") or "")
+    try:
+        amount = Decimal(str(entry.get("amount")))
+    except InvalidOperation:
+        return None
+    if len(currency) != 3 or not currency.isalpha() or not amount.is_finite() or amount < 0:
+        return None
+    return currency.upper(), amount
+
+
+def value_amounts(image: Image) -> dict[str, Amount]:
+    """The customer's value a case puts at stake, per currency (docs/reports.md): `value_risk:<CUR>` for
+    every case that carries a value, repeat failures included (each failure puts the value at stake
+    again); `value_risk_repeat:<CUR>`, the part of it from repeat failures; `value_kept:<CUR>` once the
+    outcome is recovered."""
+    found = customer_value(image.get("customer_value"))
+    if found is None:
+        return {}
+    currency, amount = found
+    amounts: dict[str, Amount] = {f"value_risk:{currency}": amount}
+    if image.get("repeat_failure"):
+        amounts[f"value_risk_repeat:{currency}"] = amount
+    if image.get("outcome") == "recovered":
+        amounts[f"value_kept:{currency}"] = amount
+    return amounts
+
+
 def _acked_in_sla(image: Image) -> bool:
     """Acknowledged by the team's first deadline: before any escalation (an escalation moves the level
     up and the deadline on, so only a level-1 case's deadline is the team's SLA)."""
@@ -291,6 +324,8 @@ def case_contribution(image: Image | None) -> dict[Slot, Amount]:
         given: dict[str, Amount] = {f"comp:{currency}": amount, "comp_n": 1}
         for slot, value in _spread(team_hour, given, [*groups, ("comptype", kind)]).items():
             slots[slot] = slots.get(slot, 0) + value
+    for slot, value in _spread(team_hour, value_amounts(image), groups).items():
+        slots[slot] = slots.get(slot, 0) + value
     return slots
 
 

@@ -188,6 +188,35 @@ def _compensation(
     return result
 
 
+def _value(total: Mapping[str, Number], compensation: Mapping[str, Decimal]) -> dict[str, dict[str, str]]:
+    """{currency: {"at_risk", "retained", "compensation", "net", "at_risk_repeat"}} as decimal strings
+    (docs/reports.md): the value of the customers whose negative opened a case, of those recovered, the
+    compensation given, and net = retained - compensation. Currencies are never added together."""
+    sums: dict[str, dict[str, Decimal]] = {}
+    for name, amount in total.items():
+        metric, colon, currency = name.partition(":")
+        if colon and metric in _VALUE_COUNTERS and "|" not in currency:
+            sums.setdefault(currency, {})[_VALUE_COUNTERS[metric]] = Decimal(amount)
+    for currency, amount in compensation.items():
+        sums.setdefault(currency, {})["compensation"] = amount
+    result: dict[str, dict[str, str]] = {}
+    for currency, found in sorted(sums.items()):
+        zero = Decimal(0)
+        retained, spent = found.get("retained", zero), found.get("compensation", zero)
+        result[currency] = {
+            "at_risk": _money(found.get("at_risk", zero)),
+            "retained": _money(retained),
+            "compensation": _money(spent),
+            "net": _money(retained - spent),
+            "at_risk_repeat": _money(found.get("at_risk_repeat", zero)),
+        }
+    return result
+
+
+# Counter (`<name>:<CURRENCY>`, recovery.domain.changes.value_amounts) -> its figure in `value`
+_VALUE_COUNTERS = {"value_risk": "at_risk", "value_kept": "retained", "value_risk_repeat": "at_risk_repeat"}
+
+
 def compute(
     counts: Mapping[str, Number], by_type: Mapping[str, Mapping[str, Number]] | None = None
 ) -> dict[str, Any]:
@@ -235,6 +264,7 @@ def compute(
         "cost_per_recovered": {
             currency: None if value is None else str(value) for currency, value in cost.items()
         },
+        "value": _value(counts, totals),
     }
 
 
@@ -366,12 +396,14 @@ class Reports:
             ]
         else:
             groups = breakdown(hours, summed, by, scope.timezone) if by else []
+        metrics = team_metrics(summed)
         return {
             "team": scope.team,
             "timezone": scope.timezone,
             "from": date_from.isoformat(),
             "to": date_to.isoformat(),
-            "metrics": team_metrics(summed),
+            "metrics": metrics,
+            "value": metrics["value"],  # per currency: at risk, retained, compensation, net
             "by": by,
             "groups": groups,
         }
@@ -425,6 +457,7 @@ class Reports:
             "previous": {"from": previous_from.isoformat(), "to": previous_to.isoformat()},
             "headline": headline(now_metrics, before_metrics),
             "funnel": [{"step": step, "count": _int(summed.total, name)} for step, name in FUNNEL],
+            "value": now_metrics["value"],  # shown beside the funnel
             "scores": scores(summed.total),
             "heatmap": heatmap(current_hours, scope.timezone),
             "control": control(current_hours, scope, date_from, date_to, group),
