@@ -83,6 +83,7 @@ export async function renderDashboard(main, state) {
   );
   const sections = [
     ["funnel", t("dashboard.funnel"), t("dashboard.funnelHint"), funnel],
+    ["value", t("dashboard.value"), t("dashboard.valueHint"), valueAtStake],
     ["scores", t("dashboard.scores"), t("dashboard.scoresHint"), scores],
     ["heatmap", t("dashboard.heatmap"), t("dashboard.heatmapHint", { timezone: report.timezone || "UTC" }), heatmap],
     ["control", t("dashboard.control"), t("dashboard.controlHint"), control],
@@ -289,6 +290,62 @@ function funnel(section, context) {
       ],
     },
   });
+}
+
+// The value at stake beside the funnel: per currency, the customer value of the cases opened (at risk),
+// of the customers recovered (retained), the compensation given and net. Amounts are decimal strings
+// from the API; each currency stays apart (nothing is converted).
+const VALUE_FIGURES = [
+  ["at_risk", "dashboard.atRisk"],
+  ["retained", "dashboard.retained"],
+  ["compensation", "dashboard.compensation"],
+  ["net", "dashboard.net"],
+];
+
+function valueAtStake(section, context) {
+  const byCurrency = context.report.value || {};
+  const currencies = Object.keys(byCurrency).sort();
+  if (!currencies.length) {
+    section.append(h("p", { class: "notice" }, t("dashboard.valueEmpty")));
+    return;
+  }
+  section.append(
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        { class: "value-table" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dashboard.currency")), VALUE_FIGURES.map(([, label]) => h("th", { scope: "col" }, t(label))))),
+        h(
+          "tbody",
+          {},
+          currencies.map((currency) =>
+            h(
+              "tr",
+              { dataset: { currency } },
+              h("th", { scope: "row" }, currency),
+              VALUE_FIGURES.map(([name]) => {
+                const amount = (byCurrency[currency] || {})[name];
+                const worse = name === "net" && Number(amount) < 0;
+                return h("td", { class: worse ? "amount worse" : "amount", dataset: { figure: name } }, money(amount, currency));
+              }),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+// An amount in its currency, in the lead's language; the plain number when the code is unknown here.
+function money(amount, currency) {
+  if (amount === null || amount === undefined || amount === "") return t("dashboard.noValue");
+  try {
+    return new Intl.NumberFormat(locale(), { style: "currency", currency }).format(Number(amount));
+  } catch {
+    return `${new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(Number(amount))} ${currency}`;
+  }
 }
 
 function scores(section, context) {
