@@ -247,6 +247,23 @@ def _acked_in_sla(image: Image) -> bool:
     return _moment(image["acked_at"]) <= _moment(due)
 
 
+def closed_in_target(image: Image, took: float) -> dict[str, Amount]:
+    """A resolved case against the closing target recorded on it at resolve (`target_hours`): `closed`,
+    and whether it closed within the target on the wall clock (`took`, opening to resolving, weekends
+    included) and in the team's business hours (`resolve_business_s`). A case resolved before targets
+    were recorded counts in none of them, so the shares are over the cases that have one."""
+    hours = image.get("target_hours")
+    if hours is None:
+        return {}
+    limit = float(hours) * 3600
+    business = image.get("resolve_business_s")
+    return {
+        "closed": 1,
+        "closed_in_target": 1 if took <= limit else 0,
+        "closed_in_target_business": 1 if business is not None and float(business) <= limit else 0,
+    }
+
+
 def funnel_stages(image: Image) -> list[str]:
     """The funnel stages a case has passed through, in order (`FUNNEL_STAGES`): a stage counts only
     when every stage before it counts too, so each stage's cases are a subset of the previous one's."""
@@ -300,6 +317,7 @@ def case_contribution(image: Image | None) -> dict[Slot, Amount]:
             amounts[f"resolve_s:{_bound(took)}"] = 1
             due = image.get("resolve_due_at")
             amounts["resolve_in_sla"] = 1 if due and _moment(image["resolved_at"]) <= _moment(due) else 0
+            amounts |= closed_in_target(image, took)
     if image.get("followup_sent_at"):
         amounts["followup_sent"] = 1
     outcome = image.get("outcome")

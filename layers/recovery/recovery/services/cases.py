@@ -19,8 +19,9 @@ from recovery.domain import cases as rules
 from recovery.domain import links
 from recovery.domain.cases import Lead
 from recovery.domain.contacts import mask_email, mask_phone
+from recovery.domain.duty import business_seconds
 from recovery.domain.records import Case, CaseEvent, Customer, Feedback, FollowUp
-from recovery.domain.routing import Config, Contact, Team
+from recovery.domain.routing import ClosingTarget, Config, Contact, Team
 from recovery.notify.approval import render_approval
 from recovery.notify.customer import render_lead_message
 from recovery.notify.senders import Sender, as_send_failed, send_with_retry
@@ -95,6 +96,16 @@ def _row(case: Case, feedback: Feedback | None, customer: Customer | None) -> Qu
         dict(score) if isinstance(score, Mapping) else None,
         comment if isinstance(comment, str) and comment.strip() else None,
     )
+
+
+def closing_time(team: Team | None, opened_at: datetime, resolved_at: datetime) -> tuple[int, int]:
+    """What a case resolved now keeps for the on-time share (docs/reports.md): the team's closing target
+    in hours, and the whole seconds of the team's business hours from opening to resolving. A team no
+    longer configured has the default target and, with no hours known, the wall clock."""
+    if team is None:
+        return ClosingTarget().hours, int((resolved_at - opened_at).total_seconds())
+    business = business_seconds(team.business_hours(), opened_at, resolved_at)
+    return team.closing_target.hours, int(business)
 
 
 class Cases:
@@ -307,7 +318,10 @@ class Cases:
         planned = plan_follow_up(case, customer, self.team_of(case.team), score, now)
         existing = self._store.followup(case.case_id) if planned is not None else None
         detail = {"root_cause": request.root_cause, "summary": request.summary}
-        updated = self._store.resolve(case, version, resolution, lead.actor, now, detail, planned, existing)
+        closing = closing_time(self.team_of(case.team), case.opened_at, now)
+        updated = self._store.resolve(
+            case, version, resolution, lead.actor, now, detail, planned, existing, closing
+        )
         self._metric("TimeToResolve", (now - case.opened_at).total_seconds() * 1000, "Milliseconds")
         return updated
 

@@ -257,9 +257,11 @@ class CaseStore:
         detail: dict[str, Any],
         follow_up: FollowUpPlan | None = None,
         existing: FollowUp | None = None,
+        closing: tuple[int, int] | None = None,
     ) -> Case:
         """Resolved, out of the due index, into the resolved queue; with the follow-up `follow_up` plans,
-        unless the case's follow-up (`existing`) went out already: at most one per case."""
+        unless the case's follow-up (`existing`) went out already: at most one per case. `closing`: the
+        team's closing target in hours and the business seconds the case took, kept on the case."""
         actions: list[Action] = [
             CaseItem.status.set("resolved"),
             CaseItem.resolved_at.set(now),
@@ -269,6 +271,8 @@ class CaseStore:
             CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "resolved")),
             CaseItem.queue_sk.set(queue_sort_key(int(case.priority), now, case.case_id)),
         ]
+        if closing is not None:
+            actions += [CaseItem.target_hours.set(closing[0]), CaseItem.resolve_business_s.set(closing[1])]
         put = follow_up_put(follow_up, existing) if follow_up is not None else None
         puts = [put] if put is not None else []
         return self._change(case, version, actions, "resolved", actor, now, detail, puts=puts)
@@ -287,6 +291,8 @@ class CaseStore:
         actions: list[Action] = [
             CaseItem.status.set("acknowledged"),
             CaseItem.resolved_at.remove(),
+            CaseItem.target_hours.remove(),
+            CaseItem.resolve_business_s.remove(),
             CaseItem.queue_pk.set(queue_partition(case.team or "unrouted", "acknowledged")),
             CaseItem.queue_sk.set(queue_sort_key(int(case.priority), case.resolve_due_at, case.case_id)),
         ]

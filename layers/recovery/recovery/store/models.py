@@ -166,6 +166,11 @@ class CaseItem(_Item):
     # Working the case (the cases API). `owner` is the contact id the case is assigned to.
     owner = UnicodeAttribute(null=True)
     resolved_at = UTCDateTimeAttribute(null=True)
+    # Closing on time, set at resolve (docs/reports.md): the team's target then, in hours, and the business
+    # hours (its leads' on-duty hours) from opening to resolving, in seconds. Counters judge the case by
+    # these, so a later change of the team's target does not rewrite history. Removed by a reopen.
+    target_hours = NumberAttribute(null=True)
+    resolve_business_s = NumberAttribute(null=True)
     # {"root_cause": category, "summary": text, "by": actor}: the summary is free text (erasure redacts it)
     resolution = JSONAttribute(null=True)
     # [{"id", "type", "amount" (decimal string), "currency", "status": granted|pending|approved|declined,
