@@ -45,6 +45,8 @@ class Figure:
     # seconds only: the histogram bucket (lower, upper; upper None when open) the value lies in, its
     # resolution (reports keep durations in buckets: recovery.domain.metrics)
     bucket: tuple[float, float | None] | None = None
+    # the on-time shares only: the team's closing target, its hours (in the label) and its share (the goal)
+    target: tuple[int, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,13 @@ def bucket_text(figure: Figure, language: str) -> str | None:
     return str(t["bucket"].format(lower=duration_text(lower, language), upper=duration_text(upper, language)))
 
 
+def goal_text(figure: Figure, language: str) -> str | None:
+    """The goal an on-time share is read against ("goal 80.0%"); None for other figures."""
+    if figure.target is None:
+        return None
+    return str(digest_strings(language)["goal"].format(share=percent_text(figure.target[1], language)))
+
+
 def change_text(figure: Figure, language: str) -> str:
     """The change on the previous four weeks in the figure's own terms; `—` where it can't be given."""
     t = digest_strings(language)
@@ -289,9 +298,11 @@ def render_digest(ctx: DigestContext) -> RenderedDigest:
     subject = one_line(t["subject"].format(team=ctx.team, week=week))
     rows = [
         {
-            "label": t["metrics"][figure.metric].format(currency=figure.currency or ""),
+            "label": t["metrics"][figure.metric].format(
+                currency=figure.currency or "", hours=figure.target[0] if figure.target else ""
+            ),
             "value": value_text(figure, lang),
-            "note": bucket_text(figure, lang),
+            "note": bucket_text(figure, lang) or goal_text(figure, lang),
             "baseline": baseline_text(figure, lang),
             "change": change_text(figure, lang),
             "tone": tone(figure),

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from recovery.domain.metrics import PREVIOUS_WEEKS, period_change, previous_weeks_mean
 from recovery.domain.records import Case
-from recovery.domain.routing import Contact, Team
+from recovery.domain.routing import ClosingTarget, Contact, Team
 from recovery.notify.digest import Better, DigestContext, Figure, NearCase, Unit, render_digest
 from recovery.notify.senders import Sender
 from recovery.observability import RecordMetric, logger
@@ -141,6 +141,26 @@ def compensation_figures(current: Mapping[str, Any], previous: Sequence[Mapping[
     return figures
 
 
+# The on-time shares (docs/reports.md), each read against the team's closing target.
+CLOSING_METRICS = ("closed_in_target_rate", "closed_in_target_business_rate")
+
+
+def closing_figures(
+    current: Mapping[str, Any], previous: Sequence[Mapping[str, Any]], target: ClosingTarget
+) -> list[Figure]:
+    """The share of the week's closed cases closed within the team's target, on the wall clock and in
+    business hours, each against the mean of the `previous` weeks and naming the target."""
+    figures = []
+    for metric in CLOSING_METRICS:
+        value = _number(current.get(metric))
+        baseline = previous_weeks_mean([_number(week.get(metric)) for week in previous])
+        change = period_change(value, baseline)
+        figures.append(
+            Figure(metric, "share", value, baseline, change, "up", target=(target.hours, target.share))
+        )
+    return figures
+
+
 def nearest_cases(
     open_cases: Iterable[Case],
     acknowledged: Iterable[Case],
@@ -227,7 +247,7 @@ class DigestRun:
             self._week_metrics(team.id, week_from - timedelta(weeks=k), week_to - timedelta(weeks=k))
             for k in range(PREVIOUS_WEEKS, 0, -1)
         ]
-        figures = week_figures(current, previous)
+        figures = week_figures(current, previous) + closing_figures(current, previous, team.closing_target)
         compensation = compensation_figures(current, previous)
         # The dashboard's list holds the last closed anomalies too: the digest names the open ones.
         anomalies = [entry for entry in self._open_anomalies(team.id) if entry.get("open", True)]
