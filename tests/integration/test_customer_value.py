@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from types import ModuleType
 from typing import Any
 
 import pytest
 
+from recovery import clock
+from recovery.domain.routing import parse_config
+from recovery.store.alerting import ConfigStore
 from tests.integration.conftest import Api, table_items
+from tests.integration.test_admin import admin, call, demo
 from tests.support import Stack, event
+
+__all__ = ["admin"]  # the admin function, as the admin tests build it
 
 
 def negative(value: Any) -> dict[str, Any]:
@@ -67,3 +74,74 @@ def test_openapi_documents_the_value(api: Api) -> None:
     value = schemas["CustomerValue"]
     assert set(value["required"]) == {"amount", "currency"}
     assert value["properties"]["currency"]["pattern"] == "^[A-Z]{3}$"
+
+
+# --------------------------------------------------------------------------- routing rules on the value
+RAISE = {
+    "name": "key accounts first",
+    "match": {"min_value": {"amount": 10000, "currency": "EUR"}},
+    "priority": "P1",
+}
+
+
+def store_rules(*rules: dict[str, Any]) -> None:
+    document = demo()
+    document["routing"]["rules"] = [*document["routing"]["rules"], *rules]
+    ConfigStore().put(parse_config(document), clock.now(), by="test")
+
+
+@pytest.mark.parametrize(
+    ("value", "priority"),
+    [
+        ({"amount": 10000, "currency": "EUR"}, "P1"),  # at the threshold
+        ({"amount": "9999.99", "currency": "EUR"}, "P2"),  # below: the priority the score gives
+        ({"amount": 900000, "currency": "NOK"}, "P2"),  # another currency never matches
+        (None, "P2"),
+    ],
+)
+def test_a_rule_raises_a_negatives_priority_above_a_value_threshold(
+    api: Api, stack: Stack, value: Any, priority: str
+) -> None:
+    # GIVEN the demo teams with a rule that makes key accounts P1
+    store_rules(RAISE)
+    body = (
+        negative(value) if value is not None else json.loads(event("ingest_feedback_negative.json")["body"])
+    )
+    # WHEN a negative arrives (its score and comment alone make it P2)
+    status, _, answer = api.post("/v1/feedback", body)
+    # THEN the case opens at P1 only when the customer's value reaches the threshold in its currency
+    assert (status, answer["priority"]) == (201, priority)
+    case = item(stack, "CASE#")
+    assert (int(case["priority"]["N"]), case["queue_sk"]["S"][:2]) == (int(priority[1]), priority)
+    detail = json.loads(item(stack, "FB#")["detail"]["S"])
+    assert detail.get("priority_rule") == ("key accounts first" if priority == "P1" else None)
+
+
+def test_without_a_priority_rule_the_value_changes_nothing(api: Api, stack: Stack) -> None:
+    store_rules()
+    status, _, answer = api.post("/v1/feedback", negative({"amount": 10**6, "currency": "EUR"}))
+    assert (status, answer["priority"]) == (201, "P2")
+
+
+def test_the_admin_api_refuses_a_bad_value_rule_naming_the_key(admin: ModuleType) -> None:
+    document = demo()
+    bad = {**RAISE, "match": {"min_value": {"amount": 10000, "currency": "euro"}}}
+    document["routing"]["rules"].append(bad)
+    status, _, problem = call(admin, "PUT", document)
+    at = len(document["routing"]["rules"]) - 1
+    assert status == 400 and problem["detail"].startswith(f"routing/rules/{at}/match/min_value/currency")
+    neither = {"name": "does nothing", "match": {"min_value": {"amount": 1, "currency": "EUR"}}}
+    document["routing"]["rules"][at] = neither
+    status, _, problem = call(admin, "PUT", document)
+    assert (
+        status == 400 and problem["detail"] == f"routing/rules/{at}: a rule names a team, a priority, or both"
+    )
+    document["routing"]["rules"][at] = RAISE
+    status, _, stored = call(admin, "PUT", document)
+    assert status == 200 and stored["routing"]["rules"][at]["match"]["min_value"] == {
+        "amount": "10000",
+        "currency": "EUR",
+    }
+    assert (
+        stored["routing"]["rules"][at]["priority"] == "P1" and stored["routing"]["rules"][at]["team"] is None
+    )

@@ -7,7 +7,7 @@ configuration stays.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -284,6 +284,20 @@ class Team(_Config):
         return max(self.levels)
 
 
+class Money(_Config):
+    """An amount in one currency: `{"amount": 10000, "currency": "EUR"}`."""
+
+    amount: Decimal = Field(ge=0, le=Decimal("1000000000"), allow_inf_nan=False)
+    currency: Currency
+
+    @field_validator("amount")
+    @classmethod
+    def _cents(cls, value: Decimal) -> Decimal:
+        if value != value.quantize(Decimal("0.01")):
+            raise ValueError("at most 2 decimals")
+        return value
+
+
 class Match(_Config):
     """Every given condition must hold; a list matches any of its values."""
 
@@ -295,6 +309,11 @@ class Match(_Config):
         default=None, description="this priority or more urgent"
     )
     score_type: list[str] | None = None
+    min_value: Money | None = Field(
+        default=None,
+        description="the customer's value (customer.value) is at least this, in this same currency; a value "
+        "in another currency, or none, does not match",
+    )
 
     @field_validator("score_type")
     @classmethod
@@ -306,9 +325,21 @@ class Match(_Config):
 
 
 class Rule(_Config):
+    """A matching case goes to `team` (the first matching rule that names one), and is raised to at
+    least `priority` (every matching rule that names one, at intake: docs/routing-rules.md)."""
+
     name: str = Field(min_length=1, max_length=100)
     match: Match
-    team: _ID
+    team: _ID | None = Field(default=None, description="absent: the rule only raises the priority")
+    priority: Priority | None = Field(
+        default=None, description="raise a matching case to this priority when it is less urgent"
+    )
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Rule:
+        if self.team is None and self.priority is None:
+            raise ValueError("a rule names a team, a priority, or both")
+        return self
 
 
 class Routing(_Config):
@@ -329,7 +360,7 @@ class Config(_Config):
         if self.routing.default_team not in known:
             raise ValueError(f"routing/default_team: no team {self.routing.default_team!r}")
         for index, rule in enumerate(self.routing.rules):
-            if rule.team not in known:
+            if rule.team is not None and rule.team not in known:
                 raise ValueError(f"routing/rules/{index}/team: no team {rule.team!r}")
         return self
 
@@ -360,6 +391,7 @@ class Subject(BaseModel):
     source: str | None = None
     priority: Literal["P1", "P2", "P3", "P4"] = "P4"
     score_type: str | None = None
+    value: tuple[str, Decimal] | None = None  # the customer's value: (currency, amount)
 
 
 def routing_subject(case: Case, feedback: Feedback | None) -> Subject:
@@ -373,7 +405,19 @@ def routing_subject(case: Case, feedback: Feedback | None) -> Subject:
         source=case.source,
         priority=f"P{int(case.priority)}",
         score_type=feedback.score_type if feedback is not None else None,
+        value=value_of(case.customer_value),
     )
+
+
+def value_of(stored: Any) -> tuple[str, Decimal] | None:
+    """(currency, amount) of a stored customer value (`{"amount": "1200.00", "currency": "EUR"}`)."""
+    if not isinstance(stored, Mapping) or not stored.get("currency"):
+        return None
+    try:
+        amount = Decimal(str(stored.get("amount")))
+    except ArithmeticError:
+        return None
+    return (str(stored["currency"]), amount) if amount.is_finite() else None
 
 
 def _matches(match: Match, subject: Subject) -> bool:
@@ -385,6 +429,12 @@ def _matches(match: Match, subject: Subject) -> bool:
         match.min_priority is None
         or PRIORITIES.index(subject.priority) <= PRIORITIES.index(match.min_priority),
         match.score_type is None or subject.score_type in match.score_type,
+        match.min_value is None
+        or (
+            subject.value is not None
+            and subject.value[0] == match.min_value.currency  # never converted between currencies
+            and subject.value[1] >= match.min_value.amount
+        ),
     )
     return all(checks)
 
@@ -392,9 +442,22 @@ def _matches(match: Match, subject: Subject) -> bool:
 def route(config: Config, subject: Subject) -> tuple[Team, str]:
     """The first matching rule's team, else the default route: (team, the rule's name or "default")."""
     for rule in config.routing.rules:
-        if _matches(rule.match, subject):
+        if rule.team is not None and _matches(rule.match, subject):
             return config.team(rule.team), rule.name
     return config.team(config.routing.default_team), "default"
+
+
+def raised_priority(config: Config, subject: Subject) -> tuple[Priority, str] | None:
+    """The most urgent priority the matching rules raise the subject to, with the first rule that names
+    it; None when no matching rule makes it more urgent than it is."""
+    found: tuple[Priority, str] | None = None
+    for rule in config.routing.rules:
+        if rule.priority is None or not _matches(rule.match, subject):
+            continue
+        best = found[0] if found is not None else subject.priority
+        if PRIORITIES.index(rule.priority) < PRIORITIES.index(best):
+            found = (rule.priority, rule.name)
+    return found
 
 
 class LevelReach(BaseModel):

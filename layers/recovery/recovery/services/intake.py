@@ -8,20 +8,23 @@ a duplicate (unchanged) or an update (re-classified, never a second case).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
 from recovery import clock
 from recovery.domain import identity, keys
-from recovery.domain.classify import Classification, Thresholds, classify, is_repeat
+from recovery.domain.classify import Classification, Priority, Thresholds, classify, is_repeat
 from recovery.domain.feedback import FeedbackIn, IntakeResult, Score, Status, canonical_json
 from recovery.domain.keys import hash_key as hash_key  # re-exported: seeding, tests and tools use it
 from recovery.errors import Conflict, Unauthorized
 from recovery.store.feedback import FeedbackStore, Fields
 from recovery.store.sources import SourceStore
+
+if TYPE_CHECKING:
+    from recovery.domain.routing import Config
 
 ACK_SLA = timedelta(minutes=15)
 RESOLVE_SLA = timedelta(hours=24)
@@ -90,6 +93,23 @@ class SourceDirectory:
         return source
 
 
+class CachedRules:
+    """The routing rules (teams and routing configuration), read at most once a minute per container, and
+    only when a negative opens a case: a rule may raise its priority (`routing.raised_priority`)."""
+
+    TTL = timedelta(seconds=60)
+
+    def __init__(self, load: Callable[[], Config | None]) -> None:
+        self._load = load
+        self._cached: tuple[datetime, Config | None] | None = None
+
+    def __call__(self) -> Config | None:
+        now = clock.now()
+        if self._cached is None or now - self._cached[0] >= self.TTL:
+            self._cached = (now, self._load())
+        return self._cached[1]
+
+
 @dataclass(frozen=True)
 class Outcome:
     status_code: int
@@ -102,8 +122,10 @@ class Intake:
         store: FeedbackStore,
         hasher: Callable[[], identity.PiiHasher],
         retention: timedelta,
+        rules: Callable[[], Config | None] | None = None,
     ) -> None:
         self._store = store
+        self._rules = rules
         self._hasher = hasher
         self._pii: identity.PiiHasher | None = None
         self._retention = retention
@@ -204,6 +226,7 @@ class Intake:
         earlier = [datetime.fromisoformat(entry["at"]) for entry in history]
         if is_repeat(earlier, occurred):
             verdict = verdict.as_repeat_failure()
+        verdict = self._raised(item, verdict)
         self._apply(item, verdict)
         case_id = identity.case_id(item["pk"])
         item["case_id"] = case_id
@@ -238,6 +261,29 @@ class Intake:
         if result.feedback_exists and expected_hash is None:
             return "exists"
         return "retry"
+
+    def _raised(self, item: Fields, verdict: Classification) -> Classification:
+        """The negative's priority, raised by the routing rules that match it and name a priority (a
+        customer's value above a threshold, say); the rule's name is kept on the feedback."""
+        config = self._rules() if self._rules is not None else None
+        if config is None or verdict.priority is None:
+            return verdict
+        from recovery.domain.routing import Subject, raised_priority, value_of
+
+        subject = Subject(
+            team=item["team"],
+            channel=item["channel"],
+            tags=tuple(item["detail"].get("tags") or ()),
+            source=item["source"],
+            priority=verdict.priority.label,
+            score_type=item["score_type"],
+            value=value_of(item["detail"].get("customer_value")),
+        )
+        raised = raised_priority(config, subject)
+        if raised is None:
+            return verdict
+        item["detail"]["priority_rule"] = raised[1]
+        return replace(verdict, priority=Priority[raised[0]])
 
     @staticmethod
     def _apply(item: Fields, verdict: Classification | None, keep_priority: int | None = None) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from recovery.services.intake import Intake, SourceDirectory
+from recovery.services.intake import CachedRules, Intake, SourceDirectory
 from recovery.settings import Settings
 from recovery.store import secrets
 from recovery.store.feedback import FeedbackStore
@@ -20,6 +20,7 @@ from recovery.store.sources import SourceStore
 from recovery.wiring import bind_table, pii_hasher
 
 if TYPE_CHECKING:
+    from recovery.domain.routing import Config
     from recovery.services.inbound_hooks import Hooks
     from recovery.services.survey_page import SurveyPage
 
@@ -67,4 +68,13 @@ def _intake(settings: Settings) -> Intake:
         FeedbackStore(),
         hasher=pii_hasher(settings),
         retention=timedelta(days=settings.feedback_retention_days),
+        rules=CachedRules(_routing),
     )
+
+
+def _routing() -> Config | None:
+    """The teams and routing in force (their rules may raise a negative's priority), None before any."""
+    from recovery.store.alerting import ConfigStore  # a negative's first case in a container pays it
+
+    found = ConfigStore().get()
+    return found[0] if found is not None else None
