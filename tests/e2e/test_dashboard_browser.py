@@ -340,3 +340,22 @@ def test_the_funnel_narrows_and_times_state_their_unit_and_resolution(
         screenshot(page, "dashboard-desktop")
     finally:
         page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+
+
+def test_closed_on_time_reads_on_both_clocks_against_the_goal(
+    history: tuple[RuntimeProcess, dict[str, str]],
+    browser: WebDriver,
+) -> None:
+    runtime, _ = history
+    # GIVEN the history: case A resolved at once, and Kari, a lead, always on duty (business hours are
+    # then the wall clock) / WHEN the lead opens the dashboard
+    page = open_dashboard(browser, runtime)
+    section = page.find_element(By.ID, "chart-closing")
+    # THEN both shares read 100% against the team's goal, 80% within 48 hours
+    for name in ("share", "business_share"):
+        figure = section.find_element(By.CSS_SELECTOR, f'.figure[data-figure="{name}"]')
+        assert figure.find_element(By.CSS_SELECTOR, ".value").text == "100%"
+        goal = figure.find_element(By.CSS_SELECTOR, ".change")
+        assert goal.text == "Goal: 80% within 48 h" and "better" in str(goal.get_attribute("class"))
+    labels = [term.text for term in section.find_elements(By.CSS_SELECTOR, "dt")]
+    assert labels == ["Wall clock", "Business hours"]

@@ -84,6 +84,7 @@ export async function renderDashboard(main, state) {
   const sections = [
     ["funnel", t("dashboard.funnel"), t("dashboard.funnelHint"), funnel],
     ["value", t("dashboard.value"), t("dashboard.valueHint"), valueAtStake],
+    ["closing", t("dashboard.closing"), t("dashboard.closingHint"), closedOnTime],
     ["scores", t("dashboard.scores"), t("dashboard.scoresHint"), scores],
     ["heatmap", t("dashboard.heatmap"), t("dashboard.heatmapHint", { timezone: report.timezone || "UTC" }), heatmap],
     ["control", t("dashboard.control"), t("dashboard.controlHint"), control],
@@ -334,6 +335,41 @@ function valueAtStake(section, context) {
           ),
         ),
       ),
+    ),
+  );
+}
+
+// Closed on time: of the cases closed in the period, the share closed within the team's target on the
+// wall clock (weekends included, as the customer lives it) and in the team's business hours, each
+// against the goal (`closed_within_target`; the goal is left out for teams with different targets).
+const CLOSING_FIGURES = [
+  ["share", "dashboard.closingWall"],
+  ["business_share", "dashboard.closingBusiness"],
+];
+
+function closedOnTime(section, context) {
+  const closing = context.report.closed_within_target || {};
+  if (closing.share === null || closing.share === undefined) {
+    section.append(h("p", { class: "notice" }, t("dashboard.closingEmpty")));
+    return;
+  }
+  const known = (value) => value !== null && value !== undefined;
+  const goal = known(closing.target_share) && known(closing.target_hours) ? Number(closing.target_share) : null;
+  section.append(
+    h(
+      "dl",
+      { class: "figures closing" },
+      CLOSING_FIGURES.map(([name, label]) => {
+        const share = closing[name];
+        const met = goal === null || !known(share) ? "same" : Number(share) >= goal ? "better" : "worse";
+        return h(
+          "div",
+          { class: "figure", dataset: { figure: name } },
+          h("dt", {}, t(label)),
+          h("dd", { class: "value" }, known(share) ? percent(Number(share)) : t("dashboard.noValue")),
+          goal === null ? null : h("dd", { class: `change ${met}` }, t("dashboard.closingGoal", { share: percent(goal), hours: count(Number(closing.target_hours)) })),
+        );
+      }),
     ),
   );
 }
