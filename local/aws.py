@@ -21,6 +21,7 @@ class AwsClients:
     ses: Any
     cognito: Any
     ssm: Any
+    s3: Any = None
 
     @classmethod
     def create(cls, region: str, endpoint_url: str | None = None) -> AwsClients:
@@ -47,6 +48,7 @@ class AwsClients:
             ses=client("ses"),
             cognito=client("cognito-idp"),
             ssm=client("ssm"),
+            s3=client("s3"),
         )
 
 

@@ -169,6 +169,7 @@ def _mime(data: bytes | str) -> dict[str, Any]:
         "subject": str(message.get("Subject", "")) or None,
         "text": _lines(text.get_content()) if text is not None else None,
         "html_body": _lines(html_part.get_content()) if html_part is not None else None,
+        "reply_to": str(message.get("Reply-To", "")) or None,
     }
 
 

@@ -9,6 +9,7 @@ project makes, the resource AWS itself names in an AccessDenied message:
 - SES: the sending identity (the address when it is verified on its own, else its domain) and, when
   the call names one, the configuration set. SES checks both.
 - SNS: the topic or endpoint ARN; an SMS to a phone number has no resource, so it is `*`.
+- S3: the object (`arn:aws:s3:::<bucket>/<key>`) for an object call, else the bucket.
 - Secrets Manager: the secret's full ARN (a name is looked up); SSM: `parameter/<name>`.
 - EventBridge: the bus of each entry (`default` when none is named); Scheduler: the schedule.
 - SQS: the queue's ARN from its URL or name; a batch send or delete is the single action's permission.
@@ -216,6 +217,16 @@ def _sqs(call: Call, lookups: Lookups) -> Resources:
     return None
 
 
+def _s3(call: Call, lookups: Lookups) -> Resources:
+    params = call.params
+    bucket = params.get("Bucket")
+    if not bucket:
+        return None
+    if "Key" in params:
+        return [f"arn:aws:s3:::{bucket}/{params['Key']}"]
+    return [f"arn:aws:s3:::{bucket}"]
+
+
 def _secretsmanager(call: Call, lookups: Lookups) -> Resources:
     params = call.params
     secret = params.get("SecretId") or params.get("Name")
@@ -288,6 +299,7 @@ _MODELS: dict[str, Callable[[Call, Lookups], Resources]] = {
     "sesv2": _sesv2,
     "sns": _sns,
     "sqs": _sqs,
+    "s3": _s3,
     "secretsmanager": _secretsmanager,
     "ssm": _ssm,
     "events": _events,

@@ -44,6 +44,7 @@ class Outbox:
         html_body: str | None = None,
         kind: str | None = None,
         case_id: str | None = None,
+        reply_to: str | None = None,
     ) -> dict[str, Any]:
         entry = {
             "id": uuid.uuid4().hex,
@@ -56,6 +57,7 @@ class Outbox:
             "kind": kind,
             "case_id": case_id,
             "sent_at": iso(self._now()),
+            "reply_to": reply_to,  # an email's Reply-To (customer emails: reply+<code>@...); else None
         }
         with self._lock:
             self._entries.append(entry)
@@ -63,7 +65,8 @@ class Outbox:
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(entry) for entry in self._entries]
+            # Entries saved before `reply_to` existed read as having none: fields are only ever added.
+            return [{"reply_to": None, **entry} for entry in self._entries]
 
     def clear(self) -> None:
         with self._lock:
@@ -125,7 +128,8 @@ def render_page(entries: list[dict[str, Any]]) -> str:
             f"<p class=meta><span class=kind>{html.escape(entry.get('kind') or '-')}</span>"
             f" {html.escape(entry['channel'])} to {html.escape(entry.get('to') or '')}"
             f" &middot; case {html.escape(entry.get('case_id') or '-')}"
-            f" &middot; {html.escape(entry['sent_at'])}</p>"
+            + (f" &middot; reply to {html.escape(entry['reply_to'])}" if entry.get("reply_to") else "")
+            + f" &middot; {html.escape(entry['sent_at'])}</p>"
             f"{content}" + (f"<ul>{links}</ul>" if links else "") + "</article>"
         )
     body = "\n".join(rows) or "<p>Nothing sent yet.</p>"

@@ -24,6 +24,7 @@ _ORDER = (
     "AWS::SecretsManager::Secret",
     "AWS::SQS::Queue",
     "AWS::SNS::Topic",
+    "AWS::S3::Bucket",
     "AWS::DynamoDB::Table",
     "AWS::Events::EventBus",
     "AWS::Cognito::UserPool",
@@ -159,6 +160,21 @@ class Provisioner:
         for subscription in properties.get("Subscription", []):
             self._subscribe(arn, self._resolve(subscription))
 
+    def _s3_bucket(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """A bucket (the inbound mail bucket). Names are lower case, as S3 requires."""
+        name = physical_name(logical_id, self._resolve(properties.get("BucketName")), 63).lower()
+        try:
+            self.clients.s3.head_bucket(Bucket=name)
+        except ClientError as error:
+            if error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+            request: dict[str, Any] = {"Bucket": name}
+            if self.region != "us-east-1":
+                request["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+            self.clients.s3.create_bucket(**request)
+        arn = f"arn:aws:s3:::{name}"
+        self._set(logical_id, name, Arn=arn, DomainName=f"{name}.s3.amazonaws.com")
+
     def _sns_subscription(self, logical_id: str, properties: dict[str, Any]) -> None:
         spec = self._resolve(properties)
         self._subscribe(spec["TopicArn"], spec)
@@ -166,10 +182,7 @@ class Provisioner:
 
     def _subscribe(self, topic_arn: str, spec: dict[str, Any]) -> None:
         if spec.get("Protocol") == "lambda":
-            log.warning(
-                "SNS -> Lambda subscriptions are not delivered locally yet (%s)", spec.get("Endpoint")
-            )
-            return
+            return  # the runtime delivers to subscribed functions itself (local.inbound.SnsFanout)
         self.clients.sns.subscribe(TopicArn=topic_arn, Protocol=spec["Protocol"], Endpoint=spec["Endpoint"])
 
     def _dynamodb_table(self, logical_id: str, properties: dict[str, Any]) -> None:

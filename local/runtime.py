@@ -27,7 +27,19 @@ from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import auth, demo, iam, moto_fixes, slack_api, state, teams_api, template, terminal, vendor_api
+from local import (
+    auth,
+    demo,
+    iam,
+    inbound,
+    moto_fixes,
+    slack_api,
+    state,
+    teams_api,
+    template,
+    terminal,
+    vendor_api,
+)
 from local.aws import AwsClients
 from local.bus import BusTap
 from local.capture import Capture
@@ -201,7 +213,11 @@ class Runtime:
         self.capture.outbox = self.outbox
         self.capture.now = self.clock.now
 
-        self.template = template.load(self.options.template.resolve(), self.region)
+        # Replies are on, at a local reply domain: customer emails carry Reply-To, and POST /_local/inbound
+        # delivers an answer (local.inbound).
+        self.template = template.load(
+            self.options.template.resolve(), self.region, {"ReplyDomain": inbound.LOCAL_REPLY_DOMAIN}
+        )
         self.clients = AwsClients.create(self.region)
         with self.invoke_lock:
             self.names = Provisioner(self.template, self.clients).run()
@@ -466,6 +482,7 @@ class Runtime:
             self.vendors,
             self.slack,
             self.teams,
+            self._inbound_delivery(),
         )
         moto_server = self._moto_server(dispatcher)
         self.servers.append(moto_server)
@@ -475,6 +492,17 @@ class Runtime:
             self.serving.append(server)
         self.moto_url = f"http://{self.options.host}:{moto_server.server_port}"
         dispatcher.start()
+
+    def _inbound_delivery(self) -> inbound.InboundDelivery:
+        """SNS topics' messages to their subscribed functions (as SNS does), and POST /_local/inbound."""
+        fanout = inbound.SnsFanout(
+            inbound.lambda_subscriptions(self.template, self.names),
+            self.deliverer.invoke_async,
+            self.clock.now,
+        )
+        return inbound.InboundDelivery(
+            self.template, self.names, self.clients, self.invoke_lock, fanout, self.clock.now
+        )
 
     def _moto_server(self, dispatcher: Dispatcher) -> BaseWSGIServer:
         """moto as a server, for the AWS CLI; it shares the in-process backends (same moto globals)."""

@@ -32,6 +32,7 @@ from local.http_api import (
     message,
     translate_result,
 )
+from local.inbound import BadInbound, InboundDelivery, InboundUnavailable
 from local.outbox import Outbox, render_page
 from local.slack_api import MAX_BODY_BYTES as SLACK_MAX_BODY_BYTES
 from local.slack_api import SlackApi
@@ -42,6 +43,7 @@ from local.vendor_api import VendorApis
 log = logging.getLogger(__name__)
 
 LOCAL_PREFIX = "/_local/"
+INBOUND_MAX_BYTES = 512 * 1024  # a local inbound message's JSON body
 
 
 def allow_all(route: Any, event: dict[str, Any]) -> dict[str, Any] | None:
@@ -68,6 +70,7 @@ class LocalApp:
         vendors: VendorApis | None = None,
         slack: SlackApi | None = None,
         teams: TeamsApi | None = None,
+        inbound: InboundDelivery | None = None,
     ) -> None:
         self.router = router
         self.host = host
@@ -78,6 +81,7 @@ class LocalApp:
         self.vendors = vendors
         self.slack = slack
         self.teams = teams
+        self.inbound = inbound
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.monotonic()
@@ -172,7 +176,9 @@ class LocalApp:
         if endpoint == ("DELETE", "/_local/outbox"):
             self.outbox.clear()
             return Response(status=204)
-        known = {"/_local/clock", "/_local/outbox", "/_local/outbox.json"}
+        if endpoint == ("POST", "/_local/inbound") and self.inbound is not None:
+            return self._inbound(request, self.inbound)
+        known = {"/_local/clock", "/_local/outbox", "/_local/outbox.json", "/_local/inbound"}
         if raw_path in known:
             return _problem(405, "Method Not Allowed", f"{request.method} is not supported on {raw_path}")
         return _problem(404, "Not Found", f"{raw_path} does not exist")
@@ -203,6 +209,28 @@ class LocalApp:
             pointer = "/advance_seconds" if "advance_seconds" in document else "/set"
             return _problem(400, "Bad Request", str(error), pointer=pointer)
         return _json({"now": iso(result["now"]), "fired": result["fired"]})
+
+    def _inbound(self, request: Request, delivery: InboundDelivery) -> Response:
+        """A customer's email or SMS, delivered as SES or two-way SMS would (local.inbound)."""
+        kind = (request.mimetype or "").lower()
+        if kind and kind != "application/json" and not kind.endswith("+json"):
+            return _problem(415, "Unsupported Media Type", "send the message as application/json")
+        body = request.stream.read(INBOUND_MAX_BYTES + 1)
+        if len(body) > INBOUND_MAX_BYTES:
+            return _problem(413, "Content Too Large", f"the body is larger than {INBOUND_MAX_BYTES} bytes")
+        try:
+            document = json.loads(body or b"null")
+        except ValueError:
+            return _problem(400, "Bad Request", "the body must be JSON")
+        try:
+            result = delivery.deliver(document)
+        except BadInbound as error:
+            return _problem(400, "Bad Request", str(error), pointer=error.pointer)
+        except InboundUnavailable as error:
+            return _problem(409, "Conflict", str(error))
+        finally:
+            self.dispatcher.wake()  # the reply's stream record (and what follows it) moves at once
+        return _json(result, status=202)
 
 
 def _raw_path(environ: dict[str, Any]) -> str:

@@ -91,8 +91,9 @@ class Template:
         }
 
 
-def load(path: Path, region: str) -> Template:
-    """Expand the SAM template at `path` and pick out what the runtime serves."""
+def load(path: Path, region: str, parameters: dict[str, Any] | None = None) -> Template:
+    """Expand the SAM template at `path` and pick out what the runtime serves. `parameters` override the
+    defaults of those the template declares (the runtime sets a demo ReplyDomain)."""
     raw = yaml_parse(path.read_text(encoding="utf-8"))
     _point_code_at_local_bucket(raw, path.parent)
     previous_region = os.environ.get("AWS_DEFAULT_REGION")
@@ -102,13 +103,15 @@ def load(path: Path, region: str) -> Template:
     finally:
         if previous_region is not None:
             os.environ["AWS_DEFAULT_REGION"] = previous_region
-    parameters = {
+    defaults = {
         name: spec.get("Default")
         for name, spec in expanded.get("Parameters", {}).items()
         if isinstance(spec, dict)
     }
+    overrides = {name: value for name, value in (parameters or {}).items() if name in defaults}
+    parameters = {**defaults, **overrides}
     conditions = _conditions(expanded.get("Conditions", {}), parameters)
-    # A resource whose condition is false with the parameters' defaults does not exist here either.
+    # A resource whose condition is false with the parameters' values does not exist here either.
     resources: dict[str, dict[str, Any]] = {
         logical_id: resource
         for logical_id, resource in expanded.get("Resources", {}).items()

@@ -184,6 +184,10 @@ class StackNames(PlaceholderNames):
             )
         if "PII_KEY_SECRET_ARN" in env:
             names.refs["PiiKeySecret"] = env["PII_KEY_SECRET_ARN"]
+        if "INBOUND_MAIL_BUCKET" in env:
+            bucket = env["INBOUND_MAIL_BUCKET"]
+            names.refs["InboundMailBucket"] = bucket
+            names.attrs[("InboundMailBucket", "Arn")] = f"arn:aws:s3:::{bucket}"
         if "SES_CONFIGURATION_SET" in env:
             names.refs["DeliveryConfigurationSet"] = env["SES_CONFIGURATION_SET"]
         return names

@@ -137,7 +137,7 @@ def test_every_verdict_has_one_status() -> None:
 
 
 def test_enums_read_as_their_stored_text() -> None:
-    assert [p.value for p in Purpose] == ["ack", "followup", "unsubscribe", "approval"]
+    assert [p.value for p in Purpose] == ["ack", "followup", "unsubscribe", "approval", "reply"]
     assert Purpose("followup") is Purpose.FOLLOWUP and Verdict("used") is Verdict.USED
 
 

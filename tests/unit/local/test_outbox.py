@@ -36,7 +36,9 @@ def test_outbox_records_in_order_and_clears() -> None:
         "kind",
         "case_id",
         "sent_at",
+        "reply_to",
     }
+    assert first["reply_to"] is None  # fields are only added: present, empty where none
     outbox.clear()
     assert outbox.entries() == []
 
@@ -154,3 +156,24 @@ def test_page_fits_a_phone_and_shows_an_email_rendered_in_a_sandbox_with_its_tex
     assert "<b>hi</b>" not in page and "<script>" not in page
     # AND the text part is on the page too
     assert "plain words" in page
+
+
+def test_an_emails_reply_to_is_shown_and_older_entries_read_as_having_none() -> None:
+    # GIVEN a raw customer email with a Reply-To, and an entry saved before the field existed
+    raw = (
+        b"From: alerts@example.com\r\nTo: ada@example.com\r\nSubject: Sorry\r\n"
+        b"Reply-To: reply+abcdefghijklmnopqrst@reply.recovery.localhost\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nWe are sorry.\r\n"
+    )
+    described = _describe(
+        "ses.SendRawEmail", {"RawMessage": {"Data": raw}, "Destinations": ["ada@example.com"]}
+    )
+    assert described is not None
+    saved = {"id": "old", "channel": "sms", "to": "+4791234567", "sent_at": "2026-11-22T10:00:00.000Z"}
+    outbox = Outbox(lambda: NOW, [saved])
+    outbox.record(**described)
+    # THEN the email shows its Reply-To, the SMS and the older entry none, and the page shows it
+    old, email = outbox.entries()
+    assert email["reply_to"] == "reply+abcdefghijklmnopqrst@reply.recovery.localhost"
+    assert old["reply_to"] is None
+    assert "reply to reply+abcdefghijklmnopqrst@reply.recovery.localhost" in render_page(outbox.entries())

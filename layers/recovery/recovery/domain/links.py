@@ -4,10 +4,15 @@ A code is 96 random bits (16 URL-safe characters), good for one purpose and one 
 Only its SHA-256 is stored: a copy of the table holds no working link. A code has far too much entropy
 to guess, so a fast unsalted hash is enough, and looking a grant up by the hash of the presented code
 compares no secret in our own code, so nothing leaks through timing.
+
+A reply code (purpose `reply`) is the local part of a customer email's `Reply-To`,
+`reply+<code>@<reply domain>`: 100 random bits as 20 characters of lower-case base32 (`a-z`, `2-7`),
+since mail systems may fold the case of a local part. It is stored and resolved like any other code.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
@@ -18,6 +23,9 @@ from enum import StrEnum
 CODE_BYTES = 12  # 96 bits
 CODE_LENGTH = 16  # base64url of 12 bytes, no padding
 _CODE = re.compile(r"^[A-Za-z0-9_-]{16}$")
+REPLY_CODE_BYTES = 13  # 104 bits drawn, 100 kept: 20 base32 characters
+REPLY_CODE_LENGTH = 20
+_REPLY_CODE = re.compile(r"^[a-z2-7]{20}$")
 
 
 class Purpose(StrEnum):
@@ -25,6 +33,7 @@ class Purpose(StrEnum):
     FOLLOWUP = "followup"  # a customer rates again: /f/{code}
     UNSUBSCRIBE = "unsubscribe"  # a customer opts out, also RFC 8058 one-click: /u/{code}
     APPROVAL = "approval"  # a level-2 contact approves or declines a compensation: /c/{code}
+    REPLY = "reply"  # a customer's reply by email threads onto the case: reply+{code}@<reply domain>
 
 
 class Verdict(StrEnum):
@@ -73,6 +82,17 @@ def new_code() -> str:
 def well_formed(code: str) -> bool:
     """Could `code` be one of ours? Anything else is refused before any read."""
     return _CODE.match(code) is not None
+
+
+def new_reply_code() -> str:
+    """A fresh reply code: 100 bits from the OS's CSPRNG, 20 characters of [a-z2-7]."""
+    encoded = base64.b32encode(secrets.token_bytes(REPLY_CODE_BYTES)).decode("ascii").lower()
+    return encoded[:REPLY_CODE_LENGTH]
+
+
+def well_formed_reply(code: str) -> bool:
+    """Could `code` be one of our reply codes? Anything else is refused before any read."""
+    return _REPLY_CODE.match(code) is not None
 
 
 def code_hash(code: str) -> str:

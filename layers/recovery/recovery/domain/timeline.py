@@ -58,6 +58,8 @@ PARTS: dict[str, str | None] = {
     # Owner notices (docs/notices.md): a customer message bounced or was complained about; an acknowledged
     # case left idle past half its resolve SLA.
     "customer_unreachable": "customer_messages",
+    # A customer's email or SMS reply threaded onto the case (docs/replies.md): the customer's own act.
+    "customer_reply": None,
     "ack_reminder": "sweep",
     "erased": "privacy",
     **_CUSTOMER_MESSAGES,
@@ -84,6 +86,7 @@ REASONS = frozenset(
         "not_acknowledged_at_any_level",
         "bounce",  # a customer_unreachable's reasons (opted_out is above)
         "complaint",
+        "customer_reply",  # a case reopened by the customer's reply
     }
 )
 BY_CUSTOMER = frozenset({"followup_answered"})  # what the customer does: theirs, whatever was stored

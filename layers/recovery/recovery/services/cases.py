@@ -8,7 +8,7 @@ A compensation above the team's limit waits for a level-2 contact, who decides t
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -96,6 +96,22 @@ def _row(case: Case, feedback: Feedback | None, customer: Customer | None) -> Qu
         dict(score) if isinstance(score, Mapping) else None,
         comment if isinstance(comment, str) and comment.strip() else None,
     )
+
+
+def reopen_case(
+    store: CaseStore,
+    case: Case,
+    actor: str,
+    now: datetime,
+    detail: dict[str, Any],
+    writes: Sequence[Any] = (),
+) -> Case:
+    """Reopen a resolved case at the version read (StaleCase if it moved on), by a lead or by the
+    system (a customer's reply). `writes`: more items the same transaction writes (the reply itself)."""
+    rules.check_transition("reopen", case.status)
+    # A follow-up not sent yet would ask about a resolution that no longer stands: cancelled with it.
+    follow_up = store.followup(case.case_id)
+    return store.reopen(case, int(case.version or 0), actor, now, detail, follow_up, puts=writes)
 
 
 def closing_time(team: Team | None, opened_at: datetime, resolved_at: datetime) -> tuple[int, int]:
@@ -328,10 +344,7 @@ class Cases:
     def reopen(self, lead: Lead, case_id: str, version: int, request: rules.ReopenRequest) -> Case:
         now = clock.now()
         case = self._prepare(lead, case_id, version, "reopen")
-        # A follow-up not sent yet would ask about a resolution that no longer stands: cancelled with it.
-        follow_up = self._store.followup(case.case_id)
-        detail = {"reason": request.reason}
-        return self._store.reopen(case, version, lead.actor, now, detail, follow_up)
+        return reopen_case(self._store, case, lead.actor, now, {"reason": request.reason})
 
     def message(
         self, lead: Lead, case_id: str, version: int, request: rules.MessageRequest

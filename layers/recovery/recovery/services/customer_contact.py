@@ -50,6 +50,10 @@ Guardrails, in order:
 6. Transient send failures are retried with backoff.
 7. Every email carries the unsubscribe link in its footer and the RFC 8058 headers `List-Unsubscribe`
    and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+8. With a reply domain (`REPLY_DOMAIN`), every email carries `Reply-To: reply+<code>@<reply domain>`,
+   a reply code for the case (`recovery.domain.links`, reusable for `REPLY_LIFETIME`), and every SMS
+   remembers the number it went to for the case, so the customer's answer, by email or SMS, lands on
+   the case (`recovery.services.inbound_replies`, docs/replies.md).
 
 The case's timeline records what happened (`customer_acknowledged`, `customer_ack_deferred`,
 `customer_ack_skipped`, `customer_ack_failed`; `customer_<kind>_sent` and so on for other kinds) with
@@ -75,9 +79,11 @@ from recovery.notify.senders import RawEmail, Sender, UnsendableMessage, as_send
 from recovery.store.alerting import DeliveryRows
 from recovery.store.customer_messages import CustomerEvents
 from recovery.store.links import LinkStore
+from recovery.store.replies import ReplyStore
 
 Status = Literal["sent", "deferred", "skipped", "failed"]
 UNSUBSCRIBE_LIFETIME = timedelta(days=365)
+REPLY_LIFETIME = timedelta(days=180)  # a reply code's life: long enough to answer a follow-up
 ONE_CLICK = "List-Unsubscribe=One-Click"
 _FALLBACK_ZONE = "UTC"
 UNSENDABLE = "unsendable"  # the message could not be built as written (a header with a line break)
@@ -190,8 +196,12 @@ class CustomerMessenger:
         suppressed: Callable[[str], bool] = lambda _: False,
         sleep: Callable[[float], None] | None = None,
         events: CustomerEvents | None = None,
+        reply_domain: str | None = None,
+        reply_routes: ReplyStore | None = None,
     ) -> None:
         self._store = store
+        self._reply_domain = (reply_domain or "").strip().lower() or None
+        self._reply_routes = reply_routes
         self._events = events or CustomerEvents()
         self._links = links_store
         self._sender = sender
@@ -263,12 +273,17 @@ class CustomerMessenger:
                 message = render(language, MessageLinks("email", url))
                 text, html = with_unsubscribe(message.text, message.html, url)
                 headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": ONE_CLICK}
+                reply_to = self.reply_address(case_id, customer)
+                if reply_to is not None:
+                    headers["Reply-To"] = reply_to
                 email = self._sender.compose_raw_email(address, message.subject, text, html, headers)
                 return Prepared(
                     case_id, kind, chosen, address=address, address_hash=address_hash, email=email
                 )
             sms = render(language, MessageLinks("sms")).sms
             sms.encode("utf-8")  # a lone surrogate cannot travel: refused here, not by the provider
+            if self._reply_domain is not None and self._reply_routes is not None:
+                self._reply_routes.remember_sms(address_hash, case_id, customer.key, now)
             return Prepared(case_id, kind, chosen, address=address, address_hash=address_hash, sms=sms)
         except (UnsendableMessage, UnicodeError):
             return stop("failed", reason=UNSENDABLE)
@@ -288,6 +303,13 @@ class CustomerMessenger:
         key = customer.key
         code = self._links.issue(links.Purpose.UNSUBSCRIBE, key, key, UNSUBSCRIBE_LIFETIME, single_use=False)
         return f"{self._public_url}/u/{code}"
+
+    def reply_address(self, case_id: str, customer: Customer) -> str | None:
+        """`reply+<code>@<reply domain>` with a fresh reply code for the case; None without a domain."""
+        if self._reply_domain is None:
+            return None
+        code = self._links.issue_reply(case_id, customer.key, REPLY_LIFETIME)
+        return f"reply+{code}@{self._reply_domain}"
 
     # ------------------------------------------------------------------------------------------------
     def _deliver(self, prepared: Prepared, now: datetime, key: str | None) -> SendOutcome:

@@ -285,9 +285,11 @@ class CaseStore:
         now: datetime,
         detail: dict[str, Any],
         follow_up: FollowUp | None = None,
+        puts: Sequence[tuple[_Item, Condition | None]] = (),
     ) -> Case:
         """Acknowledged again; a follow-up not sent yet is cancelled with it (it would ask about a
-        resolution that no longer stands)."""
+        resolution that no longer stands). `puts`: more items the same transaction writes (the reply
+        that reopens it)."""
         actions: list[Action] = [
             CaseItem.status.set("acknowledged"),
             CaseItem.resolved_at.remove(),
@@ -298,7 +300,9 @@ class CaseStore:
         ]
         cancel = cancel_update(follow_up)
         updates = [cancel] if cancel is not None else []
-        return self._change(case, version, actions, "reopened", actor, now, detail, updates=updates)
+        return self._change(
+            case, version, actions, "reopened", actor, now, detail, puts=puts, updates=updates
+        )
 
     def decide_compensation(
         self,

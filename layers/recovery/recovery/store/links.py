@@ -16,7 +16,15 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import PutError, UpdateError
 
 from recovery import clock
-from recovery.domain.links import Grant, Purpose, code_hash, new_code, well_formed
+from recovery.domain.links import (
+    Grant,
+    Purpose,
+    code_hash,
+    new_code,
+    new_reply_code,
+    well_formed,
+    well_formed_reply,
+)
 from recovery.store.errors import transient_as_domain
 from recovery.store.models import LinkItem, get_item
 
@@ -47,10 +55,27 @@ class LinkStore:
         self, purpose: Purpose, subject: str, audience: str, lifetime: timedelta, single_use: bool = True
     ) -> str:
         """Store a new grant and return its code: the only time the code exists in plain form."""
+        return self._issue(new_code(), purpose, subject, audience, lifetime, single_use)
+
+    def issue_reply(self, case_id: str, customer_key: str, lifetime: timedelta) -> str:
+        """A reply code for a customer's email about `case_id` (the `reply+<code>@` of its Reply-To):
+        reusable until it expires, so every reply to the same thread lands on the case."""
+        return self._issue(new_reply_code(), Purpose.REPLY, case_id, customer_key, lifetime, False)
+
+    def resolve_reply(self, code: str) -> Grant | None:
+        """The grant behind a reply code, or None. A code that can't be one of ours costs no read."""
+        if not well_formed_reply(code):
+            return None
+        with transient_as_domain():
+            item = get_item(LinkItem, link_pk(code_hash(code)), _SK)
+        return _grant(item) if item is not None else None
+
+    def _issue(
+        self, code: str, purpose: Purpose, subject: str, audience: str, lifetime: timedelta, single_use: bool
+    ) -> str:
         if lifetime <= timedelta(0):
             raise ValueError("a link's lifetime must be positive")
         now = clock.now()
-        code = new_code()
         item = LinkItem(
             link_pk(code_hash(code)),
             _SK,

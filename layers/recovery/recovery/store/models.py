@@ -21,6 +21,7 @@
 | link      | LINK#<sha256(code)>         | LINK              |                               |
 | marker    | MARKER                      | <at>#<random id>  |                               |
 | anomaly state | ANOM#<team>             | STATE             |                               |
+| sms reply route | SMSROUTE#<hmac(phone)> | <case id>         |                               |
 
 `bind()` points every model at the table; it is the only binding there is.
 """
@@ -419,6 +420,20 @@ class SeenItem(_Item):
     expires_at = TTLAttribute()
 
 
+class ReplyRouteItem(_Item):
+    """`SMSROUTE#<hmac(phone)>` / `<case id>`: a case the customer at that number was texted about, so a
+    text back finds its case by one Query on the key (no phone number in the table's keys). TTL removes
+    it once a reply is no longer expected."""
+
+    class Meta(_Item.Meta):
+        pass
+
+    case_id = UnicodeAttribute()
+    customer_key = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
 class RateLimitItem(_Item):
     """Hits on one key in one window, named by its first UTC minute: a source's hosted page by the minute
     (`RATE#page#<source>#<minute>` / `RATE`), sign-ins from one client address by five minutes
@@ -568,6 +583,7 @@ MODELS: list[type[_Item]] = [
     HookBodyItem,
     HookHeldItem,
     SeenItem,
+    ReplyRouteItem,
     CounterItem,
     BatchMarkerItem,
     ScheduledMessageItem,

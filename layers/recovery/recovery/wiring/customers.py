@@ -11,6 +11,7 @@ from recovery.store.alerting import AlertStore, ConfigStore
 from recovery.store.customer_messages import ScheduledMessageStore
 from recovery.store.feedback import FeedbackStore
 from recovery.store.links import LinkStore
+from recovery.store.replies import ReplyStore
 from recovery.wiring import bind_table
 from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, suppressed
 
@@ -25,6 +26,8 @@ def build_messenger(settings: MessagingSettings, sender: Sender | None = None) -
         address_hasher(settings.base),  # the same keyed hash the suppression list and alert deliveries use
         settings.public_url,
         suppressed=suppressed(),
+        reply_domain=settings.reply_domain,
+        reply_routes=ReplyStore(),
     )
 
 

@@ -25,6 +25,8 @@ class MessagingSettings:
     sender_address: str
     public_url: str
     configuration_set: str | None
+    # Customer emails carry `Reply-To: reply+<code>@<reply_domain>` (REPLY_DOMAIN; unset: no Reply-To).
+    reply_domain: str | None = None
 
     @classmethod
     def from_env(cls) -> MessagingSettings:
@@ -37,7 +39,24 @@ class MessagingSettings:
             raise SettingsError(
                 "PUBLIC_BASE_URL (or the parameter PUBLIC_BASE_URL_PARAMETER names) must be an http(s) URL"
             )
-        return cls(base, sender, public_url, os.environ.get("SES_CONFIGURATION_SET") or None)
+        return cls(
+            base,
+            sender,
+            public_url,
+            os.environ.get("SES_CONFIGURATION_SET") or None,
+            reply_domain(),
+        )
+
+
+def reply_domain() -> str | None:
+    """`REPLY_DOMAIN`: the domain customers' replies are received at (docs/replies.md); None when unset."""
+    value = os.environ.get("REPLY_DOMAIN", "").strip().lower()
+    if not value:
+        return None
+    labels = value.split(".")
+    if len(labels) < 2 or not all(label and label.replace("-", "").isalnum() for label in labels):
+        raise SettingsError("environment variable REPLY_DOMAIN must be a domain name (reply.example.com)")
+    return value
 
 
 def aws_sender(settings: MessagingSettings) -> AwsSender:
