@@ -115,9 +115,11 @@ class Clock:
 def _alerts(sender: Any) -> Any:
     from recovery.domain.identity import PiiHasher
     from recovery.services.alerts import Alerts, CachedConfig
+    from recovery.services.owner_notices import Reminders
     from recovery.store.alerting import AlertStore, ConfigStore
     from recovery.store.feedback import FeedbackStore
     from recovery.store.links import LinkStore
+    from recovery.store.notices import NoticeStore
 
     hasher = PiiHasher(b"b" * 32)
     return Alerts(
@@ -130,6 +132,7 @@ def _alerts(sender: Any) -> Any:
         "http://127.0.0.1:3000",
         lambda name, value, unit: None,
         sleep=lambda _: None,
+        reminders=Reminders(NoticeStore(), lambda name, value, unit: None),  # idle acknowledged cases
     )
 
 
