@@ -17,7 +17,7 @@ from recovery.wiring.notices import build_owner_notices
 
 settings = MessagingSettings.from_env()
 alerts = build_alerts(settings)
-notices = build_owner_notices(settings)
+notices = build_owner_notices(settings, slack=alerts)
 
 
 @logger.inject_lambda_context
@@ -29,10 +29,14 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
     logger.append_keys(case_id=case_id)
     if event.detail_type == "CaseNotice":
         notice = notices.notify(case_id, str(event.detail["event_sk"]), clock.now())
-        logger.info(
-            "case notice", extra={"notice": notice.notice, "sent": notice.sent, "skipped": notice.skipped}
-        )
-        return {"case_id": case_id, "notice": notice.notice, "sent": notice.sent, "skipped": notice.skipped}
+        summary = {
+            "notice": notice.notice,
+            "sent": notice.sent,
+            "skipped": notice.skipped,
+            "slack": notice.slack,
+        }
+        logger.info("case notice", extra=summary)
+        return {"case_id": case_id, **summary}
     if event.detail_type == "CaseAcknowledged":
         slack = alerts.acknowledged(case_id)
         logger.info("case acknowledged", extra={"slack": slack})

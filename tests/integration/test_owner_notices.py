@@ -26,9 +26,12 @@ from recovery.store.models import CaseEventItem, CaseItem
 from tests.integration.conftest import Api, Clock
 from tests.integration.test_alerts import ack_code, open_case
 from tests.integration.test_followups import due_run, followups, resolved_case, suppressions
+from tests.integration.test_slack_alert_function import SlackWebApi, bus_event, web_api
+from tests.integration.test_slack_alert_function import alert_function as slack_alert_function
+from tests.integration.test_slack_alerts import CHANNEL, store_teams
 from tests.support import ROOT, Context, Stack, StreamReader, event, load_function
 
-__all__ = ["followups", "suppressions"]  # fixtures used here
+__all__ = ["followups", "suppressions", "web_api"]  # fixtures used here
 
 FIXTURES = ROOT / "tests" / "fixtures" / "aws"
 
@@ -213,3 +216,34 @@ def test_an_idle_acknowledged_case_is_reminded_once_past_half_its_sla_and_not_af
     assert email.to == "kari@example.com"
     assert "bekreftet for 12 timer siden" in email.text
     assert "2026-11-24 11:00 CET (Europe/Oslo)" in email.text
+
+
+def test_the_notice_is_also_a_reply_in_the_cases_slack_thread_once(
+    api: Api, stack: Stack, alerts: Alerts, web_api: SlackWebApi
+) -> None:
+    # GIVEN a case posted to Support EMEA's Slack channel by the real alert function
+    store_teams()
+    module = slack_alert_function(web_api)
+    module.notices._mailer._sender = RecordingSender()
+    case_id = open_case(api)
+    module.lambda_handler(bus_event("CaseOpened", case_id), Context())
+    root = web_api.calls[0].body
+    reader = StreamReader(stack.table)
+    reader.read()
+    # WHEN the customer marks our follow-up as spam, and the notice is delivered twice
+    deliveries = load_function("deliveries")
+    deliveries.lambda_handler(
+        ses_event("ses_sns_complaint_with_feedback_report.tagged.CONSTRUCTED.json", case_id), Context()
+    )
+    [notice] = notices_from_stream(reader)
+    assert deliver(module, notice)["slack"] == "posted"
+    assert deliver(module, notice)["slack"] is None
+    # THEN one reply went to the case's thread, naming the channel and why, never an address
+    replies = [call.body for call in web_api.calls if call.body.get("thread_ts")]
+    assert len(replies) == 1 and root["channel"] == CHANNEL
+    assert (replies[0]["channel"], replies[0]["thread_ts"]) == (CHANNEL, "1764900000.000001")
+    assert replies[0]["metadata"]["event_payload"] == {"case_id": case_id, "kind": "notice"}
+    blocks = json.dumps(replies[0]["blocks"])
+    assert "cannot be reached by email" in blocks and "marked as spam" in blocks and "@" not in blocks
+    # and the team's lead on duty got the email as well (the case has no owner yet)
+    assert [m.to for m in outbox(module).sent] == ["kari@example.com"]

@@ -119,3 +119,17 @@ def test_only_a_web_link() -> None:
 
 def test_templates_ship_with_the_package() -> None:
     assert Path(TEMPLATES / "notice.html").is_file() and Path(TEMPLATES / "notice.txt").is_file()
+
+
+def test_the_slack_reply_names_the_notice_and_never_the_customers_words() -> None:
+    from recovery.notify.slack_blocks import notice_message
+
+    url = "https://recovery.example.com/console/#/cases/cs_1"
+    reply = notice_message("cs_1", "customer_reply", url, channel="sms")
+    assert reply.text == "The customer replied by SMS. Read it on the case."
+    assert reply.metadata["event_payload"] == {"case_id": "cs_1", "kind": "notice"}
+    reminder = notice_message("cs_1", "ack_reminder", url, hours=12, deadline=NOW, timezone="Europe/Oslo")
+    assert "Acknowledged 12 h ago" in reminder.text and "23:00 CET" in reminder.text
+    assert f"<{url}|Open case>" in reminder.blocks[0]["text"]["text"]
+    with pytest.raises(ValueError, match="http"):
+        notice_message("cs_1", "customer_reply", "javascript:alert(1)")

@@ -11,6 +11,7 @@ The customer appears only masked (`domain/contacts`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -18,7 +19,7 @@ from typing import Any, Literal
 from recovery.domain.text import shown
 from recovery.notify.render import local_time
 
-MessageKind = Literal["alert", "escalation", "acknowledged"]
+MessageKind = Literal["alert", "escalation", "acknowledged", "notice"]
 EVENT_TYPE = "recovery_case"
 COMMENT_LIMIT = 600  # characters of the comment shown; a section's text may hold 3000
 FIELD_LIMIT = 200  # an agent's or channel's name; a field's text may hold 2000
@@ -184,4 +185,44 @@ def escalation_message(
         f"Escalated to level {level}: {late}",
         [{"type": "section", "text": _mrkdwn(text)}],
         metadata(case_id, "escalation"),
+    )
+
+
+_NOTICES = {
+    "customer_reply": ":speech_balloon: *The customer replied* by {channel}. Read it on the case.",
+    "followup_no_response": (
+        ":hourglass: *No answer to the follow-up* sent by {channel}. Try another channel."
+    ),
+    "customer_unreachable": ":no_entry: *The customer cannot be reached by {channel}* ({reason}).",
+    "ack_reminder": ":alarm_clock: *Acknowledged {hours} h ago, nothing done since.* Resolve by {deadline}.",
+}
+_REASONS = {"bounce": "the email bounced", "complaint": "marked as spam", "opted_out": "opted out"}
+_CHANNELS = {"email": "email", "sms": "SMS"}
+
+
+def notice_message(
+    case_id: str,
+    kind: str,
+    case_url: str,
+    channel: str | None = None,
+    reason: str | None = None,
+    hours: int = 1,
+    deadline: datetime | None = None,
+    timezone: str = "UTC",
+) -> SlackMessage:
+    """An owner notice (docs/notices.md) as a reply in the case's thread. Never the customer's words: the
+    channel is the whole team's, and the case holds the reply."""
+    if not case_url.startswith(("https://", "http://")):
+        raise ValueError("case_url must be an http(s) URL")
+    line = _NOTICES[kind].format(
+        channel=_CHANNELS.get(channel or "", "a channel"),
+        reason=_REASONS.get(reason or "", "unreachable"),
+        hours=hours,
+        deadline=local_time(deadline, timezone) if deadline is not None else "the deadline",
+    )
+    plain = re.sub(r":[a-z_]+: |\*", "", line)
+    return SlackMessage(
+        plain,
+        [{"type": "section", "text": _mrkdwn(f"{line} <{case_url}|Open case>")}],
+        metadata(case_id, "notice"),
     )

@@ -396,6 +396,19 @@ class Alerts:
         self._store.finish_delivery(row, "sent", clock.now(), message_id=posted.ts)
         return "posted"
 
+    def notice_in_thread(
+        self, case: Case, team: Team, event_key: str, message: Callable[[], SlackMessage], now: datetime
+    ) -> str | None:
+        """An owner notice (docs/notices.md) as a reply in the case's Slack thread, once per timeline event
+        (`event_key`, a hash of its key): `posted`, `failed`, or None when the team has no Slack channel or
+        the case was never posted."""
+        channel = self._slack_channel(team)
+        root = self._slack_root(case.case_id, channel) if channel is not None else None
+        if channel is None or root is None:
+            return None
+        key = delivery_pk(case.case_id, SLACK_ROOT_LEVEL, f"{SLACK}-notice-{event_key}", channel)
+        return self._slack_send(case.case_id, key, SLACK_ROOT_LEVEL, "notice", channel, message, root.ts, now)
+
     def acknowledged(self, case_id: str) -> str:
         """On `CaseAcknowledged`: the case's Slack message shows who acknowledged it and when, its buttons
         gone. Idempotent (a redelivered event updates it again to the same). What happened: `updated`,

@@ -7,6 +7,8 @@
   What the email says is read from the table (the reply's text, the customer's channels, masked), never
   from the bus. Each email is a delivery row keyed by the case, the timeline event and the address's
   keyed hash, claimed before sending (`LeadMailer`): a redelivered event sends nothing twice.
+- Slack: when the team has a Slack channel and the case was posted there, the notice is also a reply in
+  the case's thread (English, the channel's language; never the customer's words), once per event.
 - `Reminders.sweep_shard(shard, now)`: part of the one-minute sweep (`Alerts.sweep`): acknowledged cases
   whose reminder is due (the sparse due index, `DUE#remind#<shard>`, set on acknowledgement and removed by
   any action, message or resolve) get their `ack_reminder` event, once; the notice follows through the
@@ -20,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from recovery import clock
 from recovery.domain.changes import NOTICE_KINDS
@@ -28,8 +30,9 @@ from recovery.domain.contacts import mask_email, mask_phone
 from recovery.domain.notices import REMINDER_DUE_KIND, notice_recipients
 from recovery.domain.records import Case, CaseEvent, Customer
 from recovery.domain.routing import Contact, Team, route, routing_subject
-from recovery.notify.notice import NoticeContext, ReachBy, RenderedNotice, render_notice
+from recovery.notify.notice import NoticeContext, ReachBy, RenderedNotice, hours_since, render_notice
 from recovery.notify.senders import Sender
+from recovery.notify.slack_blocks import SlackMessage, notice_message
 from recovery.observability import RecordMetric
 from recovery.services.alerts import CachedConfig, case_url
 from recovery.services.lead_mail import LeadMailer
@@ -46,12 +49,25 @@ class NoticeOutcome:
     sent: int = 0
     skipped: str | None = None  # why nothing was sent
     results: dict[str, str] = field(default_factory=dict)  # contact id -> sent, done before, ...
+    slack: str | None = None  # the thread reply: posted, failed, or None when there was none
+
+
+class SlackThread(Protocol):
+    """The case's Slack thread (`recovery.services.alerts.Alerts.notice_in_thread`)."""
+
+    def notice_in_thread(
+        self, case: Case, team: Team, event_key: str, message: Callable[[], SlackMessage], now: datetime
+    ) -> str | None: ...
+
+
+def event_key(event_sk: str) -> str:
+    """A timeline event's key, short and fixed in length, for the delivery rows' keys."""
+    return hashlib.sha256(event_sk.encode()).hexdigest()[:16]
 
 
 def notice_delivery_pk(case_id: str, event_sk: str, address_hash: str) -> str:
-    """One row per case, timeline event and address: `DLV#<case>#notice-<hash of the event key>#...`."""
-    event = hashlib.sha256(event_sk.encode()).hexdigest()[:16]
-    return delivery_pk(case_id, 1, f"{KIND}-{event}", address_hash)
+    """One row per case, timeline event and address: `DLV#<case>#1#notice-<event_key>#<address hash>`."""
+    return delivery_pk(case_id, 1, f"{KIND}-{event_key(event_sk)}", address_hash)
 
 
 def reach(
@@ -80,8 +96,10 @@ class OwnerNotices:
         metric: RecordMetric,
         suppressed: Callable[[str], bool] = lambda _: False,
         sleep: Callable[[float], None] | None = None,
+        slack: SlackThread | None = None,
     ) -> None:
         self._store = store
+        self._slack = slack
         self._config = config
         self._hash = address_hash
         self._suppressed = suppressed
@@ -123,7 +141,23 @@ class OwnerNotices:
             outcome.sent += result == "sent"
         if outcome.sent:
             self._metric("NoticesSent", outcome.sent, "Count")
+        if self._slack is not None:
+            message = partial(self._slack_message, case, event, team, now)
+            outcome.slack = self._slack.notice_in_thread(case, team, event_key(event_sk), message, now)
         return outcome
+
+    def _slack_message(self, case: Case, event: CaseEvent, team: Team, now: datetime) -> SlackMessage:
+        detail: Mapping[str, Any] = event.detail or {}
+        return notice_message(
+            case.case_id,
+            event.kind,
+            case_url(self._public_url, case.case_id),
+            channel=str(detail["channel"]) if detail.get("channel") else None,
+            reason=str(detail["reason"]) if detail.get("reason") else None,
+            hours=hours_since(case.acked_at, now),
+            deadline=case.resolve_due_at,
+            timezone=team.timezone,
+        )
 
     def _team(self, case: Case) -> Team:
         config = self._config.get()

@@ -5,14 +5,17 @@ from __future__ import annotations
 from recovery.notify.senders import Sender
 from recovery.observability import record_metric
 from recovery.services.alerts import CachedConfig
-from recovery.services.owner_notices import OwnerNotices, Reminders
+from recovery.services.owner_notices import OwnerNotices, Reminders, SlackThread
 from recovery.store.alerting import ConfigStore
 from recovery.store.notices import NoticeStore
 from recovery.wiring import bind_table
 from recovery.wiring.messaging import MessagingSettings, address_hasher, aws_sender, suppressed
 
 
-def build_owner_notices(settings: MessagingSettings, sender: Sender | None = None) -> OwnerNotices:
+def build_owner_notices(
+    settings: MessagingSettings, sender: Sender | None = None, slack: SlackThread | None = None
+) -> OwnerNotices:
+    """`slack`: the alerting service, whose Slack thread helpers reply in the case's thread."""
     bind_table(settings.base)
     return OwnerNotices(
         NoticeStore(),
@@ -22,6 +25,7 @@ def build_owner_notices(settings: MessagingSettings, sender: Sender | None = Non
         settings.public_url,
         record_metric,
         suppressed=suppressed(),
+        slack=slack,
     )
 
 
