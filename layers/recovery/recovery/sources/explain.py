@@ -59,7 +59,10 @@ def expressions(spec: mapping.MappingSpec) -> Iterator[tuple[str, str]]:
         yield "comment", spec.comment
     for group in ("customer", "interaction"):
         for name, expression in getattr(spec, group).model_dump(exclude_none=True).items():
-            yield f"{group}/{name}", expression
+            if isinstance(expression, dict):  # customer/value: its amount and currency
+                yield from ((f"{group}/{name}/{part}", path) for part, path in expression.items())
+            else:
+                yield f"{group}/{name}", expression
     for name in ("occurred_at", "tags"):
         value = getattr(spec, name)
         if value is not None:

@@ -24,7 +24,7 @@ from jmespath.parser import ParsedResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from recovery.domain import contacts, json_input
-from recovery.domain.feedback import FeedbackIn
+from recovery.domain.feedback import CustomerValue, FeedbackIn
 from recovery.domain.locales import bcp47
 
 if TYPE_CHECKING:
@@ -94,6 +94,16 @@ class ScoreRule(_Strict):
         return self
 
 
+class ValueRule(_Strict):
+    """Where the customer's value is (`customer.value`): its amount, and its currency (an expression, or a
+    JMESPath literal such as `'EUR'` when every response of the source is in one currency)."""
+
+    amount: str = Field(description='JMESPath to the amount: a number, or text such as "1200.50"')
+    currency: str = Field(description="JMESPath to the ISO 4217 code, or a literal such as 'EUR'")
+
+    _paths = field_validator("*")(_expression)
+
+
 class CustomerRule(_Strict):
     id: str | None = None
     email: str | None = None
@@ -101,8 +111,9 @@ class CustomerRule(_Strict):
     name: str | None = None
     locale: str | None = None
     timezone: str | None = None
+    value: ValueRule | None = None
 
-    _paths = field_validator("*")(_expression)
+    _paths = field_validator("id", "email", "phone", "name", "locale", "timezone")(_expression)
 
 
 class InteractionRule(_Strict):
@@ -353,7 +364,10 @@ def _fields(rule: BaseModel, doc: Mapping[str, Any]) -> dict[str, Any]:
 def _customer(rule: CustomerRule, doc: Mapping[str, Any]) -> dict[str, Any]:
     """The customer's fields; the locale made a BCP 47 tag, and left out when it names no language
     (an unknown language must not refuse a delivery: the customer is then written to in English)."""
-    found = _fields(rule, doc)
+    found = _fields(rule.model_copy(update={"value": None}), doc)
+    value = _customer_value(rule.value, doc)
+    if value is not None:
+        found["value"] = value
     if "locale" in found:
         locale = bcp47(found.pop("locale"))
         if locale is not None:
@@ -369,6 +383,27 @@ def _customer(rule: CustomerRule, doc: Mapping[str, Any]) -> dict[str, Any]:
             except ValueError:
                 del found[name]
     return found
+
+
+def _customer_value(rule: ValueRule | None, doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The customer's value, when the delivery carries one that holds: an amount (a number, or text like
+    "1200.50") and a currency code (upper-cased). One that does not hold (no currency, "a lot", a
+    negative amount) is left out, like an unreachable phone: the rating still counts without it."""
+    if rule is None:
+        return None
+    amount, currency = _search(rule.amount, doc), _search(rule.currency, doc)
+    if amount is None or amount == "" or not isinstance(currency, str) or isinstance(amount, bool):
+        return None
+    if not isinstance(amount, int | float | str):
+        return None
+    candidate = {
+        "amount": amount.strip() if isinstance(amount, str) else amount,
+        "currency": currency.strip().upper(),
+    }
+    try:
+        return CustomerValue.model_validate(candidate).model_dump(mode="json")
+    except ValidationError:
+        return None
 
 
 def _score(rule: ScoreRule, doc: Mapping[str, Any]) -> dict[str, Any] | None:

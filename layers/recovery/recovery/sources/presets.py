@@ -95,7 +95,7 @@ def with_options(model: type[_O], build: Callable[[_O], PresetConfig]) -> Config
     return configure
 
 
-def _with_anonymous(customer: dict[str, str], options: Options, response_id: str) -> dict[str, str]:
+def _with_anonymous(customer: dict[str, Any], options: Options, response_id: str) -> dict[str, Any]:
     if options.anonymous:
         existing = customer.get("id")
         customer = {**customer, "id": f"{existing} || {response_id}" if existing else response_id}
@@ -110,6 +110,10 @@ class TypeformOptions(Options):
     score_type: ScoreType = "nps"
     comment_ref: Ref | None = None
     customer_hidden: Ref = Field(default="customer_id", description="the hidden field with the customer id")
+    value_hidden: Ref = Field(
+        default="customer_value", description="the hidden field with the customer's value (customer.value)"
+    )
+    currency_hidden: Ref = Field(default="currency", description="the hidden field with the value's currency")
 
 
 _FIRST_VALUE = ".[number, choice.label, boolean][?@ != null] | [0]"  # whichever the question type fills
@@ -134,6 +138,11 @@ def _typeform(options: TypeformOptions) -> PresetConfig:
             "body.form_response.hidden.language || body.form_response.hidden.lang"
             " || body.form_response.hidden.locale"
         ),
+        # The customer's value, from hidden fields the survey link sets (a CRM merge field, say).
+        "value": {
+            "amount": f'body.form_response.hidden."{options.value_hidden}"',
+            "currency": f'body.form_response.hidden."{options.currency_hidden}"',
+        },
     }
     mapping: dict[str, Any] = {
         "body": "json",
@@ -177,6 +186,16 @@ def _delighted(options: DelightedOptions) -> PresetConfig:
         "name": "body.event_data.person.name",
         # The person property Delighted localises the survey with, as it was when the survey went out.
         "locale": "body.event_data.person_properties.locale || body.event_data.person_properties.Locale",
+        # Person properties set when the survey was sent (docs/connectors/delighted.md).
+        "value": {
+            "amount": (
+                "body.event_data.person_properties.customer_value"
+                ' || body.event_data.person_properties."Customer Value"'
+            ),
+            "currency": (
+                "body.event_data.person_properties.currency || body.event_data.person_properties.Currency"
+            ),
+        },
     }
     mapping = {
         "body": "json",
@@ -215,6 +234,11 @@ def _formbricks(options: FormbricksOptions) -> PresetConfig:
     customer = {
         "id": "body.data.contact.userId || body.data.contact.id",
         "email": "body.data.contactAttributes.email",
+        # Contact attributes your app sets (docs/connectors/formbricks.md).
+        "value": {
+            "amount": "body.data.contactAttributes.customer_value",
+            "currency": "body.data.contactAttributes.currency",
+        },
         # The language the survey was shown in: an ISO code, or "default" (the survey's own: unknown here).
         "locale": "body.data.language",
     }
@@ -252,6 +276,9 @@ def _zendesk(options: ZendeskOptions) -> PresetConfig:
         "phone": "body.requester_phone",
         # {{ticket.requester.language}}: the requester's language, as its name ("English") or a locale.
         "locale": "body.requester_language",
+        # The requester's organization's custom fields, when the trigger body names them
+        # (docs/connectors/zendesk.md); Zendesk renders an unset field as empty text: no value.
+        "value": {"amount": "body.customer_value", "currency": "body.customer_currency"},
     }
     mapping = {
         "body": "json",
@@ -301,6 +328,14 @@ class TallyOptions(Options):
     score_type: ScoreType = "nps"
     comment_field: Ref | None = None
     customer_hidden: Ref = Field(default="customer_id", description="the hidden field with the customer id")
+    value_hidden: Ref = Field(
+        default="customer_value", description="the hidden field with the customer's value (customer.value)"
+    )
+    currency_hidden: Ref = Field(default="currency", description="the hidden field with the value's currency")
+
+
+def _hidden(label: str) -> str:
+    return f"body.data.fields[?type=='HIDDEN_FIELDS' && label=='{label}'] | [0].value"
 
 
 def _tally_field(name: str) -> str:
@@ -317,6 +352,7 @@ def _tally(options: TallyOptions) -> PresetConfig:
             "body.data.fields[?type=='HIDDEN_FIELDS' && (label=='language' || label=='lang'"
             " || label=='locale')] | [0].value"
         ),
+        "value": {"amount": _hidden(options.value_hidden), "currency": _hidden(options.currency_hidden)},
     }
     mapping: dict[str, Any] = {
         "body": "json",
@@ -369,6 +405,11 @@ def _intercom(options: IntercomOptions) -> PresetConfig:
         "email": f"{_INTERCOM_CONTACT_AUTHOR}.email || contact.email",
         "name": f"{_INTERCOM_CONTACT_AUTHOR}.name || contact.name",
         "locale": "contact.language_override || contact.browser_language",
+        # The contact's custom attributes, from the Contacts API (with credentials only).
+        "value": {
+            "amount": "contact.custom_attributes.customer_value",
+            "currency": "contact.custom_attributes.currency",
+        },
     }
     mapping: dict[str, Any] = {
         "body": "json",
