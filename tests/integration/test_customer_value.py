@@ -13,7 +13,8 @@ from recovery.domain.routing import parse_config
 from recovery.store.alerting import ConfigStore
 from tests.integration.conftest import Api, table_items
 from tests.integration.test_admin import admin, call, demo
-from tests.support import Stack, event
+from tests.support import ROOT, Stack, event
+from tools.seed import seed_alerting
 
 __all__ = ["admin"]  # the admin function, as the admin tests build it
 
@@ -86,7 +87,10 @@ RAISE = {
 
 def store_rules(*rules: dict[str, Any]) -> None:
     document = demo()
-    document["routing"]["rules"] = [*document["routing"]["rules"], *rules]
+    routing = [
+        rule for rule in document["routing"]["rules"] if "priority" not in rule
+    ]  # the demo's own raise
+    document["routing"]["rules"] = [*routing, *rules]
     ConfigStore().put(parse_config(document), clock.now(), by="test")
 
 
@@ -145,3 +149,15 @@ def test_the_admin_api_refuses_a_bad_value_rule_naming_the_key(admin: ModuleType
     assert (
         stored["routing"]["rules"][at]["priority"] == "P1" and stored["routing"]["rules"][at]["team"] is None
     )
+
+
+def test_the_demo_configuration_makes_key_accounts_p1(api: Api, stack: Stack) -> None:
+    # GIVEN the demo teams and routing as `make run` seeds them (docs/routing-rules.md)
+    assert seed_alerting(ROOT / "config")
+    # WHEN a EUR 12,000 customer and a NOK 12,000 customer complain
+    eur = api.post("/v1/feedback", negative({"amount": 12000, "currency": "EUR"}))[2]
+    other = negative({"amount": 12000, "currency": "NOK"})
+    other["external_id"], other["customer"]["id"] = "resp-nok", "c-nok"
+    nok = api.post("/v1/feedback", other)[2]
+    # THEN only the one in the rule's currency is raised
+    assert (eur["priority"], nok["priority"]) == ("P1", "P2")
