@@ -51,8 +51,8 @@ Guardrails, in order:
 7. Every email carries the unsubscribe link in its footer and the RFC 8058 headers `List-Unsubscribe`
    and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
 8. With a reply domain (`REPLY_DOMAIN`), every email carries `Reply-To: reply+<code>@<reply domain>`,
-   a reply code for the case (`recovery.domain.links`, reusable for `REPLY_LIFETIME`), and every SMS
-   remembers the number it went to for the case, so the customer's answer, by email or SMS, lands on
+   a reply code for the case (`recovery.domain.links`, reusable for `REPLY_LIFETIME`); every SMS
+   remembers the number it went to for the case. So the customer's answer, by email or SMS, lands on
    the case (`recovery.services.inbound_replies`, docs/replies.md).
 
 The case's timeline records what happened (`customer_acknowledged`, `customer_ack_deferred`,
@@ -282,7 +282,7 @@ class CustomerMessenger:
                 )
             sms = render(language, MessageLinks("sms")).sms
             sms.encode("utf-8")  # a lone surrogate cannot travel: refused here, not by the provider
-            if self._reply_domain is not None and self._reply_routes is not None:
+            if self._reply_routes is not None:  # a text back finds this case (docs/replies.md)
                 self._reply_routes.remember_sms(address_hash, case_id, customer.key, now)
             return Prepared(case_id, kind, chosen, address=address, address_hash=address_hash, sms=sms)
         except (UnsendableMessage, UnicodeError):
