@@ -340,3 +340,35 @@ def test_sms_permissions_never_reach_a_topic() -> None:
         assert all(s["Resource"] == "*" for s in publishes), name
         denied = [s for s in statements if s["Effect"] == "Deny" and "sns:Publish" in s["Action"]]
         assert [s["Resource"] for s in denied] == [{"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}], name
+
+
+def _dead_letter_senders() -> dict[str, set[str]]:
+    """Per dead-letter queue, the rules (as SAM names them: function + event) that send to it."""
+    senders: dict[str, set[str]] = {}
+    for name, resource in of_type("AWS::Serverless::Function").items():
+        for event, spec in resource["Properties"].get("Events", {}).items():
+            arn = (spec.get("Properties", {}).get("DeadLetterConfig") or {}).get("Arn")
+            if spec["Type"] in ("EventBridgeRule", "Schedule") and arn:
+                queue = arn["Fn::GetAtt"][0] if isinstance(arn, dict) else str(arn).split(".")[0]
+                senders.setdefault(queue, set()).add(f"{name}{event}")
+    return senders
+
+
+def test_every_rule_with_a_dead_letter_queue_may_send_to_it() -> None:
+    # EventBridge puts an event its target refused in the rule's dead-letter queue only if the queue's
+    # policy lets that rule send: a rule missing from the policy loses the event silently on AWS.
+    senders = _dead_letter_senders()
+    assert senders, "no rule has a dead-letter queue"
+    for queue, rules in senders.items():
+        [policy] = [
+            r
+            for r in of_type("AWS::SQS::QueuePolicy").values()
+            if {"Ref": queue} in r["Properties"]["Queues"]
+        ]
+        allowed = {
+            arn["Fn::GetAtt"][0]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            for arn in statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn", [])
+            if isinstance(arn, dict)
+        }
+        assert rules <= allowed, f"{queue}'s policy lets no message in from {sorted(rules - allowed)}"
