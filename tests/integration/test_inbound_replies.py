@@ -316,3 +316,23 @@ def test_the_reply_code_lives_180_days(api: Api, acks: ModuleType) -> None:
     grant = LinkStore().resolve_reply(code)
     assert grant is not None and grant.subject == case_id and not grant.single_use
     assert grant.expires_at - EVENING_UTC == timedelta(days=180)
+
+
+def test_erasing_the_customer_redacts_their_replies(
+    api: Api, acks: ModuleType, inbound: ModuleType, stack: Stack
+) -> None:
+    from recovery.domain.identity import PiiHasher
+    from recovery.services.privacy import Privacy, identify
+    from recovery.store import secrets
+    from recovery.store.privacy import PrivacyStore
+
+    case_id = open_case(api)
+    acknowledge(acks, case_id)
+    address, _ = reply_to_of_last_email()
+    deliver_email(inbound, mail(address, "My card number is in the order notes."), address)
+    assert replies(case_id)[0]["text"] == "My card number is in the order notes."
+    Privacy(PrivacyStore(), lambda: PiiHasher(secrets.secret_bytes(stack.secret_arn))).erase(
+        identify("c-42", "id"), EVENING_UTC
+    )
+    [reply] = replies(case_id)
+    assert "card number" not in reply["text"] and reply["channel"] == "email"
