@@ -5,7 +5,8 @@ funnel bar (by mouse) and a heatmap cell (by keyboard); then the root causes by 
 by score, the control chart of one tag picked in the console, and an anomaly's link to its chart.
 
 History (team Support EMEA, Europe/Oslo, UTC+1 in January), seen on Sunday 2030-01-13:
-- A: negative, Tuesday 09:30 local, acknowledged, resolved (root cause delivery), follow-up answered 9;
+- A: negative, Tuesday 09:30 local, customer worth EUR 1,200, acknowledged, resolved (root cause
+  delivery), follow-up answered 9;
 - B: negative, Tuesday 09:45 local, acknowledged;
 - C: negative, Wednesday 15:10 local, left open;
 - P: positive, Wednesday 11:00 local.
@@ -39,7 +40,9 @@ THURSDAY_NOON = "2030-01-10T12:00:00Z"
 CHARTS = ("funnel", "scores", "heatmap", "control", "causes", "categories")
 
 
-def feedback(runtime: RuntimeProcess, occurred_at: str, score: int) -> str | None:
+def feedback(
+    runtime: RuntimeProcess, occurred_at: str, score: int, value: dict[str, Any] | None = None
+) -> str | None:
     sample = json.loads((EVENTS / "ingest_feedback_negative.json").read_text())
     body: dict[str, Any] = json.loads(sample["body"])
     body["external_id"] = f"resp-{uuid.uuid4().hex[:10]}"
@@ -47,6 +50,8 @@ def feedback(runtime: RuntimeProcess, occurred_at: str, score: int) -> str | Non
     body["occurred_at"] = occurred_at
     body["score"] = {"type": "nps", "value": score}
     body["comment"] = "Waited forever." if score < 7 else "Quick and kind."
+    if value is not None:
+        body["customer"]["value"] = value
     key = runtime["sources"][0]["key"]
     answer = requests.post(
         runtime.url("/v1/feedback"), json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10
@@ -66,7 +71,7 @@ def history(runtime_launcher: RuntimeLauncher) -> Iterator[tuple[RuntimeProcess,
     runtime = runtime_launcher.start()
     move_clock(runtime, set=THURSDAY_NOON)
     cases = {
-        "A": feedback(runtime, "2030-01-08T08:30:00Z", 3),
+        "A": feedback(runtime, "2030-01-08T08:30:00Z", 3, {"amount": 1200, "currency": "EUR"}),
         "B": feedback(runtime, "2030-01-08T08:45:00Z", 2),
         "C": feedback(runtime, "2030-01-09T14:10:00Z", 4),
     }
@@ -359,3 +364,39 @@ def test_closed_on_time_reads_on_both_clocks_against_the_goal(
         assert goal.text == "Goal: 80% within 48 h" and "better" in str(goal.get_attribute("class"))
     labels = [term.text for term in section.find_elements(By.CSS_SELECTOR, "dt")]
     assert labels == ["Wall clock", "Business hours"]
+
+
+def test_the_value_at_stake_sits_beside_the_funnel(
+    history: tuple[RuntimeProcess, dict[str, str]],
+    browser: WebDriver,
+) -> None:
+    runtime, _ = history
+    token = sign_in(runtime)
+
+    def counted() -> bool:
+        answer = requests.get(
+            runtime.url("/v1/reports/dashboard"), params={"team": "support-emea"}, headers=token, timeout=30
+        )
+        return answer.json().get("value", {}).get("EUR", {}).get("retained") == "1200.00"
+
+    assert wait_for(counted, timeout=20.0), "the recovered customer's value was never counted"
+    # WHEN the lead opens the dashboard
+    page = open_dashboard(browser, runtime)
+    # THEN the value at stake is the section right after the funnel
+    sections = [
+        each.get_attribute("id") for each in page.find_elements(By.CSS_SELECTOR, "section.chart-card")
+    ]
+    assert sections[sections.index("chart-funnel") + 1] == "chart-value"
+    # AND its EUR row: A's customer was at risk and, recovered, retained; nothing was given, so net is all
+    row = page.find_element(By.CSS_SELECTOR, '#chart-value tr[data-currency="EUR"]')
+    cells = {
+        cell.get_attribute("data-figure"): cell.text for cell in row.find_elements(By.CSS_SELECTOR, "td")
+    }
+    assert cells == {
+        "at_risk": "€1,200.00",
+        "retained": "€1,200.00",
+        "compensation": "€0.00",
+        "net": "€1,200.00",
+    }
+    assert page.find_element(By.ID, "chart-value-title").text == "Value at stake"
+    assert page.execute_script("return document.documentElement.scrollWidth") <= 390
