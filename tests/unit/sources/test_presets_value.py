@@ -173,7 +173,7 @@ def test_a_declarative_mapping_sets_the_value_with_a_literal_currency() -> None:
 
 
 def test_a_mapping_value_needs_both_expressions() -> None:
-    with pytest.raises(ValidationError, match="customer.value.currency"):
+    with pytest.raises(ValidationError, match=r"customer\.value\.currency"):
         mapping.MappingSpec.model_validate(
             {"score": {"type": "nps", "value": "body.nps"}, "customer": {"value": {"amount": "body.arr"}}}
         )
