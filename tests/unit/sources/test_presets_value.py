@@ -15,6 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from recovery.sources import config, mapping
+from recovery.sources.fetched_presets import qualtrics, surveymonkey
 from tests.unit.sources.test_presets import (
     LOCAL,
     ROOT,
@@ -177,3 +178,47 @@ def test_a_mapping_value_needs_both_expressions() -> None:
         mapping.MappingSpec.model_validate(
             {"score": {"type": "nps", "value": "body.nps"}, "customer": {"value": {"amount": "body.arr"}}}
         )
+
+
+def test_surveymonkey_reads_the_value_from_custom_variables() -> None:
+    # GIVEN the published callback and its details (as the fetch step adds them), whose survey link
+    # carried the custom variables customer_value and currency
+    details = json.loads((SHARED / "surveymonkey" / "response_details_GET_example.json").read_text())
+    details["custom_variables"] |= {"customer_value": "12000", "currency": "EUR"}
+    callback = json.loads(
+        (SHARED / "surveymonkey" / "callback_event_example_A_filter_type_survey.json").read_text()
+    )
+    parts = surveymonkey(
+        {
+            "credentials": "s",
+            "score_question": "319352786",
+            "score_choices": {"3057839051": 9},
+            "customer_variable": "custvar_1",
+        }
+    )
+    mapped = mapping.apply_mapping(
+        mapping.MappingSpec.model_validate(parts.mapping), {"body": callback, "response": details}
+    )
+    assert mapped.feedback is not None and value(mapped.feedback) == EUR_12000
+
+
+def test_qualtrics_reads_the_value_from_embedded_data() -> None:
+    response = json.loads((LOCAL / "qualtrics" / "single_response_GET.UNVERIFIED.json").read_text())
+    response["result"]["values"] |= {"customer_value": 12000, "currency": "EUR"}
+    body = {"ResponseID": "R_1", "SurveyID": "SV_1"}
+    parts = qualtrics({"credentials": "q", "score_question": "QID1", "datacenter": "fra1"})
+    spec = mapping.MappingSpec.model_validate(parts.mapping)
+    mapped = mapping.apply_mapping(spec, {"body": body, "response": response["result"]})
+    assert mapped.feedback is not None and value(mapped.feedback) == EUR_12000
+
+
+def test_a_source_overrides_or_turns_off_its_presets_value() -> None:
+    base = {"id": "tf", "name": "Typeform", "preset": "typeform", "options": {"score_ref": "nps"}}
+    fixed = config.resolve(
+        config.SourceSpec.model_validate({**base, "mapping": {"customer": {"value": {"currency": "'NOK'"}}}})
+    )
+    off = config.resolve(config.SourceSpec.model_validate({**base, "mapping": {"customer": {"value": None}}}))
+    assert fixed.mapping.customer.value is not None
+    assert fixed.mapping.customer.value.amount == 'body.form_response.hidden."customer_value"'
+    assert fixed.mapping.customer.value.currency == "'NOK'"
+    assert off.mapping.customer.value is None

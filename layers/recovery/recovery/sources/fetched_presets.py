@@ -104,7 +104,7 @@ def fetch_step(**settings: Any) -> FetchStep:
         raise OptionsError(f"options/{key}", reason or str(error)) from None
 
 
-def _identified(customer: dict[str, str], options: _Options, response_id: str) -> dict[str, str]:
+def _identified(customer: dict[str, Any], options: _Options, response_id: str) -> dict[str, Any]:
     if options.anonymous:
         existing = customer.get("id")
         customer = {**customer, "id": f"{existing} || {response_id}" if existing else response_id}
@@ -128,7 +128,15 @@ def surveymonkey(options: dict[str, Any]) -> PresetParts:
         "event": "body.event_type",
         "events": {"response_completed": "accept", "response_updated": "accept"},
         "score": score,
-        "customer": {"email": "response.email_address", "name": "response.first_name"},
+        "customer": {
+            "email": "response.email_address",
+            "name": "response.first_name",
+            # Custom variables the survey link carries (docs/connectors/surveymonkey.md).
+            "value": {
+                "amount": "response.custom_variables.customer_value",
+                "currency": "response.custom_variables.currency",
+            },
+        },
         "occurred_at": "response.date_modified",
         "metadata": {"survey_id": "response.survey_id", "collector_id": "response.collector_id"},
     }
@@ -186,6 +194,9 @@ def qualtrics(options: dict[str, Any]) -> PresetParts:
                 "email": "response.values.recipientEmail",
                 "name": "response.values.recipientFirstName",
                 "locale": "response.values.userLanguage",
+                # Embedded data fields set in the survey flow or by the contact list
+                # (docs/connectors/qualtrics.md).
+                "value": {"amount": "response.values.customer_value", "currency": "response.values.currency"},
             },
             chosen,
             _Q_RESPONSE,
