@@ -3,12 +3,22 @@ only, and a rule's `priority` raises a matching case."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from recovery.domain.routing import ConfigError, Subject, parse_config, raised_priority, route
+from recovery.domain.records import Case
+from recovery.domain.routing import (
+    ConfigError,
+    Subject,
+    parse_config,
+    raised_priority,
+    route,
+    routing_subject,
+)
 
 TEAM = {
     "id": "emea",
@@ -101,3 +111,19 @@ def test_bad_rules_are_refused_naming_the_key(rule: dict[str, Any], message: str
     with pytest.raises(ConfigError) as refused:
         config(rule)
     assert str(refused.value).startswith(message)
+
+
+def test_a_case_is_routed_by_the_value_it_was_opened_with() -> None:
+    # GIVEN a case carrying its customer's value as stored ({"amount": "...", "currency": ...})
+    moment = datetime(2026, 11, 22, 10, tzinfo=UTC)
+    case = Case(
+        case_id="cs_1", feedback_pk="FB#web#r1", feedback_id="fb_1", source="web", status="open", priority=3,
+        customer_key="k", opened_at=moment, occurred_at=moment, ack_due_at=moment, resolve_due_at=moment,
+        alert_state="pending", customer_value={"amount": "12000.00", "currency": "EUR"},
+    )  # fmt: skip
+    to_key = {"name": "key accounts", "match": {"min_value": THRESHOLD}, "team": "key-accounts"}
+    # WHEN its alert routes it THEN the value rule takes it; without a value it goes the default way
+    assert routing_subject(case, None).value == ("EUR", Decimal("12000.00"))
+    assert route(config(to_key), routing_subject(case, None))[0].id == "key-accounts"
+    plain = replace(case, customer_value=None)
+    assert route(config(to_key), routing_subject(plain, None))[0].id == "emea"
