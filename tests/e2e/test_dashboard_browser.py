@@ -387,10 +387,10 @@ def test_the_value_at_stake_sits_beside_the_funnel(
         each.get_attribute("id") for each in page.find_elements(By.CSS_SELECTOR, "section.chart-card")
     ]
     assert sections[sections.index("chart-funnel") + 1] == "chart-value"
-    # AND its EUR row: A's customer was at risk and, recovered, retained; nothing was given, so net is all
-    row = page.find_element(By.CSS_SELECTOR, '#chart-value tr[data-currency="EUR"]')
+    # AND its EUR column: A's customer was at risk and, recovered, retained; nothing was given, so net is all
     cells = {
-        cell.get_attribute("data-figure"): cell.text for cell in row.find_elements(By.CSS_SELECTOR, "td")
+        row.get_attribute("data-figure"): row.find_element(By.CSS_SELECTOR, 'td[data-currency="EUR"]').text
+        for row in page.find_elements(By.CSS_SELECTOR, "#chart-value tbody tr")
     }
     assert cells == {
         "at_risk": "€1,200.00",

@@ -310,6 +310,8 @@ function valueAtStake(section, context) {
     section.append(h("p", { class: "notice" }, t("dashboard.valueEmpty")));
     return;
   }
+  // One column per currency and one row per figure: a team deals in one to three currencies, so the table
+  // fits a phone's width without scrolling sideways.
   section.append(
     h(
       "div",
@@ -317,19 +319,19 @@ function valueAtStake(section, context) {
       h(
         "table",
         { class: "value-table" },
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dashboard.currency")), VALUE_FIGURES.map(([, label]) => h("th", { scope: "col" }, t(label))))),
+        h("thead", {}, h("tr", {}, h("td", {}), currencies.map((currency) => h("th", { scope: "col", class: "amount" }, currency)))),
         h(
           "tbody",
           {},
-          currencies.map((currency) =>
+          VALUE_FIGURES.map(([name, label]) =>
             h(
               "tr",
-              { dataset: { currency } },
-              h("th", { scope: "row" }, currency),
-              VALUE_FIGURES.map(([name]) => {
+              { dataset: { figure: name } },
+              h("th", { scope: "row" }, t(label)),
+              currencies.map((currency) => {
                 const amount = (byCurrency[currency] || {})[name];
                 const worse = name === "net" && Number(amount) < 0;
-                return h("td", { class: worse ? "amount worse" : "amount", dataset: { figure: name } }, money(amount, currency));
+                return h("td", { class: worse ? "amount worse" : "amount", dataset: { currency } }, money(amount, currency));
               }),
             ),
           ),
