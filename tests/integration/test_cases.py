@@ -237,6 +237,22 @@ def test_get_shows_timeline_feedback_customer_and_etag(cases_api: CasesApi, rout
     )
 
 
+def test_get_shows_what_the_customer_was_worth_when_the_case_opened(
+    cases_api: CasesApi, api: Api, alerts: Alerts
+) -> None:
+    # GIVEN a negative from a customer worth EUR 1,200, and one whose value is unknown
+    body = json.loads(event("ingest_feedback_negative.json")["body"])
+    worth = open_case(
+        api, "resp_worth", customer={**body["customer"], "value": {"amount": 1200, "currency": "EUR"}}
+    )
+    plain = open_case(api, "resp_plain")
+    for case_id in (worth, plain):
+        alerts.alert(case_id)
+    # THEN the lead sees the value beside the customer, and nothing for the other
+    assert cases_api.get(worth)[2]["customer"]["value"] == {"amount": "1200.00", "currency": "EUR"}
+    assert cases_api.get(plain)[2]["customer"]["value"] is None
+
+
 def test_the_whole_workflow_is_on_the_timeline(
     cases_api: CasesApi, routed_case: str, capsys: pytest.CaptureFixture[str], virtual_clock: Any
 ) -> None:

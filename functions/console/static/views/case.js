@@ -170,6 +170,7 @@ function customerSection(item) {
           [t("customer.phone"), customer.phone ? h("a", { href: `tel:${customer.phone}` }, customer.phone) : ""],
           [t("customer.language"), customer.locale],
           [t("customer.timezone"), customer.timezone],
+          [t("customer.value"), customer.value ? money(customer.value.amount, customer.value.currency) : ""],
           [t("customer.optedOut"), optedOut],
           [t("customer.erased"), customer.erased ? t("customer.erasedYes") : ""],
         ])

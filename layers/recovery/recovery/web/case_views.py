@@ -142,6 +142,8 @@ def case_document(view: CaseView, now: datetime) -> dict[str, Any]:
                 "timezone": customer.timezone,
                 "opted_out": sorted((customer.opted_out or {}).keys()),
                 "erased": customer.erased_at is not None,
+                # What the customer was worth when the case opened ({amount, currency}), as routing saw it.
+                "value": dict(case.customer_value) if case.customer_value else None,
             }
             if customer
             else None,
