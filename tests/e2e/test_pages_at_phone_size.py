@@ -7,7 +7,7 @@ One runtime of this module's own, its clock on a Monday morning. The pages' link
   (unsubscribe link `/u/`), and, three days on, its escalation;
 - case C is resolved, and three days on its follow-up goes out (link `/f/`);
 - case B, then, is acknowledged and gets a refund above the lead's limit (an approval email, link `/c/`)
-  and a message to the customer.
+  and a message to the customer, who answers it: the lead's notice of the reply.
 The weekly digest and the anomaly alert depend on a week of history and a spike; they are rendered by
 their renderers with realistic values instead.
 """
@@ -48,7 +48,7 @@ SIZES = {
 }
 LONGEST_SHOT = 5000  # px: a full page, cut there
 CHART_ANIMATION_SECONDS = 1.5  # the charts grow into place
-EMAIL_KINDS = ("alert", "escalation", "customer_ack", "followup", "approval", "message")
+EMAIL_KINDS = ("alert", "escalation", "customer_ack", "followup", "approval", "message", "notice")
 
 
 @dataclass
@@ -220,6 +220,17 @@ def site(runtime_launcher: RuntimeLauncher) -> Iterator[Site]:
         }
         change(runtime, auth, case_b, "messages", body)
         message = sent(runtime, case_b, "message")
+        reply = {
+            "channel": "email",
+            "from": "a@example.com",
+            "to": message["reply_to"],
+            "subject": "Re: Your wait on Monday",
+            "text": "Thank you, that helps. The app still logs me out every few minutes, though.\n\n"
+            "On Mon, 7 Dec 2026 at 09:30, Support EMEA <support@example.com> wrote:\n"
+            "> We have added staff to the queue.\n",
+        }
+        assert requests.post(runtime.url("/_local/inbound"), json=reply, timeout=30).status_code == 202
+        notice = sent(runtime, case_b, "notice")
         console = runtime.url("/console/")
         pages = {
             "survey": runtime.url(f"/s/{runtime['sources'][0]['id']}"),
@@ -236,6 +247,7 @@ def site(runtime_launcher: RuntimeLauncher) -> Iterator[Site]:
             "followup": followup["html"],
             "approval": approval["html"],
             "message": message["html"],
+            "notice": notice["html"],
             "digest": digest_html(console),
             "anomaly": anomaly_html(console),
         }
