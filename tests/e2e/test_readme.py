@@ -230,6 +230,13 @@ def test_the_readme_walkthrough_runs_as_written(
     assert any("/f/" in link for link in followups[0]["links"])
     assert "followup ben@example.com" in block_with('"followup"')
 
+    # Ben answers the follow-up: his words are on the case, which is acknowledged again, and Kari is told.
+    delivered, reply = block_with("/_local/inbound").strip().splitlines()[-2:]
+    assert delivered == "202" and reply.startswith("acknowledged ['Thanks, the refund"), reply
+    notices = [m for m in outbox(runtime) if m["kind"] == "notice" and m["case_id"] == second["case_id"]]
+    assert {m["channel"] for m in notices} >= {"email"}, notices
+    assert any("the app still charges twice" in m["text"] for m in notices if m["channel"] == "email")
+
 
 def test_every_file_a_readme_command_names_ships_with_the_repository() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
