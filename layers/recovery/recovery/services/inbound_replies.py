@@ -105,10 +105,11 @@ class InboundReplies:
 
     # ------------------------------------------------------------------------------------------ email
     def email(self, notification: dict[str, Any], now: datetime) -> Outcome:
-        receipt = notification.get("receipt") or {}
-        action = receipt.get("action") or {}
+        receipt = _object(notification.get("receipt"))
+        action = _object(receipt.get("action"))
         bucket, key = action.get("bucketName"), action.get("objectKey")
-        message_id = str((notification.get("mail") or {}).get("messageId") or "")
+        message_id = _object(notification.get("mail")).get("messageId")
+        message_id = message_id if isinstance(message_id, str) else ""
         if action.get("type") != "S3" or not isinstance(bucket, str) or not isinstance(key, str):
             return self._drop("email", "no_stored_message")
         if self._bucket is None or bucket != self._bucket:
@@ -131,9 +132,10 @@ class InboundReplies:
         if self._replies.seen(message_id):
             return Outcome("duplicate", "email")
         for verdict in ("virusVerdict", "spamVerdict"):
-            if str((receipt.get(verdict) or {}).get("status", "")).upper() == "FAIL":
+            if str(_object(receipt.get(verdict)).get("status", "")).upper() == "FAIL":
                 return self._drop("email", verdict.removesuffix("Verdict"))
-        recipients = [str(item) for item in receipt.get("recipients") or [] if isinstance(item, str)]
+        listed = receipt.get("recipients")
+        recipients = [item for item in listed if isinstance(item, str)] if isinstance(listed, list) else []
         code = rules.reply_code(recipients, self._domain)
         if code is None:
             return self._drop("email", "no_reply_address")
@@ -240,3 +242,9 @@ class InboundReplies:
     def _drop(channel: str | None, reason: str) -> Outcome:
         logger.info("inbound message dropped", extra={"channel": channel, "reason": reason})
         return Outcome("dropped", channel, reason=reason)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """`value` when the notification has an object there, else an empty one: a field of the wrong type
+    reads as missing, so the message is dropped for what it lacks instead of failing the invocation."""
+    return value if isinstance(value, dict) else {}
